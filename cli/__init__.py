@@ -1,0 +1,1 @@
+"""The `hamkor` command: the composition root that builds engines and sessions."""

@@ -1,0 +1,141 @@
+"""Every `HAMKOR_*` variable in one typed object.
+
+Bad values fail at start with the variable's name in the message; secrets are
+`SecretStr` and database URLs are redacted before they are shown.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class ConfigError(Exception):
+    """A configuration value is unusable; the message names the variable."""
+
+
+def redact_url(url: str) -> str:
+    """Hide the password of a database URL (``user:***@host``)."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="HAMKOR_",
+        env_file=".env",
+        extra="ignore",
+        hide_input_in_errors=True,
+        validate_default=True,
+    )
+
+    database_url: str = "sqlite:///hamkor.db"
+    timezone: str = "UTC"
+    institution: str = "Home University"
+    institution_country: str = "UZ"
+    user: str | None = None
+    reminder_days: Annotated[tuple[int, ...], NoDecode] = (180, 90, 30, 7)
+    signature_nudge_days: int = Field(default=14, ge=1, le=365)
+    mail_backend: Literal["smtp", "file", "console"] = "smtp"
+    mail_dir: Path = Path("mail")
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_timeout: float = Field(default=30.0, gt=0)
+    mail_from: str = "hamkor@localhost"
+    mail_max_attempts: int = Field(default=8, ge=1, le=100)
+    templates_dir: Path | None = None
+    tick_at: str = "08:00"
+    institution_hei_id: str | None = None
+    academic_year_start: str = "09-01"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("reminder_days", mode="before")
+    @classmethod
+    def _parse_days(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.split(",") if p.strip()]
+            try:
+                value = tuple(int(p) for p in parts)
+            except ValueError as exc:
+                raise ValueError("expected comma-separated whole numbers of days, e.g. 180,90,30,7") from exc
+        return value
+
+    @field_validator("reminder_days")
+    @classmethod
+    def _positive_days(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if not value or any(d <= 0 for d in value):
+            raise ValueError("expected at least one positive number of days")
+        return tuple(sorted(set(value), reverse=True))
+
+    @field_validator("institution_country")
+    @classmethod
+    def _country(cls, value: str) -> str:
+        value = value.strip().upper()
+        if not re.fullmatch(r"[A-Z]{2}", value):
+            raise ValueError("expected an ISO 3166 alpha-2 code such as UZ")
+        return value
+
+    @field_validator("tick_at")
+    @classmethod
+    def _tick_at(cls, value: str) -> str:
+        try:
+            time.fromisoformat(value)
+        except ValueError as exc:
+            raise ValueError("expected HH:MM, e.g. 08:00") from exc
+        return value
+
+    @field_validator("academic_year_start")
+    @classmethod
+    def _month_day(cls, value: str) -> str:
+        m = re.fullmatch(r"(\d{2})-(\d{2})", value)
+        if not m or not (1 <= int(m[1]) <= 12 and 1 <= int(m[2]) <= 28):
+            raise ValueError("expected MM-DD with a day from 01 to 28, e.g. 09-01")
+        return value
+
+    @field_validator("institution_hei_id")
+    @classmethod
+    def _hei_id(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", value):
+            raise ValueError("expected a lower-case SCHAC code such as polito.it")
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def tick_time(self) -> time:
+        return time.fromisoformat(self.tick_at)
+
+    @property
+    def renewal_window_days(self) -> int:
+        return max(self.reminder_days)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings; a bad value raises `ConfigError` naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "?"
+        msg = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"HAMKOR_{field.upper()}: {msg}") from None

@@ -1,0 +1,26 @@
+"""SQLAlchemy 2.0 typed ORM models (one metadata with a naming convention)."""
+
+from models.base import Base, metadata
+from models.entities import (
+    Agreement,
+    AgreementParty,
+    Event,
+    Notification,
+    Organization,
+    Report,
+    User,
+    normalize_name,
+)
+
+__all__ = [
+    "Agreement",
+    "AgreementParty",
+    "Base",
+    "Event",
+    "Notification",
+    "Organization",
+    "Report",
+    "User",
+    "metadata",
+    "normalize_name",
+]

@@ -1,0 +1,241 @@
+"""The tables. Business rules live in `workflow/`; here only shape and the
+constraints the database must enforce (uniqueness, one live successor)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base
+
+_SPACES = re.compile(r"\s+")
+
+#: States after which an agreement no longer occupies its predecessor's "successor slot".
+DEAD_STATES = ("withdrawn", "expired", "terminated", "superseded")
+
+
+def normalize_name(name: str) -> str:
+    """Case- and whitespace-insensitive key for organisation names."""
+    return _SPACES.sub(" ", name).strip().casefold()
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint("role IN ('viewer', 'officer', 'approver', 'admin')", name="role"),
+    )
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    name_key: Mapped[str] = mapped_column(String(300), unique=True)
+    country: Mapped[str | None] = mapped_column(String(2))
+    kind: Mapped[str] = mapped_column(String(16), default="university")
+    city: Mapped[str | None] = mapped_column(String(120))
+    erasmus_code: Mapped[str | None] = mapped_column(String(40))
+    pic: Mapped[str | None] = mapped_column(String(20))
+    website: Mapped[str | None] = mapped_column(String(300))
+    hei_id: Mapped[str | None] = mapped_column(String(120), unique=True)
+    created_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('university', 'company', 'government', 'ngo', 'other')", name="kind"
+        ),
+    )
+
+
+class Agreement(Base):
+    __tablename__ = "agreements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(20), unique=True)
+    ref_year: Mapped[int] = mapped_column(Integer)
+    ref_seq: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(500))
+    type: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(24))
+    department: Mapped[str | None] = mapped_column(String(200))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    expires_on: Mapped[date | None] = mapped_column(Date)
+    indefinite: Mapped[bool] = mapped_column(Boolean, default=False)
+    term: Mapped[int] = mapped_column(Integer, default=1)
+    auto_renew: Mapped[bool] = mapped_column(Boolean, default=False)
+    renewal_months: Mapped[int | None] = mapped_column(Integer)
+    notice_days: Mapped[int | None] = mapped_column(Integer)
+    notice_given_on: Mapped[date | None] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)  # last day in force set by give_notice
+    state_since: Mapped[date | None] = mapped_column(Date)  # business date of the last state change
+    forms: Mapped[list[str]] = mapped_column(JSON, default=list)
+    quotas: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    notes: Mapped[str | None] = mapped_column(Text)
+    renews_id: Mapped[int | None] = mapped_column(ForeignKey("agreements.id"))
+    # The earliest business date on which the tick has something to do for this
+    # agreement (a transition or a notification). Indexed so the tick reads only
+    # what is due, never the whole table.
+    next_due_on: Mapped[date | None] = mapped_column(Date)
+    created_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    owner: Mapped[User | None] = relationship(lazy="selectin")
+    parties: Mapped[list[AgreementParty]] = relationship(
+        back_populates="agreement",
+        order_by="AgreementParty.position",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+    )
+    renews: Mapped[Agreement | None] = relationship(remote_side=[id], lazy="select")
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        UniqueConstraint("ref_year", "ref_seq"),
+        CheckConstraint("term >= 1", name="term_positive"),
+        CheckConstraint(
+            "expires_on IS NULL OR starts_on IS NULL OR expires_on >= starts_on",
+            name="term_order",
+        ),
+        Index(
+            "ix_agreements_next_due_on",
+            "next_due_on",
+            postgresql_where=text("next_due_on IS NOT NULL"),
+            sqlite_where=text("next_due_on IS NOT NULL"),
+        ),
+        Index("ix_agreements_state", "state"),
+        # At most one live successor per predecessor: the database, not Python, says so.
+        Index(
+            "uq_agreements_live_successor",
+            "renews_id",
+            unique=True,
+            postgresql_where=text(
+                "renews_id IS NOT NULL AND state NOT IN "
+                "('withdrawn', 'expired', 'terminated', 'superseded')"
+            ),
+            sqlite_where=text(
+                "renews_id IS NOT NULL AND state NOT IN "
+                "('withdrawn', 'expired', 'terminated', 'superseded')"
+            ),
+        ),
+    )
+
+
+class AgreementParty(Base):
+    __tablename__ = "agreement_parties"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    signed_on: Mapped[date | None] = mapped_column(Date)
+
+    agreement: Mapped[Agreement] = relationship(back_populates="parties")
+    organization: Mapped[Organization] = relationship(lazy="selectin")
+
+    __table_args__ = (
+        UniqueConstraint("agreement_id", "organization_id"),
+        Index("ix_agreement_parties_organization_id", "organization_id"),
+    )
+
+
+class Event(Base):
+    """Append-only audit row. No code path updates or deletes one."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
+    event: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str | None] = mapped_column(String(24))
+    to_state: Mapped[str | None] = mapped_column(String(24))
+    actor: Mapped[str] = mapped_column(String(254))
+    occurred_on: Mapped[date] = mapped_column(Date)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str | None] = mapped_column(Text)
+    party: Mapped[str | None] = mapped_column(String(300))
+    term: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (
+        Index("ix_events_agreement_id", "agreement_id", "id"),
+        Index("ix_events_event_occurred_on", "event", "occurred_on"),
+    )
+
+
+class Notification(Base):
+    """Outbox row: written in the transaction of the change it comes from."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
+    term: Mapped[int] = mapped_column(Integer)
+    rule: Mapped[str] = mapped_column(String(20))
+    offset_days: Mapped[int] = mapped_column(Integer)
+    due_on: Mapped[date] = mapped_column(Date)
+    to_addr: Mapped[str] = mapped_column(String(254))
+    cc: Mapped[list[str]] = mapped_column(JSON, default=list)
+    subject: Mapped[str] = mapped_column(String(500))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('pending', 'sending', 'sent', 'failed', 'dead', 'skipped', 'cancelled')",
+            name="status",
+        ),
+        Index("ix_notifications_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_notifications_agreement_id", "agreement_id"),
+    )
+
+
+class Report(Base):
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    format: Mapped[str] = mapped_column(String(8))
+    lang: Mapped[str] = mapped_column(String(8))
+    department: Mapped[str | None] = mapped_column(String(200))
+    template: Mapped[str] = mapped_column(String(500))
+    template_sha256: Mapped[str] = mapped_column(String(64))
+    data_hash: Mapped[str] = mapped_column(String(64))
+    generated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    path: Mapped[str] = mapped_column(String(1000))

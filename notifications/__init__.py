@@ -1,0 +1,1 @@
+"""Reminder rules, outbox, email templates and senders."""

@@ -1,0 +1,132 @@
+"""Fixtures shared by every test layer.
+
+`db_url` is parametrised over SQLite and PostgreSQL so one test body runs on
+both (APScheduler's backend-parametrised style). Each test gets an empty,
+migrated database with real commits allowed (CLI and multi-process tests need
+them): SQLite by copying a migrated template file, PostgreSQL by truncating.
+On CI (`CI` set) an unreachable PostgreSQL fails the run instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import Engine, text
+
+from cli.database import make_engine, session_factory, upgrade
+from models import metadata
+from workflow.clock import Clock
+
+PG_URL = os.environ.get(
+    "HAMKOR_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+_pg_state: dict[str, object] = {}
+
+
+def _pg_ready() -> bool:
+    if "ok" not in _pg_state:
+        try:
+            engine = make_engine(PG_URL, connect_args={"connect_timeout": 3})
+            with engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+            upgrade(engine)
+            engine.dispose()
+            _pg_state["ok"] = True
+        except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+            _pg_state["ok"] = False
+            _pg_state["why"] = f"{type(exc).__name__}: {exc}"
+    return bool(_pg_state["ok"])
+
+
+def require_pg() -> str:
+    """Return the PostgreSQL URL, or skip (locally) / fail (CI) when unreachable."""
+    if not _pg_ready():
+        why = f"PostgreSQL not reachable at {PG_URL}: {_pg_state.get('why')}"
+        if os.environ.get("CI"):
+            pytest.fail(why)
+        pytest.skip(why)
+    return PG_URL
+
+
+def truncate_pg(url: str) -> None:
+    engine = make_engine(url)
+    names = ", ".join(t.name for t in metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No developer `.env` or HAMKOR_* variable leaks into a test."""
+    for name in list(os.environ):
+        if name.startswith("HAMKOR_") and name != "HAMKOR_TEST_DATABASE_URL":
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "hamkor.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+def fresh_sqlite(template: Path, directory: Path) -> str:
+    target = directory / "hamkor.db"
+    shutil.copyfile(template, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, sqlite_template: Path, tmp_path: Path) -> str:
+    """An empty migrated database on each backend."""
+    if request.param == "sqlite":
+        return fresh_sqlite(sqlite_template, tmp_path)
+    url = require_pg()
+    truncate_pg(url)
+    return url
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    return fresh_sqlite(sqlite_template, tmp_path)
+
+
+@pytest.fixture
+def pg_url() -> str:
+    url = require_pg()
+    truncate_pg(url)
+    return url
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def sessions(engine: Engine):  # type: ignore[no-untyped-def]
+    return session_factory(engine)
+
+
+UTC_ZONE = ZoneInfo("UTC")
+
+
+def clock_on(day: date | str, hour: int = 12) -> Clock:
+    if isinstance(day, str):
+        day = date.fromisoformat(day)
+    return Clock(datetime(day.year, day.month, day.day, hour, tzinfo=UTC), UTC_ZONE)

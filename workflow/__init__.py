@@ -1,0 +1,1 @@
+"""Lifecycle definition, pure date rules, services (use cases) and unit of work."""

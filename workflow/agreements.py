@@ -1,0 +1,586 @@
+"""Agreement use cases: create, advance, renew, show, list, history.
+
+Each runs in one unit of work and commits once. A refused event raises before
+anything is flushed, so state, version and audit stay as they were.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from models import Agreement, AgreementParty, Event, Notification, Organization, User
+from workflow import dates
+from workflow.clock import Clock
+from workflow.errors import Invalid, NotFound, TransitionRefused
+from workflow.guards import GuardInput, refusal
+from workflow.lifecycle import (
+    IN_FORCE,
+    MANUAL_EVENTS,
+    TERMINAL,
+    Role,
+    State,
+    transition_for,
+)
+from workflow.lifecycle import (
+    Event as Ev,
+)
+from workflow.machine import fire
+from workflow.registry import (
+    SYSTEM_ACTOR,
+    actor,
+    get_partner,
+    get_user,
+    new_organization,
+    require_role,
+)
+from workflow.schedule import Facts, Policy, next_due_on
+from workflow.uow import UnitOfWork
+
+TYPES = ("mou", "exchange", "cooperation", "double_degree", "internship", "research",
+         "consortium", "grant", "other")
+FORMS = ("student exchange", "staff exchange", "joint programme", "joint research",
+         "internship", "training", "lab", "other")
+#: States in which a successor counts as "signed" and stops its predecessor's reminders.
+SUCCESSOR_SIGNED = (State.SIGNED, State.ACTIVE, State.RENEWAL_DUE)
+
+
+@dataclass(frozen=True)
+class Office:
+    """What the services need from configuration."""
+
+    institution: str = "Home University"
+    institution_country: str = "UZ"
+    policy: Policy = field(default_factory=Policy)
+
+
+# --- reading --------------------------------------------------------------------------
+
+
+def get_agreement(s: Session, ref: str, *, lock: bool = False) -> Agreement:
+    stmt = select(Agreement).where(Agreement.ref == ref.strip().upper())
+    if lock:
+        stmt = stmt.with_for_update(key_share=True)
+    a = s.scalar(stmt)
+    if a is None:
+        raise NotFound("agreement", ref)
+    return a
+
+
+def party_names(a: Agreement) -> list[str]:
+    return [p.organization.name for p in a.parties]
+
+
+def agreement_dict(a: Agreement) -> dict[str, Any]:
+    return {
+        "ref": a.ref,
+        "title": a.title,
+        "type": a.type,
+        "state": a.state,
+        "starts_on": _iso(a.starts_on),
+        "expires_on": _iso(a.expires_on),
+        "indefinite": a.indefinite,
+        "term": a.term,
+        "auto_renew": a.auto_renew,
+        "renewal_months": a.renewal_months,
+        "notice_days": a.notice_days,
+        "notice_given_on": _iso(a.notice_given_on),
+        "ends_on": _iso(a.ends_on),
+        "owner": a.owner.email if a.owner else None,
+        "department": a.department,
+        "parties": [
+            {"name": p.organization.name, "country": p.organization.country,
+             "kind": p.organization.kind, "signed_on": _iso(p.signed_on)}
+            for p in a.parties
+        ],
+        "forms": list(a.forms or []),
+        "renews": a.renews.ref if a.renews_id and a.renews else None,
+        "created_on": _iso(a.created_on),
+        "version": a.version,
+    }
+
+
+def _iso(d: date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+def event_dict(e: Event) -> dict[str, Any]:
+    return {
+        "event": e.event,
+        "from_state": e.from_state,
+        "to_state": e.to_state,
+        "actor": e.actor,
+        "occurred_on": e.occurred_on.isoformat(),
+        "recorded_at": e.recorded_at.isoformat(),
+        "note": e.note,
+        "party": e.party,
+    }
+
+
+def last_event(s: Session, a: Agreement) -> Event | None:
+    if a.id is None:
+        return None
+    return s.scalar(select(Event).where(Event.agreement_id == a.id).order_by(Event.id.desc()).limit(1))
+
+
+def last_submitter(s: Session, a: Agreement) -> str | None:
+    return s.scalar(
+        select(Event.actor)
+        .where(Event.agreement_id == a.id, Event.event == Ev.SUBMIT.value)
+        .order_by(Event.id.desc())
+        .limit(1)
+    )
+
+
+def successor_signed(s: Session, a: Agreement) -> bool:
+    return bool(s.scalar(select(exists().where(
+        Agreement.renews_id == a.id, Agreement.state.in_([st.value for st in SUCCESSOR_SIGNED])
+    ))))
+
+
+def facts(s: Session, a: Agreement, *, last_on: date | None = None) -> Facts:
+    if last_on is None:
+        ev = last_event(s, a)
+        last_on = ev.occurred_on if ev else None
+    return Facts(
+        state=State(a.state),
+        starts_on=a.starts_on,
+        expires_on=a.expires_on,
+        ends_on=a.ends_on,
+        auto_renew=a.auto_renew,
+        renewal_months=a.renewal_months,
+        notice_days=a.notice_days,
+        notice_given_on=a.notice_given_on,
+        term=a.term,
+        state_since=a.state_since,
+        successor_signed=successor_signed(s, a) if a.id is not None else False,
+        last_event_on=last_on,
+    )
+
+
+def reschedule(s: Session, a: Agreement, policy: Policy, after: date, *, last_on: date | None = None) -> None:
+    """Store when the tick next has work for `a` (indexed `next_due_on`)."""
+    a.next_due_on = None if a.state in TERMINAL else next_due_on(facts(s, a, last_on=last_on), after, policy)
+
+
+# --- writing helpers ------------------------------------------------------------------
+
+
+def record(
+    s: Session,
+    a: Agreement,
+    event: str,
+    *,
+    actor: str,
+    on: date,
+    clock: Clock,
+    from_state: str | None,
+    to_state: str | None,
+    note: str | None = None,
+    party: str | None = None,
+) -> Event:
+    ev = Event(
+        agreement_id=a.id,
+        event=event,
+        from_state=from_state,
+        to_state=to_state,
+        actor=actor,
+        occurred_on=on,
+        recorded_at=clock.utcnow,
+        note=note,
+        party=party,
+        term=a.term,
+    )
+    s.add(ev)
+    return ev
+
+
+def cancel_pending(s: Session, agreement_id: int, *, keep_rules: tuple[str, ...] = (),
+                   term: int | None = None) -> None:
+    """Pending reminders stop when their term is over (renewed, ended, superseded)."""
+    cond = [Notification.agreement_id == agreement_id, Notification.status.in_(("pending", "failed"))]
+    if keep_rules:
+        cond.append(Notification.rule.not_in(keep_rules))
+    if term is not None:
+        cond.append(Notification.term == term)
+    s.execute(update(Notification).where(and_(*cond)).values(status="cancelled"))
+
+
+def _next_ref(s: Session, year: int) -> tuple[int, str]:
+    seq = (s.scalar(select(func.max(Agreement.ref_seq)).where(Agreement.ref_year == year)) or 0) + 1
+    return seq, f"AGR-{year}-{seq:04d}"
+
+
+def _validate_terms(
+    starts: date | None, expires: date | None, months: int | None, indefinite: bool,
+    auto_renew: bool, renewal_months: int | None, notice_days: int | None,
+) -> date | None:
+    if sum(x is not None and x is not False for x in (expires, months, indefinite or None)) > 1:
+        raise Invalid("give only one of --expires, --months, --indefinite")
+    if months is not None:
+        if months <= 0:
+            raise Invalid("--months must be a positive number")
+        if starts is None:
+            raise Invalid("--months needs --starts")
+        expires = dates.term_end(starts, months)
+    if starts and expires and expires < starts:
+        raise Invalid(f"--expires {expires.isoformat()} is before --starts {starts.isoformat()}")
+    if auto_renew:
+        if not renewal_months or renewal_months <= 0:
+            raise Invalid("--auto-renew needs --renewal-months N (N > 0)")
+        if indefinite:
+            raise Invalid("an indefinite agreement cannot renew automatically")
+    if notice_days is not None and notice_days < 0:
+        raise Invalid("--notice-days must not be negative")
+    return expires
+
+
+def _validate_forms(forms: list[str]) -> list[str]:
+    out = []
+    for f in forms:
+        norm = " ".join(f.replace("_", " ").replace("-", " ").split()).lower()
+        if norm not in FORMS:
+            raise Invalid(f"form {f!r} is not one of {', '.join(FORMS)}")
+        if norm not in out:
+            out.append(norm)
+    return out
+
+
+def _check_on(on: date | None, today: date, what: str = "--on") -> date:
+    day = on or today
+    if day > today:
+        raise Invalid(f"{what} {day.isoformat()} is in the future")
+    return day
+
+
+# --- use cases ------------------------------------------------------------------------
+
+
+@dataclass
+class NewAgreement:
+    title: str
+    partners: list[str]
+    type: str
+    owner: str | None
+    department: str | None = None
+    starts: date | None = None
+    expires: date | None = None
+    months: int | None = None
+    indefinite: bool = False
+    auto_renew: bool = False
+    renewal_months: int | None = None
+    notice_days: int | None = None
+    forms: list[str] = field(default_factory=list)
+    no_institution: bool = False
+    notes: str | None = None
+
+
+def create(uow: UnitOfWork, clock: Clock, office: Office, spec: NewAgreement, *,
+           by: str | None, on: date | None = None) -> dict[str, Any]:
+    if spec.type not in TYPES:
+        raise Invalid(f"type {spec.type!r} is not one of {', '.join(TYPES)}")
+    if not spec.title.strip():
+        raise Invalid("--title must not be empty")
+    if not spec.partners:
+        raise Invalid("at least one --partner is required")
+    expires = _validate_terms(spec.starts, spec.expires, spec.months, spec.indefinite,
+                              spec.auto_renew, spec.renewal_months, spec.notice_days)
+    forms = _validate_forms(spec.forms)
+    day = _check_on(on, clock.today)
+    with uow:
+        s = uow.session
+        who = actor(s, by)
+        require_role(who, Role.OFFICER, "create agreements")
+        owner = get_user(s, spec.owner) if spec.owner else None
+        orgs: list[Organization] = []
+        if not spec.no_institution:
+            home = get_partner_or_none(s, office.institution) or new_organization(
+                s, clock, office.institution, country=office.institution_country, created_on=day
+            )
+            orgs.append(home)
+        for name in spec.partners:
+            org = get_partner(s, name)
+            if org in orgs:
+                raise Invalid(f"partner {org.name} is listed twice")
+            orgs.append(org)
+        if len(orgs) < 2:
+            raise Invalid("an agreement needs at least two parties")
+        a = _insert_agreement(
+            s, clock, day,
+            title=spec.title.strip(), type=spec.type, owner=owner, department=spec.department,
+            starts_on=spec.starts, expires_on=expires, indefinite=spec.indefinite,
+            auto_renew=spec.auto_renew, renewal_months=spec.renewal_months,
+            notice_days=spec.notice_days, forms=forms, notes=spec.notes,
+        )
+        for i, org in enumerate(orgs):
+            s.add(AgreementParty(agreement=a, organization=org, position=i))
+        s.flush()
+        record(s, a, "create", actor=who.email, on=day, clock=clock, from_state=None,
+               to_state=a.state)
+        uow.subject = a.ref
+        uow.commit()
+        return agreement_dict(a)
+
+
+def get_partner_or_none(s: Session, name: str) -> Organization | None:
+    from workflow.registry import find_partner
+
+    return find_partner(s, name)
+
+
+def _insert_agreement(s: Session, clock: Clock, day: date, **values: Any) -> Agreement:
+    """Insert with the next free reference of `day`'s year (retried if a racer took it)."""
+    for _ in range(5):
+        seq, ref = _next_ref(s, day.year)
+        a = Agreement(ref=ref, ref_year=day.year, ref_seq=seq, state=State.DRAFT.value, term=1,
+                      created_on=day, created_at=clock.utcnow, state_since=day, **values)
+        try:
+            with s.begin_nested():
+                s.add(a)
+                s.flush()
+            return a
+        except IntegrityError:
+            continue
+    raise Invalid("could not allocate a reference; retry")
+
+
+def available_events(s: Session, a: Agreement, who: User | None, today: date,
+                     office: Office) -> list[dict[str, Any]]:
+    """Manual events the actor could do now, with what each needs."""
+    out = []
+    role = Role.parse(who.role) if who else Role.ADMIN
+    base = _guard_input(s, a, who.email if who else "", role, today, today, office)
+    for name in MANUAL_EVENTS:
+        t = transition_for(Ev(name))
+        if State(a.state) not in t.sources:
+            continue
+        g = GuardInput(**{**base.__dict__, "note": "x", "party": (base.unsigned_parties or (None,))[0]})
+        reason = refusal(t, g)
+        needs = []
+        if t.note_required:
+            needs.append("--note")
+        if t.event is Ev.SIGN:
+            needs.append("--party (" + ", ".join(base.unsigned_parties) + ")")
+        out.append({"event": name, "allowed": reason is None, "reason": reason, "needs": needs,
+                    "help": t.help})
+    return out
+
+
+def _guard_input(s: Session, a: Agreement, who: str, role: Role, on: date, today: date,
+                 office: Office, **extra: Any) -> GuardInput:
+    last = last_event(s, a)
+    return GuardInput(
+        state=State(a.state), on=on, today=today, actor=who, role=role, title=a.title,
+        owner=a.owner.email if a.owner else None, party_count=len(a.parties),
+        starts_on=a.starts_on, expires_on=a.expires_on, indefinite=a.indefinite,
+        auto_renew=a.auto_renew, renewal_months=a.renewal_months, notice_days=a.notice_days,
+        notice_given_on=a.notice_given_on, last_submitter=last_submitter(s, a),
+        unsigned_parties=tuple(p.organization.name for p in a.parties if p.signed_on is None),
+        parties=tuple(p.organization.name for p in a.parties),
+        last_event_on=last.occurred_on if last else None,
+        renewal_window_days=office.policy.window_days, **extra,
+    )
+
+
+def advance(uow: UnitOfWork, clock: Clock, office: Office, ref: str, event: str, *,
+            by: str | None, note: str | None = None, on: date | None = None,
+            party: str | None = None, effective: date | None = None) -> dict[str, Any]:
+    if event not in MANUAL_EVENTS:
+        raise Invalid(f"unknown event {event!r}; one of: {', '.join(MANUAL_EVENTS)}")
+    if event == Ev.RENEW.value:
+        return renew(uow, clock, office, ref, by=by, on=on)
+    with uow:
+        s = uow.session
+        a = get_agreement(s, ref)
+        uow.subject = a.ref
+        who = actor(s, by)
+        role = Role.parse(who.role)
+        day = on or clock.today
+        party_name = None
+        if party:
+            match = [p.organization.name for p in a.parties
+                     if p.organization.name.casefold() == " ".join(party.split()).casefold()
+                     or str(p.organization.id) == party.strip()]
+            party_name = match[0] if match else party
+        g = _guard_input(s, a, who.email, role, day, clock.today, office, note=note,
+                         party=party_name, effective=effective)
+        t = transition_for(Ev(event))
+        reason = refusal(t, g)
+        if reason:
+            raise TransitionRefused(a.ref, event, a.state, reason)
+        apply(s, a, Ev(event), actor=who.email, on=day, clock=clock, office=office,
+              note=note, party=party_name, effective=effective)
+        s.flush()
+        reschedule(s, a, office.policy, clock.today - timedelta(days=1), last_on=day)
+        uow.commit()
+        return agreement_dict(a)
+
+
+def apply(s: Session, a: Agreement, event: Ev, *, actor: str, on: date, clock: Clock,
+          office: Office, note: str | None = None, party: str | None = None,
+          effective: date | None = None) -> Event:
+    """Change `a` by `event` (guards already passed) and record it, with its effects."""
+    before = a.state
+    last_signature = False
+    if event is Ev.SIGN:
+        unsigned = [p for p in a.parties if p.signed_on is None]
+        signer = next(p for p in unsigned if p.organization.name == party)
+        signer.signed_on = on
+        last_signature = len(unsigned) == 1
+    after = fire(before, event.value, last_signature=last_signature)
+    if after != before:
+        a.state = after
+        a.state_since = on
+    if event is Ev.GIVE_NOTICE:
+        a.notice_given_on = on
+        a.ends_on = effective or a.expires_on
+    elif event is Ev.AUTO_RENEW:
+        assert a.expires_on is not None and a.renewal_months
+        cancel_pending(s, a.id, term=a.term)
+        a.term += 1
+        a.expires_on = dates.extend_term(a.expires_on, a.renewal_months)
+    elif State(after) in TERMINAL:
+        cancel_pending(s, a.id, keep_rules=("expired",) if after == State.EXPIRED else ())
+    ev = record(s, a, event.value, actor=actor, on=on, clock=clock, from_state=before,
+                to_state=after, note=note, party=party)
+    if event is Ev.SIGN and after == State.SIGNED.value and a.renews_id is not None:
+        # A signed successor ends the predecessor's renewal reminders.
+        cancel_pending(s, a.renews_id, keep_rules=("expired", "signature"))
+        pred = s.get(Agreement, a.renews_id)
+        if pred is not None and pred.state not in TERMINAL:
+            reschedule(s, pred, office.policy, clock.today)
+    if event is Ev.ACTIVATE and a.renews_id is not None:
+        _succeed(s, a, on=on, clock=clock, office=office)
+    return ev
+
+
+def _succeed(s: Session, a: Agreement, *, on: date, clock: Clock, office: Office) -> None:
+    """The successor `a` activated on `on`: supersede its predecessor, or record the gap."""
+    pred = s.get(Agreement, a.renews_id)
+    assert pred is not None
+    state = State(pred.state)
+    end = pred.ends_on or pred.expires_on
+    tacit = pred.auto_renew and pred.notice_given_on is None
+    if state in IN_FORCE and end is not None and not tacit and end + dates.ONE_DAY < on:
+        # It lapsed before the successor started: end it when it really ended.
+        ev = Ev.TERMINATE if pred.ends_on and pred.expires_on and pred.ends_on < pred.expires_on else Ev.EXPIRE
+        apply(s, pred, ev, actor=SYSTEM_ACTOR, on=end + dates.ONE_DAY, clock=clock, office=office,
+              note=f"lapsed before successor {a.ref} started")
+        state = State(pred.state)
+    if state in IN_FORCE:
+        apply(s, pred, Ev.SUPERSEDE, actor=SYSTEM_ACTOR, on=on, clock=clock, office=office,
+              note=f"superseded by {a.ref}")
+        pred.next_due_on = None
+    elif state is State.EXPIRED and end is not None and end + dates.ONE_DAY < on:
+        gap_from, gap_to = end + dates.ONE_DAY, on - dates.ONE_DAY
+        days = (gap_to - gap_from).days + 1
+        record(s, a, "coverage_gap", actor=SYSTEM_ACTOR, on=on, clock=clock,
+               from_state=a.state, to_state=a.state, party=None,
+               note=f"{pred.ref} expired on {gap_from.isoformat()}; no agreement in force from "
+                    f"{gap_from.isoformat()} to {gap_to.isoformat()} ({days} days)")
+
+
+def renew(uow: UnitOfWork, clock: Clock, office: Office, ref: str, *, by: str | None,
+          starts: date | None = None, expires: date | None = None, months: int | None = None,
+          on: date | None = None) -> dict[str, Any]:
+    """Create a successor draft copying parties and terms, linked by `renews`."""
+    with uow:
+        s = uow.session
+        pred = get_agreement(s, ref)
+        uow.subject = pred.ref
+        who = actor(s, by)
+        role = Role.parse(who.role)
+        day = on or clock.today
+        t = transition_for(Ev.RENEW)
+        reason = refusal(t, _guard_input(s, pred, who.email, role, day, clock.today, office))
+        if reason:
+            raise TransitionRefused(pred.ref, "renew", pred.state, reason)
+        live = s.scalar(select(Agreement.ref).where(
+            Agreement.renews_id == pred.id, Agreement.state.not_in([x.value for x in TERMINAL])))
+        if live:
+            raise TransitionRefused(pred.ref, "renew", pred.state, f"it already has a successor {live}")
+        start = starts or (pred.expires_on if pred.expires_on else day)
+        if months is None and expires is None and pred.starts_on and pred.expires_on:
+            # Same length as the predecessor's term, in whole months when it was.
+            span = (pred.expires_on.year - pred.starts_on.year) * 12 + pred.expires_on.month - pred.starts_on.month
+            guess = dates.term_end(pred.starts_on, max(span, 1))
+            months = span if guess == pred.expires_on and span > 0 else None
+            if months is None:
+                expires = start + (pred.expires_on - pred.starts_on)
+        expires = _validate_terms(start, expires, months, pred.indefinite and not (expires or months),
+                                  pred.auto_renew, pred.renewal_months, pred.notice_days)
+        succ = _insert_agreement(
+            s, clock, day,
+            title=pred.title, type=pred.type, owner=pred.owner, department=pred.department,
+            starts_on=start, expires_on=expires, indefinite=pred.indefinite and expires is None,
+            auto_renew=pred.auto_renew, renewal_months=pred.renewal_months,
+            notice_days=pred.notice_days, forms=list(pred.forms or []), quotas=pred.quotas,
+            notes=pred.notes, renews_id=pred.id,
+        )
+        for p in pred.parties:
+            s.add(AgreementParty(agreement=succ, organization_id=p.organization_id, position=p.position))
+        s.flush()
+        record(s, succ, "create", actor=who.email, on=day, clock=clock, from_state=None,
+               to_state=succ.state, note=f"renews {pred.ref}")
+        record(s, pred, Ev.RENEW.value, actor=who.email, on=day, clock=clock,
+               from_state=pred.state, to_state=pred.state, note=f"successor {succ.ref}")
+        try:
+            uow.commit()
+        except IntegrityError:
+            raise TransitionRefused(pred.ref, "renew", pred.state, "it already has a successor") from None
+        s.refresh(succ)
+        return agreement_dict(succ)
+
+
+def show(uow: UnitOfWork, clock: Clock, office: Office, ref: str, *, by: str | None = None) -> dict[str, Any]:
+    with uow:
+        s = uow.session
+        a = get_agreement(s, ref)
+        who = actor(s, by) if by else None
+        data = agreement_dict(a)
+        data["actor"] = {"email": who.email, "role": who.role} if who else None
+        data["next_events"] = available_events(s, a, who, clock.today, office)
+        data["successors"] = list(s.scalars(select(Agreement.ref).where(Agreement.renews_id == a.id)))
+        data["next_due_on"] = _iso(a.next_due_on)
+        data["notes"] = a.notes
+        return data
+
+
+def list_agreements(uow: UnitOfWork, clock: Clock, *, state: str | None = None,
+                    partner: str | None = None, expiring_within: int | None = None,
+                    limit: int | None = None) -> list[dict[str, Any]]:
+    with uow:
+        s = uow.session
+        stmt = select(Agreement).order_by(Agreement.ref_year, Agreement.ref_seq)
+        if state:
+            if state not in {x.value for x in State}:
+                raise Invalid(f"state {state!r} is not one of {', '.join(x.value for x in State)}")
+            stmt = stmt.where(Agreement.state == state)
+        if partner:
+            org = get_partner(s, partner)
+            stmt = stmt.where(Agreement.id.in_(
+                select(AgreementParty.agreement_id).where(AgreementParty.organization_id == org.id)))
+        if expiring_within is not None:
+            if expiring_within < 0:
+                raise Invalid("--expiring-within must not be negative")
+            stmt = stmt.where(
+                Agreement.state.in_(("signed", "active", "renewal_due")),
+                Agreement.expires_on.is_not(None),
+                Agreement.expires_on <= clock.today + timedelta(days=expiring_within),
+            )
+        if limit:
+            stmt = stmt.limit(limit)
+        return [agreement_dict(a) for a in s.scalars(stmt)]
+
+
+def history(uow: UnitOfWork, ref: str) -> list[dict[str, Any]]:
+    with uow:
+        s = uow.session
+        a = get_agreement(s, ref)
+        events = s.scalars(select(Event).where(Event.agreement_id == a.id).order_by(Event.id))
+        return [event_dict(e) for e in events]

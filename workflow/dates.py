@@ -1,0 +1,43 @@
+"""Pure date rules. Every function takes the dates it needs; none reads a clock."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, timedelta
+
+ONE_DAY = timedelta(days=1)
+
+
+def add_months(day: date, months: int) -> date:
+    """`day` moved by whole months, clamped to the month's last day (Jan 31 + 1 = Feb 28/29)."""
+    index = day.year * 12 + (day.month - 1) + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))
+
+
+def term_end(starts_on: date, months: int) -> date:
+    """Last day in force of a term of `months` starting on `starts_on` (start + N months − 1 day)."""
+    if months <= 0:
+        raise ValueError("months must be positive")
+    return add_months(starts_on, months) - ONE_DAY
+
+
+def extend_term(expires_on: date, months: int) -> date:
+    """Expiry after a tacit renewal of `months`: the next term starts the day after."""
+    return term_end(expires_on + ONE_DAY, months)
+
+
+def renewal_opens_on(expires_on: date, window_days: int) -> date:
+    return expires_on - timedelta(days=window_days)
+
+
+def notice_deadline(expires_on: date, notice_days: int) -> date:
+    """Last day notice can be given to stop a tacit renewal."""
+    return expires_on - timedelta(days=notice_days)
+
+
+def in_force_on(day: date, starts_on: date | None, expires_on: date | None) -> bool:
+    if starts_on is None or starts_on > day:
+        return False
+    return expires_on is None or day <= expires_on

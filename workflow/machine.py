@@ -1,0 +1,57 @@
+"""One class-level `transitions` machine shared by every agreement.
+
+A machine per row costs ~60 KB and O(states) to build (transitions #379/#434);
+this one is built once at import, never gets models added, and fires events
+with `machine.events[name].trigger(obj)` as the library's FAQ recommends.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from transitions import Machine
+
+from workflow.lifecycle import State, machine_transitions
+
+
+class Stateful(Protocol):
+    state: str
+
+    def is_last_signature(self) -> bool: ...
+
+
+MACHINE = Machine(
+    model=None,
+    states=[s.value for s in State],
+    transitions=machine_transitions(),
+    initial=None,
+    auto_transitions=False,
+    send_event=False,
+)
+
+
+class _Target:
+    """Adapter the machine fires on: carries the state and the sign decision."""
+
+    __slots__ = ("state", "_last")
+
+    def __init__(self, state: str, last_signature: bool) -> None:
+        self.state = state
+        self._last = last_signature
+
+    def is_last_signature(self) -> bool:
+        return self._last
+
+
+def fire(state: str, event: str, *, last_signature: bool = False) -> str:
+    """Run `event` from `state` through the machine; return the new state.
+
+    Guards with reasons run before this (in `workflow.guards`); here the table's
+    shape decides the destination. Raises `transitions.MachineError` when the
+    table has no such row.
+    """
+    target = _Target(state, last_signature)
+    ok: Any = MACHINE.events[event].trigger(target)
+    if not ok:  # pragma: no cover - the guards ran already
+        raise RuntimeError(f"machine refused {event} from {state}")
+    return target.state

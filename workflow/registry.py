@@ -1,0 +1,194 @@
+"""Users and partner organisations: add, list, look up."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from models import Organization, User, normalize_name
+from workflow.clock import Clock
+from workflow.errors import Duplicate, Invalid, NotFound, PermissionDenied
+from workflow.lifecycle import Role
+from workflow.uow import UnitOfWork
+
+KINDS = ("university", "company", "government", "ngo", "other")
+ROLES = tuple(r.label for r in Role)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_HEI_ID = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")
+SYSTEM_ACTOR = "system"
+
+
+def valid_country(code: str | None, *, field: str = "country") -> str | None:
+    """Upper-cased ISO 3166 alpha-2 code, or Invalid."""
+    if code is None or code.strip() == "":
+        return None
+    import pycountry  # lazy: 0.1 s of data loading
+
+    value = code.strip().upper()
+    if len(value) != 2 or pycountry.countries.get(alpha_2=value) is None:
+        raise Invalid(f"{field} {code!r} is not an ISO 3166 alpha-2 code (e.g. UZ, JP, IT)")
+    return value
+
+
+def valid_kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise Invalid(f"kind {kind!r} is not one of {', '.join(KINDS)}")
+    return kind
+
+
+def valid_hei_id(value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    if not _HEI_ID.match(value):
+        raise Invalid(f"hei-id {value!r} is not a lower-case SCHAC code such as polito.it")
+    return value
+
+
+def user_dict(u: User) -> dict[str, Any]:
+    return {"email": u.email, "name": u.name, "role": u.role, "active": u.active}
+
+
+def partner_dict(o: Organization) -> dict[str, Any]:
+    return {
+        "id": o.id,
+        "name": o.name,
+        "country": o.country,
+        "kind": o.kind,
+        "city": o.city,
+        "erasmus_code": o.erasmus_code,
+        "hei_id": o.hei_id,
+    }
+
+
+# --- users ----------------------------------------------------------------------------
+
+
+def add_user(uow: UnitOfWork, clock: Clock, email: str, name: str, role: str) -> dict[str, Any]:
+    email = email.strip().lower()
+    if not _EMAIL.match(email):
+        raise Invalid(f"email {email!r} is not an email address")
+    if role not in ROLES:
+        raise Invalid(f"role {role!r} is not one of {', '.join(ROLES)}")
+    if not name.strip():
+        raise Invalid("name must not be empty")
+    with uow:
+        s = uow.session
+        if s.scalar(select(User.id).where(User.email == email)) is not None:
+            raise Duplicate("user", email)
+        user = User(email=email, name=name.strip(), role=role, active=True, created_at=clock.utcnow)
+        s.add(user)
+        try:
+            uow.commit()
+        except IntegrityError:
+            raise Duplicate("user", email) from None
+        return user_dict(user)
+
+
+def list_users(uow: UnitOfWork) -> list[dict[str, Any]]:
+    with uow:
+        return [user_dict(u) for u in uow.session.scalars(select(User).order_by(User.email))]
+
+
+def get_user(s: Session, email: str) -> User:
+    user = s.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise NotFound("user", email)
+    return user
+
+
+def actor(s: Session, email: str | None) -> User:
+    """The active user acting; `--by` or HAMKOR_USER must name one."""
+    if not email:
+        raise Invalid("no actor: pass --by EMAIL or set HAMKOR_USER")
+    user = get_user(s, email)
+    if not user.active:
+        raise Invalid(f"user {user.email} is not active")
+    return user
+
+
+def require_role(user: User, needed: Role, action: str) -> Role:
+    role = Role.parse(user.role)
+    if role < needed:
+        raise PermissionDenied(user.email, action, needed.label, role.label)
+    return role
+
+
+# --- partners -------------------------------------------------------------------------
+
+
+def find_partner(s: Session, name_or_id: str) -> Organization | None:
+    key = name_or_id.strip()
+    if key.isdigit():
+        org = s.get(Organization, int(key))
+        if org is not None:
+            return org
+    org = s.scalar(select(Organization).where(Organization.name_key == normalize_name(key)))
+    if org is None and _HEI_ID.match(key):
+        org = s.scalar(select(Organization).where(Organization.hei_id == key))
+    return org
+
+
+def get_partner(s: Session, name_or_id: str) -> Organization:
+    org = find_partner(s, name_or_id)
+    if org is None:
+        raise NotFound("partner", name_or_id)
+    return org
+
+
+def new_organization(
+    s: Session,
+    clock: Clock,
+    name: str,
+    *,
+    country: str | None,
+    kind: str = "university",
+    city: str | None = None,
+    erasmus_code: str | None = None,
+    pic: str | None = None,
+    website: str | None = None,
+    hei_id: str | None = None,
+    created_on: Any = None,
+) -> Organization:
+    clean = re.sub(r"\s+", " ", name).strip()
+    if not clean:
+        raise Invalid("partner name must not be empty")
+    if find_partner(s, clean) is not None and not clean.isdigit():
+        raise Duplicate("partner", clean)
+    hei = valid_hei_id(hei_id)
+    if hei and s.scalar(select(Organization.id).where(Organization.hei_id == hei)) is not None:
+        raise Duplicate("partner with hei-id", hei)
+    org = Organization(
+        name=clean,
+        name_key=normalize_name(clean),
+        country=valid_country(country),
+        kind=valid_kind(kind),
+        city=city,
+        erasmus_code=erasmus_code,
+        pic=pic,
+        website=website,
+        hei_id=hei,
+        created_on=created_on or clock.today,
+        created_at=clock.utcnow,
+    )
+    s.add(org)
+    return org
+
+
+def add_partner(uow: UnitOfWork, clock: Clock, name: str, **fields: Any) -> dict[str, Any]:
+    with uow:
+        org = new_organization(uow.session, clock, name, **fields)
+        try:
+            uow.commit()
+        except IntegrityError:
+            raise Duplicate("partner", name) from None
+        return partner_dict(org)
+
+
+def list_partners(uow: UnitOfWork) -> list[dict[str, Any]]:
+    with uow:
+        orgs = uow.session.scalars(select(Organization).order_by(func.lower(Organization.name)))
+        return [partner_dict(o) for o in orgs]
