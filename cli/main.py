@@ -67,6 +67,7 @@ class LazyGroup(click.Group):
 def cli(ctx: click.Context, db_url: str | None) -> None:
     """Hamkor: agreement lifecycle for university international offices."""
     ctx.obj = App(db_url)
+    ctx.obj.settings  # noqa: B018 - bad configuration fails at start, naming the variable
     ctx.call_on_close(ctx.obj.close)
 
 

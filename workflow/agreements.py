@@ -508,8 +508,8 @@ def renew(uow: UnitOfWork, clock: Clock, office: Office, ref: str, *, by: str | 
         if months is None and expires is None and pred.starts_on and pred.expires_on:
             # Same length as the predecessor's term, in whole months when it was.
             span = (pred.expires_on.year - pred.starts_on.year) * 12 + pred.expires_on.month - pred.starts_on.month
-            guess = dates.term_end(pred.starts_on, max(span, 1))
-            months = span if guess == pred.expires_on and span > 0 else None
+            months = next((m for m in (span + 1, span) if m > 0
+                           and dates.term_end(pred.starts_on, m) == pred.expires_on), None)
             if months is None:
                 expires = start + (pred.expires_on - pred.starts_on)
         expires = _validate_terms(start, expires, months, pred.indefinite and not (expires or months),

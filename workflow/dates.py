@@ -17,10 +17,16 @@ def add_months(day: date, months: int) -> date:
 
 
 def term_end(starts_on: date, months: int) -> date:
-    """Last day in force of a term of `months` starting on `starts_on` (start + N months − 1 day)."""
+    """Last day in force of a term of `months` starting on `starts_on`.
+
+    Start + N months − 1 day; when the corresponding day does not exist in the
+    final month (a term from 31 January or 29 February), the term ends on that
+    month's last day, as the usual legal rule for periods of months has it.
+    """
     if months <= 0:
         raise ValueError("months must be positive")
-    return add_months(starts_on, months) - ONE_DAY
+    target = add_months(starts_on, months)
+    return target if target.day < starts_on.day else target - ONE_DAY
 
 
 def extend_term(expires_on: date, months: int) -> date:
