@@ -45,23 +45,27 @@ APPROVAL_V2_NAMESPACE = (
 )
 
 _GH = "https://github.com/erasmus-without-paper/"
-# namespace -> path relative to xsd_dir
-_IMPORTS = {
-    _GH + "ewp-specs-architecture/blob/stable-v1/common-types.xsd":
+# (imported namespace, local copy relative to xsd_dir)
+_IMPORTS = (
+    (
+        _GH + "ewp-specs-architecture/blob/stable-v1/common-types.xsd",
         "ewp-specs-architecture/common-types.xsd",
-    _GH + "ewp-specs-types-contact/tree/stable-v1": "ewp-specs-types-contact/schema.xsd",
-    _GH + "ewp-specs-types-academic-term/tree/stable-v1":
+    ),
+    (_GH + "ewp-specs-types-contact/tree/stable-v1", "ewp-specs-types-contact/schema.xsd"),
+    (
+        _GH + "ewp-specs-types-academic-term/tree/stable-v1",
         "ewp-specs-types-academic-term/schema.xsd",
-    _GH + "ewp-specs-types-address/tree/stable-v1": "ewp-specs-types-address/schema.xsd",
-    _GH + "ewp-specs-types-phonenumber/tree/stable-v1": "ewp-specs-types-phonenumber/schema.xsd",
-}
+    ),
+    (_GH + "ewp-specs-types-address/tree/stable-v1", "ewp-specs-types-address/schema.xsd"),
+    (_GH + "ewp-specs-types-phonenumber/tree/stable-v1", "ewp-specs-types-phonenumber/schema.xsd"),
+)
 _GET_RESPONSE = "ewp-specs-api-iias/get-response.xsd"
 _APPROVAL_RESPONSE = "ewp-specs-api-iias-approval/response.xsd"
 
 
 def _locations(xsd_dir: Path) -> dict[str, str]:
     locations = {}
-    for namespace, relative in _IMPORTS.items():
+    for namespace, relative in _IMPORTS:
         path = xsd_dir / relative
         if not path.is_file():
             raise FileNotFoundError(f"missing vendored schema {path}")
