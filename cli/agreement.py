@@ -97,9 +97,9 @@ def show(app: App, ref: str, by: str | None, as_json: bool) -> None:
     if not a["next_events"]:
         click.echo("    (none: the agreement is closed or only automatic events remain)")
     for ev in a["next_events"]:
-        needs = f" needs {' '.join(ev['needs'])}" if ev["needs"] else ""
-        mark = "ok" if ev["allowed"] else f"not now: {ev['reason']}"
-        click.echo(f"    {ev['event']:<20} {mark}{needs}")
+        needs = f" (needs {' '.join(ev['needs'])})" if ev["needs"] else ""
+        mark = f"ok{needs}" if ev["allowed"] else f"not now: {ev['reason']}"
+        click.echo(f"    {ev['event']:<20} {mark}")
     if a["next_due_on"]:
         click.echo(f"  next automatic check: {a['next_due_on']}")
 

@@ -132,6 +132,7 @@ class Agreement(Base):
             sqlite_where=text("next_due_on IS NOT NULL"),
         ),
         Index("ix_agreements_state", "state"),
+        Index("ix_agreements_renews_id", "renews_id"),
         # At most one live successor per predecessor: the database, not Python, says so.
         Index(
             "uq_agreements_live_successor",

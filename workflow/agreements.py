@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from models import Agreement, AgreementParty, Event, Notification, Organization, User
 from workflow import dates
@@ -23,6 +23,7 @@ from workflow.lifecycle import (
     IN_FORCE,
     MANUAL_EVENTS,
     TERMINAL,
+    Guard,
     Role,
     State,
     transition_for,
@@ -62,11 +63,15 @@ class Office:
 # --- reading --------------------------------------------------------------------------
 
 
-def get_agreement(s: Session, ref: str, *, lock: bool = False) -> Agreement:
-    stmt = select(Agreement).where(Agreement.ref == ref.strip().upper())
-    if lock:
-        stmt = stmt.with_for_update(key_share=True)
-    a = s.scalar(stmt)
+def get_agreement(s: Session, ref: str) -> Agreement:
+    """The agreement with its parties, their organisations and the owner, in one query."""
+    stmt = (
+        select(Agreement)
+        .where(Agreement.ref == ref.strip().upper())
+        .options(joinedload(Agreement.parties).joinedload(AgreementParty.organization),
+                 joinedload(Agreement.owner))
+    )
+    a = s.scalars(stmt).unique().one_or_none()
     if a is None:
         raise NotFound("agreement", ref)
     return a
@@ -143,10 +148,15 @@ def successor_signed(s: Session, a: Agreement) -> bool:
     ))))
 
 
+#: States whose reminders stop once a successor is signed (the only ones that need to know).
+_REMINDABLE = (State.SIGNED.value, State.ACTIVE.value, State.RENEWAL_DUE.value)
+
+
 def facts(s: Session, a: Agreement, *, last_on: date | None = None) -> Facts:
     if last_on is None:
         ev = last_event(s, a)
         last_on = ev.occurred_on if ev else None
+    needs_successor = a.id is not None and a.state in _REMINDABLE
     return Facts(
         state=State(a.state),
         starts_on=a.starts_on,
@@ -158,14 +168,19 @@ def facts(s: Session, a: Agreement, *, last_on: date | None = None) -> Facts:
         notice_given_on=a.notice_given_on,
         term=a.term,
         state_since=a.state_since,
-        successor_signed=successor_signed(s, a) if a.id is not None else False,
+        successor_signed=successor_signed(s, a) if needs_successor else False,
         last_event_on=last_on,
     )
 
 
 def reschedule(s: Session, a: Agreement, policy: Policy, after: date, *, last_on: date | None = None) -> None:
-    """Store when the tick next has work for `a` (indexed `next_due_on`)."""
-    a.next_due_on = None if a.state in TERMINAL else next_due_on(facts(s, a, last_on=last_on), after, policy)
+    """Store when the tick next has work for `a` (indexed `next_due_on`).
+
+    No autoflush: the pending change and this date go out in one UPDATE.
+    """
+    with s.no_autoflush:
+        due = None if a.state in TERMINAL else next_due_on(facts(s, a, last_on=last_on), after, policy)
+    a.next_due_on = due
 
 
 # --- writing helpers ------------------------------------------------------------------
@@ -372,14 +387,16 @@ def available_events(s: Session, a: Agreement, who: User | None, today: date,
 
 
 def _guard_input(s: Session, a: Agreement, who: str, role: Role, on: date, today: date,
-                 office: Office, **extra: Any) -> GuardInput:
+                 office: Office, *, submitter: bool = True, **extra: Any) -> GuardInput:
+    """Plain inputs for the guards; `submitter=False` skips the four-eyes lookup."""
     last = last_event(s, a)
     return GuardInput(
         state=State(a.state), on=on, today=today, actor=who, role=role, title=a.title,
         owner=a.owner.email if a.owner else None, party_count=len(a.parties),
         starts_on=a.starts_on, expires_on=a.expires_on, indefinite=a.indefinite,
         auto_renew=a.auto_renew, renewal_months=a.renewal_months, notice_days=a.notice_days,
-        notice_given_on=a.notice_given_on, last_submitter=last_submitter(s, a),
+        notice_given_on=a.notice_given_on,
+        last_submitter=last_submitter(s, a) if submitter else None,
         unsigned_parties=tuple(p.organization.name for p in a.parties if p.signed_on is None),
         parties=tuple(p.organization.name for p in a.parties),
         last_event_on=last.occurred_on if last else None,
@@ -407,15 +424,15 @@ def advance(uow: UnitOfWork, clock: Clock, office: Office, ref: str, event: str,
                      if p.organization.name.casefold() == " ".join(party.split()).casefold()
                      or str(p.organization.id) == party.strip()]
             party_name = match[0] if match else party
-        g = _guard_input(s, a, who.email, role, day, clock.today, office, note=note,
-                         party=party_name, effective=effective)
         t = transition_for(Ev(event))
+        g = _guard_input(s, a, who.email, role, day, clock.today, office, note=note,
+                         party=party_name, effective=effective,
+                         submitter=Guard.FOUR_EYES in t.guards)
         reason = refusal(t, g)
         if reason:
             raise TransitionRefused(a.ref, event, a.state, reason)
         apply(s, a, Ev(event), actor=who.email, on=day, clock=clock, office=office,
               note=note, party=party_name, effective=effective)
-        s.flush()
         reschedule(s, a, office.policy, clock.today - timedelta(days=1), last_on=day)
         uow.commit()
         return agreement_dict(a)

@@ -1,0 +1,62 @@
+"""`python -m benchmarks [--db URL] [--quick] [--json FILE] [--only NAME ...]`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+from datetime import UTC, datetime
+
+from benchmarks.harness import Result, fresh_database
+
+SIZES = {"quick": {"transitions": 60}, "full": {"transitions": 1000}}
+
+
+def run(db: str | None, quick: bool, only: list[str] | None) -> list[Result]:
+    sizes = SIZES["quick" if quick else "full"]
+    results: list[Result] = []
+
+    def want(name: str) -> bool:
+        return not only or name in only
+
+    if want("transitions"):
+        from benchmarks import transitions
+
+        with fresh_database(db) as (url, engine):
+            results += transitions.benchmark(url, engine, sizes["transitions"])
+    return results
+
+
+def print_table(results: list[Result]) -> None:
+    rows = [(r.name, f"{r.value:g} {r.unit}",
+             f"{r.baseline_value:g}" if r.baseline_value is not None else "-",
+             f"{r.ratio:g}" if r.ratio is not None else "-", r.target, "ok" if r.ok else "MISSED")
+            for r in results]
+    headers = ("benchmark", "result", "baseline", "ratio", "target", "")
+    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows, strict=False)]
+    for row in (headers, *rows):
+        print("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=False)).rstrip())
+    for r in results:
+        print(f"- {r.name}: {r.measured}; baseline: {r.baseline}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks")
+    ap.add_argument("--db", help="database URL (default: a temporary SQLite file); a PostgreSQL database is WIPED")
+    ap.add_argument("--quick", action="store_true", help="small sizes, under a minute")
+    ap.add_argument("--json", dest="json_path", help="write results as JSON here")
+    ap.add_argument("--only", nargs="*", help="run only these benchmarks")
+    args = ap.parse_args(argv)
+    results = run(args.db, args.quick, args.only)
+    print_table(results)
+    if args.json_path:
+        with open(args.json_path, "w") as fh:
+            json.dump({"date": datetime.now(UTC).isoformat(), "machine": platform.platform(),
+                       "python": sys.version.split()[0], "quick": args.quick,
+                       "results": [r.as_dict() for r in results]}, fh, indent=2)
+    return 0 if all(r.ok for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""Lifecycle transition throughput through the service layer vs raw SQLAlchemy Core.
+
+Both sides run the same events on equally prepared agreements, one
+transaction per event. The service does everything a user's `advance` does
+(load with parties, actor and role, guards, the machine, audit row,
+reschedule, optimistic-lock UPDATE); the baseline does only the UPDATE +
+audit INSERT per transaction that any implementation needs.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import time
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, insert, text, update
+
+from benchmarks.harness import Result
+from cli.database import make_engine, session_factory
+from models import Agreement, AgreementParty, Event, Organization, User
+from workflow.agreements import Office, advance
+from workflow.clock import Clock
+from workflow.uow import UnitOfWork
+
+EVENTS = ("send_for_signature", "sign", "sign", "activate")
+DAY = date(2020, 1, 1)
+NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
+
+
+def seed(engine: Engine, n: int) -> list[tuple[int, str]]:
+    """`n` approved agreements with two parties each; returns (id, ref) pairs."""
+    with engine.begin() as conn:
+        conn.execute(insert(User), [{"email": "olga@uni.uz", "name": "Olga", "role": "officer",
+                                     "active": True, "created_at": NOW}])
+        conn.execute(insert(Organization), [
+            {"name": name, "name_key": name.lower(), "country": cc, "kind": "university",
+             "created_on": DAY, "created_at": NOW}
+            for name, cc in (("Home University", "UZ"), ("Hiroshima University", "JP"))])
+        conn.execute(insert(Agreement), [
+            {"ref": f"AGR-2019-{i:05d}", "ref_year": 2019, "ref_seq": i, "title": f"Bench {i}",
+             "type": "exchange", "state": "approved", "owner_id": 1, "starts_on": DAY,
+             "expires_on": date(2024, 12, 31), "indefinite": False, "term": 1, "auto_renew": False,
+             "forms": [], "created_on": date(2019, 12, 1), "created_at": NOW, "version": 1,
+             "state_since": date(2019, 12, 1)} for i in range(1, n + 1)])
+        conn.execute(insert(AgreementParty), [
+            {"agreement_id": i, "organization_id": org, "position": org - 1}
+            for i in range(1, n + 1) for org in (1, 2)])
+        conn.execute(insert(Event), [
+            {"agreement_id": i, "event": "approve", "from_state": "in_review",
+             "to_state": "approved", "actor": "anvar@uni.uz", "occurred_on": date(2019, 12, 1),
+             "recorded_at": NOW, "term": 1} for i in range(1, n + 1)])
+    return [(i, f"AGR-2019-{i:05d}") for i in range(1, n + 1)]
+
+
+def run_service(url: str, refs: list[str]) -> float:
+    """Seconds to push every ref through EVENTS via `workflow.agreements.advance`."""
+    engine = make_engine(url)
+    sessions = session_factory(engine)
+    clock, office = Clock(NOW, ZoneInfo("UTC")), Office()
+    parties = ("Hiroshima University", "Home University")
+    t = time.perf_counter()
+    for ref in refs:
+        signed = 0
+        for event in EVENTS:
+            party = parties[signed] if event == "sign" else None
+            signed += event == "sign"
+            advance(UnitOfWork(sessions), clock, office, ref, event, by="olga@uni.uz", on=DAY,
+                    party=party)
+    elapsed = time.perf_counter() - t
+    engine.dispose()
+    return elapsed
+
+
+def run_core(engine: Engine, ids: list[int]) -> float:
+    """The baseline: UPDATE + audit INSERT per transaction, nothing else."""
+    states = ("awaiting_signatures", "awaiting_signatures", "signed", "active")
+    agreements, events = Agreement.__table__, Event.__table__
+    t = time.perf_counter()
+    for aid in ids:
+        before = "approved"
+        for version, (event, after) in enumerate(zip(EVENTS, states, strict=True), start=1):
+            with engine.begin() as conn:
+                conn.execute(update(agreements).where(agreements.c.id == aid,
+                                                      agreements.c.version == version)
+                             .values(state=after, version=version + 1, state_since=DAY))
+                conn.execute(insert(events).values(
+                    agreement_id=aid, event=event, from_state=before, to_state=after,
+                    actor="olga@uni.uz", occurred_on=DAY, recorded_at=NOW, term=1))
+            before = after
+    return time.perf_counter() - t
+
+
+def _worker(url: str, refs: list[str], out: mp.Queue) -> None:  # type: ignore[type-arg]
+    out.put(run_service(url, refs))
+
+
+def benchmark(url: str, engine: Engine, n: int) -> list[Result]:
+    pairs = seed(engine, 3 * n + 8 * (n // 2))
+    service_refs = [r for _, r in pairs[:n]]
+    core_ids = [i for i, _ in pairs[n:2 * n]]
+    warm = [r for _, r in pairs[2 * n:2 * n + 5]]
+    run_service(url, warm)  # import, mapper configuration and caches out of the timing
+    core_s = run_core(engine, core_ids)
+    service_s = run_service(url, service_refs)
+    events = n * len(EVENTS)
+    svc_rate, core_rate = events / service_s, events / core_s
+    results = [Result(
+        name=f"transitions ({engine.dialect.name})",
+        measured=f"{events} events ({n} agreements x send/sign/sign/activate) via advance(), 1 txn each",
+        value=round(svc_rate, 1), unit="events/s",
+        baseline="raw Core UPDATE + audit INSERT per transaction",
+        baseline_value=round(core_rate, 1), ratio=round(svc_rate / core_rate, 3),
+        target=">= 0.6 on PostgreSQL", ok=svc_rate / core_rate >= 0.6 or engine.dialect.name != "postgresql",
+    )]
+    if engine.dialect.name == "postgresql":
+        rest = [r for _, r in pairs[2 * n + 5:]]
+        per = len(rest) // 4
+        chunks = [rest[k * per:(k + 1) * per] for k in range(4)]
+        q: mp.Queue = mp.get_context("spawn").Queue()  # type: ignore[type-arg]
+        ctx = mp.get_context("spawn")
+        t = time.perf_counter()
+        procs = [ctx.Process(target=_worker, args=(url, c, q)) for c in chunks]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join()
+        wall = time.perf_counter() - t
+        multi_rate = 4 * per * len(EVENTS) / wall
+        results.append(Result(
+            name="transitions, 4 processes (postgresql)",
+            measured=f"{4 * per * len(EVENTS)} events by 4 processes on disjoint agreements (incl. start-up)",
+            value=round(multi_rate, 1), unit="events/s",
+            baseline="the same service in 1 process", baseline_value=round(svc_rate, 1),
+            ratio=round(multi_rate / svc_rate, 3), target="> 1 (scales with processes; 2 cores here)",
+            ok=multi_rate > svc_rate,
+        ))
+    with engine.connect() as conn:  # sanity: every agreement ended active
+        active = conn.execute(text("SELECT count(*) FROM agreements WHERE state = 'active'")).scalar()
+    results[0].detail = {"active_after": active}
+    return results
