@@ -3,6 +3,10 @@
 from models.base import Base, metadata
 from models.entities import (
     Agreement,
+    ApiToken,
+    EwpApproval,
+    EwpSnapshot,
+    MobilitySpec,
     AgreementParty,
     Event,
     Notification,
@@ -14,6 +18,10 @@ from models.entities import (
 
 __all__ = [
     "Agreement",
+    "ApiToken",
+    "EwpApproval",
+    "EwpSnapshot",
+    "MobilitySpec",
     "AgreementParty",
     "Base",
     "Event",

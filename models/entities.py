@@ -44,11 +44,28 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))  # web sign-in (argon2)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         CheckConstraint("role IN ('viewer', 'officer', 'approver', 'admin')", name="role"),
     )
+
+
+class ApiToken(Base):
+    """A per-user API token; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (Index("ix_api_tokens_user_id", "user_id"),)
 
 
 class Organization(Base):
@@ -100,6 +117,10 @@ class Agreement(Base):
     quotas: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     notes: Mapped[str | None] = mapped_column(Text)
     renews_id: Mapped[int | None] = mapped_column(ForeignKey("agreements.id"))
+    # Erasmus Without Paper: our immutable IIA id (UUID, assigned when first needed)
+    # and the partner's own id for the same agreement once mapped.
+    iia_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    partner_iia_id: Mapped[str | None] = mapped_column(String(64))
     # The earliest business date on which the tick has something to do for this
     # agreement (a transition or a notification). Indexed so the tick reads only
     # what is due, never the whole table.
@@ -240,3 +261,71 @@ class Report(Base):
     data_hash: Mapped[str] = mapped_column(String(64))
     generated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     path: Mapped[str] = mapped_column(String(1000))
+
+
+class MobilitySpec(Base):
+    """One direction of cooperation conditions (EWP IIA v7 mobility spec), in stored order."""
+
+    __tablename__ = "mobility_specs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(24))
+    sending_org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    receiving_org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    sending_ounit_id: Mapped[str | None] = mapped_column(String(64))
+    receiving_ounit_id: Mapped[str | None] = mapped_column(String(64))
+    first_year: Mapped[str] = mapped_column(String(9))
+    last_year: Mapped[str] = mapped_column(String(9))
+    mobilities_per_year: Mapped[int] = mapped_column(Integer)
+    total_months: Mapped[str | None] = mapped_column(String(20))  # decimal kept as written
+    total_days: Mapped[str | None] = mapped_column(String(20))
+    subject_areas: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    languages: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    eqf_levels: Mapped[list[int]] = mapped_column(JSON, default=list)
+    blended: Mapped[bool | None] = mapped_column(Boolean)
+    other_info: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("agreement_id", "position"),
+        CheckConstraint(
+            "kind IN ('student-studies', 'student-traineeship', 'staff-teacher', 'staff-training')",
+            name="kind",
+        ),
+        CheckConstraint("mobilities_per_year > 0", name="mobilities_positive"),
+    )
+
+
+class EwpSnapshot(Base):
+    """A partner's copy of an IIA as received (XML and its iia-hash)."""
+
+    __tablename__ = "ewp_snapshots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    iia_hash: Mapped[str] = mapped_column(String(64))
+    valid_for_approval: Mapped[bool] = mapped_column(Boolean)
+    xml: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_ewp_snapshots_agreement_id", "agreement_id", "id"),)
+
+
+class EwpApproval(Base):
+    """An approval of one side's IIA hash: ours of the partner's copy, or theirs of ours."""
+
+    __tablename__ = "ewp_approvals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
+    side: Mapped[str] = mapped_column(String(8))  # 'ours' | 'partner'
+    iia_hash: Mapped[str] = mapped_column(String(64))
+    approved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    approved_by: Mapped[str] = mapped_column(String(254))
+    snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("ewp_snapshots.id"))
+
+    __table_args__ = (
+        CheckConstraint("side IN ('ours', 'partner')", name="side"),
+        Index("ix_ewp_approvals_agreement_id", "agreement_id", "id"),
+    )
