@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "import": "cli.transfer:import_cmd",
     "export": "cli.transfer:export_cmd",
     "demo": "cli.demo:demo",
+    "serve": "cli.serve:serve",
 }
 
 HELP = {
@@ -39,6 +40,7 @@ HELP = {
     "import": "Import agreements from CSV, XLSX or JSON (all rows or nothing).",
     "export": "Export agreements to CSV or JSON.",
     "demo": "Seed the demo data, simulate a year, write mails and a report.",
+    "serve": "Run the web interface and JSON API for office staff.",
 }
 
 

@@ -83,3 +83,75 @@ def partner_list(app: App, as_json: bool) -> None:
     else:
         table([(p["id"], p["name"], p["country"], p["kind"], p["city"]) for p in rows],
               ["id", "name", "country", "kind", "city"])
+
+
+# --- web sign-in: passwords and API tokens ----------------------------------------------
+
+
+@user.command("set-password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.pass_obj
+def user_set_password(app: App, email: str, password_stdin: bool) -> None:
+    """Set the password EMAIL signs in to the web interface with."""
+    import sys
+
+    from workflow.accounts import set_password
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt="Repeat password")
+    u = set_password(app.uow(), email, password)
+    click.echo(f"password set for {u['email']}")
+
+
+@user.group("token")
+def user_token() -> None:
+    """Create, list and revoke API tokens (Authorization: Bearer TOKEN)."""
+
+
+@user_token.command("create")
+@click.argument("email")
+@click.option("--name", required=True, help="What the token is for, e.g. 'reporting script'.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def user_token_create(app: App, email: str, name: str, as_json: bool) -> None:
+    """Create an API token for EMAIL; it is shown once, only its SHA-256 is kept."""
+    from workflow.accounts import create_token
+
+    t = create_token(app.uow(), app.clock(), email, name)
+    if as_json:
+        emit_json(t)
+        return
+    click.echo(t["token"])
+    click.echo(f"token {t['id']} ({t['name']}) for {t['user']}: copy it now, it will not be shown again",
+               err=True)
+
+
+@user_token.command("list")
+@click.argument("email", required=False)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def user_token_list(app: App, email: str | None, as_json: bool) -> None:
+    """List API tokens (all users', or EMAIL's); never their secret."""
+    from workflow.accounts import list_tokens
+
+    rows = list_tokens(app.uow(), email)
+    if as_json:
+        emit_json(rows)
+    else:
+        table([(t["id"], t["user"], t["name"], t["created_at"][:19], (t["last_used_at"] or "")[:19],
+                "revoked" if t["revoked"] else "active") for t in rows],
+              ["id", "user", "name", "created", "last used", "status"])
+
+
+@user_token.command("revoke")
+@click.argument("token_id", type=int, metavar="ID")
+@click.pass_obj
+def user_token_revoke(app: App, token_id: int) -> None:
+    """Revoke API token ID: requests with it are refused from now on."""
+    from workflow.accounts import revoke_token
+
+    t = revoke_token(app.uow(), token_id)
+    click.echo(f"revoked token {t['id']} ({t['name']}) of {t['user']}")

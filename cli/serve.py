@@ -1,0 +1,33 @@
+"""`hamkor serve`: the web interface and JSON API (FastAPI + uvicorn, imported only here)."""
+
+from __future__ import annotations
+
+import click
+
+from cli.app import App
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+@click.pass_obj
+def serve(app: App, host: str, port: int, log_level: str) -> None:
+    """Serve the web interface for office staff (sign in with `hamkor user set-password`).
+
+    Uses the same database and settings as every other command. Set
+    HAMKOR_SECRET_KEY so sessions survive a restart.
+    """
+    import logging
+
+    import uvicorn
+
+    from web.app import create_app
+
+    logging.basicConfig(level=log_level.upper(), format="%(levelname)s: %(name)s: %(message)s")
+    app.engine  # noqa: B018 - an un-migrated database fails here, before the port is opened
+    web = create_app(app)
+    click.echo(f"Hamkor web interface on http://{host}:{port}/ (API docs: /api/docs)", err=True)
+    uvicorn.run(web, host=host, port=port, log_level=log_level, proxy_headers=False,
+                server_header=False)

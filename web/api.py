@@ -1,0 +1,326 @@
+"""The JSON API (`/api/...`): the CLI's operations over HTTP, as the bearer token's user.
+
+Authentication is a per-user API token (`Authorization: Bearer hmk_...`); no
+cookie is accepted here, so the API needs no CSRF token. Refusals come back as
+`{"detail": "..."}` with the status of the refusal (403 role, 404 unknown,
+409 refused or changed by someone else, 422 bad input). The schema is at
+`/api/openapi.json` and readable at `/api/docs`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from web.security import api_user
+from web.state import hamkor
+from workflow.errors import PermissionDenied
+from workflow.lifecycle import Role
+
+router = APIRouter(prefix="/api", tags=["api"])
+User = dict[str, Any]
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class UserOut(_Out):
+    email: str
+    name: str
+    role: Literal["viewer", "officer", "approver", "admin"]
+    active: bool
+
+
+class PartyOut(_Out):
+    name: str
+    country: str | None
+    kind: str
+    signed_on: date | None
+
+
+class AgreementOut(_Out):
+    ref: str = Field(examples=["AGR-2026-0001"])
+    title: str
+    type: str
+    state: str
+    starts_on: date | None
+    expires_on: date | None
+    indefinite: bool
+    term: int
+    auto_renew: bool
+    renewal_months: int | None
+    notice_days: int | None
+    notice_given_on: date | None
+    ends_on: date | None
+    owner: str | None
+    department: str | None
+    parties: list[PartyOut]
+    forms: list[str]
+    renews: str | None
+    version: int
+
+
+class NextEvent(_Out):
+    event: str
+    allowed: bool
+    reason: str | None
+    needs: list[str]
+    help: str
+
+
+class AgreementDetail(AgreementOut):
+    next_events: list[NextEvent] = Field(description="Manual events and whether the caller may fire them now.")
+    successors: list[str]
+    next_due_on: date | None
+    notes: str | None
+
+
+class HistoryOut(_Out):
+    event: str
+    from_state: str | None
+    to_state: str | None
+    actor: str
+    occurred_on: date
+    recorded_at: datetime
+    note: str | None
+    party: str | None
+
+
+class PartnerOut(_Out):
+    id: int
+    name: str
+    country: str | None
+    kind: str
+    city: str | None
+
+
+class NewAgreementIn(BaseModel):
+    title: str
+    partners: list[str] = Field(description="Partner names or ids; the home institution is added "
+                                            "unless no_institution.")
+    type: str = Field(examples=["exchange"])
+    owner: str | None = None
+    department: str | None = None
+    starts: date | None = None
+    expires: date | None = None
+    months: int | None = None
+    indefinite: bool = False
+    auto_renew: bool = False
+    renewal_months: int | None = None
+    notice_days: int | None = None
+    forms: list[str] = []
+    no_institution: bool = False
+    notes: str | None = None
+    on: date | None = Field(None, description="Creation date, for entering past agreements.")
+
+
+class DraftEditIn(BaseModel):
+    """Fields to change on a draft; a field left out keeps its value."""
+
+    version: int | None = Field(None, description="The version you read; 409 if it changed since.")
+    title: str | None = None
+    type: str | None = None
+    partners: list[str] | None = Field(None, description="The complete list of parties, in order.")
+    owner: str | None = None
+    department: str | None = None
+    starts: date | None = None
+    expires: date | None = None
+    months: int | None = None
+    indefinite: bool | None = None
+    auto_renew: bool | None = None
+    renewal_months: int | None = None
+    notice_days: int | None = None
+    forms: list[str] | None = None
+    notes: str | None = None
+
+
+class EventIn(BaseModel):
+    event: str = Field(examples=["submit"], description="A manual event of the lifecycle.")
+    note: str | None = None
+    on: date | None = Field(None, description="Business date (default today; never in the future).")
+    party: str | None = Field(None, description="For sign: the party signing.")
+    effective: date | None = Field(None, description="For give_notice: the last day in force.")
+    version: int | None = Field(None, description="The version you read; 409 if it changed since.")
+
+
+class RenewIn(BaseModel):
+    starts: date | None = None
+    expires: date | None = None
+    months: int | None = None
+    on: date | None = None
+    version: int | None = None
+
+
+class PartnerIn(BaseModel):
+    name: str
+    country: str = Field(examples=["JP"])
+    kind: str = "university"
+    city: str | None = None
+    erasmus_code: str | None = None
+    pic: str | None = None
+    website: str | None = None
+    hei_id: str | None = None
+
+
+class ReportIn(BaseModel):
+    year: int
+    format: str = "html"
+    lang: str = "en"
+
+
+def _require(user: User, needed: Role, action: str) -> None:
+    role = Role.parse(user["role"])
+    if role < needed:
+        raise PermissionDenied(user["email"], action, needed.label, role.label)
+
+
+@router.get("/me", response_model=UserOut, summary="The user the token belongs to")
+def me(user: User = Depends(api_user)) -> User:
+    return user
+
+
+@router.get("/users", response_model=list[UserOut], summary="Users and their roles")
+def users(request: Request, user: User = Depends(api_user)) -> list[User]:
+    from workflow.registry import list_users
+
+    return list_users(hamkor(request).uow())
+
+
+@router.get("/agreements", response_model=list[AgreementOut], summary="List agreements")
+def list_agreements(request: Request, state: str | None = None, partner: str | None = None,
+                    expiring_within: int | None = None, q: str | None = None,
+                    limit: int | None = None, user: User = Depends(api_user)) -> list[dict[str, Any]]:
+    """The filters of `hamkor agreement list`, plus `q`: text in the reference, title,
+    department, owner or a party's name. Oldest first; complete unless `limit` is given."""
+    from web.queries import search_agreements
+
+    app = hamkor(request)
+    page = search_agreements(app.uow(), app.clock(), state=state, partner=partner,
+                             expiring_within=expiring_within, q=q, size=10**9)
+    rows = list(reversed(page.rows))
+    return rows[:limit] if limit else rows
+
+
+@router.post("/agreements", response_model=AgreementOut, status_code=status.HTTP_201_CREATED,
+             summary="Create a draft agreement")
+def create_agreement(request: Request, body: NewAgreementIn, user: User = Depends(api_user)) -> dict[str, Any]:
+    from workflow.agreements import NewAgreement, create
+
+    app = hamkor(request)
+    spec = NewAgreement(**body.model_dump(exclude={"on"}))
+    return create(app.uow(), app.clock(), app.office(), spec, by=user["email"], on=body.on)
+
+
+@router.get("/agreements/{ref}", response_model=AgreementDetail, summary="One agreement")
+def show_agreement(request: Request, ref: str, user: User = Depends(api_user)) -> dict[str, Any]:
+    from workflow.agreements import show
+
+    app = hamkor(request)
+    return show(app.uow(), app.clock(), app.office(), ref, by=user["email"])
+
+
+@router.patch("/agreements/{ref}", response_model=AgreementOut, summary="Edit a draft")
+def edit_draft(request: Request, ref: str, body: DraftEditIn, user: User = Depends(api_user)) -> dict[str, Any]:
+    from workflow.drafts import update_draft
+
+    app = hamkor(request)
+    changes = body.model_dump(exclude_unset=True, exclude={"version"})
+    return update_draft(app.uow(), app.clock(), app.office(), ref, changes, by=user["email"],
+                        expected_version=body.version)
+
+
+@router.get("/agreements/{ref}/history", response_model=list[HistoryOut],
+            summary="The audit history, oldest first")
+def agreement_history(request: Request, ref: str, user: User = Depends(api_user)) -> list[dict[str, Any]]:
+    from workflow.agreements import history
+
+    return history(hamkor(request).uow(), ref)
+
+
+@router.post("/agreements/{ref}/events", response_model=AgreementOut,
+             summary="Fire a lifecycle event (submit, approve, sign, give_notice, ...)")
+def advance(request: Request, ref: str, body: EventIn, user: User = Depends(api_user)) -> dict[str, Any]:
+    from web.queries import ensure_version
+    from workflow.agreements import advance as advance_agreement
+
+    app = hamkor(request)
+    ensure_version(app.uow(), ref, body.version)
+    return advance_agreement(app.uow(), app.clock(), app.office(), ref, body.event, by=user["email"],
+                             note=body.note, on=body.on, party=body.party, effective=body.effective)
+
+
+@router.post("/agreements/{ref}/renew", response_model=AgreementOut,
+             status_code=status.HTTP_201_CREATED, summary="Create the successor draft")
+def renew(request: Request, ref: str, body: RenewIn, user: User = Depends(api_user)) -> dict[str, Any]:
+    from web.queries import ensure_version
+    from workflow.agreements import renew as renew_agreement
+
+    app = hamkor(request)
+    ensure_version(app.uow(), ref, body.version)
+    return renew_agreement(app.uow(), app.clock(), app.office(), ref, by=user["email"],
+                           starts=body.starts, expires=body.expires, months=body.months, on=body.on)
+
+
+@router.get("/partners", response_model=list[PartnerOut], summary="Partner organisations")
+def partners(request: Request, user: User = Depends(api_user)) -> list[dict[str, Any]]:
+    from workflow.registry import list_partners
+
+    return list_partners(hamkor(request).uow())
+
+
+@router.post("/partners", response_model=PartnerOut, status_code=status.HTTP_201_CREATED,
+             summary="Add a partner organisation (officer or above)")
+def add_partner(request: Request, body: PartnerIn, user: User = Depends(api_user)) -> dict[str, Any]:
+    from workflow.registry import add_partner as add
+
+    _require(user, Role.OFFICER, "add partners")
+    app = hamkor(request)
+    fields = body.model_dump(exclude={"name"})
+    return add(app.uow(), app.clock(), body.name, **fields)
+
+
+@router.get("/lifecycle", summary="The lifecycle table and its diagram")
+def lifecycle(user: User = Depends(api_user)) -> dict[str, Any]:
+    from workflow import diagram
+    from workflow.lifecycle import TRANSITIONS
+
+    return {
+        "transitions": [
+            {"event": t.event.value, "from": [s.value for s in t.sources],
+             "to": t.dest.value if t.dest else None, "manual": t.manual, "automatic": t.automatic,
+             "role": t.role.label, "note_required": t.note_required,
+             "guards": [g.value for g in t.guards], "help": t.help}
+            for t in TRANSITIONS
+        ],
+        "mermaid": diagram.mermaid(),
+        "dot": diagram.dot(),
+    }
+
+
+@router.get("/outbox", summary="Outgoing notifications")
+def outbox(request: Request, status_: str | None = Query(None, alias="status"), limit: int | None = None,
+           user: User = Depends(api_user)) -> list[dict[str, Any]]:
+    from web.pages import _outbox_module
+
+    module = _outbox_module()
+    if module is None:
+        raise HTTPException(501, "notifications are not installed in this version")
+    rows: list[dict[str, Any]] = module.list_rows(hamkor(request).uow(), status=status_, limit=limit)
+    return rows
+
+
+@router.post("/outbox/{row_id}/retry", summary="Queue a failed or dead notification again")
+def outbox_retry(request: Request, row_id: int, user: User = Depends(api_user)) -> dict[str, Any]:
+    from web.pages import _outbox_module
+
+    module = _outbox_module()
+    if module is None:
+        raise HTTPException(501, "notifications are not installed in this version")
+    _require(user, Role.OFFICER, "retry notifications")
+    row: dict[str, Any] = module.retry(hamkor(request).uow(), row_id, datetime.now(UTC))
+    return row
+

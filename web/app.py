@@ -1,0 +1,108 @@
+"""The web application: pages, JSON API, static files, sessions and error pages.
+
+`create_app(App)` takes the CLI's composition root, so the server uses the
+same settings, database, clock and services as `hamkor` itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import HTTPException as FastAPIHTTPException
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from web.errors import humanize, status_for
+from web.security import (
+    SESSION_COOKIE,
+    SESSION_MAX_AGE_S,
+    CsrfRejected,
+    SignInRequired,
+    secret_key,
+    secure_cookie,
+)
+from workflow.errors import HamkorError
+
+if TYPE_CHECKING:
+    from cli.app import App
+
+STATIC = Path(__file__).parent / "static"
+
+#: No inline script, no third-party origin: the pages need nothing but this server.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                               "script-src 'self'; frame-ancestors 'none'; form-action 'self'; "
+                               "base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def create_app(app: App, *, secret: str | None = None) -> FastAPI:
+    from web import api, docs, pages
+
+    web = FastAPI(
+        title="Hamkor API",
+        version="0.1.0",
+        description="Agreement lifecycle for university international offices. Authenticate "
+                    "with a per-user API token: `Authorization: Bearer hmk_...` "
+                    "(`hamkor user token create EMAIL --name N`, or the Account page).",
+        docs_url=None, redoc_url=None, openapi_url="/api/openapi.json",
+    )
+    web.state.hamkor = app
+    web.add_middleware(SessionMiddleware, secret_key=secret_key(secret), session_cookie=SESSION_COOKIE,
+                       max_age=SESSION_MAX_AGE_S, same_site="lax", https_only=secure_cookie())
+
+    @web.middleware("http")
+    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response: Response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.url.path.startswith(("/agreements", "/account", "/api/")):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    web.mount("/static", StaticFiles(directory=STATIC), name="static")
+    web.include_router(api.router)
+    web.include_router(docs.router)
+    web.include_router(pages.router)
+
+    @web.exception_handler(SignInRequired)
+    async def sign_in_required(request: Request, exc: SignInRequired) -> Response:
+        return Response(status_code=303, headers={"Location": f"/login?next={quote(exc.next_url)}"})
+
+    @web.exception_handler(CsrfRejected)
+    async def csrf_rejected(request: Request, exc: CsrfRejected) -> Response:
+        from web.render import render, translator
+
+        t = translator(request)
+        return render(request, "error.html", {"title": t("e.title"), "message": t("e.csrf")},
+                      status=403)
+
+    @web.exception_handler(HamkorError)
+    async def refused(request: Request, exc: HamkorError) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": str(exc)}, status_code=status_for(exc))
+        from web.render import render, translator
+
+        return render(request, "error.html", {"title": translator(request)("e.title"),
+                                              "message": humanize(exc)}, status=status_for(exc))
+
+    @web.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if request.url.path.startswith("/api/") or isinstance(exc, FastAPIHTTPException) and exc.headers:
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        from web.render import render, translator
+
+        t = translator(request)
+        title = t("e.not_found") if exc.status_code == 404 else t("e.title")
+        return render(request, "error.html", {"title": title, "message": str(exc.detail)},
+                      status=exc.status_code)
+
+    return web

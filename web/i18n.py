@@ -1,0 +1,329 @@
+"""Labels of the web interface in English, Uzbek and Russian, and date formatting.
+
+The interface's own words (menus, buttons, headings) live here; data (titles,
+partner names, notes) is shown as entered. Dates are business dates shown in
+the reader's language; timestamps are shown in the office's time zone.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+LANGUAGES = {"en": "English", "uz": "O‘zbekcha", "ru": "Русский"}
+DEFAULT_LANG = "en"
+
+# key: (English, Uzbek, Russian)
+_LABELS: dict[str, tuple[str, str, str]] = {
+    # chrome
+    "app.tagline": ("International agreements", "Xalqaro shartnomalar", "Международные соглашения"),
+    "nav.dashboard": ("Dashboard", "Boshqaruv paneli", "Обзор"),
+    "nav.agreements": ("Agreements", "Shartnomalar", "Соглашения"),
+    "nav.new": ("New agreement", "Yangi shartnoma", "Новое соглашение"),
+    "nav.partners": ("Partners", "Hamkorlar", "Партнёры"),
+    "nav.outbox": ("Outbox", "Chiquvchi xatlar", "Исходящие"),
+    "nav.reports": ("Reports", "Hisobotlar", "Отчёты"),
+    "nav.lifecycle": ("Lifecycle", "Hayot sikli", "Жизненный цикл"),
+    "nav.api": ("API", "API", "API"),
+    "nav.account": ("Account", "Hisob", "Учётная запись"),
+    "nav.skip": ("Skip to content", "Asosiy qismga o‘tish", "Перейти к содержимому"),
+    "nav.main": ("Main menu", "Asosiy menyu", "Главное меню"),
+    "auth.sign_in": ("Sign in", "Kirish", "Войти"),
+    "auth.sign_out": ("Sign out", "Chiqish", "Выйти"),
+    "auth.email": ("Email", "Elektron pochta", "Эл. почта"),
+    "auth.password": ("Password", "Parol", "Пароль"),
+    "auth.signed_in_as": ("Signed in as", "Kirgan foydalanuvchi", "Вы вошли как"),
+    "auth.help": ("Ask an administrator to set your password with `hamkor user set-password`.",
+                  "Parolni administrator `hamkor user set-password` bilan o‘rnatadi.",
+                  "Пароль задаёт администратор командой `hamkor user set-password`."),
+    "lang.label": ("Language", "Til", "Язык"),
+    "lang.apply": ("Change", "O‘zgartirish", "Сменить"),
+    # dashboard
+    "dash.title": ("Dashboard", "Boshqaruv paneli", "Обзор"),
+    "dash.by_state": ("Agreements by state", "Holatlar bo‘yicha shartnomalar", "Соглашения по состояниям"),
+    "dash.needs_action": ("Needs your action", "Sizning harakatingiz kerak", "Требует вашего внимания"),
+    "dash.expiring": ("Expiring within {days} days", "{days} kun ichida tugaydi", "Истекают в течение {days} дней"),
+    "dash.notice": ("Notice deadlines within {days} days", "{days} kun ichidagi ogohlantirish muddatlari",
+                    "Сроки уведомления в течение {days} дней"),
+    "dash.signatures": ("Awaiting signatures", "Imzolar kutilmoqda", "Ожидают подписей"),
+    "dash.review": ("In review, waiting for your approval", "Ko‘rib chiqilmoqda, tasdig‘ingiz kutilmoqda",
+                    "На рассмотрении, ждут вашего утверждения"),
+    "dash.drafts": ("Your drafts", "Sizning qoralamalaringiz", "Ваши черновики"),
+    "dash.nothing": ("Nothing here.", "Hech narsa yo‘q.", "Здесь ничего нет."),
+    "dash.viewer": ("You can read everything; changes need the officer role.",
+                    "Siz hammasini ko‘ra olasiz; o‘zgartirish uchun xodim roli kerak.",
+                    "Вы можете всё просматривать; для изменений нужна роль сотрудника."),
+    "dash.deadline": ("notice by", "ogohlantirish muddati", "уведомить до"),
+    "dash.total": ("Total", "Jami", "Всего"),
+    # list
+    "list.title": ("Agreements", "Shartnomalar", "Соглашения"),
+    "list.search": ("Search", "Qidirish", "Поиск"),
+    "list.search_hint": ("reference, title, partner or department", "raqam, nom, hamkor yoki bo‘lim",
+                         "номер, название, партнёр или отдел"),
+    "list.state": ("State", "Holat", "Состояние"),
+    "list.partner": ("Partner", "Hamkor", "Партнёр"),
+    "list.any": ("any", "barchasi", "любое"),
+    "list.expiring": ("Expiring within (days)", "Tugashiga (kun)", "Истекает в течение (дней)"),
+    "list.filter": ("Filter", "Saralash", "Показать"),
+    "list.found": ("{n} agreements", "{n} ta shartnoma", "Соглашений: {n}"),
+    "list.prev": ("Previous page", "Oldingi sahifa", "Предыдущая страница"),
+    "list.next": ("Next page", "Keyingi sahifa", "Следующая страница"),
+    "list.page": ("Page {page} of {pages}", "{pages} dan {page}-sahifa", "Страница {page} из {pages}"),
+    # agreement fields
+    "f.ref": ("Reference", "Raqam", "Номер"),
+    "f.title": ("Title", "Nomi", "Название"),
+    "f.type": ("Type", "Turi", "Тип"),
+    "f.state": ("State", "Holat", "Состояние"),
+    "f.owner": ("Owner", "Mas’ul", "Ответственный"),
+    "f.department": ("Department", "Bo‘lim", "Отдел"),
+    "f.starts": ("Starts on", "Boshlanish sanasi", "Начало"),
+    "f.expires": ("Last day in force", "Amal qilishning oxirgi kuni", "Последний день действия"),
+    "f.months": ("or length in months", "yoki muddati (oy)", "или срок в месяцах"),
+    "f.indefinite": ("Indefinite (no expiry)", "Muddatsiz", "Бессрочное"),
+    "f.term": ("Term", "Muddat", "Срок"),
+    "f.term_no": ("term", "muddat", "срок"),
+    "f.auto_renew": ("Renews automatically unless notice is given",
+                     "Ogohlantirilmasa avtomatik uzaytiriladi",
+                     "Продлевается автоматически, если не направлено уведомление"),
+    "f.renewal_months": ("Renewal period (months)", "Uzaytirish muddati (oy)", "Срок продления (мес.)"),
+    "f.notice_days": ("Notice period (days)", "Ogohlantirish muddati (kun)", "Срок уведомления (дней)"),
+    "f.forms": ("Forms of cooperation", "Hamkorlik shakllari", "Формы сотрудничества"),
+    "f.parties": ("Parties", "Tomonlar", "Стороны"),
+    "f.partners": ("Partners", "Hamkorlar", "Партнёры"),
+    "f.notes": ("Notes", "Izohlar", "Примечания"),
+    "f.renews": ("Renews", "Uzaytiradi", "Продлевает"),
+    "f.successors": ("Successors", "Davomchilari", "Преемники"),
+    "f.version": ("Version", "Versiya", "Версия"),
+    "f.notice_given": ("Notice given on {on}; ends on {end}", "Ogohlantirish {on} da berilgan; {end} da tugaydi",
+                       "Уведомление направлено {on}; действует до {end}"),
+    "f.no_institution": ("Do not add the home institution as a party",
+                         "O‘z muassasamizni tomon sifatida qo‘shmaslik",
+                         "Не добавлять наш университет как сторону"),
+    "f.created_on": ("Created on (for past agreements)", "Yaratilgan sana (o‘tgan shartnomalar uchun)",
+                     "Дата создания (для прошлых соглашений)"),
+    "f.country": ("Country", "Mamlakat", "Страна"),
+    "f.kind": ("Kind", "Turi", "Вид"),
+    "f.city": ("City", "Shahar", "Город"),
+    "f.name": ("Name", "Nomi", "Название"),
+    "f.erasmus_code": ("Erasmus code", "Erasmus kodi", "Код Erasmus"),
+    "f.signed": ("signed {on}", "{on} da imzolangan", "подписано {on}"),
+    "f.unsigned": ("not signed yet", "hali imzolanmagan", "ещё не подписано"),
+    "f.none": ("—", "—", "—"),
+    "f.required": ("required", "majburiy", "обязательно"),
+    "f.indefinite_short": ("indefinite", "muddatsiz", "бессрочно"),
+    # agreement page
+    "ag.terms": ("Terms", "Shartlar", "Условия"),
+    "ag.timeline": ("Timeline", "Tarix", "История"),
+    "ag.actions": ("What can be done now", "Hozir nima qilish mumkin", "Что можно сделать сейчас"),
+    "ag.not_now": ("Not possible now", "Hozir mumkin emas", "Сейчас невозможно"),
+    "ag.no_actions": ("No action is open to you: the agreement is closed, only automatic events remain, or your role only reads.",
+                      "Siz uchun amal yo‘q: shartnoma yopilgan, faqat avtomatik hodisalar qolgan yoki rolingiz faqat o‘qish uchun.",
+                      "Доступных вам действий нет: соглашение закрыто, остались только автоматические события или ваша роль только для чтения."),
+    "ag.edit": ("Edit draft", "Qoralamani tahrirlash", "Редактировать черновик"),
+    "ag.renew": ("Renew: create the successor draft", "Uzaytirish: davomchi qoralamani yaratish",
+                 "Продлить: создать черновик преемника"),
+    "ag.note": ("Note", "Izoh", "Примечание"),
+    "ag.on": ("Date of the event", "Hodisa sanasi", "Дата события"),
+    "ag.party": ("Party signing", "Imzolayotgan tomon", "Подписывающая сторона"),
+    "ag.effective": ("Last day in force (default: the expiry)", "Amal qilishning oxirgi kuni (odatiy: tugash sanasi)",
+                     "Последний день действия (по умолчанию: дата окончания)"),
+    "ag.renew_starts": ("Successor starts on (default: this one's expiry)",
+                        "Davomchi boshlanishi (odatiy: shu shartnoma tugashi)",
+                        "Начало преемника (по умолчанию: окончание этого)"),
+    "ag.next_check": ("Next automatic check: {on}", "Keyingi avtomatik tekshiruv: {on}",
+                      "Следующая автоматическая проверка: {on}"),
+    "ag.by": ("by", "bajardi:", "выполнил:"),
+    "ag.refused": ("Not done", "Bajarilmadi", "Не выполнено"),
+    "ag.nothing_changed": ("Nothing was changed.", "Hech narsa o‘zgartirilmadi.", "Ничего не изменено."),
+    "ag.conflict": ("{ref} was changed by someone else while you were looking at it; it is now {state} (version {version}). Nothing was changed: check the page below and try again.",
+                    "{ref} siz ko‘rib turganingizda boshqa kishi tomonidan o‘zgartirildi; hozirgi holati: {state} (versiya {version}). Hech narsa o‘zgartirilmadi: quyidagini tekshirib, qayta urinib ko‘ring.",
+                    "{ref} изменил кто-то другой, пока вы смотрели страницу; теперь состояние: {state} (версия {version}). Ничего не изменено: проверьте страницу и повторите."),
+    "ag.done": ("{ref}: {event} done; state is now {state}.", "{ref}: {event} bajarildi; holati: {state}.",
+                "{ref}: {event} выполнено; состояние: {state}."),
+    "ag.created": ("Created {ref}.", "{ref} yaratildi.", "Создано {ref}."),
+    "ag.saved": ("Saved {ref}.", "{ref} saqlandi.", "{ref} сохранено."),
+    "ag.renewed": ("Created the successor draft {ref}.", "Davomchi qoralama {ref} yaratildi.",
+                   "Создан черновик преемника {ref}."),
+    "ag.do": ("Do it", "Bajarish", "Выполнить"),
+    "form.save": ("Save", "Saqlash", "Сохранить"),
+    "form.create": ("Create draft", "Qoralama yaratish", "Создать черновик"),
+    "form.cancel": ("Cancel", "Bekor qilish", "Отмена"),
+    "form.new_title": ("New agreement", "Yangi shartnoma", "Новое соглашение"),
+    "form.edit_title": ("Edit draft {ref}", "{ref} qoralamasini tahrirlash", "Редактирование черновика {ref}"),
+    "form.term_help": ("Give the last day in force, or a length in months, or tick indefinite.",
+                       "Oxirgi kunni yoki oylar sonini kiriting, yoki muddatsizni belgilang.",
+                       "Укажите последний день действия, или срок в месяцах, или отметьте «бессрочное»."),
+    "form.parties_help": ("Tick every party, in any order.", "Barcha tomonlarni belgilang.",
+                          "Отметьте все стороны."),
+    "form.partners_help": ("The home institution is added as a party automatically.",
+                           "O‘z muassasamiz tomon sifatida avtomatik qo‘shiladi.",
+                           "Наш университет добавляется как сторона автоматически."),
+    # partners
+    "p.title": ("Partners", "Hamkorlar", "Партнёры"),
+    "p.add": ("Add a partner", "Hamkor qo‘shish", "Добавить партнёра"),
+    "p.added": ("Added partner {name}.", "{name} hamkori qo‘shildi.", "Партнёр {name} добавлен."),
+    # outbox
+    "o.title": ("Outbox", "Chiquvchi xatlar", "Исходящие"),
+    "o.status": ("Status", "Holat", "Статус"),
+    "o.rule": ("Reminder", "Eslatma", "Напоминание"),
+    "o.to": ("To", "Kimga", "Кому"),
+    "o.due": ("Due", "Muddat", "Срок"),
+    "o.subject": ("Subject", "Mavzu", "Тема"),
+    "o.attempts": ("Attempts", "Urinishlar", "Попытки"),
+    "o.retry": ("Retry", "Qayta yuborish", "Повторить"),
+    "o.retried": ("Message {id} is queued again.", "{id}-xat qayta navbatga qo‘yildi.",
+                  "Письмо {id} снова поставлено в очередь."),
+    "o.unavailable": ("Notifications are not installed in this version.",
+                      "Bu versiyada bildirishnomalar yo‘q.", "В этой версии нет уведомлений."),
+    # reports
+    "r.title": ("Annual reports", "Yillik hisobotlar", "Годовые отчёты"),
+    "r.generate": ("Generate and download", "Yaratish va yuklab olish", "Создать и скачать"),
+    "r.year": ("Year", "Yil", "Год"),
+    "r.format": ("Format", "Format", "Формат"),
+    "r.lang": ("Report language", "Hisobot tili", "Язык отчёта"),
+    "r.generated": ("Generated reports", "Yaratilgan hisobotlar", "Созданные отчёты"),
+    "r.download": ("Download", "Yuklab olish", "Скачать"),
+    "r.unavailable": ("Reports are not installed in this version.", "Bu versiyada hisobotlar yo‘q.",
+                      "В этой версии нет отчётов."),
+    # lifecycle
+    "l.title": ("Lifecycle", "Hayot sikli", "Жизненный цикл"),
+    "l.event": ("Event", "Hodisa", "Событие"),
+    "l.from": ("From", "Qayerdan", "Из"),
+    "l.to": ("To", "Qayerga", "В"),
+    "l.role": ("Role", "Rol", "Роль"),
+    "l.how": ("How", "Qanday", "Как"),
+    "l.manual": ("manual", "qo‘lda", "вручную"),
+    "l.auto": ("automatic", "avtomatik", "автоматически"),
+    "l.both": ("manual or automatic", "qo‘lda yoki avtomatik", "вручную или автоматически"),
+    "l.unchanged": ("(unchanged)", "(o‘zgarmaydi)", "(без изменений)"),
+    "l.note": ("note required", "izoh majburiy", "нужно примечание"),
+    "l.source": ("Diagram source (mermaid / Graphviz dot)", "Diagramma manbasi (mermaid / Graphviz dot)",
+                 "Исходный текст диаграммы (mermaid / Graphviz dot)"),
+    "l.terminal": ("final state", "yakuniy holat", "конечное состояние"),
+    # account
+    "a.title": ("Your account", "Hisobingiz", "Ваша учётная запись"),
+    "a.tokens": ("API tokens", "API tokenlari", "API-токены"),
+    "a.token_name": ("Token name", "Token nomi", "Название токена"),
+    "a.create_token": ("Create token", "Token yaratish", "Создать токен"),
+    "a.token_once": ("Copy this token now; it will not be shown again:", "Tokenni hozir nusxalang, u qayta ko‘rsatilmaydi:",
+                     "Скопируйте токен сейчас, он больше не будет показан:"),
+    "a.revoke": ("Revoke", "Bekor qilish", "Отозвать"),
+    "a.revoked": ("revoked", "bekor qilingan", "отозван"),
+    "a.active": ("active", "faol", "активен"),
+    "a.last_used": ("Last used", "Oxirgi foydalanilgan", "Последнее использование"),
+    "a.created": ("Created", "Yaratilgan", "Создан"),
+    "a.password": ("Change password", "Parolni o‘zgartirish", "Сменить пароль"),
+    "a.current": ("Current password", "Joriy parol", "Текущий пароль"),
+    "a.new": ("New password", "Yangi parol", "Новый пароль"),
+    "a.repeat": ("Repeat the new password", "Yangi parolni takrorlang", "Повторите новый пароль"),
+    "a.password_changed": ("Password changed.", "Parol o‘zgartirildi.", "Пароль изменён."),
+    "a.mismatch": ("the two new passwords differ", "yangi parollar bir xil emas", "новые пароли не совпадают"),
+    "a.token_revoked": ("Token {id} revoked.", "{id}-token bekor qilindi.", "Токен {id} отозван."),
+    # errors
+    "e.title": ("Something is not right", "Nimadir noto‘g‘ri", "Что-то не так"),
+    "e.csrf": ("The form was too old or did not come from this site; nothing was changed. Please try again.",
+               "Shakl eskirgan yoki bu saytdan emas; hech narsa o‘zgartirilmadi. Qayta urinib ko‘ring.",
+               "Форма устарела или отправлена не с этого сайта; ничего не изменено. Попробуйте ещё раз."),
+    "e.not_found": ("Not found", "Topilmadi", "Не найдено"),
+    "e.forbidden": ("Your role does not allow this.", "Rolingiz bunga ruxsat bermaydi.", "Ваша роль этого не позволяет."),
+}
+
+STATE_LABELS: dict[str, tuple[str, str, str]] = {
+    "draft": ("draft", "qoralama", "черновик"),
+    "in_review": ("in review", "ko‘rib chiqilmoqda", "на рассмотрении"),
+    "approved": ("approved", "tasdiqlangan", "утверждено"),
+    "awaiting_signatures": ("awaiting signatures", "imzolar kutilmoqda", "ожидает подписей"),
+    "signed": ("signed", "imzolangan", "подписано"),
+    "active": ("active", "amalda", "действует"),
+    "renewal_due": ("renewal due", "uzaytirish vaqti", "пора продлевать"),
+    "expired": ("expired", "muddati tugagan", "истекло"),
+    "superseded": ("superseded", "almashtirilgan", "заменено"),
+    "terminated": ("terminated", "bekor qilingan", "расторгнуто"),
+    "withdrawn": ("withdrawn", "qaytarib olingan", "отозвано"),
+}
+
+EVENT_LABELS: dict[str, tuple[str, str, str]] = {
+    "create": ("created", "yaratildi", "создано"),
+    "import": ("imported", "import qilindi", "импортировано"),
+    "edit": ("draft edited", "qoralama tahrirlandi", "черновик изменён"),
+    "amend": ("amended", "o‘zgartirildi", "изменено"),
+    "coverage_gap": ("coverage gap", "qamrovda uzilish", "разрыв действия"),
+    "submit": ("Submit for review", "Ko‘rib chiqishga yuborish", "Отправить на рассмотрение"),
+    "request_changes": ("Request changes", "O‘zgartirish so‘rash", "Вернуть на доработку"),
+    "approve": ("Approve", "Tasdiqlash", "Утвердить"),
+    "send_for_signature": ("Send for signature", "Imzoga yuborish", "Отправить на подпись"),
+    "sign": ("Record a signature", "Imzoni qayd etish", "Отметить подпись"),
+    "activate": ("Activate", "Kuchga kiritish", "Ввести в действие"),
+    "open_renewal": ("Renewal window opened", "Uzaytirish davri ochildi", "Открыто окно продления"),
+    "renew": ("Renew", "Uzaytirish", "Продлить"),
+    "give_notice": ("Give notice", "Ogohlantirish berish", "Направить уведомление"),
+    "auto_renew": ("Renewed automatically", "Avtomatik uzaytirildi", "Продлено автоматически"),
+    "expire": ("Expired", "Muddati tugadi", "Истекло"),
+    "terminate": ("Terminate", "Bekor qilish", "Расторгнуть"),
+    "withdraw": ("Withdraw", "Qaytarib olish", "Отозвать"),
+    "supersede": ("Superseded", "Almashtirildi", "Заменено"),
+}
+
+_INDEX = {"en": 0, "uz": 1, "ru": 2}
+
+
+def pick_language(requested: str | None, accept_language: str | None) -> str:
+    """The session's choice, else the browser's first supported language, else English."""
+    if requested in LANGUAGES:
+        return requested
+    for part in (accept_language or "").split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in LANGUAGES:
+            return code
+    return DEFAULT_LANG
+
+
+class Translator:
+    def __init__(self, lang: str, zone: ZoneInfo) -> None:
+        self.lang = lang if lang in LANGUAGES else DEFAULT_LANG
+        self.zone = zone
+        self._i = _INDEX[self.lang]
+
+    def __call__(self, key: str, **values: Any) -> str:
+        entry = _LABELS.get(key)
+        text = entry[self._i] if entry else key
+        return text.format(**values) if values else text
+
+    def state(self, value: str | None) -> str:
+        entry = STATE_LABELS.get(value or "")
+        return entry[self._i] if entry else (value or "")
+
+    def event(self, value: str) -> str:
+        entry = EVENT_LABELS.get(value)
+        return entry[self._i] if entry else value.replace("_", " ")
+
+    def date(self, value: date | str | None) -> str:
+        """A business date, e.g. '19 Feb 2020' / '19-fev, 2020' / '19 февр. 2020 г.'."""
+        if not value:
+            return ""
+        day = date.fromisoformat(value) if isinstance(value, str) else value
+        return _format_date(day, self.lang)
+
+    def datetime(self, value: datetime | str | None) -> str:
+        """A UTC timestamp, shown in the office's time zone."""
+        if not value:
+            return ""
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return _format_datetime(moment, self.zone, self.lang)
+
+
+@lru_cache(maxsize=4096)
+def _format_date(day: date, lang: str) -> str:
+    from babel.dates import format_date
+
+    return format_date(day, format="medium", locale=lang)
+
+
+def _format_datetime(moment: datetime, zone: ZoneInfo, lang: str) -> str:
+    from babel.dates import format_datetime
+
+    return format_datetime(moment, format="medium", tzinfo=zone, locale=lang)

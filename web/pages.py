@@ -1,0 +1,533 @@
+"""The HTML pages. Each route calls the same services as the CLI, as the signed-in user.
+
+The services decide (roles, guards, four eyes); a page only hides the buttons a
+role cannot use. A refusal re-renders the page with the service's reason and
+the HTTP status of the refusal; a success redirects (POST, then GET).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict, deque
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.datastructures import FormData
+
+from models import normalize_name
+from web import forms
+from web.errors import humanize, status_for
+from web.render import flash, redirect, render, role_of, safe_next, translator
+from web.security import checked_form, page_user, session_user, sign_in, sign_out
+from web.state import hamkor
+from workflow.errors import ConcurrentUpdate, HamkorError, Invalid, PermissionDenied
+from workflow.lifecycle import TERMINAL, TRANSITIONS, Role, State, transition_for
+from workflow.lifecycle import Event as Ev
+
+log = logging.getLogger("hamkor.web")
+router = APIRouter(include_in_schema=False)
+
+User = dict[str, Any]
+
+
+def _require(user: User, needed: Role, action: str) -> None:
+    """For operations whose service takes no actor (partners, outbox): the same role ladder."""
+    role = Role.parse(user["role"])
+    if role < needed:
+        raise PermissionDenied(user["email"], action, needed.label, role.label)
+
+
+# --- sign-in --------------------------------------------------------------------------------
+
+
+class _Throttle:
+    """At most `limit` failed sign-ins per (address, email) in `window` seconds, per process."""
+
+    def __init__(self, limit: int = 10, window: float = 900.0) -> None:
+        self.limit, self.window = limit, window
+        self._fails: dict[tuple[str, str], deque[float]] = defaultdict(deque)
+
+    def blocked(self, key: tuple[str, str]) -> bool:
+        q = self._fails[key]
+        while q and q[0] < time.monotonic() - self.window:
+            q.popleft()
+        return len(q) >= self.limit
+
+    def fail(self, key: tuple[str, str]) -> None:
+        self._fails[key].append(time.monotonic())
+
+    def clear(self, key: tuple[str, str]) -> None:
+        self._fails.pop(key, None)
+
+
+throttle = _Throttle()
+
+
+@router.get("/healthz")
+def healthz() -> PlainTextResponse:
+    return PlainTextResponse("ok")
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "/") -> Response:
+    if session_user(request) is not None:
+        return redirect(safe_next(next))
+    return render(request, "login.html", {"next": safe_next(next), "email": ""})
+
+
+@router.post("/login")
+def login(request: Request, form: FormData = Depends(checked_form)) -> Response:
+    from workflow.accounts import SignInFailed, verify_password
+
+    email = (forms.text(form, "email") or "").lower()
+    target = safe_next(forms.text(form, "next"))
+    key = (request.client.host if request.client else "?", email)
+    t = translator(request)
+    if throttle.blocked(key):
+        return render(request, "login.html", {"next": target, "email": email,
+                                              "error": "too many failed attempts; wait 15 minutes"},
+                      status=429)
+    try:
+        user = verify_password(hamkor(request).uow(), email, forms.text(form, "password") or "")
+    except SignInFailed as exc:
+        throttle.fail(key)
+        log.info("failed sign-in for %s from %s", email, key[0])
+        return render(request, "login.html", {"next": target, "email": email, "error": str(exc)},
+                      status=401)
+    throttle.clear(key)
+    sign_in(request, user)
+    flash(request, "ok", f"{t('auth.signed_in_as')} {user['name']} ({user['role']})")
+    return redirect(target)
+
+
+@router.post("/logout")
+def logout(request: Request, form: FormData = Depends(checked_form)) -> Response:
+    sign_out(request)
+    return redirect("/login")
+
+
+@router.post("/lang")
+def set_language(request: Request, form: FormData = Depends(checked_form)) -> Response:
+    lang = forms.text(form, "lang")
+    if lang in ("en", "uz", "ru"):
+        request.session["lang"] = lang
+    return redirect(safe_next(forms.text(form, "next")))
+
+
+# --- dashboard and list ---------------------------------------------------------------------
+
+
+@router.get("/", response_class=HTMLResponse)
+def dashboard(request: Request, user: User = Depends(page_user)) -> Response:
+    from web.queries import counts_by_state, needs_action
+
+    app = hamkor(request)
+    counts = counts_by_state(app.uow())
+    todo = needs_action(app.uow(), app.clock(), app.office(), user)
+    return render(request, "dashboard.html", {
+        "counts": counts, "total": sum(n for _, n in counts), "todo": todo,
+        "terminal": {s.value for s in TERMINAL}, "nav": "dashboard",
+    })
+
+
+@router.get("/agreements", response_class=HTMLResponse)
+def agreement_list(request: Request, state: str | None = None, partner: str | None = None,
+                   expiring_within: str | None = None, q: str | None = None, page: int = 1,
+                   user: User = Depends(page_user)) -> Response:
+    from web.queries import search_agreements
+    from workflow.registry import list_partners
+
+    app = hamkor(request)
+    filters = {"state": state or "", "partner": partner or "", "expiring_within": expiring_within or "",
+               "q": q or ""}
+    error, status, result = None, 200, None
+    try:
+        days = int(expiring_within) if expiring_within else None
+        result = search_agreements(app.uow(), app.clock(), state=state or None, partner=partner or None,
+                                   expiring_within=days, q=q, page=page)
+    except ValueError:
+        error, status = f"Expiring within: {expiring_within!r} is not a whole number of days", 422
+    except HamkorError as exc:
+        error, status = humanize(exc), status_for(exc)
+    return render(request, "agreements.html", {
+        "result": result, "filters": filters, "error": error, "states": [s.value for s in State],
+        "partners": list_partners(app.uow()), "nav": "agreements",
+    }, status=status)
+
+
+# --- create and edit ------------------------------------------------------------------------
+
+
+def _form_page(request: Request, *, values: dict[str, Any], mode: str, error: str | None = None,
+               status: int = 200, ref: str | None = None, version: int | None = None) -> Response:
+    from workflow.agreements import FORMS, TYPES
+    from workflow.registry import list_partners, list_users
+
+    app = hamkor(request)
+    home = normalize_name(app.settings.institution)
+    partners = list_partners(app.uow())
+    if mode == "create":
+        partners = [p for p in partners if normalize_name(p["name"]) != home]
+    users = [u for u in list_users(app.uow()) if u["active"]]
+    return render(request, "agreement_form.html", {
+        "v": values, "mode": mode, "error": error, "ref": ref, "version": version,
+        "types": TYPES, "form_choices": FORMS, "partners": partners, "users": users,
+        "today": app.clock().today.isoformat(), "nav": "new" if mode == "create" else "agreements",
+    }, status=status)
+
+
+@router.get("/agreements/new", response_class=HTMLResponse)
+def new_form(request: Request, user: User = Depends(page_user)) -> Response:
+    try:
+        _require(user, Role.OFFICER, "create agreements")
+    except PermissionDenied as exc:
+        return error_page(request, exc)
+    return _form_page(request, values={"owner": user["email"], "type": "exchange", "forms": [],
+                                       "partner_keys": []}, mode="create")
+
+
+@router.post("/agreements/new")
+def create(request: Request, user: User = Depends(page_user),
+           form: FormData = Depends(checked_form)) -> Response:
+    from workflow.agreements import NewAgreement
+    from workflow.agreements import create as create_agreement
+
+    app = hamkor(request)
+    t = translator(request)
+    try:
+        f = forms.agreement_fields(form)
+        spec = NewAgreement(
+            title=f["title"], partners=f["partners"], type=f["type"], owner=f["owner"],
+            department=f["department"], starts=f["starts"], expires=f["expires"],
+            months=f["months"], indefinite=f["indefinite"], auto_renew=f["auto_renew"],
+            renewal_months=f["renewal_months"], notice_days=f["notice_days"], forms=f["forms"],
+            no_institution=forms.flag(form, "no_institution"), notes=f["notes"],
+        )
+        a = create_agreement(app.uow(), app.clock(), app.office(), spec, by=user["email"],
+                             on=forms.day(form, "on", "Created on"))
+    except HamkorError as exc:
+        return _form_page(request, values=forms.refill(form), mode="create", error=humanize(exc),
+                          status=status_for(exc))
+    flash(request, "ok", t("ag.created", ref=a["ref"]))
+    return redirect(f"/agreements/{a['ref']}")
+
+
+@router.get("/agreements/{ref}/edit", response_class=HTMLResponse)
+def edit_form(request: Request, ref: str, user: User = Depends(page_user)) -> Response:
+    from workflow.agreements import show
+
+    app = hamkor(request)
+    a = show(app.uow(), app.clock(), app.office(), ref)
+    if a["state"] != State.DRAFT.value or role_of(user) is None or Role.parse(user["role"]) < Role.OFFICER:
+        return redirect(f"/agreements/{a['ref']}")
+    ids = _party_ids(request, [p["name"] for p in a["parties"]])
+    values = {**a, "partner_keys": ids, "months": None}
+    return _form_page(request, values=values, mode="edit", ref=a["ref"], version=a["version"])
+
+
+def _party_ids(request: Request, names: list[str]) -> list[str]:
+    from workflow.registry import list_partners
+
+    by_key = {normalize_name(p["name"]): str(p["id"]) for p in list_partners(hamkor(request).uow())}
+    return [by_key[normalize_name(n)] for n in names if normalize_name(n) in by_key]
+
+
+@router.post("/agreements/{ref}/edit")
+def edit(request: Request, ref: str, user: User = Depends(page_user),
+         form: FormData = Depends(checked_form)) -> Response:
+    from workflow.agreements import show
+    from workflow.drafts import update_draft
+
+    app = hamkor(request)
+    t = translator(request)
+    version = forms.integer(form, "version", "version")
+    try:
+        f = forms.agreement_fields(form)
+        # Parties that stay keep their order; newly ticked ones follow.
+        current = _party_ids(request, [p["name"] for p in show(app.uow(), app.clock(), app.office(),
+                                                                  ref)["parties"]])
+        ticked = f["partners"]
+        f["partners"] = [i for i in current if i in ticked] + [i for i in ticked if i not in current]
+        a = update_draft(app.uow(), app.clock(), app.office(), ref, f, by=user["email"],
+                         expected_version=version)
+    except ConcurrentUpdate as exc:
+        return _refused(request, user, ref, exc)
+    except HamkorError as exc:
+        return _form_page(request, values=forms.refill(form), mode="edit", error=humanize(exc),
+                          status=status_for(exc), ref=ref.upper(), version=version)
+    flash(request, "ok", t("ag.saved", ref=a["ref"]))
+    return redirect(f"/agreements/{a['ref']}")
+
+
+# --- one agreement --------------------------------------------------------------------------
+
+
+def _actions(a: dict[str, Any], user: User) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The events this user's role may fire, split into possible now / not now (with why)."""
+    role = Role.parse(user["role"])
+    now, later = [], []
+    for ev in a["next_events"]:
+        t = transition_for(Ev(ev["event"]))
+        if role < t.role:
+            continue  # never shown: the role cannot do it
+        item = {**ev, "note_required": t.note_required}
+        (now if ev["allowed"] else later).append(item)
+    return now, later
+
+
+def agreement_page(request: Request, user: User, ref: str, *, error: str | None = None,
+                   status: int = 200, values: dict[str, Any] | None = None) -> Response:
+    from workflow.agreements import history, show
+
+    app = hamkor(request)
+    a = show(app.uow(), app.clock(), app.office(), ref, by=user["email"])
+    events = history(app.uow(), a["ref"])
+    now, later = _actions(a, user)
+    unsigned = [p["name"] for p in a["parties"] if not p["signed_on"]]
+    return render(request, "agreement.html", {
+        "a": a, "events": list(reversed(events)), "actions": now, "not_now": later,
+        "renewable": any(x["event"] == Ev.RENEW.value for x in now),
+        "unsigned": unsigned, "error": error, "values": values or {},
+        "today": app.clock().today.isoformat(), "nav": "agreements",
+    }, status=status)
+
+
+@router.get("/agreements/{ref}", response_class=HTMLResponse)
+def agreement(request: Request, ref: str, user: User = Depends(page_user)) -> Response:
+    return agreement_page(request, user, ref)
+
+
+def check_version(request: Request, ref: str, form: FormData) -> None:
+    from web.queries import ensure_version
+
+    ensure_version(hamkor(request).uow(), ref, forms.integer(form, "version", "version"))
+
+
+def _refused(request: Request, user: User, ref: str, exc: HamkorError,
+             values: dict[str, Any] | None = None) -> Response:
+    t = translator(request)
+    if isinstance(exc, ConcurrentUpdate):
+        from workflow.agreements import show
+
+        app = hamkor(request)
+        a = show(app.uow(), app.clock(), app.office(), ref)
+        message = t("ag.conflict", ref=a["ref"], state=t.state(a["state"]), version=a["version"])
+    else:
+        message = f"{humanize(exc)}. {t('ag.nothing_changed')}"
+    return agreement_page(request, user, ref, error=message, status=status_for(exc), values=values)
+
+
+@router.post("/agreements/{ref}/events/{event}")
+def advance(request: Request, ref: str, event: str, user: User = Depends(page_user),
+            form: FormData = Depends(checked_form)) -> Response:
+    from workflow.agreements import advance as advance_agreement
+
+    app = hamkor(request)
+    t = translator(request)
+    values = {"event": event, "note": forms.text(form, "note"), "on": forms.text(form, "on"),
+              "party": forms.text(form, "party"), "effective": forms.text(form, "effective")}
+    try:
+        check_version(request, ref, form)
+        a = advance_agreement(app.uow(), app.clock(), app.office(), ref, event, by=user["email"],
+                              note=forms.text(form, "note"), on=forms.day(form, "on", "Date"),
+                              party=forms.text(form, "party"),
+                              effective=forms.day(form, "effective", "Last day in force"))
+    except HamkorError as exc:
+        return _refused(request, user, ref, exc, values)
+    flash(request, "ok", t("ag.done", ref=a["ref"], event=t.event(event), state=t.state(a["state"])))
+    return redirect(f"/agreements/{a['ref']}")
+
+
+@router.post("/agreements/{ref}/renew")
+def renew(request: Request, ref: str, user: User = Depends(page_user),
+          form: FormData = Depends(checked_form)) -> Response:
+    from workflow.agreements import renew as renew_agreement
+
+    app = hamkor(request)
+    t = translator(request)
+    try:
+        check_version(request, ref, form)
+        a = renew_agreement(app.uow(), app.clock(), app.office(), ref, by=user["email"],
+                            starts=forms.day(form, "starts", "Starts on"),
+                            expires=forms.day(form, "expires", "Last day in force"),
+                            months=forms.integer(form, "months", "Length in months"),
+                            on=forms.day(form, "on", "Date"))
+    except HamkorError as exc:
+        return _refused(request, user, ref, exc, {"event": "renew"})
+    flash(request, "ok", t("ag.renewed", ref=a["ref"]))
+    return redirect(f"/agreements/{a['ref']}")
+
+
+# --- partners -------------------------------------------------------------------------------
+
+
+@router.get("/partners", response_class=HTMLResponse)
+def partners(request: Request, user: User = Depends(page_user)) -> Response:
+    return _partners_page(request)
+
+
+def _partners_page(request: Request, *, error: str | None = None, status: int = 200,
+                   values: dict[str, Any] | None = None) -> Response:
+    from workflow.registry import KINDS, list_partners
+
+    return render(request, "partners.html", {
+        "partners": list_partners(hamkor(request).uow()), "kinds": KINDS, "error": error,
+        "v": values or {"kind": "university"}, "nav": "partners",
+    }, status=status)
+
+
+@router.post("/partners")
+def add_partner(request: Request, user: User = Depends(page_user),
+                form: FormData = Depends(checked_form)) -> Response:
+    from workflow.registry import add_partner as add
+
+    app = hamkor(request)
+    values = {k: forms.text(form, k) for k in ("name", "country", "kind", "city", "erasmus_code")}
+    try:
+        _require(user, Role.OFFICER, "add partners")
+        p = add(app.uow(), app.clock(), values["name"] or "", country=values["country"],
+                kind=values["kind"] or "university", city=values["city"],
+                erasmus_code=values["erasmus_code"])
+    except HamkorError as exc:
+        return _partners_page(request, error=humanize(exc), status=status_for(exc), values=values)
+    flash(request, "ok", translator(request)("p.added", name=p["name"]))
+    return redirect("/partners")
+
+
+# --- outbox ---------------------------------------------------------------------------------
+
+
+def _outbox_module() -> Any:
+    try:
+        from notifications import outbox
+    except ImportError:
+        return None
+    return outbox if hasattr(outbox, "list_rows") else None
+
+
+@router.get("/outbox", response_class=HTMLResponse)
+def outbox_page(request: Request, status: str | None = None, user: User = Depends(page_user)) -> Response:
+    return _outbox(request, status)
+
+
+def _outbox(request: Request, status: str | None, *, error: str | None = None, code: int = 200) -> Response:
+    outbox = _outbox_module()
+    rows, statuses = [], []
+    if outbox is not None:
+        statuses = list(outbox.STATUSES)
+        try:
+            rows = outbox.list_rows(hamkor(request).uow(), status=status or None)
+        except HamkorError as exc:
+            error, code = humanize(exc), status_for(exc)
+        rows.reverse()  # newest first
+    return render(request, "outbox.html", {
+        "available": outbox is not None, "rows": rows, "statuses": statuses, "status": status or "",
+        "retryable": getattr(outbox, "RETRYABLE", ()), "error": error, "nav": "outbox",
+    }, status=code)
+
+
+@router.post("/outbox/{row_id}/retry")
+def outbox_retry(request: Request, row_id: int, user: User = Depends(page_user),
+                 form: FormData = Depends(checked_form)) -> Response:
+    outbox = _outbox_module()
+    if outbox is None:
+        return redirect("/outbox")
+    try:
+        _require(user, Role.OFFICER, "retry notifications")
+        outbox.retry(hamkor(request).uow(), row_id, datetime.now(UTC))
+    except HamkorError as exc:
+        return _outbox(request, None, error=humanize(exc), code=status_for(exc))
+    flash(request, "ok", translator(request)("o.retried", id=row_id))
+    return redirect("/outbox")
+
+
+# --- lifecycle ------------------------------------------------------------------------------
+
+
+@router.get("/lifecycle", response_class=HTMLResponse)
+def lifecycle(request: Request, user: User = Depends(page_user)) -> Response:
+    from web.diagram import svg
+    from workflow import diagram
+
+    return render(request, "lifecycle.html", {
+        "transitions": TRANSITIONS, "terminal": {s.value for s in TERMINAL},
+        "states": [s.value for s in State], "mermaid": diagram.mermaid(), "dot": diagram.dot(),
+        "svg": svg(translator(request)), "nav": "lifecycle",
+    })
+
+
+# --- account --------------------------------------------------------------------------------
+
+
+def _account_page(request: Request, user: User, *, token: dict[str, Any] | None = None,
+                  error: str | None = None, status: int = 200) -> Response:
+    from workflow.accounts import list_tokens
+
+    tokens = list_tokens(hamkor(request).uow(), user["email"])
+    return render(request, "account.html", {"tokens": tokens, "new_token": token, "error": error,
+                                            "nav": "account"}, status=status)
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account(request: Request, user: User = Depends(page_user)) -> Response:
+    return _account_page(request, user)
+
+
+@router.post("/account/tokens")
+def create_token(request: Request, user: User = Depends(page_user),
+                 form: FormData = Depends(checked_form)) -> Response:
+    from workflow.accounts import create_token as create
+
+    app = hamkor(request)
+    try:
+        token = create(app.uow(), app.clock(), user["email"], forms.text(form, "name") or "")
+    except HamkorError as exc:
+        return _account_page(request, user, error=humanize(exc), status=status_for(exc))
+    # Shown in this response only: never put in the (signed, not encrypted) session cookie.
+    return _account_page(request, user, token=token, status=201)
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+def revoke_token(request: Request, token_id: int, user: User = Depends(page_user),
+                 form: FormData = Depends(checked_form)) -> Response:
+    from workflow.accounts import revoke_token as revoke
+
+    try:
+        revoke(hamkor(request).uow(), token_id, owner=user["email"])
+    except HamkorError as exc:
+        return _account_page(request, user, error=humanize(exc), status=status_for(exc))
+    flash(request, "ok", translator(request)("a.token_revoked", id=token_id))
+    return redirect("/account")
+
+
+@router.post("/account/password")
+def change_password(request: Request, user: User = Depends(page_user),
+                    form: FormData = Depends(checked_form)) -> Response:
+    from workflow.accounts import set_password, verify_password
+
+    app = hamkor(request)
+    t = translator(request)
+    new = forms.text(form, "new") or ""
+    try:
+        verify_password(app.uow(), user["email"], forms.text(form, "current") or "")
+        if new != (forms.text(form, "repeat") or ""):
+            raise Invalid(t("a.mismatch"))
+        set_password(app.uow(), user["email"], new)
+        fresh = verify_password(app.uow(), user["email"], new)
+    except HamkorError as exc:
+        return _account_page(request, user, error=humanize(exc), status=status_for(exc))
+    sign_in(request, fresh)  # this session goes on; every other one ends
+    flash(request, "ok", t("a.password_changed"))
+    return redirect("/account")
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+def error_page(request: Request, exc: HamkorError) -> Response:
+    t = translator(request)
+    return render(request, "error.html", {"title": t("e.title"), "message": humanize(exc)},
+                  status=status_for(exc))

@@ -1,0 +1,125 @@
+"""Read models of the pages: what the dashboard and the list show.
+
+Reading only; every rule comes from `workflow` (which states count as
+expiring, the notice deadline, who may approve what): nothing here decides.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from models import Agreement, User
+from workflow import dates
+from workflow.agreements import (
+    Office,
+    agreement_dict,
+    available_events,
+    get_agreement,
+    list_agreements,
+)
+from workflow.clock import Clock
+from workflow.errors import ConcurrentUpdate
+from workflow.lifecycle import IN_FORCE, Event, Role, State
+from workflow.uow import UnitOfWork
+
+PAGE_SIZE = 50
+
+
+def counts_by_state(uow: UnitOfWork) -> list[tuple[str, int]]:
+    """Every state in lifecycle order, with how many agreements are in it."""
+    with uow:
+        rows = dict(uow.session.execute(select(Agreement.state, func.count()).group_by(Agreement.state)).all())
+    return [(s.value, int(rows.get(s.value, 0))) for s in State]
+
+
+@dataclass
+class NeedsAction:
+    window_days: int
+    expiring: list[dict[str, Any]]
+    notice: list[dict[str, Any]]
+    signatures: list[dict[str, Any]]
+    review: list[dict[str, Any]]
+    drafts: list[dict[str, Any]]
+
+
+def needs_action(uow: UnitOfWork, clock: Clock, office: Office, user: dict[str, Any]) -> NeedsAction:
+    """The signed-in user's to-do: their agreements that need something soon, and for
+    approvers the agreements in review they may approve (four eyes decided by the guards)."""
+    window = office.policy.window_days
+    today = clock.today
+    role = Role.parse(user["role"])
+    email = user["email"]
+    mine = [a for a in list_agreements(uow, clock, expiring_within=window) if a["owner"] == email]
+    with uow:
+        s = uow.session
+        me = s.scalar(select(User).where(User.email == email))
+        owned = select(Agreement).where(Agreement.owner_id == (me.id if me else -1))
+        notice = []
+        for a in s.scalars(owned.where(Agreement.state.in_([x.value for x in IN_FORCE]),
+                                       Agreement.auto_renew.is_(True),
+                                       Agreement.notice_given_on.is_(None),
+                                       Agreement.expires_on.is_not(None))
+                           .order_by(Agreement.expires_on)):
+            assert a.expires_on is not None
+            deadline = dates.notice_deadline(a.expires_on, a.notice_days or 0)
+            if today <= deadline <= today + timedelta(days=window):
+                notice.append({**agreement_dict(a), "deadline": deadline.isoformat()})
+        signatures = [agreement_dict(a) for a in s.scalars(
+            owned.where(Agreement.state == State.AWAITING_SIGNATURES.value).order_by(Agreement.state_since))]
+        drafts = [agreement_dict(a) for a in s.scalars(
+            owned.where(Agreement.state == State.DRAFT.value).order_by(Agreement.id))]
+        review = []
+        if role >= Role.APPROVER and me is not None:
+            for a in s.scalars(select(Agreement).where(Agreement.state == State.IN_REVIEW.value)
+                               .order_by(Agreement.state_since, Agreement.id)):
+                events = available_events(s, a, me, today, office)
+                if any(e["event"] == Event.APPROVE.value and e["allowed"] for e in events):
+                    review.append(agreement_dict(a))
+    return NeedsAction(window, mine, notice, signatures, review, drafts)
+
+
+@dataclass
+class Page:
+    rows: list[dict[str, Any]]
+    total: int
+    page: int
+    pages: int
+
+
+def search_agreements(uow: UnitOfWork, clock: Clock, *, state: str | None = None,
+                      partner: str | None = None, expiring_within: int | None = None,
+                      q: str | None = None, page: int = 1, size: int = PAGE_SIZE) -> Page:
+    """The CLI's `agreement list` filters, plus a text search, one page at a time."""
+    rows = list_agreements(uow, clock, state=state, partner=partner, expiring_within=expiring_within)
+    needle = " ".join((q or "").split()).casefold()
+    if needle:
+        rows = [a for a in rows if needle in _haystack(a)]
+    rows.reverse()  # newest first
+    pages = max(1, math.ceil(len(rows) / size))
+    page = min(max(1, page), pages)
+    return Page(rows[(page - 1) * size: page * size], len(rows), page, pages)
+
+
+def _haystack(a: dict[str, Any]) -> str:
+    parts = [a["ref"], a["title"], a["department"] or "", a["owner"] or "", a["type"]]
+    parts += [p["name"] for p in a["parties"]]
+    return " ".join(" ".join(parts).split()).casefold()
+
+
+def ensure_version(uow: UnitOfWork, ref: str, seen: int | None) -> None:
+    """The user acted on version `seen`; if the agreement has moved on since, stop here.
+
+    The services' own version column catches two writers racing; this catches a
+    person acting on a page that was already out of date.
+    """
+    if seen is None:
+        return
+    with uow:
+        current = get_agreement(uow.session, ref)
+        if current.version != seen:
+            raise ConcurrentUpdate(current.ref)

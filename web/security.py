@@ -1,0 +1,151 @@
+"""Who is asking: the signed-in session user (pages) or the bearer token's user (API).
+
+Sessions are a signed cookie (HttpOnly, SameSite=Lax) holding the user's email
+and a fingerprint of their password hash: a new password, a deactivated user
+or a changed role takes effect on the next request, because the user is read
+from the database every time. Every form carries a session-bound CSRF token.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+import secrets
+from typing import Any
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.datastructures import FormData
+
+from web.state import hamkor
+
+log = logging.getLogger("hamkor.web")
+
+SECRET_ENV = "HAMKOR_SECRET_KEY"
+SECURE_COOKIE_ENV = "HAMKOR_SECURE_COOKIE"
+SESSION_COOKIE = "hamkor_session"
+SESSION_MAX_AGE_S = 12 * 3600
+CSRF_FIELD = "csrf_token"
+
+
+def secret_key(explicit: str | None = None) -> str:
+    """The key that signs session cookies: explicit, else HAMKOR_SECRET_KEY, else a random one."""
+    key = explicit or os.environ.get(SECRET_ENV, "")
+    if key:
+        if len(key) < 32:
+            raise ValueError(f"{SECRET_ENV}: use at least 32 characters (e.g. `python -c "
+                             "'import secrets; print(secrets.token_urlsafe(48))'`)")
+        return key
+    log.warning("%s is not set: using a random key, so sessions end when the server restarts "
+                "and several server processes would not share them", SECRET_ENV)
+    return secrets.token_urlsafe(48)
+
+
+def secure_cookie() -> bool:
+    """Mark the cookie Secure (HTTPS only) when HAMKOR_SECURE_COOKIE is true."""
+    return os.environ.get(SECURE_COOKIE_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+# --- sessions -------------------------------------------------------------------------------
+
+
+class SignInRequired(Exception):
+    """Raised by page dependencies; answered with a redirect to the sign-in page."""
+
+    def __init__(self, next_url: str) -> None:
+        self.next_url = next_url
+
+
+def session_user(request: Request) -> dict[str, Any] | None:
+    """The signed-in user (fresh from the database), or None; cached on the request."""
+    if hasattr(request.state, "user"):
+        user: dict[str, Any] | None = request.state.user
+        return user
+    from workflow.accounts import current_user
+
+    user = None
+    email, auth = request.session.get("user"), request.session.get("auth")
+    if isinstance(email, str) and isinstance(auth, str):
+        app = hamkor(request)
+        user = current_user(app.uow(), email, auth)
+        if user is None:  # deactivated or password changed: this session is over
+            request.session.pop("user", None)
+            request.session.pop("auth", None)
+    request.state.user = user
+    return user
+
+
+def page_user(request: Request) -> dict[str, Any]:
+    """Dependency of every page but sign-in: the user, or a redirect to sign in."""
+    user = session_user(request)
+    if user is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise SignInRequired(target)
+    return user
+
+
+def sign_in(request: Request, user: dict[str, Any]) -> None:
+    """Start a fresh session for `user` (a new CSRF token: nothing carries over)."""
+    lang = request.session.get("lang")
+    request.session.clear()
+    request.session.update({"user": user["email"], "auth": user["auth"],
+                            "csrf": secrets.token_urlsafe(32)})
+    if lang:
+        request.session["lang"] = lang
+    request.state.user = user
+
+
+def sign_out(request: Request) -> None:
+    lang = request.session.get("lang")
+    request.session.clear()
+    if lang:
+        request.session["lang"] = lang
+    request.state.user = None
+
+
+# --- CSRF -----------------------------------------------------------------------------------
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+class CsrfRejected(Exception):
+    """A form without this session's CSRF token: refused before anything runs."""
+
+
+async def checked_form(request: Request) -> FormData:
+    """Dependency of every form POST: the form, once its CSRF token matched the session's."""
+    form = await request.form()
+    sent = form.get(CSRF_FIELD)
+    expected = request.session.get("csrf")
+    if not (isinstance(sent, str) and isinstance(expected, str)
+            and hmac.compare_digest(sent.encode(), expected.encode())):
+        raise CsrfRejected()
+    return form
+
+
+# --- API tokens -----------------------------------------------------------------------------
+
+_bearer = HTTPBearer(auto_error=False, description="A per-user API token: `hamkor user token create EMAIL --name N`.")
+
+
+def api_user(request: Request,
+             credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> dict[str, Any]:
+    """Dependency of every API route: the active user the bearer token belongs to."""
+    from workflow.accounts import authenticate_token
+
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(401, "missing API token (Authorization: Bearer TOKEN)",
+                            headers={"WWW-Authenticate": "Bearer"})
+    app = hamkor(request)
+    user = authenticate_token(app.uow(), app.clock(), credentials.credentials)
+    if user is None:
+        raise HTTPException(401, "invalid or revoked API token",
+                            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    return user

@@ -1,0 +1,188 @@
+"""Sign-in credentials: passwords (argon2) and per-user API tokens (SHA-256 stored).
+
+Each use case runs in one unit of work and commits once. A token is shown to
+its owner once, when created; the database keeps only its SHA-256, so a stolen
+copy of the database signs nobody in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+
+from models import ApiToken, User
+from workflow.clock import Clock
+from workflow.errors import Invalid, NotFound
+from workflow.registry import get_user, user_dict
+from workflow.uow import UnitOfWork
+
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 1024
+#: Tokens look like `hmk_<43 url-safe characters>` so a leaked one is easy to recognise.
+TOKEN_PREFIX = "hmk_"
+#: How precisely `last_used_at` is kept.
+USE_RESOLUTION = timedelta(minutes=1)
+
+_hasher = PasswordHasher()
+#: Verified against when the email is unknown, so a wrong email costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class SignInFailed(Invalid):
+    """Wrong email or password (never says which)."""
+
+    def __init__(self) -> None:
+        super().__init__("wrong email or password")
+
+
+def check_password_strength(password: str, email: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise Invalid(f"the password must have at most {MAX_PASSWORD_LENGTH} characters")
+    if password.strip().casefold() == email.strip().casefold():
+        raise Invalid("the password must not be the email address")
+
+
+def set_password(uow: UnitOfWork, email: str, password: str) -> dict[str, Any]:
+    """Store an argon2 hash of `password` for the user (replacing any previous one)."""
+    check_password_strength(password, email)
+    digest = _hasher.hash(password)
+    with uow:
+        user = get_user(uow.session, email)
+        user.password_hash = digest
+        uow.commit()
+        return user_dict(user)
+
+
+def verify_password(uow: UnitOfWork, email: str, password: str) -> dict[str, Any]:
+    """The active user with this email and password, or `SignInFailed`.
+
+    Unknown, inactive and password-less users fail the same way, after the
+    same argon2 work, so the answer tells nothing about which emails exist.
+    """
+    with uow:
+        s = uow.session
+        user = s.scalar(select(User).where(User.email == email.strip().lower()))
+        stored = user.password_hash if user is not None and user.password_hash else None
+        try:
+            _hasher.verify(stored or _DUMMY_HASH, password)
+        except (VerificationError, InvalidHashError):
+            raise SignInFailed() from None
+        if user is None or stored is None or not user.active:
+            raise SignInFailed()
+        if _hasher.check_needs_rehash(stored):
+            user.password_hash = _hasher.hash(password)
+            uow.commit()
+        return session_user(user)
+
+
+def session_user(user: User) -> dict[str, Any]:
+    """What a signed-in session remembers: identity, role, and a fingerprint of the
+    password hash so that setting a new password signs out every other session."""
+    return {**user_dict(user), "auth": credential_fingerprint(user.password_hash)}
+
+
+def credential_fingerprint(password_hash: str | None) -> str:
+    return hashlib.sha256((password_hash or "").encode()).hexdigest()[:16]
+
+
+def current_user(uow: UnitOfWork, email: str, fingerprint: str) -> dict[str, Any] | None:
+    """The session's user if still active and its password unchanged; else None."""
+    with uow:
+        user = uow.session.scalar(select(User).where(User.email == email))
+        if user is None or not user.active or not user.password_hash:
+            return None
+        if not secrets.compare_digest(credential_fingerprint(user.password_hash), fingerprint):
+            return None
+        return session_user(user)
+
+
+# --- API tokens -------------------------------------------------------------------------
+
+
+def token_sha256(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_dict(t: ApiToken, email: str) -> dict[str, Any]:
+    return {
+        "id": t.id,
+        "user": email,
+        "name": t.name,
+        "created_at": t.created_at.isoformat(),
+        "last_used_at": t.last_used_at.isoformat() if t.last_used_at else None,
+        "revoked": t.revoked,
+    }
+
+
+def create_token(uow: UnitOfWork, clock: Clock, email: str, name: str) -> dict[str, Any]:
+    """A new token for the user; the returned `token` is the only copy there will ever be."""
+    clean = " ".join(name.split())
+    if not clean:
+        raise Invalid("--name must not be empty")
+    if len(clean) > 100:
+        raise Invalid("--name must have at most 100 characters")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with uow:
+        user = get_user(uow.session, email)
+        if not user.active:
+            raise Invalid(f"user {user.email} is not active")
+        row = ApiToken(user_id=user.id, name=clean, token_sha256=token_sha256(token),
+                       created_at=clock.utcnow, revoked=False)
+        uow.session.add(row)
+        uow.commit()
+        return {**token_dict(row, user.email), "token": token}
+
+
+def list_tokens(uow: UnitOfWork, email: str | None = None) -> list[dict[str, Any]]:
+    """Tokens (never their secret), all users' or one user's, oldest first."""
+    with uow:
+        s = uow.session
+        stmt = select(ApiToken, User.email).join(User, User.id == ApiToken.user_id).order_by(ApiToken.id)
+        if email is not None:
+            stmt = stmt.where(User.id == get_user(s, email).id)
+        return [token_dict(t, e) for t, e in s.execute(stmt)]
+
+
+def revoke_token(uow: UnitOfWork, token_id: int, *, owner: str | None = None) -> dict[str, Any]:
+    """Revoke a token; with `owner`, only if it is theirs (someone else's is 'not found')."""
+    with uow:
+        s = uow.session
+        row = s.execute(select(ApiToken, User.email).join(User, User.id == ApiToken.user_id)
+                        .where(ApiToken.id == token_id)).one_or_none()
+        if row is None or (owner is not None and row[1] != owner.strip().lower()):
+            raise NotFound("API token", token_id)
+        token, email = row
+        token.revoked = True
+        uow.commit()
+        return token_dict(token, email)
+
+
+def authenticate_token(uow: UnitOfWork, clock: Clock, token: str) -> dict[str, Any] | None:
+    """The active user a bearer token belongs to (and note its use), or None."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    with uow:
+        s = uow.session
+        row = s.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+                        .where(ApiToken.token_sha256 == token_sha256(token))).one_or_none()
+        if row is None:
+            return None
+        t, user = row
+        if t.revoked or not user.active:
+            return None
+        last = t.last_used_at
+        if last is not None and last.tzinfo is None:  # SQLite gives naive UTC back
+            last = last.replace(tzinfo=UTC)
+        if last is None or clock.utcnow - last >= USE_RESOLUTION:
+            # At most one write a minute per token: reading the API stays cheap.
+            t.last_used_at = clock.utcnow
+            uow.commit()
+        return user_dict(user)
