@@ -3,12 +3,12 @@
 from models.base import Base, metadata
 from models.entities import (
     Agreement,
+    AgreementParty,
     ApiToken,
+    Event,
     EwpApproval,
     EwpSnapshot,
     MobilitySpec,
-    AgreementParty,
-    Event,
     Notification,
     Organization,
     Report,
