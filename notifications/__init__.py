@@ -1,1 +1,6 @@
 """Reminder rules, outbox, email templates and senders."""
+
+import logging
+
+# A library logs; the application (CLI, worker) decides where it goes.
+logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -1,0 +1,178 @@
+"""Tick cost grows with the agreements due, not the agreements stored.
+
+Seeds `stored` agreements of which `due` have work today (with SQLAlchemy Core
+inserts, in seconds even for 100k), then times one tick (transitions and
+queueing; sending is measured separately by the SMTP benchmark). Run:
+
+    python -m benchmarks.tick_scale                     # SQLite, 10k and 100k stored
+    python -m benchmarks.tick_scale --pg URL            # and PostgreSQL
+    python -m benchmarks.tick_scale --stored 10000 100000 1000000 --due 1000
+
+The ratio printed is time(largest) / time(smallest): about 1 when the tick
+reads only what is due through the `next_due_on` index.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, insert, text
+
+from benchmarks.harness import fresh_database
+from models import Agreement, AgreementParty, Event, Organization, User
+
+#: Kinds of due agreement, cycled: what today brings each of them, and how many mails.
+DUE_KINDS = ("reminder", "expire", "activate", "notice")
+MAILS_PER_KIND = {"reminder": 1, "expire": 1, "activate": 0, "notice": 1}
+OWNER = "owner@uni.uz"
+APPROVER = "approver@uni.uz"
+INSTITUTION = "Home University"
+
+
+@dataclass(frozen=True)
+class Seeded:
+    stored: int
+    due: int
+    today: date
+    #: How many agreements of each due kind were seeded.
+    kinds: dict[str, int]
+
+    @property
+    def expected_mails(self) -> int:
+        """Messages the day's tick must deliver (exactly once each)."""
+        return sum(MAILS_PER_KIND[k] * n for k, n in self.kinds.items())
+
+
+def _agreement_row(i: int, today: date, kind: str | None) -> dict[str, Any]:
+    """Row `i`: a due agreement of `kind`, or (None) an active one with work months away."""
+    long_ago = today - timedelta(days=700)
+    row: dict[str, Any] = {
+        "id": i, "ref": f"AGR-{today.year}-{i:04d}", "ref_year": today.year, "ref_seq": i,
+        "title": f"Cooperation {i}", "type": "exchange", "department": f"Dept {i % 7}",
+        "owner_id": 1, "term": 1, "indefinite": False, "auto_renew": False,
+        "renewal_months": None, "notice_days": None, "forms": ["student exchange"],
+        "created_on": long_ago, "created_at": datetime.combine(long_ago, datetime.min.time(), UTC),
+        "version": 1, "state": "active", "starts_on": long_ago, "state_since": long_ago,
+    }
+    if kind is None:
+        expires = today + timedelta(days=400 + i % 1000)
+        row.update(expires_on=expires, next_due_on=expires - timedelta(days=180))
+    elif kind == "reminder":  # the renewal window opens today with the 180-day reminder
+        row.update(expires_on=today + timedelta(days=180), next_due_on=today)
+    elif kind == "expire":  # its last day in force was yesterday
+        row.update(state="renewal_due", state_since=today - timedelta(days=181),
+                   expires_on=today - timedelta(days=1), next_due_on=today)
+    elif kind == "activate":  # signed, starts today, expires in two years
+        row.update(state="signed", starts_on=today, state_since=today - timedelta(days=20),
+                   expires_on=today + timedelta(days=730), next_due_on=today)
+    elif kind == "notice":  # renews tacitly; the 180-day notice-deadline reminder is due today
+        row.update(auto_renew=True, renewal_months=12, notice_days=60,
+                   expires_on=today + timedelta(days=240), next_due_on=today)
+    else:  # pragma: no cover
+        raise ValueError(kind)
+    return row
+
+
+def seed(engine: Engine, *, stored: int, due: int, today: date, chunk: int = 5_000) -> Seeded:
+    """Insert users, two organisations and `stored` agreements (`due` of them due today).
+
+    Due agreements are spread through the id range so nothing depends on their
+    position. The database must be empty and migrated.
+    """
+    if due > stored:
+        raise ValueError("due must not exceed stored")
+    step = stored // due if due else stored + 1
+    due_ids = {1 + k * step: DUE_KINDS[k % len(DUE_KINDS)] for k in range(due)}
+    kinds = {k: 0 for k in DUE_KINDS}
+    for kind in due_ids.values():
+        kinds[kind] += 1
+    t0 = datetime(2020, 1, 1, tzinfo=UTC)
+    with engine.begin() as conn:
+        conn.execute(insert(User), [
+            {"id": 1, "email": OWNER, "name": "Olga Owner", "role": "officer", "active": True, "created_at": t0},
+            {"id": 2, "email": APPROVER, "name": "Anvar Approver", "role": "approver", "active": True, "created_at": t0},
+        ])
+        conn.execute(insert(Organization), [
+            {"id": 1, "name": INSTITUTION, "name_key": INSTITUTION.casefold(), "country": "UZ",
+             "kind": "university", "created_on": t0.date(), "created_at": t0},
+            {"id": 2, "name": "Hiroshima University", "name_key": "hiroshima university",
+             "country": "JP", "kind": "university", "created_on": t0.date(), "created_at": t0},
+        ])
+        for lo in range(1, stored + 1, chunk):
+            ids = range(lo, min(lo + chunk, stored + 1))
+            rows = [_agreement_row(i, today, due_ids.get(i)) for i in ids]
+            conn.execute(insert(Agreement), rows)
+            conn.execute(insert(AgreementParty), [
+                {"agreement_id": i, "organization_id": org, "position": pos,
+                 "signed_on": today - timedelta(days=30)}
+                for i in ids for pos, org in enumerate((1, 2))])
+            conn.execute(insert(Event), [
+                {"agreement_id": r["id"], "event": "create", "from_state": None,
+                 "to_state": r["state"], "actor": "import", "occurred_on": r["state_since"],
+                 "recorded_at": t0, "note": None, "party": None, "term": 1}
+                for r in rows])
+        if engine.dialect.name == "postgresql":
+            for table in ("users", "organizations", "agreements", "agreement_parties", "events"):
+                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                  f"(SELECT max(id) FROM {table}))"))
+    if engine.dialect.name == "postgresql":  # as autovacuum would have done by now
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("ANALYZE"))
+    return Seeded(stored, due, today, kinds)
+
+
+def time_tick(url: str, today: date) -> tuple[float, dict[str, Any]]:
+    """Seconds for one tick (no sending) and its report."""
+    from cli.app import App
+    from cli.tick import tick_once
+
+    app = App(url)
+    try:
+        app.engine  # noqa: B018 - schema check and connection outside the timing
+        started = time.perf_counter()
+        report = tick_once(app, datetime.combine(today, datetime.min.time()).replace(hour=8),
+                           send=False)
+        return time.perf_counter() - started, report.as_dict()
+    finally:
+        app.close()
+
+
+def run(url: str | None, stored: int, due: int, today: date) -> float:
+    """Seed a fresh database (`None`: a temporary SQLite file) and time its tick."""
+    with fresh_database(url) as (db_url, engine):
+        t = time.perf_counter()
+        seeded = seed(engine, stored=stored, due=due, today=today)
+        seeding = time.perf_counter() - t
+        elapsed, report = time_tick(db_url, today)
+    assert report["agreements"] == due, report
+    queued = sum(report["enqueued"].values())
+    assert queued == seeded.expected_mails, (queued, seeded)
+    print(f"  {stored:>9,} stored, {due:,} due: tick {elapsed:6.2f} s "
+          f"(seeding {seeding:.1f} s; {queued} queued)", flush=True)
+    return elapsed
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--stored", type=int, nargs="+", default=[10_000, 100_000])
+    p.add_argument("--due", type=int, default=1_000)
+    p.add_argument("--pg", metavar="URL", help="also run on this PostgreSQL database (it is wiped)")
+    args = p.parse_args(argv)
+    today = date(2027, 3, 1)
+    targets: list[tuple[str, str | None]] = [("sqlite", None)]
+    if args.pg:
+        targets.append(("postgresql", args.pg))
+    for name, url in targets:
+        print(f"{name}:")
+        times = [run(url, n, args.due, today) for n in args.stored]
+        print(f"  ratio {args.stored[-1]:,} / {args.stored[0]:,} stored: {times[-1] / times[0]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,240 @@
+"""The transactional outbox: queue, claim, settle, list and retry notifications.
+
+Rows are queued in the transaction of the change they come from, with
+`INSERT ... ON CONFLICT (key) DO NOTHING`: the unique key
+(agreement, term, rule, offset) makes a second queueing a no-op, whoever does
+it. Senders claim rows with `FOR UPDATE SKIP LOCKED` (PostgreSQL; SQLite's
+BEGIN IMMEDIATE serialises claims) and a lease: a row left in `sending` by a
+dead process is claimed again once its lease has expired. Each claim bumps
+`attempts`, which doubles as the fencing token when the row is settled.
+
+Statuses: pending -> sending -> sent | failed (retried after a backoff) ->
+dead after the last attempt; skipped (a missed reminder recorded, not sent)
+and cancelled (its term ended before it went out) are final.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from models import Agreement, Notification
+from workflow.errors import Invalid, NotFound, TransitionRefused
+from workflow.uow import UnitOfWork
+
+STATUSES = ("pending", "sending", "sent", "failed", "dead", "skipped", "cancelled")
+#: Rows a sender may pick up (when due).
+OPEN = ("pending", "failed")
+#: How long a claimed row belongs to its sender before another may take it over.
+LEASE = timedelta(minutes=5)
+BACKOFF_BASE = timedelta(minutes=15)
+BACKOFF_MAX = timedelta(hours=24)
+
+
+def message_id_for(key: str) -> str:
+    """A stable Message-ID from the idempotency key: a resend is recognisably the same mail."""
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@hamkor>"
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before the next attempt after `attempts` failed ones: 15 min, 30 min, 1 h, ... 24 h."""
+    factor: int = 2 ** max(attempts - 1, 0)
+    return min(BACKOFF_BASE * factor, BACKOFF_MAX)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A notification to queue (or record as skipped)."""
+
+    key: str
+    agreement_id: int
+    term: int
+    rule: str
+    offset_days: int
+    due_on: date
+    to_addr: str
+    subject: str
+    body_text: str
+    body_html: str | None
+    cc: list[str] = field(default_factory=list)
+    status: str = "pending"
+    last_error: str | None = None
+
+    def values(self, now: datetime) -> dict[str, Any]:
+        return {
+            "key": self.key, "agreement_id": self.agreement_id, "term": self.term,
+            "rule": self.rule, "offset_days": self.offset_days, "due_on": self.due_on,
+            "to_addr": self.to_addr, "cc": list(self.cc), "subject": self.subject[:500],
+            "body_text": self.body_text, "body_html": self.body_html, "status": self.status,
+            "attempts": 0, "last_error": self.last_error, "message_id": message_id_for(self.key),
+            "created_at": utc(now),
+        }
+
+
+def enqueue(s: Session, rows: Sequence[Outgoing], now: datetime) -> list[tuple[str, str]]:
+    """Insert the rows whose key is new; return (rule, status) of those really inserted.
+
+    One executemany per call (multi-row VALUES underneath); RETURNING lists
+    exactly the rows inserted, the others' keys existed already.
+    """
+    if not rows:
+        return []
+    dialect = s.get_bind().dialect.name
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    stmt = (module.insert(Notification.__table__)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(Notification.rule, Notification.status))
+    result = s.connection().execute(stmt, [row.values(now) for row in rows])
+    return [(rule, status) for rule, status in result]
+
+
+def utc(now: datetime) -> datetime:
+    """Times are stored and compared in UTC (SQLite keeps them as naive text)."""
+    if now.tzinfo is None:
+        raise ValueError("outbox times must be timezone-aware")
+    return now.astimezone(UTC)
+
+
+def due_clause(now: datetime) -> Any:
+    now = utc(now)
+    return or_(
+        and_(Notification.status.in_(OPEN),
+             or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now)),
+        and_(Notification.status == "sending", Notification.lease_until < now),
+    )
+
+
+def count_due(s: Session, now: datetime) -> int:
+    return int(s.scalar(select(func.count()).select_from(Notification).where(due_clause(now))) or 0)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A claimed row, detached from its session: what a sender needs to deliver and settle it."""
+
+    id: int
+    key: str
+    attempts: int
+    to_addr: str
+    cc: tuple[str, ...]
+    subject: str
+    body_text: str
+    body_html: str | None
+    message_id: str
+    created_at: datetime
+
+
+def claim(s: Session, now: datetime, limit: int, lease: timedelta = LEASE) -> list[Claimed]:
+    """Take up to `limit` due rows: status sending, lease until now + lease, attempts + 1."""
+    now = utc(now)
+    rows = s.scalars(
+        select(Notification)
+        .where(due_clause(now))
+        .order_by(Notification.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    ).all()
+    out = []
+    for n in rows:
+        n.status = "sending"
+        n.lease_until = now + lease
+        n.attempts = (n.attempts or 0) + 1
+        out.append(Claimed(n.id, n.key, n.attempts, n.to_addr, tuple(n.cc or ()), n.subject,
+                           n.body_text, n.body_html, n.message_id, n.created_at))
+    s.flush()
+    return out
+
+
+def _mine(c: Claimed) -> Any:
+    # Only the sender holding this claim may settle it (attempts is the fencing token).
+    return and_(Notification.id == c.id, Notification.status == "sending",
+                Notification.attempts == c.attempts)
+
+
+def mark_sent(s: Session, c: Claimed, now: datetime, note: str | None = None) -> bool:
+    result = s.execute(update(Notification).where(_mine(c)).values(
+        status="sent", sent_at=utc(now), lease_until=None, next_attempt_at=None, last_error=note))
+    return bool(getattr(result, "rowcount", 0))
+
+
+def mark_failed(s: Session, c: Claimed, now: datetime, error: str, *, max_attempts: int,
+                permanent: bool = False) -> str:
+    """Record a failed attempt: `failed` with a backoff, or `dead` after the last one."""
+    status = "dead" if permanent or c.attempts >= max_attempts else "failed"
+    now = utc(now)
+    s.execute(update(Notification).where(_mine(c)).values(
+        status=status, lease_until=None, last_error=error[:2000],
+        next_attempt_at=None if status == "dead" else now + backoff(c.attempts)))
+    return status
+
+
+# --- listing and manual retry ------------------------------------------------------------
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def row_dict(n: Notification, ref: str) -> dict[str, Any]:
+    return {
+        "id": n.id, "key": n.key, "rule": n.rule, "agreement": ref, "term": n.term,
+        "offset": n.offset_days, "due_on": n.due_on.isoformat(), "to": n.to_addr,
+        "cc": list(n.cc or []), "subject": n.subject, "status": n.status, "attempts": n.attempts,
+        "next_attempt_at": _iso(n.next_attempt_at), "lease_until": _iso(n.lease_until),
+        "last_error": n.last_error, "message_id": n.message_id, "sent_at": _iso(n.sent_at),
+    }
+
+
+def list_rows(uow: UnitOfWork, *, status: str | None = None,
+              limit: int | None = None) -> list[dict[str, Any]]:
+    if status is not None and status not in STATUSES:
+        raise Invalid(f"status {status!r} is not one of {', '.join(STATUSES)}")
+    with uow:
+        stmt = (select(Notification, Agreement.ref)
+                .join(Agreement, Agreement.id == Notification.agreement_id)
+                .order_by(Notification.id))
+        if status:
+            stmt = stmt.where(Notification.status == status)
+        if limit:
+            stmt = stmt.limit(limit)
+        return [row_dict(n, ref) for n, ref in uow.session.execute(stmt)]
+
+
+RETRYABLE = ("failed", "dead", "sending")
+
+
+def retry(uow: UnitOfWork, row_id: int, now: datetime) -> dict[str, Any]:
+    """Queue a failed or dead row again with a fresh set of attempts."""
+    now = utc(now)
+    with uow:
+        s = uow.session
+        n = s.get(Notification, row_id, with_for_update=True)
+        if n is None:
+            raise NotFound("notification", row_id)
+        ref = s.scalar(select(Agreement.ref).where(Agreement.id == n.agreement_id)) or "?"
+        lease = n.lease_until
+        if lease is not None and lease.tzinfo is None:  # SQLite returns naive UTC
+            lease = lease.replace(tzinfo=UTC)
+        if n.status not in RETRYABLE or (n.status == "sending" and lease is not None and lease > now):
+            why = {
+                "sent": "it was sent already",
+                "pending": "it is queued already",
+                "sending": "a sender is delivering it now",
+                "skipped": "it was a missed reminder recorded as skipped",
+                "cancelled": "its term ended before it was sent",
+            }.get(n.status, n.status)
+            raise TransitionRefused(f"notification {row_id}", "retry", n.status, why)
+        n.status = "pending"
+        n.attempts = 0
+        n.next_attempt_at = None
+        n.lease_until = None
+        uow.commit()
+        return row_dict(n, ref)

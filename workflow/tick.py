@@ -1,0 +1,345 @@
+"""The daily tick (SPEC §3, §4): automatic transitions, reminders, then sending.
+
+One idempotent pass for the business day `clock.today`:
+
+1. Agreements whose indexed `next_due_on` has come are read in batches, locked
+   `FOR NO KEY UPDATE SKIP LOCKED` on PostgreSQL so several ticks share the work
+   without waiting on each other (a plain FOR UPDATE would block the KEY SHARE
+   lock that inserting a notification takes on its agreement); SQLite writers
+   serialise on BEGIN IMMEDIATE. Signed agreements go first, so a successor
+   that starts today supersedes its predecessor before that one could expire.
+2. Each agreement's due transitions run in the table's order (activate, open
+   renewal, auto-renew, end by notice, expire), each dated when its rule fell
+   due, looping until none is due: a tick that runs late catches up.
+3. Its due reminders are queued, per rule the most recent one, older missed
+   ones recorded as `skipped`; an expiry queues the expired notice. Inserts are
+   `ON CONFLICT DO NOTHING` on the idempotency key: a second tick, or a second
+   process, queues nothing twice.
+4. `next_due_on` moves to the next date with work, and the batch commits:
+   state, audit and outbox rows in one transaction.
+
+Then the caller's `deliver` sends the outbox. A dry run does all of it in one
+transaction that is rolled back, and sends nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from models import Agreement, Notification, User
+from models import Event as Event_
+from models.entities import DEAD_STATES
+from notifications import outbox
+from notifications.context import AgreementView, Occasion, context_for
+from notifications.rules import Reminder, Rule, due_reminders, notification_key
+from workflow.agreements import Office, apply, facts
+from workflow.clock import Clock
+from workflow.errors import ConcurrentUpdate
+from workflow.lifecycle import TERMINAL, Event, State
+from workflow.registry import SYSTEM_ACTOR
+from workflow.schedule import due_transition, next_due_on
+from workflow.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+#: Renders one message kind: (kind, context) -> (subject, text, html).
+Compose = Callable[[str, Mapping[str, Any]], tuple[str, str, str]]
+
+#: Automatic events the report always lists (zero when none happened).
+AUTOMATIC = (Event.ACTIVATE, Event.SUPERSEDE, Event.OPEN_RENEWAL, Event.AUTO_RENEW,
+             Event.TERMINATE, Event.EXPIRE)
+#: The event that brought a predecessor into its final state.
+_ENDED_BY = {State.SUPERSEDED.value: Event.SUPERSEDE, State.EXPIRED.value: Event.EXPIRE,
+             State.TERMINATED.value: Event.TERMINATE}
+BATCH_SIZE = 200
+#: A batch that lost a race (deadlock, stale version) is redone this many times.
+RETRIES = 5
+#: Catch-up bound: more automatic steps than this for one agreement is a bug, not history.
+MAX_STEPS = 10_000
+NO_RECIPIENT = "no recipient: the agreement has no active owner and there is no approver"
+
+
+class Delivery(Protocol):
+    """What sending reports back (notifications.sender.SendReport)."""
+
+    sent: int
+    failed: int
+    dead: int
+    errors: list[str]
+
+
+Deliver = Callable[[Clock], Delivery]
+
+
+@dataclass
+class TickReport:
+    now: datetime
+    today: date
+    dry_run: bool = False
+    agreements: int = 0  # agreements that had something due
+    transitions: Counter[str] = field(default_factory=Counter)
+    enqueued: Counter[str] = field(default_factory=Counter)
+    skipped: int = 0
+    cancelled: int = 0
+    sent: int = 0
+    failed: int = 0
+    dead: int = 0
+    to_send: int = 0  # dry run: messages the sender would attempt now
+    errors: list[str] = field(default_factory=list)  # why sending failed, once each
+
+    def merge(self, other: TickReport) -> None:
+        self.agreements += other.agreements
+        self.transitions.update(other.transitions)
+        self.enqueued.update(other.enqueued)
+        self.skipped += other.skipped
+        self.cancelled += other.cancelled
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "now": self.now.isoformat(),
+            "today": self.today.isoformat(),
+            "dry_run": self.dry_run,
+            "agreements": self.agreements,
+            "transitions": {e.value: self.transitions[e.value] for e in AUTOMATIC},
+            "enqueued": {r.value: self.enqueued[r.value] for r in Rule},
+            "skipped": self.skipped,
+            "cancelled": self.cancelled,
+            "sent": self.sent,
+            "failed": self.failed,
+            "dead": self.dead,
+        }
+        if self.dry_run:
+            out["to_send"] = self.to_send
+        if self.errors:
+            out["errors"] = list(self.errors)
+        return out
+
+
+def run_tick(uow: UnitOfWork, clock: Clock, office: Office, *, compose: Compose,
+             deliver: Deliver | None = None, dry_run: bool = False,
+             batch_size: int = BATCH_SIZE) -> TickReport:
+    """Run the tick for `clock.today`. `uow` should be a writer's (BEGIN IMMEDIATE on SQLite)."""
+    return _Tick(uow, clock, office, compose, dry_run, batch_size).run(deliver)
+
+
+class _Tick:
+    def __init__(self, uow: UnitOfWork, clock: Clock, office: Office, compose: Compose,
+                 dry_run: bool, batch_size: int) -> None:
+        self.uow, self.clock, self.office, self.compose = uow, clock, office, compose
+        self.dry_run, self.batch_size = dry_run, batch_size
+        self.today = clock.today
+        self.policy = office.policy
+        self.approvers: list[str] = []
+
+    # --- the pass -------------------------------------------------------------------------
+
+    def run(self, deliver: Deliver | None) -> TickReport:
+        report = TickReport(self.clock.now, self.today, self.dry_run)
+        with self.uow:
+            self.approvers = list(self.uow.session.scalars(
+                select(User.email).where(User.role == "approver", User.active.is_(True))
+                .order_by(User.email)))
+        if self.dry_run:
+            with self.uow:  # one transaction, never committed: the rollback undoes it all
+                s = self.uow.session
+                for signed_only in (True, False):
+                    cursor: tuple[date, int] | None = None
+                    while (cursor := self._batch(s, cursor, signed_only, report)) is not None:
+                        s.flush()
+                        s.expunge_all()  # memory stays flat; flushed state stays visible
+                report.to_send = outbox.count_due(s, self.clock.utcnow)
+        else:
+            for signed_only in (True, False):
+                cursor = None
+                while (cursor := self._committed_batch(cursor, signed_only, report)) is not None:
+                    pass
+            if deliver is not None:
+                delivered = deliver(self.clock)
+                report.sent, report.failed, report.dead = delivered.sent, delivered.failed, delivered.dead
+                report.errors = list(delivered.errors)
+        log.info("tick %s%s: %s", self.today.isoformat(), " (dry run)" if self.dry_run else "",
+                 report.as_dict())
+        return report
+
+    def _committed_batch(self, cursor: tuple[date, int] | None, signed_only: bool,
+                         report: TickReport) -> tuple[date, int] | None:
+        for attempt in range(1, RETRIES + 1):
+            part = TickReport(report.now, report.today)
+            try:
+                with self.uow:
+                    after = self._batch(self.uow.session, cursor, signed_only, part)
+                    if after is None:
+                        return None
+                    self.uow.commit()
+            except ConcurrentUpdate:
+                # Another tick changed a row we touched (a predecessor both of us reach):
+                # nothing of this batch was committed; redo it with fresh rows.
+                if attempt == RETRIES:
+                    raise
+                log.info("tick batch lost a race (attempt %d); redoing it", attempt)
+                continue
+            report.merge(part)
+            return after
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _due(self, cursor: tuple[date, int] | None, signed_only: bool) -> Select[tuple[Agreement]]:
+        stmt = select(Agreement).where(Agreement.next_due_on.is_not(None),
+                                       Agreement.next_due_on <= self.today)
+        if signed_only:
+            stmt = stmt.where(Agreement.state == State.SIGNED.value)
+        if cursor is not None:
+            day, last_id = cursor
+            stmt = stmt.where(or_(Agreement.next_due_on > day,
+                                  and_(Agreement.next_due_on == day, Agreement.id > last_id)))
+        return (stmt.order_by(Agreement.next_due_on, Agreement.id)
+                .limit(self.batch_size)
+                .with_for_update(skip_locked=True, key_share=True))
+
+    def _batch(self, s: Session, cursor: tuple[date, int] | None, signed_only: bool,
+               part: TickReport) -> tuple[date, int] | None:
+        """Process the next batch after `cursor`; return the new cursor, None when done.
+
+        Per-batch queries (last event dates, cancellation counts, one multi-row
+        insert into the outbox) keep the statements per agreement few.
+        """
+        rows = s.scalars(self._due(cursor, signed_only)).all()
+        if not rows:
+            return None
+        last = rows[-1]
+        assert last.next_due_on is not None
+        after = (last.next_due_on, last.id)  # read before processing moves it
+        ids = [a.id for a in rows]
+        watched = sorted(set(ids) | {a.renews_id for a in rows if a.renews_id is not None})
+        last_on = _last_event_dates(s, ids)
+        cancelled_before = _count_cancelled(s, watched)
+        outgoing: list[outbox.Outgoing] = []
+        for a in rows:
+            self._process(s, a, last_on.get(a.id), outgoing, part)
+        s.flush()
+        part.cancelled += _count_cancelled(s, watched) - cancelled_before
+        self._enqueue(s, outgoing, part)
+        part.agreements += len(rows)
+        return after
+
+    # --- one agreement --------------------------------------------------------------------
+
+    def _process(self, s: Session, a: Agreement, last_on: date | None,
+                 outgoing: list[outbox.Outgoing], part: TickReport) -> None:
+        f = facts(s, a, last_on=last_on)
+        started_as = a.state
+        steps = 0
+        while (due := due_transition(f, self.today, self.policy)) is not None:
+            event, on = due
+            pred, pred_was = None, None
+            if event is Event.ACTIVATE and a.renews_id is not None:
+                pred = _lock(s, a.renews_id)
+                pred_was = pred.state if pred is not None else None
+            apply(s, a, event, actor=SYSTEM_ACTOR, on=on, clock=self.clock, office=self.office)
+            part.transitions[event.value] += 1
+            if pred is not None and pred.state != pred_was and pred.state in _ENDED_BY:
+                part.transitions[_ENDED_BY[pred.state].value] += 1
+                if pred.state == State.EXPIRED.value:
+                    # It lapsed before its successor began.
+                    outgoing.append(self._expired(s, pred))
+            f = facts(s, a, last_on=on)
+            steps += 1
+            if steps > MAX_STEPS:
+                raise RuntimeError(f"{a.ref}: automatic transitions do not settle")
+        if a.state == State.EXPIRED.value and started_as != State.EXPIRED.value:
+            outgoing.append(self._expired(s, a))
+        send, skip = due_reminders(f, self.today, self.policy)
+        if send or skip:
+            view = self._view(s, a)
+            outgoing += [self._reminder(a, view, r, "pending") for r in send]
+            outgoing += [self._reminder(a, view, r, "skipped") for r in skip]
+        # As workflow.agreements.reschedule does, from the facts already at hand.
+        a.next_due_on = None if State(a.state) in TERMINAL else next_due_on(f, self.today, self.policy)
+
+    def _reminder(self, a: Agreement, view: AgreementView, r: Reminder, status: str) -> outbox.Outgoing:
+        # A missed reminder is recorded as it would have read on its own day.
+        day = self.today if status == "pending" else r.due_on
+        occasion = Occasion(r.rule, r.offset, day, r.deadline, final=r.cc_approvers)
+        return self._outgoing(a, view, occasion, r.due_on, status, cc_approvers=r.cc_approvers)
+
+    def _expired(self, s: Session, a: Agreement) -> outbox.Outgoing:
+        occasion = Occasion(Rule.EXPIRED, 0, self.today)
+        return self._outgoing(a, self._view(s, a), occasion, a.state_since or self.today, "pending",
+                              cc_approvers=True)
+
+    def _outgoing(self, a: Agreement, view: AgreementView, o: Occasion, due_on: date, status: str,
+                  *, cc_approvers: bool) -> outbox.Outgoing:
+        subject, text, html = self.compose(o.rule.value, context_for(view, o, self.office.institution))
+        to, cc = self._recipients(a, cc_approvers)
+        error = None
+        if not to:
+            status, error = "skipped", NO_RECIPIENT
+        return outbox.Outgoing(
+            key=notification_key(a.id, a.term, o.rule.value, o.offset), agreement_id=a.id,
+            term=a.term, rule=o.rule.value, offset_days=o.offset, due_on=due_on, to_addr=to,
+            cc=cc, subject=subject, body_text=text, body_html=html, status=status,
+            last_error=error)
+
+    def _enqueue(self, s: Session, rows: list[outbox.Outgoing], part: TickReport) -> None:
+        for rule, status in outbox.enqueue(s, rows, self.clock.utcnow):
+            if status == "pending":
+                part.enqueued[rule] += 1
+            else:
+                part.skipped += 1
+
+    def _recipients(self, a: Agreement, cc_approvers: bool) -> tuple[str, list[str]]:
+        """The owner (approvers in Cc when asked); with no active owner, the approvers."""
+        owner = a.owner.email if a.owner is not None and a.owner.active else None
+        if owner:
+            return owner, [x for x in self.approvers if x != owner] if cc_approvers else []
+        if self.approvers:
+            return self.approvers[0], self.approvers[1:] if cc_approvers else []
+        return "", []
+
+    def _view(self, s: Session, a: Agreement) -> AgreementView:
+        successor = None
+        if a.state in (State.EXPIRED.value, State.TERMINATED.value):
+            successor = s.scalar(select(Agreement.ref).where(
+                Agreement.renews_id == a.id, Agreement.state.not_in(DEAD_STATES)).limit(1))
+        return AgreementView(
+            ref=a.ref, title=a.title, type=a.type, term=a.term,
+            parties=tuple(p.organization.name for p in a.parties),
+            owner_name=a.owner.name if a.owner is not None else None,
+            owner_email=a.owner.email if a.owner is not None else None,
+            department=a.department, starts_on=a.starts_on, expires_on=a.expires_on,
+            ends_on=a.ends_on, renewal_months=a.renewal_months, notice_days=a.notice_days,
+            unsigned_parties=tuple(p.organization.name for p in a.parties if p.signed_on is None),
+            state_since=a.state_since, successor_ref=successor,
+        )
+
+
+def _lock(s: Session, agreement_id: int) -> Agreement | None:
+    """The predecessor a successor's activation changes, locked (waiting) unless ours already.
+
+    Locking before reading means we never update it from a stale version read
+    while another tick was changing it.
+    """
+    mine = s.identity_map.get(Session.identity_key(Agreement, agreement_id))
+    if isinstance(mine, Agreement):
+        return mine
+    return s.get(Agreement, agreement_id, with_for_update={"key_share": True},
+                 populate_existing=True)
+
+
+def _last_event_dates(s: Session, ids: list[int]) -> dict[int, date]:
+    """Each agreement's latest audit date, for the whole batch in one query."""
+    latest = select(func.max(Event_.id)).where(Event_.agreement_id.in_(ids)).group_by(Event_.agreement_id)
+    return {aid: on for aid, on in s.execute(
+        select(Event_.agreement_id, Event_.occurred_on).where(Event_.id.in_(latest)))}
+
+
+def _count_cancelled(s: Session, agreement_ids: list[int]) -> int:
+    return int(s.scalar(select(func.count()).select_from(Notification).where(
+        Notification.agreement_id.in_(agreement_ids), Notification.status == "cancelled")) or 0)
