@@ -23,6 +23,7 @@ def run(db: str | None, quick: bool, only: list[str] | None) -> list[Result]:
     if want("transitions"):
         from benchmarks import transitions
 
+        results.append(transitions.machine_benchmark(2000 if quick else 20000))
         with fresh_database(db) as (url, engine):
             results += transitions.benchmark(url, engine, sizes["transitions"])
     return results
