@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from benchmarks.harness import Result, fresh_database
 
-SIZES = {"quick": {"transitions": 60}, "full": {"transitions": 1000}}
+SIZES = {"quick": {"transitions": 60, "smtp": 200}, "full": {"transitions": 1000, "smtp": 2000}}
 
 
 def run(db: str | None, quick: bool, only: list[str] | None) -> list[Result]:
@@ -26,6 +26,11 @@ def run(db: str | None, quick: bool, only: list[str] | None) -> list[Result]:
         results.append(transitions.machine_benchmark(2000 if quick else 20000))
         with fresh_database(db) as (url, engine):
             results += transitions.benchmark(url, engine, sizes["transitions"])
+    if want("smtp"):
+        from benchmarks import smtp
+
+        with fresh_database(db) as (_url, engine):
+            results.append(smtp.benchmark(engine, sizes["smtp"]))
     return results
 
 
