@@ -10,6 +10,7 @@ cookie is accepted here, so the API needs no CSRF token. Refusals come back as
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
@@ -167,9 +168,10 @@ class PartnerIn(BaseModel):
 
 
 class ReportIn(BaseModel):
-    year: int
-    format: str = "html"
-    lang: str = "en"
+    year: int = Field(examples=[2025])
+    format: str = Field("html", description="html, md, csv, xlsx, docx or pdf")
+    lang: str = Field("en", description="en, uz or ru")
+    department: str | None = None
 
 
 def _require(user: User, needed: Role, action: str) -> None:
@@ -324,3 +326,43 @@ def outbox_retry(request: Request, row_id: int, user: User = Depends(api_user)) 
     row: dict[str, Any] = module.retry(hamkor(request).uow(), row_id, datetime.now(UTC))
     return row
 
+
+
+@router.get("/reports", summary="Annual reports generated so far")
+def reports(request: Request, user: User = Depends(api_user)) -> list[dict[str, Any]]:
+    from web.pages import _reports_module
+
+    module = _reports_module()
+    if module is None:
+        raise HTTPException(501, "reports are not installed in this version")
+    rows: list[dict[str, Any]] = module.list_reports(hamkor(request).uow())
+    return rows
+
+
+@router.post("/reports", status_code=status.HTTP_201_CREATED,
+             summary="Generate an annual report (then GET /api/reports/{id}/file)")
+def generate_report(request: Request, body: ReportIn, user: User = Depends(api_user)) -> dict[str, Any]:
+    from web.pages import _reports_module, report_output
+
+    module = _reports_module()
+    if module is None:
+        raise HTTPException(501, "reports are not installed in this version")
+    app = hamkor(request)
+    req = module.ReportRequest(year=body.year, format=body.format, lang=body.lang,
+                               department=body.department,
+                               output=report_output(app, body.year, body.lang, body.format))
+    rec: dict[str, Any] = module.generate(app.uow(), app.clock(), req, institution=app.settings.institution)
+    return rec
+
+
+@router.get("/reports/{report_id}/file", summary="Download a generated report")
+def report_file(request: Request, report_id: int, user: User = Depends(api_user)) -> Any:
+    from web.pages import _download, _reports_module
+    from workflow.errors import NotFound
+
+    module = _reports_module()
+    rows = module.list_reports(hamkor(request).uow()) if module else []
+    rec = next((r for r in rows if r["id"] == report_id), None)
+    if rec is None or not Path(rec["path"]).is_file():
+        raise NotFound("report file", report_id)
+    return _download(rec)

@@ -30,7 +30,7 @@ _FIELDS = {
     "--title": "Title", "--partner": "Partners", "--type": "Type", "--owner": "Owner",
     "--starts": "Starts on", "--expires": "Last day in force", "--months": "Length in months",
     "--indefinite": "Indefinite", "--auto-renew": "Renews automatically",
-    "--renewal-months": "Renewal period", "--notice-days": "Notice period", "--note": "a note",
+    "--renewal-months": "Renewal period", "--notice-days": "Notice period", "--note": "the Note field",
     "--on": "the date", "--party": "the party signing", "--effective": "Last day in force",
     "--name": "Name", "--by": "the acting user",
 }

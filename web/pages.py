@@ -8,13 +8,15 @@ the HTTP status of the refusal; a success redirects (POST, then GET).
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections import defaultdict, deque
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 from starlette.datastructures import FormData
 
 from models import normalize_name
@@ -531,3 +533,107 @@ def error_page(request: Request, exc: HamkorError) -> Response:
     t = translator(request)
     return render(request, "error.html", {"title": t("e.title"), "message": humanize(exc)},
                   status=status_for(exc))
+
+
+# --- reports --------------------------------------------------------------------------------
+
+REPORTS_DIR_ENV = "HAMKOR_REPORTS_DIR"
+MEDIA_TYPES = {
+    "html": "text/html; charset=utf-8", "md": "text/markdown; charset=utf-8",
+    "csv": "text/csv; charset=utf-8", "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+
+
+def _reports_module() -> Any:
+    try:
+        from reports import service
+    except ImportError:
+        return None
+    return service if hasattr(service, "generate") else None
+
+
+def reports_dir() -> Path:
+    """Where the server writes the reports it generates (HAMKOR_REPORTS_DIR, default ./hamkor-reports)."""
+    path = Path(os.environ.get(REPORTS_DIR_ENV) or "hamkor-reports").expanduser().absolute()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def report_output(app: Any, year: int, lang: str, fmt: str) -> Path:
+    """A new file for each report generated: a recorded report's file is never overwritten."""
+    stamp = app.clock().utcnow.strftime("%Y%m%dT%H%M%S%f")
+    safe = "".join(c for c in f"{year}-{lang}-{stamp}.{fmt}" if c.isalnum() or c in "-.")
+    return reports_dir() / f"annual-report-{safe}"
+
+
+def _reports_page(request: Request, *, error: str | None = None, status: int = 200,
+                  values: dict[str, Any] | None = None) -> Response:
+    service = _reports_module()
+    app = hamkor(request)
+    rows: list[dict[str, Any]] = []
+    formats: tuple[str, ...] = ()
+    langs: tuple[str, ...] = ()
+    if service is not None:
+        from reports.i18n import LANGUAGES as REPORT_LANGS
+        from reports.render import FORMATS
+
+        formats, langs = FORMATS, REPORT_LANGS
+        rows = list(reversed(service.list_reports(app.uow())))
+        for r in rows:
+            r["available"] = Path(r["path"]).is_file()
+    this_year = app.clock().today.year
+    v = values or {"year": str(this_year - 1), "format": "html", "lang": translator(request).lang}
+    return render(request, "reports.html", {
+        "available": service is not None, "reports": rows, "formats": formats, "langs": langs,
+        "years": list(range(this_year, this_year - 15, -1)), "v": v, "error": error, "nav": "reports",
+    }, status=status)
+
+
+@router.get("/reports", response_class=HTMLResponse)
+def reports(request: Request, user: User = Depends(page_user)) -> Response:
+    return _reports_page(request)
+
+
+@router.post("/reports")
+def generate_report(request: Request, user: User = Depends(page_user),
+                    form: FormData = Depends(checked_form)) -> Response:
+    service = _reports_module()
+    if service is None:
+        return redirect("/reports")
+    app = hamkor(request)
+    values = {k: forms.text(form, k) or "" for k in ("year", "format", "lang", "department")}
+    try:
+        year = forms.integer(form, "year", "Year")
+        if year is None:
+            raise Invalid("Year is required")
+        fmt, lang = values["format"].lower(), values["lang"].lower()
+        out = report_output(app, year, lang, fmt)
+        rec = service.generate(app.uow(), app.clock(),
+                               service.ReportRequest(year=year, format=fmt, lang=lang, output=out,
+                                                     department=values["department"] or None),
+                               institution=app.settings.institution)
+    except HamkorError as exc:
+        return _reports_page(request, error=humanize(exc), status=status_for(exc), values=values)
+    log.info("%s generated report %s (%s)", user["email"], rec["id"], rec["path"])
+    return _download(rec)
+
+
+def _download(rec: dict[str, Any]) -> Response:
+    path = Path(rec["path"])
+    name = f"annual-report-{rec['year']}-{rec['lang']}.{rec['format']}"
+    return FileResponse(path, media_type=MEDIA_TYPES.get(rec["format"], "application/octet-stream"),
+                        filename=name, content_disposition_type="attachment")
+
+
+@router.get("/reports/{report_id}/download")
+def download_report(request: Request, report_id: int, user: User = Depends(page_user)) -> Response:
+    from workflow.errors import NotFound
+
+    service = _reports_module()
+    rec = next((r for r in (service.list_reports(hamkor(request).uow()) if service else [])
+                if r["id"] == report_id), None)
+    if rec is None or not Path(rec["path"]).is_file():
+        return error_page(request, NotFound("report file", report_id))
+    return _download(rec)

@@ -1,0 +1,113 @@
+"""Outbox status after a tick, and annual reports generated and downloaded from the browser."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from cli.app import App
+from tests.helpers import hamkor, ok
+from tests.web.conftest import post, sign_in
+
+
+def active_agreement(app: App, *, expires_in_days: int = 60) -> str:
+    """An agreement in force since about ten months, expiring in `expires_in_days`."""
+    from workflow.agreements import NewAgreement, advance, create
+
+    today = app.clock().today
+    expires = today + timedelta(days=expires_in_days)
+    starts = expires - timedelta(days=364)
+    spec = NewAgreement(title="Staff exchange", partners=["Hiroshima University"], type="exchange",
+                        owner="olga@uni.uz", starts=starts, expires=expires)
+    ref = str(create(app.uow(), app.clock(), app.office(), spec, by="olga@uni.uz",
+                     on=starts - timedelta(days=20))["ref"])
+    for event, by, party in [("submit", "olga@uni.uz", None), ("approve", "anvar@uni.uz", None),
+                             ("send_for_signature", "olga@uni.uz", None),
+                             ("sign", "olga@uni.uz", "Home University"),
+                             ("sign", "olga@uni.uz", "Hiroshima University")]:
+        advance(app.uow(), app.clock(), app.office(), ref, event, by=by, party=party,
+                on=starts - timedelta(days=10))
+    advance(app.uow(), app.clock(), app.office(), ref, "activate", by="olga@uni.uz", on=starts)
+    return ref
+
+
+def test_outbox_shows_the_reminder_the_tick_sent(client: TestClient, hamkor_app: App, db_url: str,
+                                                 tmp_path: Path) -> None:
+    ref = active_agreement(hamkor_app)
+    ok(hamkor(db_url, "tick", env={"HAMKOR_MAIL_BACKEND": "file", "HAMKOR_MAIL_DIR": str(tmp_path / "mail")}))
+    sign_in(client, "vera@uni.uz")
+    html = client.get("/outbox").text
+    row = next(r for r in html.split("<tr>") if f"/agreements/{ref}" in r and "renewal (90)" in r)
+    assert "olga@uni.uz" in row and 'class="badge status-sent"' in row
+    assert "/retry" not in html  # viewers never see the button
+    skipped = client.get("/outbox", params={"status": "skipped"}).text
+    assert "renewal (180)" in skipped and "renewal (90)" not in skipped
+    page = client.get(f"/agreements/{ref}").text
+    assert "Renewal window opened" in page  # the tick's own event on the timeline
+    dash = client.get("/").text
+    assert dash.count('class="badge state-renewal_due"') >= 1
+
+
+def test_viewer_cannot_retry_a_notification(client: TestClient, hamkor_app: App, db_url: str,
+                                            tmp_path: Path) -> None:
+    active_agreement(hamkor_app)
+    ok(hamkor(db_url, "tick", env={"HAMKOR_MAIL_BACKEND": "file", "HAMKOR_MAIL_DIR": str(tmp_path)}))
+    sign_in(client, "vera@uni.uz")
+    r = post(client, "/outbox/1/retry")
+    assert r.status_code == 403 and "needs role officer" in r.text
+
+
+@pytest.mark.parametrize("fmt, media, magic", [("html", "text/html", b"<!DOCTYPE html"),
+                                               ("csv", "text/csv", b""), ("xlsx", "spreadsheetml", b"PK")])
+def test_report_is_generated_recorded_and_downloadable(client: TestClient, hamkor_app: App,
+                                                       monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                       fmt: str, media: str, magic: bytes) -> None:
+    monkeypatch.setenv("HAMKOR_REPORTS_DIR", str(tmp_path / "out"))
+    active_agreement(hamkor_app)
+    year = hamkor_app.clock().today.year
+    sign_in(client, "vera@uni.uz")  # reading the data is enough to report on it
+    form = client.get("/reports").text
+    assert 'id="r-year"' in form and f">{fmt}</option>" in form
+    r = post(client, "/reports", {"year": str(year), "format": fmt, "lang": "ru"})
+    assert r.status_code == 200, r.text[:500]
+    assert media in r.headers["content-type"]
+    assert r.headers["content-disposition"] == f'attachment; filename="annual-report-{year}-ru.{fmt}"'
+    assert r.content.lstrip().startswith(magic) and len(r.content) > 100
+    listing = client.get("/reports").text
+    rid = re.search(r'href="/reports/(\d+)/download"', listing).group(1)
+    again = client.get(f"/reports/{rid}/download")
+    assert again.status_code == 200 and again.content == r.content
+    assert len(list((tmp_path / "out").iterdir())) == 1
+
+
+def test_bad_report_request_says_why(client: TestClient, monkeypatch: pytest.MonkeyPatch,
+                                     tmp_path: Path) -> None:
+    monkeypatch.setenv("HAMKOR_REPORTS_DIR", str(tmp_path / "out"))
+    sign_in(client, "olga@uni.uz")
+    r = post(client, "/reports", {"year": "2020", "format": "odt", "lang": "en"})
+    assert r.status_code == 422 and "format &#39;odt&#39; is not one of" in r.text
+    assert client.get("/reports/999/download").status_code == 404
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+
+
+def test_reports_over_the_api(client: TestClient, hamkor_app: App, monkeypatch: pytest.MonkeyPatch,
+                              tmp_path: Path) -> None:
+    from workflow.accounts import create_token
+
+    monkeypatch.setenv("HAMKOR_REPORTS_DIR", str(tmp_path / "out"))
+    token = create_token(hamkor_app.uow(), hamkor_app.clock(), "vera@uni.uz", "t")["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    r = client.post("/api/reports", json={"year": 2024, "format": "md", "lang": "uz"}, headers=headers)
+    assert r.status_code == 201, r.text
+    rec = r.json()
+    assert (rec["year"], rec["format"], rec["lang"]) == (2024, "md", "uz") and len(rec["data_hash"]) == 64
+    assert [x["id"] for x in client.get("/api/reports", headers=headers).json()] == [rec["id"]]
+    f = client.get(f"/api/reports/{rec['id']}/file", headers=headers)
+    assert f.status_code == 200 and f.content == Path(rec["path"]).read_bytes()
+    assert client.get("/api/reports/999/file", headers=headers).status_code == 404
+    r = client.post("/api/reports", json={"year": 2024, "format": "md", "lang": "de"}, headers=headers)
+    assert r.status_code == 422 and "language 'de'" in r.json()["detail"]
