@@ -1,0 +1,180 @@
+"""`hamkor demo` end to end, in a subprocess: what it prints matches the data file.
+
+The expectations come from `cli/data/demo.yaml` itself (each agreement's
+`expect` states by date and its `mails`), evaluated on the day the demo ran,
+so the test keeps holding as time passes.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cli.demo import expected_state, load_data
+from tests.helpers import hamkor, hamkor_subprocess, ok
+
+LIMIT_S = 15.0
+AGREEMENT = re.compile(r"^  (AGR-\d{4}-\d{4})  (\w+)\s+term (\d+)  (.+)  \[([\w-]+); ")
+MAIL = re.compile(r"^  sent (\d{4}-\d{2}-\d{2})  (AGR-\d{4}-\d{4})  (\w+)\s+\(due [\d-]+\)  to (\S+)\s+(\S+\.eml)$")
+
+
+def run_demo(cwd: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], float]:
+    started = time.perf_counter()
+    p = subprocess.run([sys.executable, "-m", "cli.main", "demo", *args], cwd=cwd,
+                       capture_output=True, text=True, timeout=120,
+                       env={k: v for k, v in __import__("os").environ.items()
+                            if not k.startswith("HAMKOR_")})
+    return p, time.perf_counter() - started
+
+
+def parse_summary(out: str) -> dict[str, Any]:
+    today = date.fromisoformat(re.search(r"^Summary \(on (\d{4}-\d{2}-\d{2});", out, re.M)[1])  # type: ignore[index]
+    agreements = {}
+    for line in out.splitlines():
+        m = AGREEMENT.match(line)
+        if m:
+            agreements[m[5]] = {"ref": m[1], "state": m[2], "term": int(m[3]), "title": m[4].strip()}
+    by_state = dict(re.findall(r"^  (\w+)\s+(\d+)$", out.split("Agreements by state:")[1]
+                               .split("Agreements:")[0], re.M))
+    mails = [dict(zip(("sent_on", "ref", "rule", "to", "path"), m.groups(), strict=True))
+             for m in map(MAIL.match, out.splitlines()) if m]
+    return {"today": today, "agreements": agreements,
+            "by_state": {k: int(v) for k, v in by_state.items()}, "mails": mails}
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    cwd = tmp_path_factory.mktemp("demo")
+    p, seconds = run_demo(cwd)
+    assert p.returncode == 0, p.stderr
+    return {"cwd": cwd, "out": p.stdout, "err": p.stderr, "seconds": seconds,
+            "summary": parse_summary(p.stdout)}
+
+
+@pytest.mark.slow
+def test_the_demo_runs_in_seconds_with_progress_and_no_setup(demo_run: dict[str, Any]) -> None:
+    assert demo_run["seconds"] < LIMIT_S, f"demo took {demo_run['seconds']:.1f} s"
+    out = demo_run["out"]
+    for step in ("[1/6] database", "[2/6] users", "[3/6] import", "[4/6] history",
+                 "[5/6] daily ticks", "[6/6] report"):
+        assert step in out
+    assert "daily ticks: NOT AVAILABLE" not in out
+    assert demo_run["err"] == ""
+
+
+@pytest.mark.slow
+def test_every_agreement_of_the_data_file_is_in_the_state_its_row_claims(demo_run: dict[str, Any]) -> None:
+    data = load_data()
+    summary = demo_run["summary"]
+    today, shown = summary["today"], summary["agreements"]
+    assert set(shown) == {a["key"] for a in data["agreements"]}
+    expected_counts: dict[str, int] = {}
+    for entry in data["agreements"]:
+        want = expected_state(entry, today)
+        assert want is not None, entry["key"]
+        got = shown[entry["key"]]
+        assert (got["state"], got["term"]) == (want["state"], want["term"]), entry["key"]
+        if "row" in entry:
+            assert got["title"] == entry["row"]["title"]
+        expected_counts[want["state"]] = expected_counts.get(want["state"], 0) + 1
+    assert summary["by_state"] == expected_counts
+
+
+@pytest.mark.slow
+def test_the_reminders_sent_are_those_the_data_file_lists_with_their_eml_files(
+        demo_run: dict[str, Any]) -> None:
+    data = load_data()
+    summary = demo_run["summary"]
+    ref_of = {key: a["ref"] for key, a in summary["agreements"].items()}
+    expected = sorted((m["sent_on"].isoformat(), ref_of[a["key"]], m["rule"])
+                      for a in data["agreements"] for m in a.get("mails", [])
+                      if m["sent_on"] <= summary["today"])
+    got = sorted((m["sent_on"], m["ref"], m["rule"]) for m in summary["mails"])
+    assert got == expected
+    owners = {a["key"]: a["row"].get("owner") for a in data["agreements"] if "row" in a}
+    mail_dir = demo_run["cwd"] / "hamkor-demo" / "mail"
+    assert sorted(p.name for p in mail_dir.glob("*.eml")) == sorted(
+        Path(m["path"]).name for m in summary["mails"])
+    for m in summary["mails"]:
+        eml = (demo_run["cwd"] / m["path"]).read_text()
+        key = next(k for k, r in ref_of.items() if r == m["ref"])
+        assert m["to"] == owners[key] and f"To: {m['to']}" in eml
+        assert m["ref"] in eml and "Turin Polytechnic University" in eml
+
+
+@pytest.mark.slow
+def test_the_history_was_walked_on_the_dates_of_the_data_file(demo_run: dict[str, Any]) -> None:
+    data = load_data()
+    db = f"sqlite:///{demo_run['cwd'] / 'hamkor-demo' / 'hamkor-demo.db'}"
+    refs = {k: a["ref"] for k, a in demo_run["summary"]["agreements"].items()}
+    pledge = next(a for a in data["agreements"] if a["key"] == "i2-pledge")
+    history = ok(hamkor(db, "agreement", "history", refs["i2-pledge"], "--json")).json()
+    signs = [(e["occurred_on"], e["party"]) for e in history if e["event"] == "sign"]
+    assert signs == [(s["date"].isoformat(), s["party"]) for s in pledge["walk"] if s["event"] == "sign"]
+    assert len(signs) == len(pledge["row"]["partners"]) == 9
+    old = ok(hamkor(db, "agreement", "history", refs["tict-2019"], "--json")).json()
+    assert [(e["event"], e["to_state"], e["occurred_on"]) for e in old] == [
+        ("import", "active", "2019-12-10"), ("renew", "active", "2024-11-15"),
+        ("supersede", "superseded", "2024-12-03")]
+    new = ok(hamkor(db, "agreement", "show", refs["tict-2024"], "--json")).json()
+    assert new["renews"] == refs["tict-2019"]
+    assert [p["signed_on"] for p in new["parties"]] == ["2024-12-03", "2024-12-03"]
+    hexagon = ok(hamkor(db, "agreement", "history", refs["hexagon"], "--json")).json()
+    assert (hexagon[-1]["event"], hexagon[-1]["actor"], hexagon[-1]["occurred_on"]) == (
+        "activate", "system", "2025-03-01")
+    drafts = [a for a in data["agreements"] if a.get("row", {}).get("department") == "E and M"]
+    for entry in drafts:
+        shown = ok(hamkor(db, "agreement", "show", refs[entry["key"]], "--json")).json()
+        assert shown["state"] == "draft" and shown["starts_on"] is None
+
+
+@pytest.mark.slow
+def test_running_the_demo_twice_gives_the_same_result(tmp_path: Path) -> None:
+    first, _ = run_demo(tmp_path, "--out", "d")
+    (tmp_path / "d" / "mail" / "stray.eml").write_text("left over")
+    second, _ = run_demo(tmp_path, "--out", "d")
+    assert first.returncode == second.returncode == 0, second.stderr
+    strip = re.compile(r"finished in [\d.]+ s")
+    assert strip.sub("", first.stdout) == strip.sub("", second.stdout)
+    assert not (tmp_path / "d" / "mail" / "stray.eml").exists()
+    # Its .env lets the next commands use the demo database from inside the directory.
+    r = subprocess.run([sys.executable, "-m", "cli.main", "agreement", "list", "--json"],
+                       cwd=tmp_path / "d", capture_output=True, text=True, check=True,
+                       env={k: v for k, v in __import__("os").environ.items()
+                            if not k.startswith("HAMKOR_")})
+    assert len(__import__("json").loads(r.stdout)) == len(load_data()["agreements"])
+
+
+def test_the_demo_refuses_a_directory_that_is_not_its_own(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    r = hamkor(None, "demo", "--out", str(tmp_path))
+    assert r.code == 1 and r.error_lines == [
+        f"error: {tmp_path} exists and is not a Hamkor demo directory; choose another --out"]
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_the_demo_never_fills_a_database_that_has_data(sqlite_url: str, tmp_path: Path) -> None:
+    ok(hamkor(sqlite_url, "user", "add", "a@uni.uz", "--name", "A", "--role", "admin"))
+    r = hamkor(None, "demo", "--out", str(tmp_path / "d"), "--db", sqlite_url)
+    assert r.code == 1 and r.error_lines[0].startswith("error: the demo needs an empty database")
+    users = ok(hamkor(sqlite_url, "user", "list", "--json")).json()
+    assert [u["email"] for u in users] == ["a@uni.uz"]
+
+
+@pytest.mark.slow
+def test_the_demo_fills_an_empty_postgresql_database(pg_url: str, tmp_path: Path) -> None:
+    r = hamkor_subprocess(None, "demo", "--out", str(tmp_path / "d"), "--db", pg_url, timeout=120)
+    assert r.code == 0, r.err
+    summary = parse_summary(r.out)
+    data = load_data()
+    assert len(summary["agreements"]) == len(data["agreements"])
+    for entry in data["agreements"]:
+        want = expected_state(entry, summary["today"])
+        assert want is not None and summary["agreements"][entry["key"]]["state"] == want["state"]
