@@ -310,3 +310,26 @@ def test_a_missing_or_unsupported_file_is_one_error_line(db: str, tmp_path: Path
     (tmp_path / "a.txt").write_text("x")
     r = hamkor(db, "import", str(tmp_path / "a.txt"))
     assert r.code == 1 and r.error_lines == ["error: a.txt: import reads .csv, .xlsx or .json files"]
+
+
+def test_the_next_tick_picks_up_what_an_import_makes_due(db: str, tmp_path: Path) -> None:
+    """Imported agreements are scheduled: the tick expires one whose term is over (dated
+    the day after its expiry), and sends the reminder already due for another."""
+    rows = [dict(GOOD[0], title="Lapsed", starts_on="2020-01-01", expires_on="2026-10-31",
+                 signed_on="2019-12-01;2019-12-01"),
+            dict(GOOD[0], title="Ending soon", starts_on="2021-01-01", expires_on="2026-12-10",
+                 signed_on="2020-12-01;2020-12-01")]
+    ok(hamkor(db, "import", str(write_csv(tmp_path / "a.csv", rows))))
+    env = {"HAMKOR_MAIL_BACKEND": "file", "HAMKOR_MAIL_DIR": str(tmp_path / "mail")}
+    tick = ok(hamkor(db, "tick", "--now", "2026-11-23T08:00", "--json", env=env)).json()
+    assert tick["transitions"]["expire"] == 1 and tick["transitions"]["open_renewal"] == 2
+    assert tick["enqueued"]["renewal"] == 1 and tick["enqueued"]["expired"] == 1
+    lapsed, soon = agreements(db)
+    assert (lapsed["title"], lapsed["state"]) == ("Lapsed", "expired")
+    history = ok(hamkor(db, "agreement", "history", lapsed["ref"], "--json")).json()
+    assert [(e["event"], e["occurred_on"]) for e in history][-1] == ("expire", "2026-11-01")
+    assert (soon["title"], soon["state"]) == ("Ending soon", "renewal_due")
+    outbox = ok(hamkor(db, "outbox", "list", "--json", env=env)).json()
+    sent = sorted((o["agreement"], o["rule"], o["offset"]) for o in outbox if o["status"] == "sent")
+    assert sent == sorted([(lapsed["ref"], "expired", 0), (soon["ref"], "renewal", 30)])
+    assert len(list((tmp_path / "mail").glob("*.eml"))) == 2
