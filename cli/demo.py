@@ -49,6 +49,8 @@ OWNED = (DEMO_DB, f"{DEMO_DB}-wal", f"{DEMO_DB}-shm", f"{DEMO_DB}-journal", MAIL
 TICK_HOUR = 8  # the daily tick runs at 08:00; staff steps of that day follow at 10:00
 STAFF_HOUR = 10
 REPORT_FORMATS = ("html", "xlsx", "md")
+#: The report's key figures the progress line repeats.
+REPORT_COUNTS = ("active", "signed", "renewed", "expired", "new_partners", "data_quality")
 
 
 def load_data() -> dict[str, Any]:
@@ -325,18 +327,26 @@ class DemoRun:
 
     def _report(self) -> None:
         year = int(self.data["simulate"]["report_year"])
-        render = _optional("cli.report", "render_annual")
-        if render is None:
-            self.report_note = "the annual report is not available yet (cli/report.py)"
+        generate = _optional("reports.service", "generate")
+        if generate is None:
+            self.report_note = "the annual report is not available yet (reports/service.py)"
             self._say(f"[6/6] report: NOT AVAILABLE YET: {self.report_note}")
             return
+        from reports.service import ReportRequest
+
         target = self.out_dir / REPORTS_DIR
         target.mkdir(parents=True, exist_ok=True)
+        summary: dict[str, Any] = {}
         for fmt in REPORT_FORMATS:
             path = target / f"annual-{year}.{fmt}"
-            render(self.app, year, fmt, path)
+            record = generate(self.app.uow(), self.app.clock(),
+                              ReportRequest(year=year, format=fmt, output=path),
+                              institution=self.app.settings.institution)
+            summary = record["summary"]
             self.reports.append(path)
-        self._say(f"[6/6] report: annual report {year} in {', '.join(REPORT_FORMATS)}")
+        counts = ", ".join(f"{k.replace('_', ' ')} {summary[k]}" for k in REPORT_COUNTS
+                           if k in summary)
+        self._say(f"[6/6] report: annual report {year} ({', '.join(REPORT_FORMATS)}): {counts}")
 
     def _write_env(self) -> None:
         officer = next(u["email"] for u in self.data["users"] if u["role"] == "officer")
