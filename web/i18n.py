@@ -190,6 +190,7 @@ _LABELS: dict[str, tuple[str, str, str]] = {
     # lifecycle
     "l.title": ("Lifecycle", "Hayot sikli", "Жизненный цикл"),
     "l.event": ("Event", "Hodisa", "Событие"),
+    "l.events": ("Events", "Hodisalar", "События"),
     "l.from": ("From", "Qayerdan", "Из"),
     "l.to": ("To", "Qayerga", "В"),
     "l.role": ("Role", "Rol", "Роль"),

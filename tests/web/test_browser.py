@@ -184,7 +184,7 @@ def test_officer_and_approver_take_an_agreement_from_draft_to_active(browser: An
     shot(officer, "outbox")
 
     officer.get_by_role("link", name="Dashboard").click()
-    assert officer.locator("#todo-expiring ~ table").get_by_role("link", name=ref).count() == 1
+    assert officer.locator("#todo-expiring ~ ul.items").get_by_role("link", name=ref).count() == 1
     shot(officer, "dashboard")
 
     officer.get_by_role("link", name="Reports").click()

@@ -1,0 +1,91 @@
+"""Take the README's screenshots (docs/web-*.png) of `hamkor serve` over the demo data.
+
+    hamkor demo --out /tmp/demo && cd /tmp/demo
+    for u in officer approver; do echo hamkor-demo-2026 | hamkor user set-password $u@ttpu.example --password-stdin; done
+    python -m tests.web.screenshots /tmp/demo /path/to/repo/docs
+
+Not a test: a tool to refresh the pictures after a change to the pages.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, _free_port
+
+PASSWORD = os.environ.get("HAMKOR_DEMO_PASSWORD", "hamkor-demo-2026")
+
+
+def main(demo: Path, out: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "HAMKOR_SECRET_KEY": "screenshots-" + "x" * 32,
+           "HAMKOR_REPORTS_DIR": str(demo / "web-reports")}
+    proc = subprocess.Popen([sys.executable, "-m", "cli.main", "serve", "--port", str(port),
+                             "--log-level", "warning"], cwd=demo, env=env)
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+            def page_for(email: str, width: int = 1280, height: int = 860):  # type: ignore[no-untyped-def]
+                page = browser.new_page(viewport={"width": width, "height": height})
+                page.goto(base + "/login")
+                page.get_by_label("Email").fill(email)
+                page.get_by_label("Password").fill(PASSWORD)
+                page.get_by_role("button", name="Sign in").click()
+                page.wait_for_url(base + "/")
+                return page
+
+            officer = page_for("officer@ttpu.example")
+            # A complete draft, submitted in the browser, for the approver to find.
+            officer.goto(base + "/agreements/new")
+            officer.get_by_label("Title").fill("Joint master's programme in mechatronics")
+            officer.get_by_label("Type").select_option("double_degree")
+            officer.get_by_label("Politecnico di Torino").check()
+            officer.get_by_label("Starts on").fill("2027-09-01")
+            officer.get_by_label("or length in months").fill("60")
+            officer.get_by_label("joint programme").check()
+            officer.get_by_role("button", name="Create draft").click()
+            officer.wait_for_selector("text=Created AGR-")
+            draft = officer.locator("h1 .ref").inner_text()
+            officer.locator("details.action summary", has_text="Submit for review").click()
+            officer.locator("details.action[open]").get_by_role("button", name="Submit for review").click()
+            officer.wait_for_selector("text=state is now in review")
+            approver = page_for("approver@ttpu.example")
+            approver.goto(base + "/")
+            approver.screenshot(path=str(out / "web-dashboard.png"), full_page=True)
+            approver.goto(f"{base}/agreements/{draft}")
+            approver.locator("details.action summary", has_text="Approve").click()
+            approver.screenshot(path=str(out / "web-approve.png"), full_page=True)
+            for path, name in [("/agreements", "agreements"), ("/agreements/AGR-2022-0001", "agreement"),
+                               ("/agreements/new", "new-agreement"), ("/outbox", "outbox"),
+                               ("/reports", "reports"), ("/lifecycle", "lifecycle")]:
+                officer.goto(base + path)
+                officer.screenshot(path=str(out / f"web-{name}.png"), full_page=path != "/outbox")
+            phone = page_for("viewer@ttpu.example", 390, 844)
+            phone.goto(base + "/agreements/AGR-2020-0001")
+            phone.get_by_label("Language").select_option("uz")
+            phone.get_by_role("button", name="Change").click()
+            phone.wait_for_load_state()
+            phone.screenshot(path=str(out / "web-phone-uz.png"), full_page=False)
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]).absolute(), Path(sys.argv[2]).absolute())
