@@ -139,6 +139,8 @@ class Record:
 
     number: int
     values: Mapping[str, Any]
+    #: The columns this row has, when rows differ (JSON objects may leave keys out).
+    columns: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -235,11 +237,10 @@ def decode_objects(items: Any, source: str) -> Sheet:
                 continue
             values[name] = value
         columns |= values.keys()
-        records.append(Record(i, values))
+        # A key an object leaves out leaves that value of a stored agreement alone.
+        records.append(Record(i, values, frozenset(values) | frozenset(REQUIRED_COLUMNS)))
     if errors:
         raise ImportRejected(source, errors)
-    # Objects may leave keys out: the columns of the file are those any object has,
-    # and the required ones must be in each (checked when parsing).
     return Sheet(frozenset(columns) | frozenset(REQUIRED_COLUMNS), records)
 
 
@@ -652,7 +653,7 @@ def parse_sheet(sheet: Sheet, today: date, progress: Progress | None = None) -> 
     rows: list[Row] = []
     errors: list[RowError] = []
     for i, rec in enumerate(sheet.records, start=1):
-        row, errs = parse_record(rec, sheet.columns, today)
+        row, errs = parse_record(rec, rec.columns or sheet.columns, today)
         errors += errs
         rows.append(row)
         if progress and i % BATCH == 0:

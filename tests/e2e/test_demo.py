@@ -7,6 +7,8 @@ so the test keeps holding as time passes.
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import subprocess
 import sys
@@ -29,9 +31,12 @@ def run_demo(cwd: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], f
     started = time.perf_counter()
     p = subprocess.run([sys.executable, "-m", "cli.main", "demo", *args], cwd=cwd,
                        capture_output=True, text=True, timeout=120,
-                       env={k: v for k, v in __import__("os").environ.items()
-                            if not k.startswith("HAMKOR_")})
+                       env=clean_env())
     return p, time.perf_counter() - started
+
+
+def clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("HAMKOR_")}
 
 
 def parse_summary(out: str) -> dict[str, Any]:
@@ -147,9 +152,8 @@ def test_running_the_demo_twice_gives_the_same_result(tmp_path: Path) -> None:
     # Its .env lets the next commands use the demo database from inside the directory.
     r = subprocess.run([sys.executable, "-m", "cli.main", "agreement", "list", "--json"],
                        cwd=tmp_path / "d", capture_output=True, text=True, check=True,
-                       env={k: v for k, v in __import__("os").environ.items()
-                            if not k.startswith("HAMKOR_")})
-    assert len(__import__("json").loads(r.stdout)) == len(load_data()["agreements"])
+                       env=clean_env())
+    assert len(json.loads(r.stdout)) == len(load_data()["agreements"])
 
 
 def test_the_demo_refuses_a_directory_that_is_not_its_own(tmp_path: Path) -> None:

@@ -333,3 +333,17 @@ def test_the_next_tick_picks_up_what_an_import_makes_due(db: str, tmp_path: Path
     sent = sorted((o["agreement"], o["rule"], o["offset"]) for o in outbox if o["status"] == "sent")
     assert sent == sorted([(lapsed["ref"], "expired", 0), (soon["ref"], "renewal", 30)])
     assert len(list((tmp_path / "mail").glob("*.eml"))) == 2
+
+
+def test_a_key_a_json_object_leaves_out_keeps_the_stored_value(db: str, tmp_path: Path) -> None:
+    ok(hamkor(db, "import", str(write_csv(tmp_path / "a.csv", GOOD))))
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps([
+        {"ref": "AGR-2020-0001", "title": GOOD[0]["title"], "type": "exchange",
+         "partners": GOOD[0]["partners"], "owner": "oleg@uni.uz"},
+        {"title": "Other", "type": "mou", "partners": ["Balcom", "Hiroshima University"],
+         "department": "Law"}]))
+    r = ok(hamkor(db, "import", str(path), "--json")).json()
+    assert r["updated"] == ["AGR-2020-0001"] and r["actions"][0]["changes"] == ["owner"]
+    a = ok(hamkor(db, "agreement", "show", "AGR-2020-0001", "--json")).json()
+    assert (a["owner"], a["department"], a["state"]) == ("oleg@uni.uz", "International", "active")
