@@ -461,11 +461,7 @@ def parse_record(record: Record, columns: frozenset[str], today: date) -> tuple[
     """
     c = _Cells(record, today)
 
-    ref = c.text("ref")
-    if ref is not None:
-        ref = ref.upper()
-        if not _REF.match(ref):
-            c.error("ref", f"{ref!r} is not a reference like AGR-2024-0001 (leave it empty to get one)")
+    ref = _reference(c, "ref", "(leave it empty to get one)")
     title = c.text("title") or ""
     if not title:
         c.error("title", "required")
@@ -520,13 +516,9 @@ def parse_record(record: Record, columns: frozenset[str], today: date) -> tuple[
             c.error("forms", f"{item!r} is not one of " + ", ".join(FORMS))
         elif form not in forms:
             forms.append(form)
-    renews = c.text("renews")
-    if renews is not None:
-        renews = renews.upper()
-        if not _REF.match(renews):
-            c.error("renews", f"{renews!r} is not a reference like AGR-2024-0001")
-        elif renews == ref:
-            c.error("renews", "an agreement cannot renew itself")
+    renews = _reference(c, "renews")
+    if renews is not None and renews == ref:
+        c.error("renews", "an agreement cannot renew itself")
     notice_given_on = c.day("notice_given_on", past=True)
     ends_on = c.day("ends_on")
     notes = c.text("notes")
@@ -542,6 +534,18 @@ def parse_record(record: Record, columns: frozenset[str], today: date) -> tuple[
     )
     _check_state(c, row)
     return row, c.errors
+
+
+def _reference(c: _Cells, column: str, hint: str = "") -> str | None:
+    """An `AGR-YYYY-NNNN` reference in its canonical spelling (AGR-2024-00001 is AGR-2024-0001)."""
+    text = c.text(column)
+    if text is None:
+        return None
+    m = _REF.match(text.upper())
+    if m is None or int(m[2]) == 0:
+        c.error(column, f"{text!r} is not a reference like AGR-2024-0001 {hint}".rstrip())
+        return text.upper()
+    return f"AGR-{m[1]}-{int(m[2]):04d}"
 
 
 def _parse_parties(c: _Cells) -> list[PartyRow]:
@@ -764,8 +768,6 @@ def changed_fields(row: Row, new: Mapping[str, Any], stored: Mapping[str, Any]) 
     for name, cols in FIELD_COLUMNS.items():
         if not any(col in row.columns for col in cols):
             continue
-        if name == "created_on" and "created_on" not in row.columns:
-            continue
         if name == "signed_on" and new["parties"] != stored["parties"]:
             continue  # a different party list is reported as such
         if new[name] != stored[name]:
@@ -773,7 +775,7 @@ def changed_fields(row: Row, new: Mapping[str, Any], stored: Mapping[str, Any]) 
     return tuple(out)
 
 
-def plan(rows: Sequence[Row], snap: Snapshot, window_days: int = 180) -> tuple[Plan, list[RowError]]:
+def plan(rows: Sequence[Row], snap: Snapshot) -> tuple[Plan, list[RowError]]:
     """Decide create / update / skip for each row; list the errors the database reveals."""
     p = Plan()
     errors: list[RowError] = []
@@ -897,9 +899,7 @@ def _check_successors(p: Plan, snap: Snapshot, errors: list[RowError]) -> None:
     id_to_ref = {s.id: ref for ref, s in snap.by_ref.items()}
     for ref, s in snap.by_ref.items():
         renews_of[ref] = id_to_ref.get(s.renews_id) if s.renews_id else None
-    rows_of: dict[str, Action] = {}
     for a in p.actions:
-        rows_of[a.ref] = a
         if "state" in a.row.columns or a.kind == "create":
             final[a.ref] = a.row.state.value
         if "renews" in a.row.columns or a.kind == "create":
@@ -968,7 +968,7 @@ def import_sheet(uow: UnitOfWork, clock: Clock, office: Office, sheet: Sheet, *,
         if who is not None:
             require_role(who, Role.OFFICER, "import agreements")
         snap = load_snapshot(s)
-        the_plan, more = plan(rows, snap, office.policy.window_days)
+        the_plan, more = plan(rows, snap)
         # A cell already reported as unreadable is not reported again by planning.
         bad = {(e.row, e.column) for e in errors}
         errors += [e for e in more if (e.row, e.column) not in bad]

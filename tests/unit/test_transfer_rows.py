@@ -146,3 +146,13 @@ def test_planning_refuses_to_change_terms_after_draft() -> None:
     _, errors = plan([row], snap)
     assert [(e.row, e.column) for e in errors] == [(5, "expires_on")]
     assert "AGR-2024-0007 is active" in errors[0].message
+
+
+def test_references_are_read_in_their_canonical_spelling() -> None:
+    row, errors = parse(title="X", type="mou", partners="A;B", ref="agr-2024-00042",
+                        renews=" AGR-2019-7 ")
+    assert row.ref == "AGR-2024-0042"
+    assert [(e.column, e.message) for e in errors] == [
+        ("renews", "'AGR-2019-7' is not a reference like AGR-2024-0001")]
+    _, errors = parse(title="X", type="mou", partners="A;B", ref="AGR-2024-0000")
+    assert [e.column for e in errors] == ["ref"]
