@@ -187,20 +187,6 @@ def test_officer_and_approver_take_an_agreement_from_draft_to_active(browser: An
     assert officer.locator("#todo-expiring ~ ul.items").get_by_role("link", name=ref).count() == 1
     shot(officer, "dashboard")
 
-    officer.get_by_role("link", name="Reports").click()
-    officer.get_by_label("Year").select_option(str(today.year))
-    officer.get_by_label("Format").select_option("html")
-    officer.get_by_label("Report language").select_option("ru")
-    with officer.expect_download() as info:
-        officer.get_by_role("button", name="Generate and download").click()
-    download = info.value
-    assert download.suggested_filename == f"annual-report-{today.year}-ru.html"
-    html = Path(download.path()).read_text(encoding="utf-8")
-    assert ref in html and "<html" in html
-    officer.reload()
-    assert officer.get_by_role("link", name="Download").count() == 1
-    shot(officer, "reports")
-
     officer.get_by_role("link", name="Agreements").click()
     shot(officer, "agreements")
     officer.get_by_role("link", name="Lifecycle").click()
@@ -257,6 +243,35 @@ def test_viewer_on_a_phone_sees_no_buttons_and_no_sideways_scroll(browser: Any, 
     assert page.locator("details.action").count() == 0
     assert "No action is open to you" in page.goto(base + "/agreements/" + _first_ref(page, base)).text()
     shot(page, "phone-agreement")
+
+
+def test_report_is_generated_and_downloaded(browser: Any, server: dict) -> None:
+    pytest.importorskip("reports.service", reason="the annual report is not in this version")
+    base, year = server["base"], date.today().year
+    ok(hamkor(server["db"], "agreement", "create", "--title", "Research MoU", "--partner",
+              "Politecnico di Torino", "--type", "mou", "--owner", "olga@uni.uz", "--starts",
+              f"{year}-01-01", "--months", "36", "--by", "olga@uni.uz"))
+    ref = f"AGR-{year}-0001"
+    for args in (["submit"], ["approve", "--by", "anvar@uni.uz"], ["send_for_signature"],
+                 ["sign", "--party", "Politecnico di Torino"],
+                 ["sign", "--party", "Home University"], ["activate"]):
+        by = [] if "--by" in args else ["--by", "olga@uni.uz"]
+        ok(hamkor(server["db"], "agreement", "advance", ref, *args, *by))
+    officer = browser.new_context(accept_downloads=True).new_page()
+    sign_in(officer, base, "olga@uni.uz")
+    officer.get_by_role("link", name="Reports").click()
+    officer.get_by_label("Year").select_option(str(year))
+    officer.get_by_label("Format").select_option("html")
+    officer.get_by_label("Report language").select_option("ru")
+    with officer.expect_download() as info:
+        officer.get_by_role("button", name="Generate and download").click()
+    download = info.value
+    assert download.suggested_filename == f"annual-report-{year}-ru.html"
+    html = Path(download.path()).read_text(encoding="utf-8")
+    assert ref in html and "<html" in html
+    officer.reload()
+    assert officer.get_by_role("link", name="Download").count() == 1
+    shot(officer, "reports")
 
 
 def _first_ref(page: Any, base: str) -> str:

@@ -61,6 +61,12 @@ def test_viewer_cannot_retry_a_notification(client: TestClient, hamkor_app: App,
     assert r.status_code == 403 and "needs role officer" in r.text
 
 
+@pytest.fixture
+def reports_service() -> None:
+    pytest.importorskip("reports.service", reason="the annual report is not in this version")
+
+
+@pytest.mark.usefixtures("reports_service")
 @pytest.mark.parametrize("fmt, media, magic", [("html", "text/html", b"<!DOCTYPE html"),
                                                ("csv", "text/csv", b""), ("xlsx", "spreadsheetml", b"PK")])
 def test_report_is_generated_recorded_and_downloadable(client: TestClient, hamkor_app: App,
@@ -84,6 +90,7 @@ def test_report_is_generated_recorded_and_downloadable(client: TestClient, hamko
     assert len(list((tmp_path / "out").iterdir())) == 1
 
 
+@pytest.mark.usefixtures("reports_service")
 def test_bad_report_request_says_why(client: TestClient, monkeypatch: pytest.MonkeyPatch,
                                      tmp_path: Path) -> None:
     monkeypatch.setenv("HAMKOR_REPORTS_DIR", str(tmp_path / "out"))
@@ -94,6 +101,7 @@ def test_bad_report_request_says_why(client: TestClient, monkeypatch: pytest.Mon
     assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
 
 
+@pytest.mark.usefixtures("reports_service")
 def test_reports_over_the_api(client: TestClient, hamkor_app: App, monkeypatch: pytest.MonkeyPatch,
                               tmp_path: Path) -> None:
     from workflow.accounts import create_token
