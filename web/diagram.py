@@ -9,6 +9,7 @@ under their state, and the events that end an agreement label the final boxes.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from html import escape
 
 from web.i18n import Translator
@@ -93,7 +94,7 @@ def svg(t: Translator) -> str:
             + "".join(parts) + "</svg>")
 
 
-def _arrow(parts: list[str], x_of: dict[State, float], src: State, dest: State, name: str) -> None:
+def _arrow(parts: list[str], x_of: Mapping[State, float], src: State, dest: State, name: str) -> None:
     sx, dx = x_of[src], x_of[dest]
     if dx > sx:  # forward along the track
         y = TOP + BOX_H / 2

@@ -33,7 +33,7 @@ def operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
     for path, methods in spec.get("paths", {}).items():
         for method, op in methods.items():
             body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
-            ok = next((r for code, r in op.get("responses", {}).items() if code.startswith("2")), {})
+            ok: dict[str, Any] = next((r for code, r in op.get("responses", {}).items() if code.startswith("2")), {})
             out.append({
                 "method": method.upper(), "path": path, "summary": op.get("summary", ""),
                 "description": op.get("description", ""),

@@ -270,7 +270,8 @@ def edit(request: Request, ref: str, user: User = Depends(page_user),
 def _actions(a: dict[str, Any], user: User) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The events this user's role may fire, split into possible now / not now (with why)."""
     role = Role.parse(user["role"])
-    now, later = [], []
+    now: list[dict[str, Any]] = []
+    later: list[dict[str, Any]] = []
     for ev in a["next_events"]:
         t = transition_for(Ev(ev["event"]))
         if role < t.role:

@@ -33,7 +33,8 @@ PAGE_SIZE = 50
 def counts_by_state(uow: UnitOfWork) -> list[tuple[str, int]]:
     """Every state in lifecycle order, with how many agreements are in it."""
     with uow:
-        rows = dict(uow.session.execute(select(Agreement.state, func.count()).group_by(Agreement.state)).all())
+        rows: dict[str, int] = {state: int(n) for state, n in uow.session.execute(
+            select(Agreement.state, func.count()).group_by(Agreement.state))}
     return [(s.value, int(rows.get(s.value, 0))) for s in State]
 
 
