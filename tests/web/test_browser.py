@@ -15,7 +15,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -124,7 +124,7 @@ def fire(page: Any, event_label: str, **fields: str) -> None:
 
 def test_officer_and_approver_take_an_agreement_from_draft_to_active(browser: Any, server: dict) -> None:
     base = server["base"]
-    today = date.today()
+    today = datetime.now(UTC).date()
     starts, expires = today - timedelta(days=300), today + timedelta(days=60)
     officer = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True).new_page()
     approver = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
@@ -247,7 +247,7 @@ def test_viewer_on_a_phone_sees_no_buttons_and_no_sideways_scroll(browser: Any, 
 
 def test_report_is_generated_and_downloaded(browser: Any, server: dict) -> None:
     pytest.importorskip("reports.service", reason="the annual report is not in this version")
-    base, year = server["base"], date.today().year
+    base, year = server["base"], datetime.now(UTC).date().year
     ok(hamkor(server["db"], "agreement", "create", "--title", "Research MoU", "--partner",
               "Politecnico di Torino", "--type", "mou", "--owner", "olga@uni.uz", "--starts",
               f"{year}-01-01", "--months", "36", "--by", "olga@uni.uz"))
