@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -19,6 +21,7 @@ from cli.app import App
 from cli.output import emit_json, table
 
 if TYPE_CHECKING:
+    from notifications.compose import Templates
     from notifications.sender import SendReport
     from workflow.clock import Clock
     from workflow.tick import TickReport
@@ -56,14 +59,22 @@ def send_outbox(app: App, clock: Clock, *, limit: int | None = None) -> SendRepo
                     max_attempts=s.mail_max_attempts, limit=limit)
 
 
+@cache
+def templates(directory: Path | None) -> Templates:
+    """One Jinja environment per template directory (it caches compiled templates and
+    notices edits), shared by every tick of a long-running worker."""
+    from notifications.compose import Templates
+
+    return Templates(directory)
+
+
 def tick_once(app: App, now: datetime | None = None, *, dry_run: bool = False,
               send: bool = True) -> TickReport:
     """One tick as `hamkor tick` runs it (the demo and the worker call this too)."""
-    from notifications.compose import Templates
     from workflow.tick import run_tick
 
-    templates = Templates(app.settings.templates_dir)
-    return run_tick(app.uow(immediate=True), app.clock(now), app.office(), compose=templates,
+    return run_tick(app.uow(immediate=True), app.clock(now), app.office(),
+                    compose=templates(app.settings.templates_dir),
                     deliver=(lambda clock: send_outbox(app, clock)) if send else None,
                     dry_run=dry_run)
 

@@ -64,9 +64,12 @@ class SmtpTransport:
         return f"{self.host}:{self.port}"
 
     def _connect(self) -> smtplib.SMTP:
-        smtp = smtplib.SMTP(timeout=self.timeout)
         try:
-            smtp.connect(self.host, self.port)
+            # Host given here, not to connect(): STARTTLS checks the certificate against it.
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        except OSError as exc:
+            raise ConnectionFailed(f"cannot connect to SMTP server {self.where}: {_describe(exc)}") from None
+        try:
             smtp.ehlo()
             if self.starttls:
                 # The system trust store (SSL_CERT_FILE/SSL_CERT_DIR are honoured).

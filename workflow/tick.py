@@ -130,6 +130,14 @@ def run_tick(uow: UnitOfWork, clock: Clock, office: Office, *, compose: Compose,
     return _Tick(uow, clock, office, compose, dry_run, batch_size).run(deliver)
 
 
+@dataclass(frozen=True)
+class _Progress:
+    """Where the next batch starts: signed agreements first, then all, after `cursor`."""
+
+    signed_only: bool = True
+    cursor: tuple[date, int] | None = None  # (next_due_on, id) of the last row taken
+
+
 class _Tick:
     def __init__(self, uow: UnitOfWork, clock: Clock, office: Office, compose: Compose,
                  dry_run: bool, batch_size: int) -> None:
@@ -137,30 +145,24 @@ class _Tick:
         self.dry_run, self.batch_size = dry_run, batch_size
         self.today = clock.today
         self.policy = office.policy
-        self.approvers: list[str] = []
+        self._approvers: list[str] | None = None
 
     # --- the pass -------------------------------------------------------------------------
 
     def run(self, deliver: Deliver | None) -> TickReport:
         report = TickReport(self.clock.now, self.today, self.dry_run)
-        with self.uow:
-            self.approvers = list(self.uow.session.scalars(
-                select(User.email).where(User.role == "approver", User.active.is_(True))
-                .order_by(User.email)))
+        start: _Progress | None = _Progress()
         if self.dry_run:
             with self.uow:  # one transaction, never committed: the rollback undoes it all
                 s = self.uow.session
-                for signed_only in (True, False):
-                    cursor: tuple[date, int] | None = None
-                    while (cursor := self._batch(s, cursor, signed_only, report)) is not None:
-                        s.flush()
-                        s.expunge_all()  # memory stays flat; flushed state stays visible
+                while start is not None:
+                    start = self._batch(s, start, report)
+                    s.flush()
+                    s.expunge_all()  # memory stays flat; flushed state stays visible
                 report.to_send = outbox.count_due(s, self.clock.utcnow)
         else:
-            for signed_only in (True, False):
-                cursor = None
-                while (cursor := self._committed_batch(cursor, signed_only, report)) is not None:
-                    pass
+            while start is not None:
+                start = self._committed_batch(start, report)
             if deliver is not None:
                 delivered = deliver(self.clock)
                 report.sent, report.failed, report.dead = delivered.sent, delivered.failed, delivered.dead
@@ -169,13 +171,12 @@ class _Tick:
                  report.as_dict())
         return report
 
-    def _committed_batch(self, cursor: tuple[date, int] | None, signed_only: bool,
-                         report: TickReport) -> tuple[date, int] | None:
+    def _committed_batch(self, start: _Progress, report: TickReport) -> _Progress | None:
         for attempt in range(1, RETRIES + 1):
             part = TickReport(report.now, report.today)
             try:
                 with self.uow:
-                    after = self._batch(self.uow.session, cursor, signed_only, part)
+                    after = self._batch(self.uow.session, start, part)
                     if after is None:
                         return None
                     self.uow.commit()
@@ -203,19 +204,21 @@ class _Tick:
                 .limit(self.batch_size)
                 .with_for_update(skip_locked=True, key_share=True))
 
-    def _batch(self, s: Session, cursor: tuple[date, int] | None, signed_only: bool,
-               part: TickReport) -> tuple[date, int] | None:
-        """Process the next batch after `cursor`; return the new cursor, None when done.
+    def _batch(self, s: Session, start: _Progress, part: TickReport) -> _Progress | None:
+        """Process the next batch from `start`; return where the next one starts, None when done.
 
         Per-batch queries (last event dates, cancellation counts, one multi-row
         insert into the outbox) keep the statements per agreement few.
         """
-        rows = s.scalars(self._due(cursor, signed_only)).all()
+        rows = s.scalars(self._due(start.cursor, start.signed_only)).all()
+        if not rows and start.signed_only:  # signed ones done: now everything due
+            start = _Progress(signed_only=False)
+            rows = s.scalars(self._due(None, False)).all()
         if not rows:
             return None
         last = rows[-1]
         assert last.next_due_on is not None
-        after = (last.next_due_on, last.id)  # read before processing moves it
+        after = _Progress(start.signed_only, (last.next_due_on, last.id))  # before processing moves it
         ids = [a.id for a in rows]
         watched = sorted(set(ids) | {a.renews_id for a in rows if a.renews_id is not None})
         last_on = _last_event_dates(s, ids)
@@ -258,26 +261,27 @@ class _Tick:
         send, skip = due_reminders(f, self.today, self.policy)
         if send or skip:
             view = self._view(s, a)
-            outgoing += [self._reminder(a, view, r, "pending") for r in send]
-            outgoing += [self._reminder(a, view, r, "skipped") for r in skip]
+            outgoing += [self._reminder(s, a, view, r, "pending") for r in send]
+            outgoing += [self._reminder(s, a, view, r, "skipped") for r in skip]
         # As workflow.agreements.reschedule does, from the facts already at hand.
         a.next_due_on = None if State(a.state) in TERMINAL else next_due_on(f, self.today, self.policy)
 
-    def _reminder(self, a: Agreement, view: AgreementView, r: Reminder, status: str) -> outbox.Outgoing:
+    def _reminder(self, s: Session, a: Agreement, view: AgreementView, r: Reminder,
+                  status: str) -> outbox.Outgoing:
         # A missed reminder is recorded as it would have read on its own day.
         day = self.today if status == "pending" else r.due_on
         occasion = Occasion(r.rule, r.offset, day, r.deadline, final=r.cc_approvers)
-        return self._outgoing(a, view, occasion, r.due_on, status, cc_approvers=r.cc_approvers)
+        return self._outgoing(s, a, view, occasion, r.due_on, status, cc_approvers=r.cc_approvers)
 
     def _expired(self, s: Session, a: Agreement) -> outbox.Outgoing:
         occasion = Occasion(Rule.EXPIRED, 0, self.today)
-        return self._outgoing(a, self._view(s, a), occasion, a.state_since or self.today, "pending",
-                              cc_approvers=True)
+        return self._outgoing(s, a, self._view(s, a), occasion, a.state_since or self.today,
+                              "pending", cc_approvers=True)
 
-    def _outgoing(self, a: Agreement, view: AgreementView, o: Occasion, due_on: date, status: str,
-                  *, cc_approvers: bool) -> outbox.Outgoing:
+    def _outgoing(self, s: Session, a: Agreement, view: AgreementView, o: Occasion, due_on: date,
+                  status: str, *, cc_approvers: bool) -> outbox.Outgoing:
         subject, text, html = self.compose(o.rule.value, context_for(view, o, self.office.institution))
-        to, cc = self._recipients(a, cc_approvers)
+        to, cc = self._recipients(s, a, cc_approvers)
         error = None
         if not to:
             status, error = "skipped", NO_RECIPIENT
@@ -294,13 +298,18 @@ class _Tick:
             else:
                 part.skipped += 1
 
-    def _recipients(self, a: Agreement, cc_approvers: bool) -> tuple[str, list[str]]:
+    def _recipients(self, s: Session, a: Agreement, cc_approvers: bool) -> tuple[str, list[str]]:
         """The owner (approvers in Cc when asked); with no active owner, the approvers."""
+        if self._approvers is None:  # read once per tick, when first needed
+            self._approvers = list(s.scalars(
+                select(User.email).where(User.role == "approver", User.active.is_(True))
+                .order_by(User.email)))
+        approvers = self._approvers
         owner = a.owner.email if a.owner is not None and a.owner.active else None
         if owner:
-            return owner, [x for x in self.approvers if x != owner] if cc_approvers else []
-        if self.approvers:
-            return self.approvers[0], self.approvers[1:] if cc_approvers else []
+            return owner, [x for x in approvers if x != owner] if cc_approvers else []
+        if approvers:
+            return approvers[0], approvers[1:] if cc_approvers else []
         return "", []
 
     def _view(self, s: Session, a: Agreement) -> AgreementView:
