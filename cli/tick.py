@@ -140,30 +140,38 @@ def worker(app: App) -> None:
     run_worker(app)
 
 
-def run_worker(app: App, *, sender_interval: float = SENDER_INTERVAL_S) -> None:
-    import signal
-
+def build_scheduler(app: App, now: datetime, *, sender_interval: float = SENDER_INTERVAL_S) -> Any:
+    """The worker's APScheduler: the daily tick and the outbox sender, not started yet."""
     from apscheduler.schedulers.blocking import BlockingScheduler
     from apscheduler.triggers.cron import CronTrigger
     from apscheduler.triggers.interval import IntervalTrigger
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = app.settings
-    app.engine  # noqa: B018 - an unusable database fails now, not in the first job
     zone, at = settings.zone, settings.tick_time
-    scheduler = BlockingScheduler(timezone=zone, job_defaults={
-        "coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_S})
-    now = datetime.now(zone)
+    now = now.astimezone(zone)
+    daily = {"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_S}
+    # A sender run that is late by more than its interval is simply the next one.
+    minutely = {"coalesce": True, "max_instances": 1, "misfire_grace_time": max(int(sender_interval), 1)}
+    scheduler = BlockingScheduler(timezone=zone, job_defaults=daily)
     todays_run = now.replace(hour=at.hour, minute=at.minute, second=0, microsecond=0)
     # Started after today's tick time (a restart, a deploy): tick now rather than tomorrow.
     # Correctness does not depend on it, the tick catches up on missed days anyway.
     scheduler.add_job(_tick_job, CronTrigger(hour=at.hour, minute=at.minute, timezone=zone),
-                      args=[app], id="tick", name="daily tick", replace_existing=True,
+                      args=[app], id="tick", name="daily tick", replace_existing=True, **daily,
                       **({"next_run_time": now} if now >= todays_run else {}))
     scheduler.add_job(_send_job, IntervalTrigger(seconds=sender_interval, timezone=zone),
-                      args=[app], id="outbox", name="outbox sender", replace_existing=True,
+                      args=[app], id="outbox", name="outbox sender", replace_existing=True, **minutely,
                       next_run_time=now + timedelta(seconds=min(5.0, sender_interval)))
+    return scheduler
 
+
+def run_worker(app: App, *, sender_interval: float = SENDER_INTERVAL_S) -> None:
+    import signal
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = app.settings
+    app.engine  # noqa: B018 - an unusable database fails now, not in the first job
+    scheduler = build_scheduler(app, datetime.now(settings.zone), sender_interval=sender_interval)
     stopping = False
 
     def _stop(signum: int, _frame: Any) -> None:
@@ -176,7 +184,7 @@ def run_worker(app: App, *, sender_interval: float = SENDER_INTERVAL_S) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    log.info("worker started: daily tick at %s %s, outbox sender every %ss",
+    log.info("worker started: daily tick at %s %s, outbox sender every %gs",
              settings.tick_at, settings.timezone, sender_interval)
     try:
         scheduler.start()
@@ -184,7 +192,7 @@ def run_worker(app: App, *, sender_interval: float = SENDER_INTERVAL_S) -> None:
         pass
     finally:
         if scheduler.running:
-            scheduler.shutdown(wait=True)  # lets a running tick or send finish its batch
+            scheduler.shutdown(wait=True)  # lets a running tick or send finish
         log.info("worker stopped")
 
 

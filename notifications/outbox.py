@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Table, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -153,16 +153,23 @@ def claim(s: Session, now: datetime, limit: int, lease: timedelta = LEASE) -> li
     return out
 
 
-def _mine(c: Claimed) -> Any:
-    # Only the sender holding this claim may settle it (attempts is the fencing token).
-    return and_(Notification.id == c.id, Notification.status == "sending",
-                Notification.attempts == c.attempts)
+_TABLE: Table = Notification.__table__  # type: ignore[assignment]
+
+
+def _settle(s: Session, c: Claimed, **values: Any) -> bool:
+    """Update the claimed row (a plain Core UPDATE: nothing of it is loaded in the session).
+
+    Only the sender holding this claim may settle it: `attempts` is the fencing token.
+    """
+    result = s.connection().execute(update(_TABLE).where(
+        _TABLE.c.id == c.id, _TABLE.c.status == "sending", _TABLE.c.attempts == c.attempts,
+    ).values(**values))
+    return bool(result.rowcount)
 
 
 def mark_sent(s: Session, c: Claimed, now: datetime, note: str | None = None) -> bool:
-    result = s.execute(update(Notification).where(_mine(c)).values(
-        status="sent", sent_at=utc(now), lease_until=None, next_attempt_at=None, last_error=note))
-    return bool(getattr(result, "rowcount", 0))
+    return _settle(s, c, status="sent", sent_at=utc(now), lease_until=None, next_attempt_at=None,
+                   last_error=note)
 
 
 def mark_failed(s: Session, c: Claimed, now: datetime, error: str, *, max_attempts: int,
@@ -170,9 +177,8 @@ def mark_failed(s: Session, c: Claimed, now: datetime, error: str, *, max_attemp
     """Record a failed attempt: `failed` with a backoff, or `dead` after the last one."""
     status = "dead" if permanent or c.attempts >= max_attempts else "failed"
     now = utc(now)
-    s.execute(update(Notification).where(_mine(c)).values(
-        status=status, lease_until=None, last_error=error[:2000],
-        next_attempt_at=None if status == "dead" else now + backoff(c.attempts)))
+    _settle(s, c, status=status, lease_until=None, last_error=error[:2000],
+            next_attempt_at=None if status == "dead" else now + backoff(c.attempts))
     return status
 
 

@@ -157,13 +157,17 @@ class FileTransport:
 
     def send(self, msg: EmailMessage, from_addr: str, to_addrs: list[str]) -> Refused:
         key = msg["X-Hamkor-Key"] or msg["Message-ID"]
+        tmp: str | None = None
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".eml")
             with os.fdopen(fd, "wb") as fh:
                 fh.write(msg.as_bytes())
+            # Whole files only: a reader never sees half a message, a resend replaces it.
             os.replace(tmp, self.directory / eml_name(str(key)))
         except OSError as exc:
+            if tmp is not None and os.path.exists(tmp):
+                os.unlink(tmp)
             raise ConnectionFailed(f"cannot write mail to {self.directory}: {_describe(exc)}") from None
         return {}
 

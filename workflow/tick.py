@@ -32,6 +32,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from models import Agreement, Notification, User
@@ -176,13 +177,18 @@ class _Tick:
             part = TickReport(report.now, report.today)
             try:
                 with self.uow:
+                    self.uow.subject = "an agreement due today"  # for ConcurrentUpdate's message
                     after = self._batch(self.uow.session, start, part)
                     if after is None:
                         return None
                     self.uow.commit()
-            except ConcurrentUpdate:
-                # Another tick changed a row we touched (a predecessor both of us reach):
-                # nothing of this batch was committed; redo it with fresh rows.
+            except ConcurrentUpdate as exc:
+                busy = exc.__cause__
+                if isinstance(busy, OperationalError) and "database is locked" in str(busy):
+                    # SQLite waited its busy timeout already: say so rather than retry.
+                    raise busy from None
+                # Another tick changed a row we touched (a predecessor both of us reach) or
+                # PostgreSQL broke a deadlock: nothing of this batch was committed; redo it.
                 if attempt == RETRIES:
                     raise
                 log.info("tick batch lost a race (attempt %d); redoing it", attempt)
@@ -224,8 +230,11 @@ class _Tick:
         last_on = _last_event_dates(s, ids)
         cancelled_before = _count_cancelled(s, watched)
         outgoing: list[outbox.Outgoing] = []
-        for a in rows:
-            self._process(s, a, last_on.get(a.id), outgoing, part)
+        # No autoflush: nothing read while processing depends on this batch's unwritten
+        # changes (facts read other rows), so each agreement is written once, at the end.
+        with s.no_autoflush:
+            for a in rows:
+                self._process(s, a, last_on.get(a.id), outgoing, part)
         s.flush()
         part.cancelled += _count_cancelled(s, watched) - cancelled_before
         self._enqueue(s, outgoing, part)

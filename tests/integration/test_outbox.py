@@ -4,6 +4,7 @@ last attempt, leases, manual retry, one SMTP connection per batch, SKIP LOCKED c
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -191,3 +192,37 @@ def test_backoff_doubles_up_to_a_day() -> None:
     assert [outbox.backoff(n) for n in (1, 2, 3, 4)] == [
         timedelta(minutes=15), timedelta(minutes=30), timedelta(hours=1), timedelta(hours=2)]
     assert outbox.backoff(12) == timedelta(hours=24)
+
+
+def test_the_file_backend_writes_one_multipart_eml_per_message_named_after_its_key(
+        sqlite_url: str, tmp_path: Path) -> None:
+    from email import policy
+    from email.parser import BytesParser
+
+    mail = tmp_path / "mail"
+    env = {"HAMKOR_MAIL_BACKEND": "file", "HAMKOR_MAIL_DIR": str(mail),
+           "HAMKOR_MAIL_FROM": "intl@uni.uz"}
+    w = World(sqlite_url, env)
+    w.signed("Exchange & mobility", on="2025-12-01", starts="2026-01-01", expires="2026-12-31")
+    w.tick("2026-07-04")
+    (row,) = w.outbox("sent")
+    (eml,) = mail.iterdir()
+    assert eml.name == row["key"].replace(":", "-") + ".eml"
+    msg = BytesParser(policy=policy.default).parsebytes(eml.read_bytes())
+    assert (msg["From"], msg["To"], msg["Message-ID"]) == ("intl@uni.uz", "olga@uni.uz", row["message_id"])
+    assert msg.get_content_type() == "multipart/alternative"
+    plain, html = msg.get_body(("plain",)), msg.get_body(("html",))
+    assert plain is not None and "Exchange & mobility" in plain.get_content()
+    assert html is not None and "Exchange &amp; mobility" in html.get_content()
+
+
+def test_the_console_backend_prints_to_stderr_and_keeps_json_clean(sqlite_url: str) -> None:
+    import json
+
+    w = World(sqlite_url)
+    w.signed("Exchange", on="2025-12-01", starts="2026-01-01", expires="2026-12-31")
+    result = ok(hamkor(sqlite_url, "tick", "--now", "2026-07-04T08:00", "--json",
+                       env={"HAMKOR_MAIL_BACKEND": "console"}))
+    assert json.loads(result.out)["sent"] == 1
+    assert "----- mail from hamkor@localhost to olga@uni.uz -----" in result.err
+    assert f"Message-ID: {w.outbox('sent')[0]['message_id']}" in result.err
