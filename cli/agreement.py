@@ -69,6 +69,11 @@ def show(app: App, ref: str, by: str | None, as_json: bool) -> None:
     from workflow.agreements import show as show_agreement
 
     a = show_agreement(app.uow(), app.clock(), app.office(), ref, by=app.actor(by))
+    # EWP (issue 11): IIA ids and cooperation conditions.
+    from cli.ewp import home
+    from ewp.conditions import describe, show_details
+
+    a.update(show_details(app.uow(), home(app), ref))
     if as_json:
         emit_json(a)
         return
@@ -92,6 +97,10 @@ def show(app: App, ref: str, by: str | None, as_json: bool) -> None:
     for p in a["parties"]:
         signed = f"signed {p['signed_on']}" if p["signed_on"] else "not signed"
         click.echo(f"    - {p['name']} ({p['country'] or '??'}, {p['kind']}): {signed}")
+    if a["conditions"]:  # EWP (issue 11)
+        click.echo("  conditions:")
+        for c in a["conditions"]:
+            click.echo(f"    {c['n']}. {describe(c)}")
     who = a["actor"]
     click.echo("  next events" + (f" for {who['email']} ({who['role']})" if who else "") + ":")
     if not a["next_events"]:
@@ -197,3 +206,8 @@ def diagram(fmt: str) -> None:
     from workflow import diagram as d
 
     click.echo(d.mermaid() if fmt == "mermaid" else d.dot(), nl=False)
+
+
+from cli.conditions import conditions  # noqa: E402 - EWP (issue 11): `agreement conditions`
+
+agreement.add_command(conditions)

@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "import": "cli.transfer:import_cmd",
     "export": "cli.transfer:export_cmd",
     "demo": "cli.demo:demo",
+    "ewp": "cli.ewp:ewp",
     "serve": "cli.serve:serve",
 }
 
@@ -40,6 +41,7 @@ HELP = {
     "import": "Import agreements from CSV, XLSX or JSON (all rows or nothing).",
     "export": "Export agreements to CSV or JSON.",
     "demo": "Seed the demo data, simulate a year, write mails and a report.",
+    "ewp": "Erasmus Without Paper: IIA v7 hash, export, import and approvals.",
     "serve": "Run the web interface and JSON API for office staff.",
 }
 

@@ -85,6 +85,19 @@ def partner_list(app: App, as_json: bool) -> None:
               ["id", "name", "country", "kind", "city"])
 
 
+@partner.command("edit")  # EWP (issue 11)
+@click.argument("name")
+@click.option("--hei-id", required=True, help="EWP SCHAC code, e.g. polito.it ('' removes it).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def partner_edit(app: App, name: str, hei_id: str, as_json: bool) -> None:
+    """Set a partner's EWP hei-id (NAME: its name, id or current hei-id)."""
+    from ewp.identity import set_partner_hei_id
+
+    p = set_partner_hei_id(app.uow(), name, hei_id)
+    emit_json(p) if as_json else click.echo(f"partner {p['id']}: {p['name']} hei-id {p['hei_id'] or '-'}")
+
+
 # --- web sign-in: passwords and API tokens ----------------------------------------------
 
 

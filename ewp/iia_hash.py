@@ -70,6 +70,7 @@ __all__ = [
     "IIAS_V7_NAMESPACE",
     "IiaHashResult",
     "conditions_text",
+    "gc_paused",
     "hash_document",
     "iia_hash",
     "sha256_hex",
@@ -324,7 +325,7 @@ def _parse(xml: bytes | str) -> _Element:
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """Pause the cyclic GC (process-wide) while a tree is built and walked.
 
     A parsed tree has no reference cycles, but its ~million tracked objects
@@ -372,7 +373,7 @@ def hash_document(xml_bytes: bytes | str, *, document_scope: bool = False) -> li
     Raises ``xml.etree.ElementTree.ParseError`` on malformed XML and
     ``ValueError`` where the XSLT would fail.
     """
-    with _gc_paused():
+    with gc_paused():
         # the tree dies when _hash_tree returns, before the GC is back on
         return _hash_tree(_parse(xml_bytes), document_scope)
 

@@ -1,0 +1,369 @@
+"""Cooperation conditions of an agreement: add, list, remove; mobility places per year.
+
+Editable by officers while the agreement is a draft or in review. Once signed
+(signed, active, renewal_due) a change is an *amendment*: allowed, recorded in
+the history as ``amend`` with the old and new iia-hash of Hamkor's copy, and
+it leaves approvals of the old hash behind (they no longer match, so
+``hamkor ewp status`` shows them as stale). Between approval and signature the
+text being signed is fixed, and a closed agreement is never changed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
+
+from ewp.identity import Home, ensure_iia_id
+from ewp.model import LANGUAGE_REQUIRED, STUDENT_KINDS, Spec
+from ewp.rules import (
+    clean_text,
+    covers,
+    parse_decimal,
+    parse_eqf,
+    parse_isced,
+    parse_kind,
+    parse_language,
+    parse_year_id,
+    parse_years,
+)
+from ewp.store import IN_EFFECT_STATES, ordered_rows, our_hash, spec_values
+from models import Agreement, AgreementParty, MobilitySpec, Organization, normalize_name
+from workflow.agreements import Office, get_agreement, record
+from workflow.clock import Clock
+from workflow.errors import Invalid, NotFound, TransitionRefused
+from workflow.lifecycle import Role
+from workflow.registry import actor, require_role
+from workflow.uow import UnitOfWork
+
+__all__ = [
+    "AMENDABLE",
+    "EDITABLE",
+    "ConditionInput",
+    "add_condition",
+    "change_mode",
+    "condition_dict",
+    "describe",
+    "list_conditions",
+    "mobility_places",
+    "remove_condition",
+    "show_details",
+    "validate",
+]
+
+EDITABLE = frozenset(("draft", "in_review"))
+_IDENTIFIER = re.compile(r"^[!-~]{1,64}$")  # an EWP organisational-unit id
+AMENDABLE = frozenset(("signed", "active", "renewal_due"))
+
+
+@dataclass(frozen=True)
+class ConditionInput:
+    """What `hamkor agreement conditions add` was given, unvalidated."""
+
+    kind: str
+    sending: str  # a party: name, id or hei-id
+    receiving: str
+    years: str  # 2025/2026:2029/2030
+    mobilities: int
+    months: str | None = None
+    days: str | None = None
+    isced: Sequence[str] = ()
+    languages: Sequence[str] = ()
+    eqf: Sequence[int] = ()
+    blended: bool = False
+    info: str | None = None
+    sending_ounit: str | None = None
+    receiving_ounit: str | None = None
+
+
+@dataclass(frozen=True)
+class _Valid:
+    spec: Spec  # hei-ids left empty: the parties are resolved against the agreement
+    sending: str
+    receiving: str
+
+
+def validate(ci: ConditionInput) -> _Valid:
+    """Check everything that needs no database; raise Invalid naming the option."""
+    kind = parse_kind(ci.kind)
+    first, last = parse_years(ci.years)
+    if ci.mobilities <= 0:
+        raise Invalid(f"--mobilities {ci.mobilities} must be a positive number per year")
+    student = kind in STUDENT_KINDS
+    if student and ci.days is not None:
+        raise Invalid(f"--days is for staff mobility; {kind} takes --months")
+    if not student and ci.months is not None:
+        raise Invalid(f"--months is for student mobility; {kind} takes --days")
+    if not student and (ci.eqf or ci.blended):
+        raise Invalid(f"--eqf and --blended are for student mobility, not {kind}")
+    total = ci.months if student else ci.days
+    languages = tuple(parse_language(v) for v in ci.languages)
+    if kind in LANGUAGE_REQUIRED and not languages:
+        raise Invalid(f"{kind} needs at least one --language LANG:LEVEL (e.g. en:B2)")
+    for option, ounit in (("--from-unit", ci.sending_ounit), ("--to-unit", ci.receiving_ounit)):
+        if ounit is not None and not _IDENTIFIER.match(ounit):
+            raise Invalid(f"{option} {ounit!r} is not 1 to 64 printable ASCII characters")
+    spec = Spec(
+        kind=kind, sending_hei_id="", receiving_hei_id="", first_year=first, last_year=last,
+        mobilities_per_year=ci.mobilities,
+        sending_ounit_id=ci.sending_ounit, receiving_ounit_id=ci.receiving_ounit,
+        languages=languages,
+        subject_areas=tuple(parse_isced(v) for v in ci.isced),
+        other_info=clean_text(ci.info, "--info") if ci.info is not None else None,
+        total=parse_decimal(total, "--months" if student else "--days") if total else None,
+        blended=ci.blended,
+        eqf_levels=tuple(parse_eqf(n) for n in ci.eqf),
+    )
+    return _Valid(spec, ci.sending, ci.receiving)
+
+
+def change_mode(a: Agreement, what: str = "change conditions") -> str:
+    """``edit`` or ``amend`` for an agreement in this state, else TransitionRefused."""
+    if a.state in EDITABLE:
+        return "edit"
+    if a.state in AMENDABLE:
+        return "amend"
+    if a.state in ("approved", "awaiting_signatures"):
+        reason = "the approved text is out for signature; amend it once signed"
+    else:
+        reason = "the agreement is closed"
+    raise TransitionRefused(a.ref, what, a.state, reason)
+
+
+def _party(a: Agreement, value: str, option: str, home: Home) -> AgreementParty:
+    key = normalize_name(value)
+    for p in a.parties:
+        org = p.organization
+        if (org.name_key == key or str(org.id) == value.strip()
+                or (org.hei_id is not None and org.hei_id == value.strip().lower())
+                or (home.hei_id == value.strip().lower() and home.is_home(org.name_key, org.hei_id))):
+            return p
+    names = ", ".join(p.organization.name for p in a.parties)
+    raise Invalid(f"{option} {value!r} is not a party of {a.ref} (parties: {names})")
+
+
+def _rows(s: Session, a: Agreement) -> list[MobilitySpec]:
+    return ordered_rows(list(s.scalars(select(MobilitySpec).where(MobilitySpec.agreement_id == a.id))))
+
+
+def _begin_change(s: Session, a: Agreement, by: str | None) -> tuple[str, str]:
+    """Actor and mode (edit or amend) of a change; assigns the IIA id if still missing
+    (conditions make the agreement an IIA)."""
+    who = actor(s, by)
+    require_role(who, Role.OFFICER, "change cooperation conditions")
+    mode = change_mode(a)
+    ensure_iia_id(a)
+    # Bump the version first: of two people changing these conditions at once, the
+    # second waits for this row and then gets "changed by someone else; retry".
+    flag_modified(a, "title")
+    s.flush()
+    return who.email, mode
+
+
+def _finish_change(s: Session, clock: Clock, home: Home, a: Agreement, who: str, mode: str,
+                   old_hash: str | None, what: str) -> dict[str, Any]:
+    s.flush()
+    new_hash = our_hash(s, a.id, home)
+    if mode == "amend":
+        record(s, a, "amend", actor=who, on=clock.today, clock=clock, from_state=a.state,
+               to_state=a.state, note=f"cooperation conditions: {what}; "
+                                      f"iia-hash {old_hash or '-'} -> {new_hash or '-'}")
+    return {"ref": a.ref, "amended": mode == "amend", "old_hash": old_hash, "hash": new_hash}
+
+
+def add_condition(uow: UnitOfWork, clock: Clock, home: Home, ref: str, ci: ConditionInput, *,
+                  by: str | None) -> dict[str, Any]:
+    """Append one mobility spec; returns ``{ref, n, condition, amended, old_hash, hash}``."""
+    valid = validate(ci)
+    with uow:
+        s = uow.session
+        a = get_agreement(s, ref)
+        uow.subject = a.ref
+        who, mode = _begin_change(s, a, by)
+        sending = _party(a, valid.sending, "--from", home)
+        receiving = _party(a, valid.receiving, "--to", home)
+        if sending is receiving:
+            raise Invalid(f"--from and --to are the same party ({sending.organization.name})")
+        old_hash = our_hash(s, a.id, home)
+        position = (s.scalar(select(func.max(MobilitySpec.position))
+                             .where(MobilitySpec.agreement_id == a.id)) or 0) + 1
+        row = MobilitySpec(agreement_id=a.id, position=position,
+                           **spec_values(valid.spec, sending.organization_id,
+                                         receiving.organization_id))
+        s.add(row)
+        s.flush()
+        rows = _rows(s, a)
+        n = rows.index(row) + 1
+        orgs = {p.organization_id: p.organization for p in a.parties}
+        condition = condition_dict(n, row, orgs, home)
+        out = _finish_change(s, clock, home, a, who, mode, old_hash,
+                             f"added {n}. {describe(condition)}")
+        uow.commit()
+        return {**out, "n": n, "condition": condition}
+
+
+def remove_condition(uow: UnitOfWork, clock: Clock, home: Home, ref: str, n: int, *,
+                     by: str | None) -> dict[str, Any]:
+    """Remove the ``n``-th condition (as listed); returns ``{ref, removed, amended, …}``."""
+    with uow:
+        s = uow.session
+        a = get_agreement(s, ref)
+        uow.subject = a.ref
+        who, mode = _begin_change(s, a, by)
+        rows = _rows(s, a)
+        if not 1 <= n <= len(rows):
+            raise NotFound(f"condition of {a.ref} numbered", f"{n} (it has {len(rows)})")
+        old_hash = our_hash(s, a.id, home)
+        orgs = {p.organization_id: p.organization for p in a.parties}
+        removed = condition_dict(n, rows[n - 1], orgs, home)
+        s.delete(rows[n - 1])
+        out = _finish_change(s, clock, home, a, who, mode, old_hash,
+                             f"removed {n}. {describe(removed)}")
+        uow.commit()
+        return {**out, "removed": removed}
+
+
+def condition_dict(n: int, row: Any, orgs: dict[int, Any], home: Home) -> dict[str, Any]:
+    """A stored mobility spec as JSON (``orgs`` maps organisation ids to organisations)."""
+    sending, receiving = orgs[row.sending_org_id], orgs[row.receiving_org_id]
+    student = row.kind in STUDENT_KINDS
+    return {
+        "n": n,
+        "kind": row.kind,
+        "from": sending.name,
+        "to": receiving.name,
+        "from_hei_id": home.hei_of(sending.name_key, sending.hei_id),
+        "to_hei_id": home.hei_of(receiving.name_key, receiving.hei_id),
+        "sending_ounit_id": row.sending_ounit_id,
+        "receiving_ounit_id": row.receiving_ounit_id,
+        "first_year": row.first_year,
+        "last_year": row.last_year,
+        "mobilities_per_year": row.mobilities_per_year,
+        "total_months": row.total_months,
+        "total_days": row.total_days,
+        "subject_areas": list(row.subject_areas or []),
+        "languages": list(row.languages or []),
+        "eqf_levels": list(row.eqf_levels or []) if student else [],
+        "blended": bool(row.blended) if student else None,
+        "other_info": row.other_info,
+    }
+
+
+def describe(c: dict[str, Any]) -> str:
+    """One line for people: ``student-studies Home -> Partner 2025/2026-2029/2030, 2 a year …``."""
+    years = c["first_year"] if c["first_year"] == c["last_year"] else f"{c['first_year']}-{c['last_year']}"
+    parts = [f"{c['kind']} {c['from']} -> {c['to']}", years, f"{c['mobilities_per_year']} a year"]
+    if c["total_months"]:
+        parts.append(f"{c['total_months']} months")
+    if c["total_days"]:
+        parts.append(f"{c['total_days']} days")
+    if c["subject_areas"]:
+        parts.append("ISCED " + " ".join(
+            sa["code"] + (f" ({sa['clarification']})" if sa.get("clarification") else "")
+            for sa in c["subject_areas"]))
+    if c["languages"]:
+        parts.append(" ".join(lang["language"] + (f" {lang['level']}" if lang.get("level") else "")
+                              for lang in c["languages"]))
+    if c["eqf_levels"]:
+        parts.append("EQF " + ",".join(str(x) for x in c["eqf_levels"]))
+    if c["blended"]:
+        parts.append("blended")
+    if c["other_info"]:
+        parts.append(c["other_info"].replace("\n", " "))
+    return ", ".join(parts)
+
+
+def _conditions(s: Session, a: Agreement, home: Home) -> list[dict[str, Any]]:
+    orgs = {p.organization_id: p.organization for p in a.parties}
+    return [condition_dict(n, row, orgs, home) for n, row in enumerate(_rows(s, a), start=1)]
+
+
+def list_conditions(uow: UnitOfWork, home: Home, ref: str) -> list[dict[str, Any]]:
+    with uow:
+        s = uow.session
+        return _conditions(s, get_agreement(s, ref), home)
+
+
+def show_details(uow: UnitOfWork, home: Home, ref: str) -> dict[str, Any]:
+    """What `hamkor agreement show` adds: ``{iia_id, partner_iia_id, conditions}``."""
+    with uow:
+        s = uow.session
+        a = get_agreement(s, ref)
+        return {"iia_id": a.iia_id, "partner_iia_id": a.partner_iia_id,
+                "conditions": _conditions(s, a, home)}
+
+
+_PLACE_KEYS = {"student-studies": "student_studies", "student-traineeship": "student_traineeship",
+               "staff-teacher": "staff_teacher", "staff-training": "staff_training"}
+
+
+def mobility_places(session: Session, academic_year: int | str, *, institution: str,
+                    institution_hei_id: str | None = None,
+                    agreement_ids: Collection[int] | None = None) -> list[dict[str, Any]]:
+    """Mobility places per partner and direction in one academic year.
+
+    ``academic_year``: the calendar year it starts in (``2025``) or its id
+    (``"2025/2026"``). A spec counts when its years cover it. ``outgoing`` =
+    the home institution (``institution`` name or ``institution_hei_id``)
+    sends, ``incoming`` = it receives; specs between two other parties are
+    not the office's places and are left out. By default the agreements that
+    are or were in effect count (signed and later, not withdrawn);
+    ``agreement_ids`` narrows that (e.g. to those in force on the report day).
+
+    Rows, sorted by partner then direction: ``{partner, country, hei_id,
+    direction, academic_year, student_studies, student_traineeship,
+    staff_teacher, staff_training, students, staff, total, agreements}``
+    (places = mobilities per year, summed).
+    """
+    if isinstance(academic_year, int):
+        year, label = academic_year, f"{academic_year}/{academic_year + 1}"
+    else:
+        label = parse_year_id(academic_year, option="academic year")
+        year = int(label[:4])
+    stmt = (select(MobilitySpec, Agreement.ref)
+            .join(Agreement, Agreement.id == MobilitySpec.agreement_id)
+            .where(Agreement.state.in_(IN_EFFECT_STATES)))
+    if agreement_ids is not None:
+        stmt = stmt.where(Agreement.id.in_(list(agreement_ids)))
+    rows = [(spec, ref) for spec, ref in session.execute(stmt).tuples()
+            if covers(spec.first_year, spec.last_year, year)]
+    if not rows:
+        return []
+    org_ids = {spec.sending_org_id for spec, _ in rows} | {spec.receiving_org_id for spec, _ in rows}
+    orgs = {o.id: o for o in session.scalars(select(Organization).where(Organization.id.in_(org_ids)))}
+    home = Home(Office(institution=institution), institution_hei_id)
+
+    def is_home(org_id: int) -> bool:
+        return home.is_home(orgs[org_id].name_key, orgs[org_id].hei_id)
+
+    table: dict[tuple[int, str], dict[str, Any]] = {}
+    refs: dict[tuple[int, str], set[str]] = defaultdict(set)
+    for spec, ref in rows:
+        if is_home(spec.sending_org_id) == is_home(spec.receiving_org_id):
+            continue
+        direction = "outgoing" if is_home(spec.sending_org_id) else "incoming"
+        partner = orgs[spec.receiving_org_id if direction == "outgoing" else spec.sending_org_id]
+        key = (partner.id, direction)
+        row = table.setdefault(key, {
+            "partner": partner.name, "country": partner.country, "hei_id": partner.hei_id,
+            "direction": direction, "academic_year": label,
+            **{k: 0 for k in _PLACE_KEYS.values()},
+        })
+        row[_PLACE_KEYS[spec.kind]] += spec.mobilities_per_year
+        refs[key].add(ref)
+    out = []
+    for key, row in table.items():
+        row["students"] = row["student_studies"] + row["student_traineeship"]
+        row["staff"] = row["staff_teacher"] + row["staff_training"]
+        row["total"] = row["students"] + row["staff"]
+        row["agreements"] = sorted(refs[key])
+        out.append(row)
+    out.sort(key=lambda r: (r["partner"].casefold(), r["direction"] != "outgoing"))
+    return out
+

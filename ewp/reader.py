@@ -1,0 +1,370 @@
+"""Read a partner's IIAs v7 get response and IIAs Approval v2 responses (pure, no I/O).
+
+Each ``iia`` becomes an :class:`ewp.model.Iia` together with its declared and
+recomputed hash (:mod:`ewp.iia_hash`, the port of the official XSLT), whether
+it may be approved, and a standalone get response holding it alone (the
+snapshot Hamkor keeps). Text is kept verbatim wherever the hash sees it.
+
+Structure is checked as far as Hamkor relies on it (the official XSDs are not
+shipped with the package); a problem raises :class:`workflow.errors.Invalid`
+naming the IIA. Things that do not stop an import - a code outside the ISCED-F
+list, elements marked ``not-yet-defined``, values Hamkor stores normalised -
+are returned as warnings.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ewp.iia_hash import IIAS_V7_NAMESPACE, conditions_text, sha256_hex, valid_for_approval
+from ewp.isced import is_detailed_field
+from ewp.model import (
+    KINDS,
+    STUDENT_KINDS,
+    Iia,
+    LanguageSkill,
+    Partner,
+    Spec,
+    SubjectArea,
+    element_name,
+    text_to_hash,
+)
+from ewp.rules import CEFR_LEVELS, check_year_range, parse_year_id
+from ewp.writer import APPROVAL_V2_NAMESPACE, Approval
+from workflow.errors import Invalid
+
+__all__ = ["ReadIia", "read_approval_response", "read_get_response"]
+
+_Element = Any
+_SPEC_KINDS = {element_name(kind): kind for kind in KINDS}
+_IDENTIFIER = re.compile(r"^[!-~]{1,64}$")  # ewp:AsciiPrintableIdentifier
+_SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+_ISCED = re.compile(r"^[0-9]{4}$")
+_V6 = re.compile(r"^[0-9]{1,3}$")
+_DATE = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})")
+_TRUE, _FALSE = ("true", "1"), ("false", "0")
+_SINGLE = frozenset((
+    "sending-hei-id", "sending-ounit-id", "receiving-hei-id", "receiving-ounit-id",
+    "receiving-first-academic-year-id", "receiving-last-academic-year-id",
+    "mobilities-per-year", "other-info-terms", "total-months-per-year",
+    "total-days-per-year", "blended",
+))
+
+
+@dataclass(frozen=True)
+class ReadIia:
+    """One ``iia`` of a get response."""
+
+    position: int  # 1-based, in the file
+    iia: Iia
+    declared: str | None  # the iia-hash element's text (stripped)
+    computed: str  # recomputed as the official XSLT does
+    valid_for_approval: bool
+    xml: str  # a get response holding this IIA alone (the snapshot kept)
+    #: what Hamkor's own copy of these conditions would not reproduce exactly
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def matches(self) -> bool:
+        return self.declared == self.computed
+
+    @property
+    def label(self) -> str:
+        """The serving partner's iia-id, or the position for an IIA without one."""
+        return self.iia.partners[0].iia_id or f"#{self.position}"
+
+
+def _ln(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _children(elem: _Element) -> list[_Element]:
+    return [c for c in elem if isinstance(c.tag, str)]
+
+
+def _value(elem: _Element) -> str:
+    return "".join(elem.itertext())
+
+
+class _Problems:
+    """Collects warnings for one IIA; errors raise at once, naming it."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.warnings: list[str] = []
+
+    def fail(self, message: str) -> Invalid:
+        return Invalid(f"iia {self.label}: {message}")
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(f"iia {self.label}: {message}")
+
+
+def _parse(xml: bytes | str, root_name: str, namespace: str, what: str) -> _Element:
+    try:
+        root = ET.fromstring(xml)
+    except ET.ParseError as exc:
+        raise Invalid(f"not well-formed XML: {exc}") from None
+    if root.tag != f"{{{namespace}}}{root_name}":
+        raise Invalid(f"not {what}: the root element is {root.tag!r}")
+    return root
+
+
+def _identifier(value: str, what: str, p: _Problems) -> str:
+    if not _IDENTIFIER.match(value):
+        raise p.fail(f"{what} {value!r} is not 1 to 64 printable ASCII characters")
+    return value
+
+
+def _boolean(value: str, what: str, p: _Problems) -> bool:
+    text = value.strip()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise p.fail(f"{what} {value!r} is not a boolean")
+
+
+def _partner(elem: _Element, p: _Problems) -> Partner:
+    values: dict[str, str] = {}
+    for child in _children(elem):
+        name = _ln(child.tag)
+        if name in ("hei-id", "ounit-id", "iia-id", "iia-code", "signing-date"):
+            if name in values:
+                raise p.fail(f"a partner has two {name} elements")
+            values[name] = _value(child)
+    hei_id = values.get("hei-id", "").strip()
+    if not hei_id:
+        raise p.fail("a partner has no hei-id")
+    iia_id = values.get("iia-id")
+    signing = values.get("signing-date")
+    signing_date = None
+    if signing is not None:
+        m = _DATE.match(signing)
+        try:
+            signing_date = date.fromisoformat(m[1]) if m else None
+        except ValueError:
+            signing_date = None
+        if signing_date is None:
+            raise p.fail(f"signing-date {signing!r} is not a date")
+    return Partner(
+        hei_id=hei_id,
+        iia_id=_identifier(iia_id, "iia-id", p) if iia_id is not None else None,
+        iia_code=values.get("iia-code"),
+        ounit_id=values.get("ounit-id"),
+        signing_date=signing_date,
+    )
+
+
+def _not_yet_defined(elem: _Element) -> bool:
+    return elem.get("not-yet-defined") in _TRUE
+
+
+def _subject_area(elem: _Element, p: _Problems) -> SubjectArea:
+    code = clarification = v6 = None
+    for child in _children(elem):
+        name = _ln(child.tag)
+        if name == "isced-f-code":
+            code = _value(child)
+            v6 = child.get("v6-value")
+        elif name == "isced-clarification":
+            clarification = _value(child)
+    if code is None or not _ISCED.match(code):
+        raise p.fail(f"isced-f-code {code!r} is not 4 digits")
+    if not is_detailed_field(code):
+        p.warn(f"isced-f-code {code} is not an ISCED-F 2013 detailed field")
+    if v6 is not None and not _V6.match(v6):
+        raise p.fail(f"v6-value {v6!r} is not 1 to 3 digits")
+    return SubjectArea(code, clarification, v6)
+
+
+def _language(elem: _Element, p: _Problems) -> LanguageSkill:
+    language = level = None
+    subject = None
+    for child in _children(elem):
+        name = _ln(child.tag)
+        if name == "language":
+            language = _value(child)
+        elif name == "cefr-level":
+            level = _value(child)
+            if level not in CEFR_LEVELS:
+                raise p.fail(f"cefr-level {level!r} is not one of {', '.join(CEFR_LEVELS)}")
+        elif name == "subject-area":
+            subject = _subject_area(child, p)
+    if language is None or not language.strip():
+        raise p.fail("a recommended-language-skill has no language")
+    return LanguageSkill(language, level, subject)
+
+
+def _positive_int(value: str, what: str, p: _Problems, *, most: int | None = None) -> int:
+    try:
+        number = int(value.strip())
+    except ValueError:
+        number = 0
+    if number <= 0 or (most is not None and number > most):
+        bound = f"from 1 to {most}" if most else "positive"
+        raise p.fail(f"{what} {value!r} is not a {bound} whole number")
+    return number
+
+
+def _spec(elem: _Element, kind: str, p: _Problems) -> Spec:
+    values: dict[str, str] = {}
+    languages: list[LanguageSkill] = []
+    subjects: list[SubjectArea] = []
+    eqf: list[int] = []
+    name = element_name(kind)
+    for child in _children(elem):
+        child_name = _ln(child.tag)
+        if _not_yet_defined(child):
+            p.warn(f"{name}/{child_name} is not-yet-defined; Hamkor's copy defines it")
+        if child_name in ("sending-contact", "receiving-contact"):
+            continue
+        if child_name == "recommended-language-skill":
+            languages.append(_language(child, p))
+        elif child_name == "subject-area":
+            subjects.append(_subject_area(child, p))
+        elif child_name == "eqf-level":
+            eqf.append(_positive_int(_value(child), "eqf-level", p, most=8))
+        elif child_name in _SINGLE:
+            if child_name in values:
+                raise p.fail(f"{name} has two {child_name} elements")
+            values[child_name] = _value(child)
+        else:
+            raise p.fail(f"{name} has an unexpected element {child_name!r}")
+    for required in ("sending-hei-id", "receiving-hei-id", "receiving-first-academic-year-id",
+                     "receiving-last-academic-year-id", "mobilities-per-year"):
+        if required not in values:
+            raise p.fail(f"{name} has no {required}")
+    try:
+        first = parse_year_id(values["receiving-first-academic-year-id"],
+                              option="receiving-first-academic-year-id")
+        last = parse_year_id(values["receiving-last-academic-year-id"],
+                             option="receiving-last-academic-year-id")
+        check_year_range(first, last, option=name)
+    except Invalid as exc:
+        raise p.fail(str(exc)) from None
+    student = kind in STUDENT_KINDS
+    total_name = "total-months-per-year" if student else "total-days-per-year"
+    wrong = "total-days-per-year" if student else "total-months-per-year"
+    if wrong in values or (not student and ("blended" in values or eqf)):
+        raise p.fail(f"{name} carries elements of the other mobility type")
+    total = values.get(total_name)
+    if total is not None:
+        try:
+            positive = Decimal(total.strip()) > 0
+        except InvalidOperation:
+            positive = False
+        if not positive:
+            raise p.fail(f"{total_name} {total!r} is not a positive number")
+    if student and "blended" not in values:
+        raise p.fail(f"{name} has no blended")
+    return Spec(
+        kind=kind,
+        sending_hei_id=values["sending-hei-id"],
+        receiving_hei_id=values["receiving-hei-id"],
+        first_year=values["receiving-first-academic-year-id"],
+        last_year=values["receiving-last-academic-year-id"],
+        mobilities_per_year=_positive_int(values["mobilities-per-year"], "mobilities-per-year", p),
+        sending_ounit_id=values.get("sending-ounit-id"),
+        receiving_ounit_id=values.get("receiving-ounit-id"),
+        languages=tuple(languages),
+        subject_areas=tuple(subjects),
+        other_info=values.get("other-info-terms"),
+        total=total,
+        blended=_boolean(values["blended"], "blended", p) if student else False,
+        eqf_levels=tuple(eqf),
+    )
+
+
+def _standalone(elem: _Element) -> str:
+    """A get response holding only ``elem`` (re-hashable with ``hamkor ewp hash``)."""
+    try:
+        body = ET.tostring(elem, encoding="unicode", default_namespace=IIAS_V7_NAMESPACE)
+    except ValueError:  # unqualified elements inside: keep them as they are
+        body = ET.tostring(elem, encoding="unicode")
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<iias-get-response xmlns="{IIAS_V7_NAMESPACE}">{body}</iias-get-response>\n')
+
+
+def _iia(elem: _Element, position: int) -> ReadIia:
+    partners_el = [c for c in _children(elem) if _ln(c.tag) == "partner"]
+    first_id = None
+    if partners_el:
+        ids = [c for c in _children(partners_el[0]) if _ln(c.tag) == "iia-id"]
+        first_id = _value(ids[0]) if ids else None
+    p = _Problems(first_id or f"#{position}")
+    if len(partners_el) != 2:
+        raise p.fail(f"has {len(partners_el)} partner elements, not 2")
+    partners = (_partner(partners_el[0], p), _partner(partners_el[1], p))
+    in_effect = declared = coop = None
+    for child in _children(elem):
+        name = _ln(child.tag)
+        if name == "in-effect":
+            in_effect = _boolean(_value(child), "in-effect", p)
+        elif name == "iia-hash":
+            declared = _value(child).strip()
+        elif name == "cooperation-conditions":
+            coop = child
+    if in_effect is None:
+        raise p.fail("has no in-effect")
+    if coop is None:
+        raise p.fail("has no cooperation-conditions")
+    specs = []
+    for spec_el in _children(coop):
+        kind = _SPEC_KINDS.get(_ln(spec_el.tag))
+        if kind is None:
+            raise p.fail(f"unexpected element {_ln(spec_el.tag)!r} in cooperation-conditions")
+        specs.append(_spec(spec_el, kind, p))
+    heis = {partners[0].hei_id, partners[1].hei_id}
+    if len(heis) != 2:
+        raise p.fail(f"both partners are {partners[0].hei_id}")
+    for spec in specs:
+        if spec.sending_hei_id not in heis or spec.receiving_hei_id not in heis:
+            raise p.fail(f"{element_name(spec.kind)} from {spec.sending_hei_id} to "
+                         f"{spec.receiving_hei_id} is not between the two partners")
+        if spec.sending_hei_id == spec.receiving_hei_id:
+            raise p.fail(f"{element_name(spec.kind)} sends {spec.sending_hei_id} to itself")
+    kinds_in_order = [s.kind for s in specs]
+    if kinds_in_order != sorted(kinds_in_order, key=KINDS.index):
+        raise p.fail("mobility specs are not in schema order (studies, traineeships, "
+                     "teaching, training)")
+    terminated = any(_ln(k) == "terminated-as-a-whole" and v in _TRUE for k, v in coop.items())
+    iia = Iia(partners=partners, in_effect=in_effect, specs=tuple(specs), terminated=terminated)
+    text = conditions_text(elem)
+    if not valid_for_approval(elem):
+        p.warn("not valid for approval (not-yet-defined elements or a v6-value)")
+    elif text_to_hash(iia) != text:
+        p.warn("Hamkor's copy of these conditions will not hash the same conditions text "
+               "(values written in a form Hamkor normalises, or elements Hamkor does not keep)")
+    return ReadIia(position=position, iia=iia, declared=declared, computed=sha256_hex(text),
+                   valid_for_approval=valid_for_approval(elem), xml=_standalone(elem),
+                   warnings=tuple(p.warnings))
+
+
+def read_get_response(xml: bytes | str) -> list[ReadIia]:
+    """Every ``iia`` of an ``iias-get-response`` (v7), in file order."""
+    root = _parse(xml, "iias-get-response", IIAS_V7_NAMESPACE, "an IIAs API v7 get response")
+    iias = [c for c in _children(root) if _ln(c.tag) == "iia"]
+    return [_iia(elem, n) for n, elem in enumerate(iias, start=1)]
+
+
+def read_approval_response(xml: bytes | str) -> list[Approval]:
+    """The approvals of an ``iias-approval-response`` (IIAs Approval API v2)."""
+    root = _parse(xml, "iias-approval-response", APPROVAL_V2_NAMESPACE,
+                  "an IIAs Approval API v2 response")
+    out = []
+    for n, elem in enumerate((c for c in _children(root) if _ln(c.tag) == "approval"), start=1):
+        values = {_ln(c.tag): _value(c).strip() for c in _children(elem)}
+        iia_id, iia_hash = values.get("iia-id"), values.get("iia-hash")
+        if iia_id is None or not _IDENTIFIER.match(iia_id):
+            raise Invalid(f"approval {n}: iia-id {iia_id!r} is missing or not an identifier")
+        if iia_hash is None or not _SHA256_HEX.match(iia_hash):
+            raise Invalid(f"approval {n} (iia-id {iia_id}): iia-hash {iia_hash!r} is not "
+                          "64 lower-case hex digits")
+        out.append(Approval(iia_id, iia_hash))
+    return out
