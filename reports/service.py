@@ -1,0 +1,108 @@
+"""Use cases: generate an annual report (data, render, write, record) and list them."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from models import Report
+from workflow.clock import Clock
+from workflow.errors import Invalid
+from workflow.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    year: int
+    format: str
+    lang: str = "en"
+    template: Path | None = None
+    department: str | None = None
+    output: Path | None = None
+
+
+def report_dict(r: Report) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "year": r.year,
+        "format": r.format,
+        "lang": r.lang,
+        "department": r.department,
+        "template": r.template,
+        "template_sha256": r.template_sha256,
+        "data_hash": r.data_hash,
+        "generated_at": _utc(r.generated_at).isoformat(),
+        "path": r.path,
+    }
+
+
+def _utc(at: datetime) -> datetime:
+    """SQLite hands back naive timestamps; they were written in UTC."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def default_output(req: ReportRequest) -> Path:
+    return Path(f"annual-report-{req.year}-{req.lang}.{req.format}")
+
+
+def generate(uow: UnitOfWork, clock: Clock, req: ReportRequest, *,
+             institution: str | None = None) -> dict[str, Any]:
+    """Compute the data, render it, write the file and record the report (one row)."""
+    from reports.data import annual_data, report_period
+    from reports.i18n import check_language, translations
+    from reports.render import check_format, render, resolve_template
+
+    check_format(req.format)
+    translations(check_language(req.lang))
+    report_period(req.year, clock.today)
+    resolve_template(req.format, req.template)  # fail before the work
+    out = (req.output or default_output(req)).expanduser().absolute()
+    if not out.parent.is_dir():
+        raise Invalid(f"cannot write {out}: directory {out.parent} does not exist")
+    department = req.department.strip() if req.department and req.department.strip() else None
+
+    with uow:
+        data = annual_data(uow.session, req.year, clock.today, department,
+                           institution=institution)
+    generated_at = clock.utcnow.replace(microsecond=0)
+    content, ref = render(req.format, data, lang=req.lang, generated_at=generated_at,
+                          template=req.template)
+    _write_atomically(out, content)
+    try:
+        with uow:
+            row = Report(year=req.year, format=req.format, lang=req.lang, department=department,
+                         template=ref.name, template_sha256=ref.sha256,
+                         data_hash=data["data_hash"], generated_at=generated_at, path=str(out))
+            uow.session.add(row)
+            uow.commit()
+            record = report_dict(row)
+    except BaseException:
+        out.unlink(missing_ok=True)  # no record, no file
+        raise
+    record["summary"] = data["summary"]
+    return record
+
+
+def _write_atomically(path: Path, content: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(content)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is meant to be shared
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def list_reports(uow: UnitOfWork) -> list[dict[str, Any]]:
+    with uow:
+        return [report_dict(r) for r in uow.session.scalars(select(Report).order_by(Report.id))]

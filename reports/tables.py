@@ -1,0 +1,218 @@
+"""The report's lists as tables: columns for the spreadsheet formats, and the CSV.
+
+Each list of the data becomes a table of typed columns (text, date, integer,
+yes/no). `reports.xlsx` writes one sheet per table; the CSV writes one row per
+agreement of the register with its classification.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from reports.i18n import N_, Formatter
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str  # msgid
+    value: Callable[[dict[str, Any], Formatter], Any]
+    kind: str = "text"  # text | date | int | bool
+    width: int = 14
+
+
+@dataclass(frozen=True)
+class Table:
+    key: str  # the list in the data
+    title: str  # msgid: sheet name
+    columns: tuple[Column, ...]
+
+
+def _get(name: str) -> Callable[[dict[str, Any], Formatter], Any]:
+    return lambda row, fmt: row[name]
+
+
+def _label(kind: str, name: str) -> Callable[[dict[str, Any], Formatter], Any]:
+    return lambda row, fmt: fmt.label(kind, row[name])
+
+
+def _owner(row: dict[str, Any], fmt: Formatter) -> str:
+    return row["owner_name"] or row["owner"] or fmt.gettext("No owner")
+
+
+def _renewal_plan(row: dict[str, Any], fmt: Formatter) -> str:
+    if row["successor"]:
+        return fmt.gettext("successor %(ref)s") % {"ref": row["successor"]}
+    if row["renews_automatically"]:
+        return fmt.gettext("renews tacitly")
+    if row["ends_on"]:
+        return fmt.gettext("notice given")
+    return fmt.gettext("to be decided")
+
+
+def _problems(row: dict[str, Any], fmt: Formatter) -> str:
+    return "; ".join(fmt.label("problem", p["code"]) + (f" ({p['detail']})" if p["detail"] else "")
+                     for p in row["problems"])
+
+
+REF = Column(N_("Ref."), _get("ref"), width=15)
+TITLE = Column(N_("Title"), _get("title"), width=40)
+PARTNERS = Column(N_("Partners"), lambda r, f: f.names(r["partners"]), width=40)
+COUNTRIES = Column(N_("Countries"), lambda r, f: f.countries(r["partners"]), width=18)
+TYPE = Column(N_("Type"), _label("type", "type"), width=20)
+DEPARTMENT = Column(N_("Department"), lambda r, f: r["department"] or "", width=22)
+STARTS = Column(N_("From"), _get("starts_on"), "date", 12)
+EXPIRES = Column(N_("Until"), _get("expires_on"), "date", 12)
+OWNER = Column(N_("Owner"), _owner, width=22)
+OWNER_EMAIL = Column(N_("Email"), lambda r, f: r["owner"] or "", width=26)
+LAST_DAY = Column(N_("Last day in force"), _get("last_day"), "date", 14)
+SUCCESSOR = Column(N_("Successor"), lambda r, f: r["successor"] or "", width=15)
+
+TABLES: tuple[Table, ...] = (
+    Table("active", N_("In force"), (
+        REF, TITLE, PARTNERS, COUNTRIES, TYPE, DEPARTMENT,
+        Column(N_("Forms of cooperation"),
+               lambda r, f: ", ".join(f.label("form", x) for x in r["forms"]), width=28),
+        STARTS, EXPIRES,
+        Column(N_("Renews tacitly"), _get("renews_automatically"), "bool", 10),
+        OWNER,
+    )),
+    Table("signed", N_("Signed"), (
+        REF, TITLE, PARTNERS, COUNTRIES, TYPE, DEPARTMENT,
+        Column(N_("Signed on"), _get("signed_on"), "date", 12), STARTS, EXPIRES,
+    )),
+    Table("renewed", N_("Renewals"), (
+        REF, TITLE, PARTNERS, Column(N_("How"), _label("renewal", "how"), width=18),
+        Column(N_("Date"), _get("on"), "date", 12), SUCCESSOR,
+        Column(N_("Now in force until"), _get("expires_on"), "date", 14),
+    )),
+    Table("expired", N_("Expired"), (REF, TITLE, PARTNERS, COUNTRIES, DEPARTMENT, LAST_DAY,
+                                     SUCCESSOR)),
+    Table("terminated", N_("Terminated"), (
+        REF, TITLE, PARTNERS, COUNTRIES, DEPARTMENT, LAST_DAY,
+        Column(N_("Reason"), lambda r, f: r["termination_note"] or "", width=40),
+    )),
+    Table("new_partners", N_("New partners"), (
+        Column(N_("Partner"), _get("name"), width=40),
+        Column(N_("Country"), lambda r, f: f.country(r["country"]), width=18),
+        Column(N_("Kind of partner"), _label("kind", "kind"), width=20),
+        Column(N_("First signature"), _get("since"), "date", 14),
+        Column(N_("Agreement"), lambda r, f: r["ref"] or "", width=15),
+    )),
+    Table("expiring", N_("Expiring"), (
+        REF, TITLE, PARTNERS, DEPARTMENT,
+        Column(N_("Ends on"), lambda r, f: r["ends_on"] or r["expires_on"], "date", 12),
+        Column(N_("Renewal"), _renewal_plan, width=22), OWNER, OWNER_EMAIL,
+    )),
+    Table("gaps", N_("Coverage gaps"), (
+        Column(N_("Predecessor"), _get("predecessor"), width=15),
+        Column(N_("Successor"), _get("successor"), width=15), TITLE, PARTNERS,
+        Column(N_("From"), _get("from"), "date", 12),
+        Column(N_("To"), _get("to"), "date", 12),
+        Column(N_("Days"), _get("days"), "int", 8),
+        Column(N_("Still open"), _get("open"), "bool", 10),
+    )),
+    Table("quality", N_("Data quality"), (
+        REF, TITLE, Column(N_("State"), _label("state", "state"), width=20),
+        Column(N_("Problems"), _problems, width=50), OWNER, OWNER_EMAIL,
+    )),
+    Table("by_country", N_("Countries"), (
+        Column(N_("Country"), lambda r, f: f.country(r["country"]), width=24),
+        Column(N_("Code"), lambda r, f: r["country"] or "", width=8),
+        Column(N_("Agreements"), _get("agreements"), "int", 12),
+        Column(N_("Partners"), _get("partners"), "int", 12),
+    )),
+    Table("by_kind", N_("Kinds of partner"), (
+        Column(N_("Kind of partner"), _label("kind", "kind"), width=30),
+        Column(N_("Agreements"), _get("agreements"), "int", 12),
+    )),
+    Table("by_type", N_("Types"), (
+        Column(N_("Type of agreement"), _label("type", "type"), width=30),
+        Column(N_("Agreements"), _get("agreements"), "int", 12),
+    )),
+    Table("by_form", N_("Forms"), (
+        Column(N_("Form of cooperation"), _label("form", "form"), width=30),
+        Column(N_("Agreements"), _get("agreements"), "int", 12),
+    )),
+    Table("by_department", N_("Departments"), (
+        Column(N_("Department"), lambda r, f: r["department"] or f.label("department", None),
+               width=30),
+        Column(N_("Agreements"), _get("agreements"), "int", 12),
+    )),
+)
+
+#: The summary's key figures: (msgid, key of `summary`).
+KEY_FIGURES: tuple[tuple[str, str], ...] = (
+    (N_("Agreements in force"), "active"),
+    (N_("In force at the start of the year"), "active_at_start"),
+    (N_("Signed"), "signed"),
+    (N_("Renewed"), "renewed"),
+    (N_("New agreement"), "renewed_by_successor"),
+    (N_("Tacit renewal"), "renewed_tacitly"),
+    (N_("Expired"), "expired"),
+    (N_("Terminated"), "terminated"),
+    (N_("New partners"), "new_partners"),
+    (N_("Partners"), "partners"),
+    (N_("Countries"), "countries"),
+    (N_("Expiring"), "expiring"),
+    (N_("Coverage gaps"), "coverage_gaps"),
+    (N_("Data quality"), "data_quality"),
+)
+
+#: Classes of an agreement in the CSV: (msgid, flag of the register row).
+CLASSES: tuple[tuple[str, str], ...] = (
+    (N_("In force at the start of the year"), "active_at_start"),
+    (N_("In force at year end"), "active_at_end"),
+    (N_("Signed in the year"), "signed_in_year"),
+    (N_("Renewed in the year"), "renewed_in_year"),
+    (N_("Expired in the year"), "expired_in_year"),
+    (N_("Terminated in the year"), "terminated_in_year"),
+    (N_("Expiring"), "expiring"),
+)
+
+REGISTER: tuple[Column, ...] = (
+    REF, TITLE, TYPE, DEPARTMENT, OWNER, OWNER_EMAIL,
+    PARTNERS,
+    Column(N_("Country codes"), lambda r, f: ";".join(p["country"] or "" for p in r["partners"])),
+    Column(N_("State at year end"), _label("state", "state")),
+    Column(N_("State at the start of the year"),
+           lambda r, f: f.label("state", r["state_at_start"]) if r["state_at_start"] else ""),
+    Column(N_("Classification"),
+           lambda r, f: "; ".join(f.gettext(m) for m, flag in CLASSES if r[flag])),
+    *(Column(m, _get(flag), "bool") for m, flag in CLASSES),
+    STARTS, EXPIRES,
+    Column(N_("Signed on"), _get("signed_on"), "date"),
+    LAST_DAY,
+    Column(N_("Renews"), lambda r, f: r["renews"] or ""),
+    SUCCESSOR,
+    Column(N_("Coverage gap (days)"), _get("gap_days"), "int"),
+    Column(N_("Problems"), _problems),
+)
+
+
+def render_csv(data: dict[str, Any], fmt: Formatter) -> bytes:
+    """One row per agreement of the register: labels in the language, ISO dates.
+
+    UTF-8 with a byte-order mark so that spreadsheet programs read Cyrillic and
+    Uzbek letters right.
+    """
+    out = io.StringIO(newline="")
+    w = csv.writer(out, lineterminator="\r\n")
+    w.writerow([fmt.gettext(c.header) for c in REGISTER])
+    yes, no = fmt.yes_no(True), fmt.yes_no(False)
+    for row in data["agreements"]:
+        values = []
+        for c in REGISTER:
+            v = c.value(row, fmt)
+            if c.kind == "bool":
+                v = yes if v else no
+            elif c.kind == "date":
+                v = v.isoformat() if v else ""
+            elif v is None:
+                v = ""
+            values.append(v)
+        w.writerow(values)
+    return out.getvalue().encode("utf-8-sig")

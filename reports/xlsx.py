@@ -1,0 +1,129 @@
+"""The report as a workbook: a summary sheet and one sheet per list.
+
+openpyxl in write-only mode (rows are streamed, so 100k agreements fit in
+seconds and little memory). Dates are real dates in the language's format,
+counts are numbers; each list sheet has a styled, frozen header row, column
+widths and an autofilter.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from reports.i18n import EXCEL_DATE, N_, Formatter
+from reports.tables import KEY_FIGURES, TABLES, Column
+
+HEADER_FILL = "1F4E79"
+MAX_SHEET_NAME = 31
+
+
+def _sheet_name(title: str, used: set[str]) -> str:
+    name = "".join(" " if ch in '[]:*?/\\' else ch for ch in title)[:MAX_SHEET_NAME].strip()
+    base, i = name, 2
+    while name.lower() in used:
+        suffix = f" {i}"
+        name = base[: MAX_SHEET_NAME - len(suffix)] + suffix
+        i += 1
+    used.add(name.lower())
+    return name
+
+
+def _column_letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index)
+
+
+def render_xlsx(data: dict[str, Any], meta: dict[str, Any], fmt: Formatter) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    wb = Workbook(write_only=True)
+    header_font = Font(bold=True, color="FFFFFF")
+    header_fill = PatternFill("solid", fgColor=HEADER_FILL)
+    header_align = Alignment(vertical="center", wrap_text=True)
+    title_font = Font(bold=True, size=16, color=HEADER_FILL)
+    bold = Font(bold=True)
+    date_format = EXCEL_DATE[fmt.lang]
+    used: set[str] = set()
+
+    def header(ws: Any, values: list[str]) -> list[Any]:
+        cells = []
+        for v in values:
+            c = WriteOnlyCell(ws, v)
+            c.font, c.fill, c.alignment = header_font, header_fill, header_align
+            cells.append(c)
+        return cells
+
+    # -- summary --
+    ws = wb.create_sheet(_sheet_name(fmt.gettext(N_("Summary")), used))
+    ws.column_dimensions["A"].width = 42
+    ws.column_dimensions["B"].width = 70
+    title = WriteOnlyCell(ws, fmt.gettext(N_("Annual report on international cooperation"))
+                          + f" {data['year']}")
+    title.font = title_font
+    ws.append([title])
+    ws.append([data["institution"] or fmt.gettext(N_("Home institution"))])
+    as_of = WriteOnlyCell(ws, data["period"]["end"])
+    as_of.number_format = date_format
+    as_of.alignment = Alignment(horizontal="left")
+    ws.append([fmt.gettext(N_("Report day")), as_of])
+    if data["department"]:
+        ws.append([fmt.gettext(N_("Department")), data["department"]])
+    ws.append([])
+    ws.append(header(ws, [fmt.gettext(N_("Key figures")), fmt.gettext(N_("Value"))]))
+    for msgid, key in KEY_FIGURES:
+        ws.append([fmt.gettext(msgid), data["summary"][key]])
+    ws.append([])
+    info = WriteOnlyCell(ws, fmt.gettext(N_("About this report")))
+    info.font = bold
+    ws.append([info])
+    for label, value in (
+        (N_("Year"), data["year"]),
+        (N_("Format"), meta["format"]),
+        (N_("Language"), meta["lang"]),
+        (N_("Template"), f"{meta['template']} (sha256 {meta['template_sha256']})"),
+        (N_("Data hash"), f"sha256 {meta['data_hash']}"),
+        (N_("Generated"), fmt.datetime(meta["generated_at"])),
+    ):
+        ws.append([fmt.gettext(label), value])
+
+    # -- one sheet per list --
+    for table in TABLES:
+        rows = data[table.key]
+        ws = wb.create_sheet(_sheet_name(fmt.gettext(table.title), used))
+        cols = table.columns
+        for i, col in enumerate(cols, start=1):
+            ws.column_dimensions[_column_letter(i)].width = col.width
+        ws.freeze_panes = "A2"
+        last = _column_letter(len(cols))
+        ws.auto_filter.ref = f"A1:{last}{len(rows) + 1}"
+        ws.append(header(ws, [fmt.gettext(c.header) for c in cols]))
+        _write_rows(ws, rows, cols, fmt, date_format)
+
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _write_rows(ws: Any, rows: list[dict[str, Any]], cols: tuple[Column, ...], fmt: Formatter,
+                date_format: str) -> None:
+    from openpyxl.cell import WriteOnlyCell
+
+    yes, no = fmt.yes_no(True), fmt.yes_no(False)
+    kinds = [c.kind for c in cols]
+    getters = [c.value for c in cols]
+    for row in rows:
+        out: list[Any] = []
+        for kind, get in zip(kinds, getters, strict=True):
+            v = get(row, fmt)
+            if kind == "date" and v is not None:
+                c = WriteOnlyCell(ws, v)
+                c.number_format = date_format
+                v = c
+            elif kind == "bool":
+                v = yes if v else no
+            out.append(v)
+        ws.append(out)
