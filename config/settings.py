@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     mail_max_attempts: int = Field(default=8, ge=1, le=100)
     templates_dir: Path | None = None
     tick_at: str = "08:00"
+    secret_key: SecretStr | None = None  # signs web session cookies
+    secure_cookie: bool = False  # mark the session cookie Secure (HTTPS only)
+    reports_dir: Path = Path("hamkor-reports")  # where `hamkor serve` writes generated reports
     institution_hei_id: str | None = None
     academic_year_start: str = "09-01"
 
@@ -106,6 +109,16 @@ class Settings(BaseSettings):
         m = re.fullmatch(r"(\d{2})-(\d{2})", value)
         if not m or not (1 <= int(m[1]) <= 12 and 1 <= int(m[2]) <= 28):
             raise ValueError("expected MM-DD with a day from 01 to 28, e.g. 09-01")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError(
+                "use at least 32 characters, e.g. the output of "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+            )
         return value
 
     @field_validator("institution_hei_id")

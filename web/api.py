@@ -246,25 +246,23 @@ def agreement_history(request: Request, ref: str, user: User = Depends(api_user)
 @router.post("/agreements/{ref}/events", response_model=AgreementOut,
              summary="Fire a lifecycle event (submit, approve, sign, give_notice, ...)")
 def advance(request: Request, ref: str, body: EventIn, user: User = Depends(api_user)) -> dict[str, Any]:
-    from web.queries import ensure_version
     from workflow.agreements import advance as advance_agreement
 
     app = hamkor(request)
-    ensure_version(app.uow(), ref, body.version)
     return advance_agreement(app.uow(), app.clock(), app.office(), ref, body.event, by=user["email"],
-                             note=body.note, on=body.on, party=body.party, effective=body.effective)
+                             note=body.note, on=body.on, party=body.party, effective=body.effective,
+                             expected_version=body.version)
 
 
 @router.post("/agreements/{ref}/renew", response_model=AgreementOut,
              status_code=status.HTTP_201_CREATED, summary="Create the successor draft")
 def renew(request: Request, ref: str, body: RenewIn, user: User = Depends(api_user)) -> dict[str, Any]:
-    from web.queries import ensure_version
     from workflow.agreements import renew as renew_agreement
 
     app = hamkor(request)
-    ensure_version(app.uow(), ref, body.version)
     return renew_agreement(app.uow(), app.clock(), app.office(), ref, by=user["email"],
-                           starts=body.starts, expires=body.expires, months=body.months, on=body.on)
+                           starts=body.starts, expires=body.expires, months=body.months, on=body.on,
+                           expected_version=body.version)
 
 
 @router.get("/partners", response_model=list[PartnerOut], summary="Partner organisations")

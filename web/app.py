@@ -56,8 +56,8 @@ def create_app(app: App, *, secret: str | None = None) -> FastAPI:
         docs_url=None, redoc_url=None, openapi_url="/api/openapi.json",
     )
     web.state.hamkor = app
-    web.add_middleware(SessionMiddleware, secret_key=secret_key(secret), session_cookie=SESSION_COOKIE,
-                       max_age=SESSION_MAX_AGE_S, same_site="lax", https_only=secure_cookie())
+    web.add_middleware(SessionMiddleware, secret_key=secret_key(app.settings, secret), session_cookie=SESSION_COOKIE,
+                       max_age=SESSION_MAX_AGE_S, same_site="lax", https_only=secure_cookie(app.settings))
 
     @web.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]

@@ -8,7 +8,6 @@ the HTTP status of the refusal; a success redirects (POST, then GET).
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections import defaultdict, deque
 from datetime import UTC, datetime
@@ -303,12 +302,6 @@ def agreement(request: Request, ref: str, user: User = Depends(page_user)) -> Re
     return agreement_page(request, user, ref)
 
 
-def check_version(request: Request, ref: str, form: FormData) -> None:
-    from web.queries import ensure_version
-
-    ensure_version(hamkor(request).uow(), ref, forms.integer(form, "version", "version"))
-
-
 def _refused(request: Request, user: User, ref: str, exc: HamkorError,
              values: dict[str, Any] | None = None) -> Response:
     t = translator(request)
@@ -333,11 +326,11 @@ def advance(request: Request, ref: str, event: str, user: User = Depends(page_us
     values = {"event": event, "note": forms.text(form, "note"), "on": forms.text(form, "on"),
               "party": forms.text(form, "party"), "effective": forms.text(form, "effective")}
     try:
-        check_version(request, ref, form)
         a = advance_agreement(app.uow(), app.clock(), app.office(), ref, event, by=user["email"],
                               note=forms.text(form, "note"), on=forms.day(form, "on", "Date"),
                               party=forms.text(form, "party"),
-                              effective=forms.day(form, "effective", "Last day in force"))
+                              effective=forms.day(form, "effective", "Last day in force"),
+                              expected_version=forms.integer(form, "version", "version"))
     except HamkorError as exc:
         return _refused(request, user, ref, exc, values)
     flash(request, "ok", t("ag.done", ref=a["ref"], event=t.event(event), state=t.state(a["state"])))
@@ -352,12 +345,12 @@ def renew(request: Request, ref: str, user: User = Depends(page_user),
     app = hamkor(request)
     t = translator(request)
     try:
-        check_version(request, ref, form)
         a = renew_agreement(app.uow(), app.clock(), app.office(), ref, by=user["email"],
                             starts=forms.day(form, "starts", "Starts on"),
                             expires=forms.day(form, "expires", "Last day in force"),
                             months=forms.integer(form, "months", "Length in months"),
-                            on=forms.day(form, "on", "Date"))
+                            on=forms.day(form, "on", "Date"),
+                            expected_version=forms.integer(form, "version", "version"))
     except HamkorError as exc:
         return _refused(request, user, ref, exc, {"event": "renew"})
     flash(request, "ok", t("ag.renewed", ref=a["ref"]))
@@ -538,7 +531,6 @@ def error_page(request: Request, exc: HamkorError) -> Response:
 
 # --- reports --------------------------------------------------------------------------------
 
-REPORTS_DIR_ENV = "HAMKOR_REPORTS_DIR"
 MEDIA_TYPES = {
     "html": "text/html; charset=utf-8", "md": "text/markdown; charset=utf-8",
     "csv": "text/csv; charset=utf-8", "pdf": "application/pdf",
@@ -555,9 +547,9 @@ def _reports_module() -> Any:
     return service if hasattr(service, "generate") else None
 
 
-def reports_dir() -> Path:
+def reports_dir(app: Any) -> Path:
     """Where the server writes the reports it generates (HAMKOR_REPORTS_DIR, default ./hamkor-reports)."""
-    path = Path(os.environ.get(REPORTS_DIR_ENV) or "hamkor-reports").expanduser().absolute()
+    path = Path(app.settings.reports_dir).expanduser().absolute()
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -566,7 +558,7 @@ def report_output(app: Any, year: int, lang: str, fmt: str) -> Path:
     """A new file for each report generated: a recorded report's file is never overwritten."""
     stamp = app.clock().utcnow.strftime("%Y%m%dT%H%M%S%f")
     safe = "".join(c for c in f"{year}-{lang}-{stamp}.{fmt}" if c.isalnum() or c in "-.")
-    return reports_dir() / f"annual-report-{safe}"
+    return reports_dir(app) / f"annual-report-{safe}"
 
 
 def _reports_page(request: Request, *, error: str | None = None, status: int = 200,

@@ -19,11 +19,9 @@ from workflow.agreements import (
     Office,
     agreement_dict,
     available_events,
-    get_agreement,
     list_agreements,
 )
 from workflow.clock import Clock
-from workflow.errors import ConcurrentUpdate
 from workflow.lifecycle import IN_FORCE, Event, Role, State
 from workflow.uow import UnitOfWork
 
@@ -110,17 +108,3 @@ def _haystack(a: dict[str, Any]) -> str:
     parts = [a["ref"], a["title"], a["department"] or "", a["owner"] or "", a["type"]]
     parts += [p["name"] for p in a["parties"]]
     return " ".join(" ".join(parts).split()).casefold()
-
-
-def ensure_version(uow: UnitOfWork, ref: str, seen: int | None) -> None:
-    """The user acted on version `seen`; if the agreement has moved on since, stop here.
-
-    The services' own version column catches two writers racing; this catches a
-    person acting on a page that was already out of date.
-    """
-    if seen is None:
-        return
-    with uow:
-        current = get_agreement(uow.session, ref)
-        if current.version != seen:
-            raise ConcurrentUpdate(current.ref)

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import hmac
 import logging
-import os
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -20,31 +19,31 @@ from starlette.datastructures import FormData
 
 from web.state import hamkor
 
+if TYPE_CHECKING:
+    from config import Settings
+
 log = logging.getLogger("hamkor.web")
 
 SECRET_ENV = "HAMKOR_SECRET_KEY"
-SECURE_COOKIE_ENV = "HAMKOR_SECURE_COOKIE"
 SESSION_COOKIE = "hamkor_session"
 SESSION_MAX_AGE_S = 12 * 3600
 CSRF_FIELD = "csrf_token"
 
 
-def secret_key(explicit: str | None = None) -> str:
+def secret_key(settings: Settings, explicit: str | None = None) -> str:
     """The key that signs session cookies: explicit, else HAMKOR_SECRET_KEY, else a random one."""
-    key = explicit or os.environ.get(SECRET_ENV, "")
-    if key:
-        if len(key) < 32:
-            raise ValueError(f"{SECRET_ENV}: use at least 32 characters (e.g. `python -c "
-                             "'import secrets; print(secrets.token_urlsafe(48))'`)")
-        return key
+    if explicit:
+        return explicit
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value()
     log.warning("%s is not set: using a random key, so sessions end when the server restarts "
                 "and several server processes would not share them", SECRET_ENV)
     return secrets.token_urlsafe(48)
 
 
-def secure_cookie() -> bool:
+def secure_cookie(settings: Settings) -> bool:
     """Mark the cookie Secure (HTTPS only) when HAMKOR_SECURE_COOKIE is true."""
-    return os.environ.get(SECURE_COOKIE_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+    return settings.secure_cookie
 
 
 # --- sessions -------------------------------------------------------------------------------

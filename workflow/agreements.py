@@ -13,11 +13,12 @@ from typing import Any
 from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import flag_modified
 
 from models import Agreement, AgreementParty, Event, Notification, Organization, User
 from workflow import dates
 from workflow.clock import Clock
-from workflow.errors import Invalid, NotFound, TransitionRefused
+from workflow.errors import ConcurrentUpdate, Invalid, NotFound, TransitionRefused
 from workflow.guards import GuardInput, refusal
 from workflow.lifecycle import (
     IN_FORCE,
@@ -198,7 +199,13 @@ def record(
     to_state: str | None,
     note: str | None = None,
     party: str | None = None,
+    bump: bool = True,
 ) -> Event:
+    # Every event changes the agreement: bump its version even when no column of its
+    # own row changed (a party's signature), so a concurrent writer of the same
+    # version loses instead of both succeeding. Only a creation (`bump=False`) does not.
+    if bump:
+        flag_modified(a, "state")
     ev = Event(
         agreement_id=a.id,
         event=event,
@@ -336,10 +343,15 @@ def create(uow: UnitOfWork, clock: Clock, office: Office, spec: NewAgreement, *,
             s.add(AgreementParty(agreement=a, organization=org, position=i))
         s.flush()
         record(s, a, "create", actor=who.email, on=day, clock=clock, from_state=None,
-               to_state=a.state)
+               to_state=a.state, bump=False)
         uow.subject = a.ref
         uow.commit()
         return agreement_dict(a)
+
+
+def _check_version(a: Agreement, expected: int | None) -> None:
+    if expected is not None and a.version != expected:
+        raise ConcurrentUpdate(a.ref)
 
 
 def get_partner_or_none(s: Session, name: str) -> Organization | None:
@@ -406,15 +418,19 @@ def _guard_input(s: Session, a: Agreement, who: str, role: Role, on: date, today
 
 def advance(uow: UnitOfWork, clock: Clock, office: Office, ref: str, event: str, *,
             by: str | None, note: str | None = None, on: date | None = None,
-            party: str | None = None, effective: date | None = None) -> dict[str, Any]:
+            party: str | None = None, effective: date | None = None,
+            expected_version: int | None = None) -> dict[str, Any]:
+    """Fire a manual event. `expected_version`: the version the user saw; if the
+    agreement has changed since, refuse with ConcurrentUpdate (a stale page)."""
     if event not in MANUAL_EVENTS:
         raise Invalid(f"unknown event {event!r}; one of: {', '.join(MANUAL_EVENTS)}")
     if event == Ev.RENEW.value:
-        return renew(uow, clock, office, ref, by=by, on=on)
+        return renew(uow, clock, office, ref, by=by, on=on, expected_version=expected_version)
     with uow:
         s = uow.session
         a = get_agreement(s, ref)
         uow.subject = a.ref
+        _check_version(a, expected_version)
         who = actor(s, by)
         role = Role.parse(who.role)
         day = on or clock.today
@@ -504,12 +520,13 @@ def _succeed(s: Session, a: Agreement, *, on: date, clock: Clock, office: Office
 
 def renew(uow: UnitOfWork, clock: Clock, office: Office, ref: str, *, by: str | None,
           starts: date | None = None, expires: date | None = None, months: int | None = None,
-          on: date | None = None) -> dict[str, Any]:
+          on: date | None = None, expected_version: int | None = None) -> dict[str, Any]:
     """Create a successor draft copying parties and terms, linked by `renews`."""
     with uow:
         s = uow.session
         pred = get_agreement(s, ref)
         uow.subject = pred.ref
+        _check_version(pred, expected_version)
         who = actor(s, by)
         role = Role.parse(who.role)
         day = on or clock.today
@@ -543,7 +560,7 @@ def renew(uow: UnitOfWork, clock: Clock, office: Office, ref: str, *, by: str | 
             s.add(AgreementParty(agreement=succ, organization_id=p.organization_id, position=p.position))
         s.flush()
         record(s, succ, "create", actor=who.email, on=day, clock=clock, from_state=None,
-               to_state=succ.state, note=f"renews {pred.ref}")
+               to_state=succ.state, note=f"renews {pred.ref}", bump=False)
         record(s, pred, Ev.RENEW.value, actor=who.email, on=day, clock=clock,
                from_state=pred.state, to_state=pred.state, note=f"successor {succ.ref}")
         try:

@@ -81,3 +81,58 @@ def test_the_loser_of_a_race_through_the_service_writes_nothing(db_url: str) -> 
         engine_a.dispose()
         engine_b.dispose()
     assert ok(hamkor(db_url, "agreement", "show", ref, "--json")).json()["state"] == "approved"
+
+
+def test_two_signatures_for_the_same_party_at_once_cannot_both_succeed(db_url: str) -> None:
+    """A signature changes only the party row; the agreement's version must still move."""
+    seed_people(db_url)
+    ref = ok(hamkor(db_url, "agreement", "create", "--title", "Race", "--partner",
+                    "Hiroshima University", "--type", "mou", "--owner", "olga@uni.uz",
+                    "--starts", "2025-01-01", "--months", "12", "--by", "olga@uni.uz")).out.strip()
+    for event, by in [("submit", "olga@uni.uz"), ("approve", "anvar@uni.uz"),
+                      ("send_for_signature", "olga@uni.uz")]:
+        ok(hamkor(db_url, "agreement", "advance", ref, event, "--by", by))
+    before = ok(hamkor(db_url, "agreement", "show", ref, "--json")).json()["version"]
+    engine_a, engine_b = make_engine(db_url), make_engine(db_url)
+    clock, office = clock_on(date.today()), Office()
+    sessions_b = session_factory(engine_b)
+
+    def interleaved():  # type: ignore[no-untyped-def]
+        session = sessions_b()
+        session.info["held"] = get_agreement(session, ref)  # B reads first
+        advance(UnitOfWork(session_factory(engine_a)), clock, office, ref, "sign",
+                by="olga@uni.uz", party="Hiroshima University")
+        return session
+
+    try:
+        with pytest.raises(ConcurrentUpdate):
+            advance(UnitOfWork(interleaved), clock, office, ref, "sign",  # type: ignore[arg-type]
+                    by="oleg@uni.uz", party="Hiroshima University")
+    finally:
+        engine_a.dispose()
+        engine_b.dispose()
+    after = ok(hamkor(db_url, "agreement", "show", ref, "--json")).json()
+    assert after["version"] == before + 1
+    signs = [e for e in ok(hamkor(db_url, "agreement", "history", ref, "--json")).json()
+             if e["event"] == "sign"]
+    assert len(signs) == 1 and signs[0]["actor"] == "olga@uni.uz"
+
+
+def test_acting_on_a_stale_version_is_refused_and_changes_nothing(db_url: str) -> None:
+    seed_people(db_url)
+    ref = ok(hamkor(db_url, "agreement", "create", "--title", "Stale", "--partner",
+                    "Hiroshima University", "--type", "mou", "--owner", "olga@uni.uz",
+                    "--starts", "2025-01-01", "--months", "12", "--by", "olga@uni.uz")).out.strip()
+    engine = make_engine(db_url)
+    clock, office = clock_on(date.today()), Office()
+    try:
+        seen = 1
+        advance(UnitOfWork(session_factory(engine)), clock, office, ref, "submit", by="olga@uni.uz",
+                expected_version=seen)
+        with pytest.raises(ConcurrentUpdate):
+            advance(UnitOfWork(session_factory(engine)), clock, office, ref, "withdraw",
+                    by="oleg@uni.uz", note="stale page", expected_version=seen)
+    finally:
+        engine.dispose()
+    shown = ok(hamkor(db_url, "agreement", "show", ref, "--json")).json()
+    assert (shown["state"], shown["version"]) == ("in_review", 2)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -43,8 +44,8 @@ def seed(app: App) -> None:
 
 
 @pytest.fixture
-def hamkor_app(db_url: str) -> Iterator[App]:
-    app = App(db_url)
+def hamkor_app(db_url: str, tmp_path: Path) -> Iterator[App]:
+    app = App(db_url, reports_dir=tmp_path / "out")
     seed(app)
     yield app
     app.close()

@@ -72,7 +72,6 @@ def reports_service() -> None:
 def test_report_is_generated_recorded_and_downloadable(client: TestClient, hamkor_app: App,
                                                        monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                                        fmt: str, media: str, magic: bytes) -> None:
-    monkeypatch.setenv("HAMKOR_REPORTS_DIR", str(tmp_path / "out"))
     active_agreement(hamkor_app)
     year = hamkor_app.clock().today.year
     sign_in(client, "vera@uni.uz")  # reading the data is enough to report on it
@@ -93,7 +92,6 @@ def test_report_is_generated_recorded_and_downloadable(client: TestClient, hamko
 @pytest.mark.usefixtures("reports_service")
 def test_bad_report_request_says_why(client: TestClient, monkeypatch: pytest.MonkeyPatch,
                                      tmp_path: Path) -> None:
-    monkeypatch.setenv("HAMKOR_REPORTS_DIR", str(tmp_path / "out"))
     sign_in(client, "olga@uni.uz")
     r = post(client, "/reports", {"year": "2020", "format": "odt", "lang": "en"})
     assert r.status_code == 422 and "format &#39;odt&#39; is not one of" in r.text
@@ -106,7 +104,6 @@ def test_reports_over_the_api(client: TestClient, hamkor_app: App, monkeypatch: 
                               tmp_path: Path) -> None:
     from workflow.accounts import create_token
 
-    monkeypatch.setenv("HAMKOR_REPORTS_DIR", str(tmp_path / "out"))
     token = create_token(hamkor_app.uow(), hamkor_app.clock(), "vera@uni.uz", "t")["token"]
     headers = {"Authorization": f"Bearer {token}"}
     r = client.post("/api/reports", json={"year": 2024, "format": "md", "lang": "uz"}, headers=headers)
