@@ -11,7 +11,7 @@ and drives the same services a user would, in order:
    (`workflow.agreements.advance` / `renew`);
 4. a daily tick from the file's start date to today, with the staff steps that
    fall in that period done on their day (`cli.tick.tick_once`);
-5. the annual report (`cli.report`), then a summary.
+5. the annual report (`reports.service.generate`), then a summary.
 
 It is safe to run twice: DIR is marked as a demo directory on first use, and a
 rerun deletes only what the demo itself writes there (its database, mail and
@@ -21,7 +21,6 @@ it is a SQLite file inside DIR.
 
 from __future__ import annotations
 
-import importlib
 import shutil
 import sys
 import time
@@ -180,7 +179,6 @@ class DemoRun:
         self.ticks = 0
         self.tick_totals: Counter[str] = Counter()
         self.reports: list[Path] = []
-        self.report_note: str | None = None
         self.steps_done = 0
 
     # -- phases --
@@ -326,13 +324,9 @@ class DemoRun:
         return max(day + timedelta(days=1), min(candidates))
 
     def _report(self) -> None:
+        from reports.service import ReportRequest, generate
+
         year = int(self.data["simulate"]["report_year"])
-        generate = _optional("reports.service", "generate")
-        if generate is None:
-            self.report_note = "the annual report is not available yet (reports/service.py)"
-            self._say(f"[6/6] report: NOT AVAILABLE YET: {self.report_note}")
-            return
-        from reports.service import ReportRequest
 
         target = self.out_dir / REPORTS_DIR
         target.mkdir(parents=True, exist_ok=True)
@@ -380,10 +374,7 @@ class DemoRun:
             lines.append(f"  {a['ref']}  {a['state']:<19} term {a['term']}  {a['title']}"
                          f"  [{key_of.get(a['ref'], '?')}; {parties}]")
         lines += ["", *self._mail_lines(), "", "Reports:"]
-        if self.reports:
-            lines += [f"  {self._rel(p)}" for p in self.reports]
-        else:
-            lines.append(f"  (not available yet: {self.report_note})")
+        lines += [f"  {self._rel(p)}" for p in self.reports]
         lines += ["", "Demo accounts (no passwords; act with --by EMAIL or HAMKOR_USER):"]
         lines += [f"  {u['email']:<26} {u['role']:<9} {u['name']}" for u in self.data["users"]]
         lines += ["", "Try next:", f"  cd {self._rel(self.out_dir)}   "
@@ -424,18 +415,6 @@ class DemoRun:
 
 def _opt_day(value: Any) -> date | None:
     return None if value is None else _day(value)
-
-
-def _optional(module: str, name: str) -> Callable[..., Any] | None:
-    """A function of a part of Hamkor that may not be there yet."""
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name != module:
-            raise
-        return None
-    found: Callable[..., Any] | None = getattr(mod, name, None)
-    return found
 
 
 @contextmanager
