@@ -173,7 +173,9 @@ def test_renew_creates_the_successor_draft(make_client, hamkor_app: App) -> None
                              ("activate", "olga@uni.uz", None)]:
         svc_advance(app.uow(), app.clock(), app.office(), ref, event, by=by, party=party)
     assert "Renew: create the successor draft" in officer.get(f"/agreements/{ref}").text
-    r = post(officer, f"/agreements/{ref}/renew", {"version": "6"})  # the first signature leaves the version as it is
+    # create=1, then one version per event: six events later the page shows version 7.
+    assert 'name="version" value="7"' in officer.get(f"/agreements/{ref}").text
+    r = post(officer, f"/agreements/{ref}/renew", {"version": "7"})
     assert r.status_code == 303, r.text.split('role="alert"')[1][:300]
     succ = r.headers["location"].rsplit("/", 1)[-1]
     page = officer.get(f"/agreements/{succ}").text
