@@ -157,7 +157,10 @@ class _Simulation:
         n = 1 if rng.random() < 0.86 else rng.randint(2, 3) if kind != "consortium" else rng.randint(4, 9)
         if kind == "consortium":
             n = max(n, 4)
-        partners = rng.sample(self.org_ids, n)
+        # The circle of partners grows over the years: later agreements may bring new ones.
+        grown = min(1.0, ((created - self.first).days + 30) / max(1, (self.today - self.first).days))
+        pool = self.org_ids[:max(n, 10, int(len(self.org_ids) * grown ** 0.8))]
+        partners = rng.sample(pool, n)
         forms = sorted(rng.sample(FORMS, rng.choice((1, 1, 2, 2, 3))))
         auto = rng.random() < 0.18
         a = _Agreement(self.next_id, created.year, created, kind, rng.choice(self.owners),
@@ -354,7 +357,7 @@ def seed(engine: Engine, n: int, *, seed: int = 1, today: date | None = None,
         for i in range(n_orgs):
             oid += 1
             kind = _pick(rng, KINDS)
-            country = _pick(rng, COUNTRIES) if rng.random() > 0.02 else None
+            country = None if i % 50 == 7 else _pick(rng, COUNTRIES)  # 2%: no country given
             name = f"{country or 'Unknown'} {KIND_WORDS[kind]} {seed}-{i + 1:05d}"
             orgs.append({"id": oid, "name": name, "name_key": normalize_name(name),
                          "country": country, "kind": kind, "city": None,

@@ -45,11 +45,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Text, and_, case, func, select, type_coerce
+from sqlalchemy import Text, and_, case, func, null, select, type_coerce
 from sqlalchemy.orm import Session
 
 from models import Agreement, AgreementParty, Event, Organization, User, normalize_name
@@ -201,20 +203,15 @@ def fetch(s: Session, period: Period, department: str | None = None) -> Facts:
         .group_by(e.c.agreement_id)
         .subquery("agg")
     )
-    pred_expired = (
-        select(e.c.agreement_id.label("aid"), func.max(e.c.occurred_on).label("on"))
-        .where(e.c.event == "expire", e.c.occurred_on <= end)
-        .group_by(e.c.agreement_id)
-        .subquery("pred_expired")
-    )
     e_end, e_start = e.alias("e_end"), e.alias("e_start")
     # Columns in the order of AgreementFacts' fields: rows become facts positionally.
+    # (No ORDER BY: `build` sorts by reference.)
     stmt = (
         select(
             a.c.id, a.c.ref, a.c.title, a.c.type, e_end.c.to_state, e_end.c.occurred_on,
             e_end.c.event, a.c.ref_year, a.c.ref_seq, a.c.department, a.c.owner_id,
             a.c.starts_on, a.c.expires_on, a.c.indefinite, a.c.auto_renew, a.c.ends_on,
-            type_coerce(a.c.forms, Text), a.c.renews_id, pred.c.ref, pred_expired.c.on,
+            type_coerce(a.c.forms, Text), a.c.renews_id, pred.c.ref, null(),
             e_start.c.to_state, agg.c.signed_event_on, agg.c.activated_on, agg.c.expired_on,
             agg.c.terminated_on, agg.c.notice_on,
         )
@@ -223,13 +220,11 @@ def fetch(s: Session, period: Period, department: str | None = None) -> Facts:
             .join(e_end, e_end.c.id == agg.c.last_end)
             .outerjoin(e_start, e_start.c.id == agg.c.last_start)
             .outerjoin(pred, pred.c.id == a.c.renews_id)
-            .outerjoin(pred_expired, pred_expired.c.aid == a.c.renews_id)
         )
-        .order_by(a.c.ref_year, a.c.ref_seq)
     )
     agreements = []
     forms_cache: dict[str, list[str]] = {}
-    for row in s.execute(stmt).tuples():
+    for row in s.execute(stmt).tuples().all():  # fetchall: one driver call, not one per row
         f = AgreementFacts(*row)
         raw: Any = f.forms
         if isinstance(raw, str):  # SQLite gives the JSON text; many agreements share it
@@ -239,11 +234,27 @@ def fetch(s: Session, period: Period, department: str | None = None) -> Facts:
             raw = parsed
         f.forms = list(raw or ())
         agreements.append(f)
+    ids = {f.id for f in agreements}
+
+    # A successor that came (or is coming) this year after a predecessor closed before
+    # it: the predecessor's expiry dates the coverage gap.
+    closed_preds = {f.renews_id for f in agreements
+                    if f.renews_id is not None and f.renews_id not in ids
+                    and (f.state_end in ON_ITS_WAY or (f.activated_on or end) >= period.start)}
+    lapsed: dict[int, date] = {}
+    for chunk in _chunks(sorted(closed_preds), 500):
+        lapsed.update(s.execute(
+            select(e.c.agreement_id, func.max(e.c.occurred_on))
+            .where(e.c.event == "expire", e.c.occurred_on <= end, e.c.agreement_id.in_(chunk))
+            .group_by(e.c.agreement_id)).tuples().all())
+    for f in agreements:
+        if f.renews_id in lapsed:
+            f.renews_expired_on = lapsed[f.renews_id]
 
     parties: dict[int, list[tuple[int, date | None]]] = defaultdict(list)
     pstmt = (select(ap.c.agreement_id, ap.c.organization_id, ap.c.signed_on)
              .where(ap.c.agreement_id.in_(scope)).order_by(ap.c.agreement_id, ap.c.position))
-    for aid, oid, signed_on in s.execute(pstmt):
+    for aid, oid, signed_on in s.execute(pstmt).tuples().all():
         parties[aid].append((oid, signed_on))
 
     # First signatures look at every agreement: an old partner is not new again.
@@ -252,7 +263,7 @@ def fetch(s: Session, period: Period, department: str | None = None) -> Facts:
              .group_by(ap.c.organization_id))
     if in_department is not None:
         fstmt = fstmt.where(ap.c.agreement_id.in_(select(a.c.id).where(in_department)))
-    first_signatures = {oid: day for oid, day in s.execute(fstmt)}
+    first_signatures = {oid: day for oid, day in s.execute(fstmt).tuples().all()}
 
     o = Organization.__table__
     orgs = {r.id: OrgFacts(r.id, r.name, r.name_key, r.country, r.kind, r.city)
@@ -261,18 +272,24 @@ def fetch(s: Session, period: Period, department: str | None = None) -> Facts:
     u = User.__table__
     users = {r.id: (r.email, r.name) for r in s.execute(select(u.c.id, u.c.email, u.c.name))}
 
+    # By the (event, occurred_on) index, kept to the scope here: cheaper than joining.
     renewals: dict[int, list[date]] = defaultdict(list)
-    rstmt = (select(e.c.agreement_id, e.c.occurred_on)
-             .where(e.c.event == "auto_renew", e.c.agreement_id.in_(scope))
+    rstmt = (select(e.c.agreement_id, e.c.occurred_on).where(e.c.event == "auto_renew")
              .order_by(e.c.agreement_id, e.c.occurred_on, e.c.id))
-    for aid, day in s.execute(rstmt):
-        renewals[aid].append(day)
+    for aid, day in s.execute(rstmt).tuples().all():
+        if aid in ids:
+            renewals[aid].append(day)
     tstmt = (select(e.c.agreement_id, e.c.note)
              .where(e.c.event == "terminate", e.c.occurred_on >= period.start,
-                    e.c.occurred_on <= end, e.c.agreement_id.in_(scope))
+                    e.c.occurred_on <= end)
              .order_by(e.c.id))
-    notes = {aid: note for aid, note in s.execute(tstmt)}
+    notes = {aid: note for aid, note in s.execute(tstmt).tuples().all() if aid in ids}
     return Facts(agreements, dict(parties), orgs, users, dict(renewals), notes, first_signatures)
+
+
+def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
 
 
 # --- the report, from the facts (pure) -------------------------------------------------
@@ -598,7 +615,8 @@ def canonical_json(data: dict[str, Any]) -> str:
             v = [r["ref"] for r in v]
         elif k == "agreements":
             columns = sorted(v[0]) if v else []
-            v = {"columns": columns, "rows": [[r[c] for c in columns] for r in v]}
+            values = itemgetter(*columns) if len(columns) > 1 else None
+            v = {"columns": columns, "rows": [values(r) for r in v] if values else []}
         body[k] = v
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                       default=_json_default)

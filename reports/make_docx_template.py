@@ -244,8 +244,12 @@ def build(out: Path = OUT) -> Path:
     doc.add_page_break()
     para('{{ _("Annex. Register of agreements in force on %(date)s", date=period.end|longdate) }}',
          style="Heading 1")
+    para("{%p if active|length > annex_limit %}")
+    para('{{ _("The register of the %(n)s agreements in force is in the xlsx and csv versions '
+         'of this report.", n=active|length|number) }}')
+    para("{%p endif %}")
     table(["Ref.", "Title", "Partners", "Countries", "Type", "Department", "From", "Until"],
-          "r in active",
+          "r in (active if active|length <= annex_limit else [])",
           ["{{ r.ref }}", "{{ r.title }}", "{{ r.partners|names }}", "{{ r.partners|countries }}",
            '{{ r.type|label("type") }}', '{{ r.department or "—" }}', "{{ r.starts_on|date }}",
            '{% if r.expires_on %}{{ r.expires_on|date }}{% elif r.indefinite %}'

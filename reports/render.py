@@ -12,6 +12,8 @@ from the table definitions in `reports.tables`. Every template (built-in or
 - `report`: `year`, `format`, `lang`, `department`, `template`,
   `template_sha256`, `data_hash`, `generated_at` (for the footer);
 - `chart_svg`: the country chart as inline SVG (html and pdf; empty otherwise);
+- `annex_limit`: the built-in documents print the register of agreements in force
+  up to this many rows (2000) and refer to the xlsx/csv beyond;
 - `_()` / `gettext()` / `ngettext()` and the filters `date`, `longdate`,
   `datetime`, `number`, `country`, `label(kind)`, `names`, `countries`,
   `yesno`, `md`, `css_string`.
@@ -41,6 +43,9 @@ from workflow.errors import Invalid
 FORMATS = ("html", "md", "csv", "xlsx", "docx", "pdf")
 #: The built-in template of each templated format.
 BUILTIN = {"html": "annual.html", "pdf": "annual.html", "md": "annual.md", "docx": "annual.docx"}
+#: The documents list the agreements in force in an annex up to this many; a longer register
+#: (hundreds of pages) is left to the xlsx and csv versions, which hold every row.
+ANNEX_LIMIT = 2000
 #: Formats without a template are written by code: their "template" is that code.
 CODE = {"xlsx": ("xlsx.py", "tables.py", "i18n.py"), "csv": ("tables.py", "i18n.py")}
 
@@ -91,6 +96,7 @@ def context(data: dict[str, Any], meta: dict[str, Any], chart_svg: str = "") -> 
     ctx = dict(data)
     ctx["report"] = meta
     ctx["chart_svg"] = Markup(chart_svg)
+    ctx["annex_limit"] = ANNEX_LIMIT
     return ctx
 
 

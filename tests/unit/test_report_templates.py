@@ -102,6 +102,19 @@ def test_the_chart_is_in_the_html_only(data: dict[str, Any]) -> None:
     assert "<svg" not in render("md", data, lang="ru", generated_at=AT)[0].decode()
 
 
+def test_a_long_register_is_left_to_the_spreadsheets(data: dict[str, Any],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Up to `annex_limit` agreements in force the documents list them; beyond, they say where."""
+    html = render("html", data, lang="en", generated_at=AT)[0].decode()
+    assert html.count('<td class="ref">AGR-2021-0001</td>') == 2  # expiring, and the annex
+    monkeypatch.setattr(render_module, "ANNEX_LIMIT", 1)
+    for fmt in ("html", "md", "docx"):
+        text = text_of(fmt, render(fmt, data, lang="ru", generated_at=AT)[0])
+        assert "Реестр 2 действующих соглашений приведён в версиях отчёта xlsx и csv." in text
+    html = render("html", data, lang="en", generated_at=AT)[0].decode()
+    assert html.count('<td class="ref">AGR-2021-0001</td>') == 1
+
+
 def test_rendering_twice_gives_the_same_document(data: dict[str, Any]) -> None:
     for fmt in ("html", "md", "csv"):
         assert render(fmt, data, lang="uz", generated_at=AT)[0] == \
