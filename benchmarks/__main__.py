@@ -26,6 +26,10 @@ def run(db: str | None, quick: bool, only: list[str] | None) -> list[Result]:
         results.append(transitions.machine_benchmark(2000 if quick else 20000))
         with fresh_database(db) as (url, engine):
             results += transitions.benchmark(url, engine, sizes["transitions"])
+    if want("ewp"):
+        from benchmarks import ewp
+
+        results += ewp.benchmark(quick)
     if want("smtp"):
         from benchmarks import smtp
 

@@ -107,6 +107,8 @@ def agreement_dict(a: Agreement) -> dict[str, Any]:
         "forms": list(a.forms or []),
         "renews": a.renews.ref if a.renews_id and a.renews else None,
         "created_on": _iso(a.created_on),
+        "iia_id": a.iia_id,
+        "partner_iia_id": a.partner_iia_id,
         "version": a.version,
     }
 

@@ -48,7 +48,8 @@ class Event(StrEnum):
 
 
 #: History entries that are not transitions of the table.
-RECORD_EVENTS = ("create", "import", "coverage_gap", "amend")
+RECORD_EVENTS = ("create", "import", "coverage_gap", "amend", "edit", "ewp_approval",
+                 "ewp_partner_approval")
 
 
 class Role(IntEnum):
