@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, text
 
-from benchmarks.harness import fresh_database
+from benchmarks.harness import Result, fresh_database
 from models import Agreement, AgreementParty, Event, Organization, User
 
 #: Kinds of due agreement, cycled: what today brings each of them, and how many mails.
@@ -32,6 +32,7 @@ MAILS_PER_KIND = {"reminder": 1, "expire": 1, "activate": 0, "notice": 1}
 OWNER = "owner@uni.uz"
 APPROVER = "approver@uni.uz"
 INSTITUTION = "Home University"
+TODAY = date(2027, 3, 1)
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ def seed(engine: Engine, *, stored: int, due: int, today: date, chunk: int = 5_0
     return Seeded(stored, due, today, kinds)
 
 
-def time_tick(url: str, today: date) -> tuple[float, dict[str, Any]]:
+def time_tick(url: str, today: date, *, dry_run: bool = False) -> tuple[float, dict[str, Any]]:
     """Seconds for one tick (no sending) and its report."""
     from cli.app import App
     from cli.tick import tick_once
@@ -136,41 +137,73 @@ def time_tick(url: str, today: date) -> tuple[float, dict[str, Any]]:
         app.engine  # noqa: B018 - schema check and connection outside the timing
         started = time.perf_counter()
         report = tick_once(app, datetime.combine(today, datetime.min.time()).replace(hour=8),
-                           send=False)
+                           dry_run=dry_run, send=False)
         return time.perf_counter() - started, report.as_dict()
     finally:
         app.close()
 
 
-def run(url: str | None, stored: int, due: int, today: date) -> float:
+@dataclass(frozen=True)
+class Measured:
+    stored: int
+    due: int
+    seconds: float  # the real tick
+    dry_best: float  # best of the dry runs before it: the same work, rolled back
+    queued: int
+    seeding: float
+
+
+def measure(url: str | None, stored: int, due: int, today: date = TODAY, repeat: int = 3) -> Measured:
     """Seed a fresh database (`None`: a temporary SQLite file) and time its tick."""
     with fresh_database(url) as (db_url, engine):
         t = time.perf_counter()
         seeded = seed(engine, stored=stored, due=due, today=today)
         seeding = time.perf_counter() - t
+        dry = [time_tick(db_url, today, dry_run=True)[0] for _ in range(repeat)]
         elapsed, report = time_tick(db_url, today)
     assert report["agreements"] == due, report
     queued = sum(report["enqueued"].values())
     assert queued == seeded.expected_mails, (queued, seeded)
-    print(f"  {stored:>9,} stored, {due:,} due: tick {elapsed:6.2f} s "
-          f"(seeding {seeding:.1f} s; {queued} queued)", flush=True)
-    return elapsed
+    return Measured(stored, due, elapsed, min(dry, default=elapsed), queued, seeding)
+
+
+def benchmark(url: str | None, stored: tuple[int, ...] = (10_000, 100_000),
+              due: int = 1_000) -> list[Result]:
+    """For `python -m benchmarks`: the tick at the largest size against the smallest."""
+    runs = [measure(url, n, due) for n in stored]
+    small, large = runs[0], runs[-1]
+    ratio = large.dry_best / small.dry_best
+    dialect = "postgresql" if url and url.startswith("postgresql") else "sqlite"
+    return [Result(
+        name=f"tick scale ({dialect})",
+        measured=f"one tick, {due} agreements due among {large.stored} stored (best of 3 dry runs)",
+        value=round(large.dry_best, 3), unit="s",
+        baseline=f"the same {due} due among {small.stored} stored", baseline_value=round(small.dry_best, 3),
+        ratio=round(ratio, 3), target="<= 1.5 (cost follows the agreements due, not those stored)",
+        ok=ratio <= 1.5, detail={"runs": [r.__dict__ for r in runs]},
+    )]
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--stored", type=int, nargs="+", default=[10_000, 100_000])
     p.add_argument("--due", type=int, default=1_000)
-    p.add_argument("--pg", metavar="URL", help="also run on this PostgreSQL database (it is wiped)")
+    p.add_argument("--pg", metavar="URL", help="also run on this PostgreSQL database (it is WIPED)")
     args = p.parse_args(argv)
-    today = date(2027, 3, 1)
     targets: list[tuple[str, str | None]] = [("sqlite", None)]
     if args.pg:
         targets.append(("postgresql", args.pg))
     for name, url in targets:
         print(f"{name}:")
-        times = [run(url, n, args.due, today) for n in args.stored]
-        print(f"  ratio {args.stored[-1]:,} / {args.stored[0]:,} stored: {times[-1] / times[0]:.2f}")
+        runs = []
+        for n in args.stored:
+            m = measure(url, n, args.due)
+            runs.append(m)
+            print(f"  {n:>9,} stored, {m.due:,} due: tick {m.seconds:6.2f} s, dry run best of 3 "
+                  f"{m.dry_best:6.2f} s  (seeding {m.seeding:.1f} s; {m.queued} queued)", flush=True)
+        print(f"  ratio {runs[-1].stored:,} / {runs[0].stored:,} stored: "
+              f"{runs[-1].dry_best / runs[0].dry_best:.2f} (dry runs), "
+              f"{runs[-1].seconds / runs[0].seconds:.2f} (real ticks)")
     return 0
 
 

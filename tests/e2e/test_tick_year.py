@@ -7,10 +7,13 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from cli.app import App
 from cli.tick import tick_once
+from models import Agreement
 from tests.integration.test_tick_kit import SmtpSink, World
+from workflow.agreements import reschedule
 
 D = date.fromisoformat
 
@@ -103,4 +106,11 @@ def test_a_year_of_daily_ticks_sends_each_expected_reminder_exactly_once_on_its_
         "A": "expired", "B": "active", "C": "superseded", "D": "awaiting_signatures",
         "E": "terminated", "F": "terminated", "G": "renewal_due", "S": "active"}
     assert (states["B"]["term"], states["B"]["expires_on"]) == (2, "2028-09-30")
+
+    # The tick's next-due dates are the ones the lifecycle service computes.
+    with w.app.uow() as uow:
+        for agreement in uow.session.scalars(select(Agreement)):
+            stored = agreement.next_due_on
+            reschedule(uow.session, agreement, w.office.policy, D("2027-12-31"))
+            assert agreement.next_due_on == stored, agreement.ref
     w.close()

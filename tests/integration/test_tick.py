@@ -187,6 +187,25 @@ def test_withdrawing_cancels_a_pending_signature_nudge(sqlite_url: str) -> None:
         sink.stop()
 
 
+def test_signing_a_successor_cancels_the_predecessors_pending_reminder(sqlite_url: str) -> None:
+    down = free_port()
+    w = World(sqlite_url, smtp_env(down))
+    pred = w.signed("Exchange", on="2025-12-01", starts="2026-01-01", expires="2026-12-31")
+    w.tick("2026-01-01")
+    succ = w.renew(pred, on="2026-08-01", starts="2027-01-01", months=12)
+    assert w.tick("2026-10-02")["failed"] == 1  # the 90-day reminder waits for the server
+    w.send_for_signature(succ, on="2026-10-03")
+    w.sign(succ, on="2026-10-04")
+    assert w.statuses(pred)["1:renewal:90"] == "cancelled"
+    sink = SmtpSink(down).start()
+    try:
+        report = w.tick("2027-01-01")  # the successor starts; nothing of the predecessor is sent
+        assert report["transitions"]["supersede"] == 1 and report["sent"] == 0
+        assert sink.messages == []
+    finally:
+        sink.stop()
+
+
 def test_an_auto_renewal_cancels_its_old_terms_pending_reminder(sqlite_url: str) -> None:
     down = free_port()
     w = World(sqlite_url, smtp_env(down))
