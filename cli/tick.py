@@ -49,14 +49,22 @@ def parse_now(value: str | None) -> datetime | None:
         raise Invalid(f"--now {value!r} is not an ISO date-time (e.g. 2026-03-01T08:00)") from None
 
 
-def send_outbox(app: App, clock: Clock, *, limit: int | None = None) -> SendReport:
-    """Deliver the due outbox rows with the configured backend."""
-    from notifications.sender import send_due
+def send_outbox(app: App, clock: Clock, *, live: bool = False, limit: int | None = None) -> SendReport:
+    """Deliver the due outbox rows with the configured backend.
+
+    `live`: times are read afresh for each batch (the worker, a tick without `--now`);
+    otherwise every decision uses `clock`, as a replayed day must.
+    """
+    from datetime import UTC
+
+    from notifications.sender import BATCH_SIZE, lease_for, send_due
     from notifications.transports import make_transport
 
     s = app.settings
     return send_due(app.uow(immediate=True), clock, make_transport(s), mail_from=s.mail_from,
-                    max_attempts=s.mail_max_attempts, limit=limit)
+                    max_attempts=s.mail_max_attempts, limit=limit,
+                    lease=lease_for(BATCH_SIZE, s.smtp_timeout),
+                    live=(lambda: datetime.now(UTC)) if live else None)
 
 
 @cache
@@ -75,7 +83,7 @@ def tick_once(app: App, now: datetime | None = None, *, dry_run: bool = False,
 
     return run_tick(app.uow(immediate=True), app.clock(now), app.office(),
                     compose=templates(app.settings.templates_dir),
-                    deliver=(lambda clock: send_outbox(app, clock)) if send else None,
+                    deliver=(lambda clock: send_outbox(app, clock, live=now is None)) if send else None,
                     dry_run=dry_run)
 
 
@@ -218,7 +226,7 @@ def _tick_job(app: App) -> None:
 
 def _send_job(app: App) -> None:
     try:
-        report = send_outbox(app, app.clock())
+        report = send_outbox(app, app.clock(), live=True)
     except Exception as exc:  # noqa: BLE001 - logged; the next run retries
         _job_failed("outbox sender", exc)
         return

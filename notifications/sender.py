@@ -10,8 +10,9 @@ lease) uses the clock it is given, never the wall clock.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from notifications import outbox
 from notifications.message import build_message, recipients
@@ -20,6 +21,14 @@ from workflow.clock import Clock
 from workflow.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
+
+#: Rows claimed at a time; the lease must outlast sending them (see `lease_for`).
+BATCH_SIZE = 20
+
+
+def lease_for(batch_size: int, timeout_s: float) -> timedelta:
+    """A lease long enough to send a whole batch even when every message takes the timeout."""
+    return max(outbox.LEASE, timedelta(seconds=batch_size * timeout_s))
 
 
 @dataclass
@@ -34,13 +43,18 @@ class SendReport:
 
 
 def send_due(uow: UnitOfWork, clock: Clock, transport: Transport, *, mail_from: str,
-             max_attempts: int, batch_size: int = 50, lease: timedelta = outbox.LEASE,
-             limit: int | None = None) -> SendReport:
-    """Send every due row (up to `limit`); stop early when the backend is unusable."""
+             max_attempts: int, batch_size: int = BATCH_SIZE, lease: timedelta = outbox.LEASE,
+             limit: int | None = None, live: Callable[[], datetime] | None = None) -> SendReport:
+    """Send every due row (up to `limit`); stop early when the backend is unusable.
+
+    Times come from `clock` (a replayed `--now` stays fixed for the whole run) or,
+    given `live`, from it at each batch, so a long run's leases are measured from
+    when each batch was claimed.
+    """
     report = SendReport()
-    now = clock.utcnow
     try:
         while limit is None or report.sent + report.failed + report.dead < limit:
+            now = live().astimezone(UTC) if live is not None else clock.utcnow
             size = batch_size if limit is None else min(batch_size, limit - report.sent - report.failed - report.dead)
             with uow:
                 batch = outbox.claim(uow.session, now, size, lease)

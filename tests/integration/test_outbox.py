@@ -226,3 +226,28 @@ def test_the_console_backend_prints_to_stderr_and_keeps_json_clean(sqlite_url: s
     assert json.loads(result.out)["sent"] == 1
     assert "----- mail from hamkor@localhost to olga@uni.uz -----" in result.err
     assert f"Message-ID: {w.outbox('sent')[0]['message_id']}" in result.err
+
+
+def test_without_now_each_batch_is_timed_when_it_is_claimed(sqlite_url: str, tmp_path: Path) -> None:
+    """A long sending run (the worker) measures leases and send times from each batch's
+    claim, not from when the run began; a replayed --now keeps one fixed time."""
+    from cli.app import App
+    from notifications.sender import send_due
+    from notifications.transports import FileTransport
+    from tests.conftest import clock_on
+
+    w = World(sqlite_url, {"HAMKOR_MAIL_BACKEND": "file", "HAMKOR_MAIL_DIR": str(tmp_path)})
+    for i in range(3):
+        w.signed(f"Exchange {i}", on="2025-12-01", starts="2026-01-01", expires="2026-12-31")
+    w.tick("2026-07-04", env={**smtp_env(free_port()), "HAMKOR_MAIL_MAX_ATTEMPTS": "5"})
+    t0 = datetime(2026, 7, 5, 9, tzinfo=UTC)
+    times = iter([t0, t0 + timedelta(hours=1), t0 + timedelta(hours=2), t0 + timedelta(hours=3)])
+    app = App(sqlite_url)
+    try:
+        report = send_due(app.uow(immediate=True), clock_on("2026-07-05"), FileTransport(tmp_path),
+                          mail_from="x@uni.uz", max_attempts=5, batch_size=1, live=lambda: next(times))
+    finally:
+        app.close()
+    assert report.sent == 3
+    sent_at = sorted(utc(r.sent_at) for r in w.rows() if r.status == "sent")
+    assert sent_at == [t0, t0 + timedelta(hours=1), t0 + timedelta(hours=2)]
