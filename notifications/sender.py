@@ -4,7 +4,8 @@ Each message is marked `sent` in a commit right after the server accepted it,
 so a sender killed at any point leaves at most the one in-flight message to be
 sent again (with the same Message-ID) once its lease expires; everything else
 is either settled or still claimable. Every time decision (due, backoff,
-lease) uses the clock it is given, never the wall clock.
+lease) uses the time it is given: the tick's clock when a day is replayed with
+`--now`, or a live one the worker passes in; this module never reads the clock.
 """
 
 from __future__ import annotations
