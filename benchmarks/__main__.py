@@ -10,7 +10,11 @@ from datetime import UTC, datetime
 
 from benchmarks.harness import Result, fresh_database
 
-SIZES = {"quick": {"transitions": 60, "smtp": 200}, "full": {"transitions": 1000, "smtp": 2000}}
+SIZES = {
+    "quick": {"transitions": 60, "smtp": 200, "tick_stored": (2_000, 10_000), "tick_due": 200},
+    "full": {"transitions": 1000, "smtp": 2000, "tick_stored": (10_000, 100_000, 1_000_000),
+             "tick_due": 1000},
+}
 
 
 def run(db: str | None, quick: bool, only: list[str] | None) -> list[Result]:
@@ -26,6 +30,10 @@ def run(db: str | None, quick: bool, only: list[str] | None) -> list[Result]:
         results.append(transitions.machine_benchmark(2000 if quick else 20000))
         with fresh_database(db) as (url, engine):
             results += transitions.benchmark(url, engine, sizes["transitions"])
+    if want("tick"):
+        from benchmarks import tick_scale
+
+        results += tick_scale.benchmark(db, sizes["tick_stored"], sizes["tick_due"])
     if want("ewp"):
         from benchmarks import ewp
 
@@ -49,6 +57,9 @@ def print_table(results: list[Result]) -> None:
         print("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=False)).rstrip())
     for r in results:
         print(f"- {r.name}: {r.measured}; baseline: {r.baseline}")
+        plan = (r.detail or {}).get("explain_due_query")
+        if plan:
+            print("  EXPLAIN of the due query:\n    " + plan.replace("\n", "\n    "))
 
 
 def main(argv: list[str] | None = None) -> int:

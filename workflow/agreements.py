@@ -155,11 +155,15 @@ def successor_signed(s: Session, a: Agreement) -> bool:
 _REMINDABLE = (State.SIGNED.value, State.ACTIVE.value, State.RENEWAL_DUE.value)
 
 
-def facts(s: Session, a: Agreement, *, last_on: date | None = None) -> Facts:
+def facts(s: Session, a: Agreement, *, last_on: date | None = None,
+          successor_is_signed: bool | None = None) -> Facts:
+    """The agreement as plain data for the date rules. Callers that already know
+    the last event's date or whether a successor is signed (the tick, per batch)
+    pass them and save the queries."""
     if last_on is None:
         ev = last_event(s, a)
         last_on = ev.occurred_on if ev else None
-    needs_successor = a.id is not None and a.state in _REMINDABLE
+    needs_successor = successor_is_signed is None and a.id is not None and a.state in _REMINDABLE
     return Facts(
         state=State(a.state),
         starts_on=a.starts_on,
@@ -171,7 +175,7 @@ def facts(s: Session, a: Agreement, *, last_on: date | None = None) -> Facts:
         notice_given_on=a.notice_given_on,
         term=a.term,
         state_since=a.state_since,
-        successor_signed=successor_signed(s, a) if needs_successor else False,
+        successor_signed=(successor_signed(s, a) if needs_successor else bool(successor_is_signed)),
         last_event_on=last_on,
     )
 
@@ -474,6 +478,9 @@ def apply(s: Session, a: Agreement, event: Ev, *, actor: str, on: date, clock: C
     if event is Ev.GIVE_NOTICE:
         a.notice_given_on = on
         a.ends_on = effective or a.expires_on
+        # "Renews automatically unless notice is given" is no longer true: drop any
+        # notice reminder still waiting (e.g. while the mail server was down).
+        cancel_pending(s, a.id, term=a.term, keep_rules=("renewal", "signature", "expired"))
     elif event is Ev.AUTO_RENEW:
         assert a.expires_on is not None and a.renewal_months
         cancel_pending(s, a.id, term=a.term)
