@@ -77,6 +77,11 @@ DEPARTMENTS = ("Computer Engineering", "Mechanical Engineering", "Economics", "E
 TERM_MONTHS = (12, 24, 36, 36, 60, 60, 60)
 
 
+def _table(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
+
+
 def _pick(rng: random.Random, table: tuple[tuple[str, int], ...]) -> str:
     return rng.choices([k for k, _ in table], weights=[w for _, w in table])[0]
 
@@ -336,12 +341,13 @@ def seed(engine: Engine, n: int, *, seed: int = 1, today: date | None = None,
     today = today or date.today()
     rng = random.Random(seed)
     now = datetime.now(UTC)
-    a_t, o_t, u_t = Agreement.__table__, Organization.__table__, User.__table__
+    a_t, o_t, u_t = _table(Agreement), _table(Organization), _table(User)
     with engine.begin() as conn:
-        max_org = conn.scalar(select(func.coalesce(func.max(o_t.c.id), 0)))
-        max_user = conn.scalar(select(func.coalesce(func.max(u_t.c.id), 0)))
-        max_agr = conn.scalar(select(func.coalesce(func.max(a_t.c.id), 0)))
-        seqs = dict(conn.execute(select(a_t.c.ref_year, func.max(a_t.c.ref_seq)).group_by(a_t.c.ref_year)).all())
+        max_org = int(conn.scalar(select(func.coalesce(func.max(o_t.c.id), 0))) or 0)
+        max_user = int(conn.scalar(select(func.coalesce(func.max(u_t.c.id), 0))) or 0)
+        max_agr = int(conn.scalar(select(func.coalesce(func.max(a_t.c.id), 0))) or 0)
+        seqs: dict[int, int] = {year: seq for year, seq in conn.execute(
+            select(a_t.c.ref_year, func.max(a_t.c.ref_seq)).group_by(a_t.c.ref_year))}
         home_key = normalize_name(institution)
         home_id = conn.scalar(select(o_t.c.id).where(o_t.c.name_key == home_key))
         n_orgs = max(20, n // 20)
@@ -365,7 +371,10 @@ def seed(engine: Engine, n: int, *, seed: int = 1, today: date | None = None,
                          "created_at": now})
             org_ids.append(oid)
         conn.execute(insert(o_t), orgs)
-        users, owners, officers, approvers = [], [], [], []
+        users: list[dict[str, Any]] = []
+        owners: list[int] = []
+        officers: list[str] = []
+        approvers: list[str] = []
         uid = max_user
         for i in range(45):
             uid += 1
@@ -454,9 +463,9 @@ def _flush(engine: Engine, batch: list[_Agreement], seqs: dict[int, int], home_i
         if conn.dialect.name == "sqlite":
             # A large page cache keeps index inserts in memory (the default is 2 MB).
             conn.exec_driver_sql("PRAGMA cache_size=-262144")
-        _insert_many(conn, Agreement.__table__, AGREEMENT_COLUMNS, agreements)
-        _insert_many(conn, AgreementParty.__table__, PARTY_COLUMNS, parties)
-        _insert_many(conn, Event.__table__, EVENT_COLUMNS, events)
+        _insert_many(conn, _table(Agreement), AGREEMENT_COLUMNS, agreements)
+        _insert_many(conn, _table(AgreementParty), PARTY_COLUMNS, parties)
+        _insert_many(conn, _table(Event), EVENT_COLUMNS, events)
     counts["agreements"] += len(agreements)
     counts["parties"] += len(parties)
     counts["events"] += len(events)

@@ -66,6 +66,7 @@ SIGNED_STATES = frozenset({"signed", "active", "renewal_due", "expired", "supers
 ON_ITS_WAY = frozenset({"draft", "in_review", "approved", "awaiting_signatures", "signed"})
 FIRST_YEAR = 1900
 
+#: The data-quality codes, in the order a row lists them (labels: `reports.i18n`).
 PROBLEMS = ("no_start_date", "no_expiry_date", "no_signature_date", "no_owner",
             "partner_without_country")
 
@@ -544,12 +545,12 @@ def _new_partners(period: Period, facts: Facts, kept: list[AgreementFacts],
         for oid, signed_on in facts.parties.get(f.id, ()):
             if oid in new and signed_on == new[oid] and oid not in first_ref:
                 first_ref[oid] = by_id[f.id]["ref"]
-    out = []
+    out: list[dict[str, Any]] = []
     for oid, day in new.items():
         o = facts.orgs[oid]
         out.append({"name": o.name, "country": o.country, "kind": o.kind, "city": o.city,
                     "since": day, "ref": first_ref.get(oid)})
-    out.sort(key=lambda p: (p["name"].casefold(), p["name"]))
+    out.sort(key=lambda p: (str(p["name"]).casefold(), str(p["name"])))
     return out
 
 

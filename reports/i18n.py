@@ -9,7 +9,7 @@ refuses a language without one instead of producing an English report.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import datetime as dt
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -129,7 +129,7 @@ class Formatter:
         self.lang = check_language(lang)
         self.locale = Locale.parse(lang)
         self._t = translations(lang)
-        self._dates: dict[date, str] = {}
+        self._dates: dict[dt.date, str] = {}
         self._labels: dict[tuple[str, Any], str] = {}
 
     def gettext(self, message: str) -> str:
@@ -138,7 +138,7 @@ class Formatter:
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return self._t.ngettext(singular, plural, n)
 
-    def date(self, value: date | None) -> str:
+    def date(self, value: dt.date | None) -> str:
         if value is None:
             return ""
         out = self._dates.get(value)
@@ -148,27 +148,31 @@ class Formatter:
             out = self._dates[value] = format_date(value, SHORT_DATE[self.lang], locale=self.locale)
         return out
 
-    def long_date(self, value: date | None) -> str:
+    def long_date(self, value: dt.date | None) -> str:
         if value is None:
             return ""
         from babel.dates import format_date
 
         return format_date(value, "long", locale=self.locale)
 
-    def datetime(self, value: datetime | None) -> str:
+    def datetime(self, value: dt.datetime | None) -> str:
         if value is None:
             return ""
         from babel.dates import format_datetime
 
-        at = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-        return format_datetime(at, "medium", tzinfo=UTC, locale=self.locale) + " UTC"
+        at = value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        return format_datetime(at, "medium", tzinfo=dt.UTC, locale=self.locale) + " UTC"
 
     def number(self, value: int | float | None) -> str:
         if value is None:
             return ""
-        from babel.numbers import format_decimal
+        key = ("number", value)
+        out = self._labels.get(key)
+        if out is None:
+            from babel.numbers import format_decimal
 
-        return format_decimal(value, locale=self.locale)
+            out = self._labels[key] = format_decimal(value, locale=self.locale)
+        return out
 
     def country(self, code: str | None) -> str:
         key = ("country", code)

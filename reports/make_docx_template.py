@@ -241,7 +241,7 @@ def build(out: Path = OUT) -> Path:
     none_if_empty("quality")
 
     # -- annex --
-    doc.add_page_break()
+    doc.add_page_break()  # type: ignore[no-untyped-call]
     para('{{ _("Annex. Register of agreements in force on %(date)s", date=period.end|longdate) }}',
          style="Heading 1")
     para("{%p if active|length > annex_limit %}")

@@ -32,7 +32,7 @@ def _sheet_name(title: str, used: set[str]) -> str:
 def _column_letter(index: int) -> str:
     from openpyxl.utils import get_column_letter
 
-    return get_column_letter(index)
+    return str(get_column_letter(index))
 
 
 def render_xlsx(data: dict[str, Any], meta: dict[str, Any], fmt: Formatter) -> bytes:
@@ -48,6 +48,19 @@ def render_xlsx(data: dict[str, Any], meta: dict[str, Any], fmt: Formatter) -> b
     bold = Font(bold=True)
     date_format = EXCEL_DATE[fmt.lang]
     used: set[str] = set()
+    # Printed on every page of every sheet: what the workbook is and which data it shows.
+    footer = (f"{fmt.gettext(N_('Year'))} {data['year']} · {meta['format']} · {meta['lang']} · "
+              f"{meta['template']} {meta['template_sha256'][:12]} · "
+              f"{fmt.gettext(N_('Data hash'))} {meta['data_hash'][:12]} · "
+              f"{fmt.datetime(meta['generated_at'])}")
+
+    def sheet(title: str) -> Any:
+        ws = wb.create_sheet(_sheet_name(title, used))
+        ws.oddFooter.left.text = footer.replace("&", "&&")
+        ws.oddFooter.left.size = 7
+        ws.oddFooter.right.text = "&P / &N"
+        ws.oddFooter.right.size = 7
+        return ws
 
     def header(ws: Any, values: list[str]) -> list[Any]:
         cells = []
@@ -58,7 +71,7 @@ def render_xlsx(data: dict[str, Any], meta: dict[str, Any], fmt: Formatter) -> b
         return cells
 
     # -- summary --
-    ws = wb.create_sheet(_sheet_name(fmt.gettext(N_("Summary")), used))
+    ws = sheet(fmt.gettext(N_("Summary")))
     ws.column_dimensions["A"].width = 42
     ws.column_dimensions["B"].width = 70
     title = WriteOnlyCell(ws, fmt.gettext(N_("Annual report on international cooperation"))
@@ -93,7 +106,7 @@ def render_xlsx(data: dict[str, Any], meta: dict[str, Any], fmt: Formatter) -> b
     # -- one sheet per list --
     for table in TABLES:
         rows = data[table.key]
-        ws = wb.create_sheet(_sheet_name(fmt.gettext(table.title), used))
+        ws = sheet(fmt.gettext(table.title))
         cols = table.columns
         for i, col in enumerate(cols, start=1):
             ws.column_dimensions[_column_letter(i)].width = col.width

@@ -147,6 +147,8 @@ def check_xlsx(path: Path, data_hash: str) -> None:
     assert summary["Coverage gaps"] == 1
     assert summary["Report day"] == datetime(2024, 12, 31)
     assert summary["Data hash"] == f"sha256 {data_hash}"
+    for ws in wb:  # printed on every page of every sheet
+        assert f"Data hash {data_hash[:12]}" in ws.oddFooter.left.text
     signed = wb["Signed"]
     header = [c.value for c in signed[1]]
     assert header == ["Ref.", "Title", "Partners", "Countries", "Type", "Department", "Signed on",

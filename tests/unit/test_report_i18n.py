@@ -44,6 +44,19 @@ def test_each_language_really_translates(lang: str, expected: dict[str, str]) ->
     assert set(untouched) <= {"Format", "Grant"}, untouched
 
 
+def test_every_code_the_data_can_hold_has_a_label() -> None:
+    from reports.data import PROBLEMS
+    from workflow.agreements import FORMS, TYPES
+    from workflow.lifecycle import State
+    from workflow.registry import KINDS
+
+    assert set(i18n.TYPE_LABELS) == set(TYPES)
+    assert set(i18n.FORM_LABELS) == set(FORMS)
+    assert set(i18n.KIND_LABELS) == set(KINDS)
+    assert set(i18n.STATE_LABELS) == {s.value for s in State}
+    assert set(i18n.PROBLEM_LABELS) == set(PROBLEMS)
+
+
 def test_english_is_the_source_and_needs_no_catalog() -> None:
     assert translations("en").gettext("Coverage gaps") == "Coverage gaps"
 
