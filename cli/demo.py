@@ -42,9 +42,13 @@ DEMO_DB = "hamkor-demo.db"
 MARKER = ".hamkor-demo"
 MAIL_DIR = "mail"
 REPORTS_DIR = "reports"
+EWP_DIR = "ewp"
+EWP_KEY = "polito-erasmus"  # the data file's Erasmus+ IIA: gets EWP conditions and approvals
+#: Web sign-in password of every demo account (demo data only; never a real account).
+DEMO_PASSWORD = "hamkor-demo-2026"
 #: Everything a rerun may delete inside DIR (nothing else is touched).
 OWNED = (DEMO_DB, f"{DEMO_DB}-wal", f"{DEMO_DB}-shm", f"{DEMO_DB}-journal", MAIL_DIR,
-         REPORTS_DIR, ".env", "summary.txt")
+         REPORTS_DIR, EWP_DIR, ".env", "summary.txt")
 TICK_HOUR = 8  # the daily tick runs at 08:00; staff steps of that day follow at 10:00
 STAFF_HOUR = 10
 REPORT_FORMATS = ("html", "xlsx", "md")
@@ -124,6 +128,7 @@ def demo(ctx: click.Context, out_dir: Path, db_url: str | None) -> None:
     url = _prepare(out_dir, db_url or root_db)
     institution = data["institution"]
     app = App(url, institution=institution["name"], institution_country=institution["country"],
+              institution_hei_id=institution.get("hei_id"),
               mail_backend="file", mail_dir=out_dir / MAIL_DIR)
     ctx.call_on_close(app.close)
     run = DemoRun(app, data, out_dir, url)
@@ -180,6 +185,7 @@ class DemoRun:
         self.tick_totals: Counter[str] = Counter()
         self.reports: list[Path] = []
         self.steps_done = 0
+        self.ewp_files: list[Path] = []
 
     # -- phases --
 
@@ -188,6 +194,7 @@ class DemoRun:
         self._database()
         self._users()
         self._import()
+        self._conditions()
         steps = steps_of(self.data)
         before = [s for s in steps if s.on < self.start]
         self._walk(before)
@@ -195,6 +202,7 @@ class DemoRun:
                   f"{before[-1].on}, each made on its date")
         self._simulate([s for s in steps if s.on >= self.start])
         self._report()
+        self._exchange()
         self._write_env()
 
     def _database(self) -> None:
@@ -225,6 +233,7 @@ class DemoRun:
         clock = self.app.clock()
         for u in self.data["users"]:
             add_user(self.app.uow(), clock, u["email"], u["name"], u["role"])
+        self._passwords()
         self._say(f"[2/6] users: {len(self.data['users'])} demo accounts, one per role")
 
     def _import(self) -> None:
@@ -241,6 +250,45 @@ class DemoRun:
         self.import_report = report
         self._say(f"[3/6] import: cli/data/demo.yaml -> {len(report.created)} agreements, "
                   f"{len(report.partners_created)} partners (through `hamkor import`'s service)")
+
+    def _home(self) -> Any:
+        from cli.ewp import home
+
+        return home(self.app)
+
+    def _conditions(self) -> None:
+        """EWP cooperation conditions for the Erasmus+ IIA, entered while it is a draft."""
+        from ewp.demo import apply_demo_conditions
+
+        ref = self.refs.get(EWP_KEY)
+        if ref is None:
+            return
+        officer = next(u["email"] for u in self.data["users"] if u["role"] == "officer")
+        added = apply_demo_conditions(self.app.uow, self.app.clock(), self._home(), ref, by=officer)
+        self._say(f"      conditions: {len(added)} mobility specs on {ref} (Erasmus+ IIA)")
+
+    def _exchange(self) -> None:
+        """The whole EWP exchange for the Erasmus+ IIA: export, partner copy, approvals."""
+        from ewp.demo import run_exchange
+
+        ref = self.refs.get(EWP_KEY)
+        if ref is None:
+            return
+        approver = next(u["email"] for u in self.data["users"] if u["role"] == "approver")
+        result = run_exchange(self.app.uow, self.app.clock(), self._home(), ref,
+                              self.out_dir / EWP_DIR, approver=approver)
+        self.ewp_files = [Path(p) for p in result["files"].values()]
+        status = result["status"]
+        self._say(f"      EWP: {ref} exported, imported back as the partner's copy; mutually approved: "
+                  f"{'yes' if status['mutual'] else 'no'} ({len(self.ewp_files)} files in "
+                  f"{self._rel(self.out_dir / EWP_DIR)})")
+
+    def _passwords(self) -> None:
+        """One shared demo password, so `hamkor serve` can be tried at once."""
+        from workflow.accounts import set_password
+
+        for u in self.data["users"]:
+            set_password(self.app.uow(), u["email"], DEMO_PASSWORD)
 
     def _walk(self, steps: list[Step]) -> None:
         for step in steps:
@@ -351,8 +399,10 @@ class DemoRun:
             f"HAMKOR_INSTITUTION={inst['name']}\n"
             f"HAMKOR_INSTITUTION_COUNTRY={inst['country']}\n"
             f"HAMKOR_USER={officer}\n"
-            "HAMKOR_MAIL_BACKEND=file\n"
-            f"HAMKOR_MAIL_DIR={self.out_dir / MAIL_DIR}\n",
+            + (f"HAMKOR_INSTITUTION_HEI_ID={inst['hei_id']}\n" if inst.get("hei_id") else "")
+            + "HAMKOR_MAIL_BACKEND=file\n"
+            + f"HAMKOR_MAIL_DIR={self.out_dir / MAIL_DIR}\n"
+            + f"HAMKOR_REPORTS_DIR={self.out_dir / REPORTS_DIR}\n",
             encoding="utf-8")
 
     # -- summary --
@@ -375,7 +425,11 @@ class DemoRun:
                          f"  [{key_of.get(a['ref'], '?')}; {parties}]")
         lines += ["", *self._mail_lines(), "", "Reports:"]
         lines += [f"  {self._rel(p)}" for p in self.reports]
-        lines += ["", "Demo accounts (no passwords; act with --by EMAIL or HAMKOR_USER):"]
+        if self.ewp_files:
+            lines += ["", "Erasmus Without Paper files:"]
+            lines += [f"  {self._rel(p)}" for p in self.ewp_files]
+        lines += ["", f"Demo accounts (web sign-in password: {DEMO_PASSWORD}; on the command "
+                  "line act with --by EMAIL or HAMKOR_USER):"]
         lines += [f"  {u['email']:<26} {u['role']:<9} {u['name']}" for u in self.data["users"]]
         lines += ["", "Try next:", f"  cd {self._rel(self.out_dir)}   "
                   "# its .env points hamkor at the demo database",
@@ -385,7 +439,9 @@ class DemoRun:
                   "  hamkor agreement list --expiring-within 365",
                   "  hamkor outbox list",
                   "  hamkor tick --dry-run",
-                  "  hamkor export agreements.csv"]
+                  "  hamkor export agreements.csv",
+                  f"  hamkor ewp status {self.refs.get(EWP_KEY, '')}".rstrip(),
+                  "  hamkor serve      # then open http://127.0.0.1:8000 and sign in"]
         text = "\n".join(lines)
         click.echo(text)
         (self.out_dir / "summary.txt").write_text(text.lstrip() + "\n", encoding="utf-8")

@@ -215,3 +215,35 @@ def test_the_demo_fills_an_empty_postgresql_database(pg_url: str, tmp_path: Path
     for entry in data["agreements"]:
         want = expected_state(entry, summary["today"])
         assert want is not None and summary["agreements"][entry["key"]]["state"] == want["state"]
+
+
+def test_the_demo_ends_with_a_mutually_approved_erasmus_iia_and_web_accounts(tmp_path: Path) -> None:
+    """Issue 11 item 7 and issue 9: EWP files that validate, mutual approval, a usable sign-in."""
+    from cli.app import App
+    from cli.demo import DEMO_PASSWORD, EWP_KEY
+    from ewp.schema import validate_approval_response, validate_get_response
+    from workflow.accounts import verify_password
+
+    p, _ = run_demo(tmp_path, "--out", "d")
+    assert p.returncode == 0, p.stderr
+    demo_dir = tmp_path / "d"
+    xsd = Path(__file__).resolve().parents[1] / "ewp" / "xsd"
+    for name in ("ewp-iias.xml", "ewp-partner-iias.xml"):
+        validate_get_response((demo_dir / "ewp" / name).read_bytes(), xsd)
+    for name in ("ewp-approvals.xml", "ewp-partner-approvals.xml"):
+        validate_approval_response((demo_dir / "ewp" / name).read_bytes(), xsd)
+    assert f"web sign-in password: {DEMO_PASSWORD}" in p.stdout
+    ref = next(line.split()[0] for line in p.stdout.splitlines()
+               if "KA171" in line and line.strip().startswith("AGR-"))
+    r = subprocess.run([sys.executable, "-m", "cli.main", "ewp", "status", ref, "--json"],
+                       cwd=demo_dir, capture_output=True, text=True, check=True, env=clean_env())
+    status = json.loads(r.stdout)
+    row = status[0] if isinstance(status, list) else status
+    assert row["ref"] == ref and row["mutual"] is True, row
+    assert EWP_KEY in (demo_dir / "summary.txt").read_text()
+    app = App(f"sqlite:///{demo_dir / 'hamkor-demo.db'}")
+    try:
+        for role_email in ("officer@ttpu.example", "approver@ttpu.example", "viewer@ttpu.example"):
+            assert verify_password(app.uow(), role_email, DEMO_PASSWORD)["email"] == role_email
+    finally:
+        app.close()
