@@ -11,9 +11,10 @@ from datetime import UTC, datetime
 from benchmarks.harness import Result, fresh_database
 
 SIZES = {
-    "quick": {"transitions": 60, "smtp": 200, "tick_stored": (2_000, 10_000), "tick_due": 200},
+    "quick": {"transitions": 60, "smtp": 200, "tick_stored": (2_000, 10_000), "tick_due": 200,
+              "report": 3_000, "import": 2_000},
     "full": {"transitions": 1000, "smtp": 2000, "tick_stored": (10_000, 100_000, 1_000_000),
-             "tick_due": 1000},
+             "tick_due": 1000, "report": 100_000, "import": 50_000},
 }
 
 
@@ -34,6 +35,16 @@ def run(db: str | None, quick: bool, only: list[str] | None) -> list[Result]:
         from benchmarks import tick_scale
 
         results += tick_scale.benchmark(db, sizes["tick_stored"], sizes["tick_due"])
+    if want("report"):
+        from benchmarks import report_scale
+
+        with fresh_database(db) as (url, engine):
+            results += report_scale.benchmark(url, engine, sizes["report"])
+    if want("import"):
+        from benchmarks import import_scale
+
+        with fresh_database(db) as (url, engine):
+            results.append(import_scale.benchmark(url, engine, sizes["import"]))
     if want("ewp"):
         from benchmarks import ewp
 
