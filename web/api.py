@@ -73,11 +73,73 @@ class NextEvent(_Out):
     help: str
 
 
+class SubjectAreaOut(_Out):
+    code: str = Field(examples=["0714"], description="ISCED-F 2013 detailed field.")
+    clarification: str | None = None
+
+
+class LanguageOut(_Out):
+    language: str = Field(examples=["en"])
+    level: str | None = Field(None, examples=["B2"], description="CEFR level, A1 to C2.")
+
+
+class ConditionOut(_Out):
+    """One direction of cooperation (an EWP IIA v7 mobility spec), as
+    `hamkor agreement conditions list --json` gives it."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    n: int = Field(description="Position, as `hamkor agreement conditions remove REF N` takes it.")
+    kind: Literal["student-studies", "student-traineeship", "staff-teacher", "staff-training"]
+    sending: str = Field(alias="from", description="The sending party's name.")
+    receiving: str = Field(alias="to", description="The receiving party's name.")
+    from_hei_id: str | None
+    to_hei_id: str | None
+    sending_ounit_id: str | None = None
+    receiving_ounit_id: str | None = None
+    first_year: str = Field(examples=["2025/2026"])
+    last_year: str = Field(examples=["2029/2030"])
+    mobilities_per_year: int
+    total_months: str | None = Field(None, description="Students: total months per year.")
+    total_days: str | None = Field(None, description="Staff: total days per year.")
+    subject_areas: list[SubjectAreaOut]
+    languages: list[LanguageOut] = Field(description="Recommended languages and CEFR levels.")
+    eqf_levels: list[int] = Field(description="Students: EQF levels 1-8.")
+    blended: bool | None = Field(None, description="Students: blended mobility possible.")
+    other_info: str | None = None
+    summary: str = Field(description="The condition in one line, as the CLI prints it.")
+
+
+class EwpOut(_Out):
+    """The agreement as an Erasmus Without Paper IIA: ids, hashes and approvals, as
+    `hamkor ewp status REF --json` gives them. Without HAMKOR_INSTITUTION_HEI_ID only
+    the ids are given and `note` says why."""
+
+    iia_id: str | None = Field(description="Our IIA id (a UUID), once assigned.")
+    partner_iia_id: str | None = Field(description="The partner's IIA id, once known.")
+    hash: str | None = Field(None, description="The iia-hash of our copy now.")
+    partner_hash: str | None = Field(None, description="The iia-hash of the partner's latest copy.")
+    partner_valid_for_approval: bool | None = None
+    we_approved: str | None = Field(None, description="The partner hash we last approved.")
+    partner_approved: str | None = Field(None, description="Our hash the partner last approved.")
+    approved_by_us: bool | None = Field(None, description="We approved the partner's current copy.")
+    approved_by_partner: bool | None = Field(
+        None, description="The partner approved our current copy (false once we amend it).")
+    mutual: bool | None = None
+    approval: Literal["mutual", "stale", "approved_by_partner", "approved_by_us", "none"] | None = Field(
+        None, description="In one word; `stale`: the partner approved a hash that is no longer ours.")
+    problem: str | None = Field(None, description="Why our copy has no hash, if it has none.")
+    note: str | None = Field(None, description="Why hashes and approvals are not shown.")
+
+
 class AgreementDetail(AgreementOut):
     next_events: list[NextEvent] = Field(description="Manual events and whether the caller may fire them now.")
     successors: list[str]
     next_due_on: date | None
     notes: str | None
+    conditions: list[ConditionOut] | None = Field(
+        None, description="Cooperation conditions (EWP mobility specs), in stored order.")
+    ewp: EwpOut | None = Field(None, description="Erasmus Without Paper: IIA ids, hashes, approvals.")
 
 
 class HistoryOut(_Out):
@@ -219,10 +281,14 @@ def create_agreement(request: Request, body: NewAgreementIn, user: User = Depend
 
 @router.get("/agreements/{ref}", response_model=AgreementDetail, summary="One agreement")
 def show_agreement(request: Request, ref: str, user: User = Depends(api_user)) -> dict[str, Any]:
+    """The agreement, the events the caller may fire, its cooperation conditions and
+    its Erasmus Without Paper status (`ewp`)."""
+    from web.iia import ewp_details
     from workflow.agreements import show
 
     app = hamkor(request)
-    return show(app.uow(), app.clock(), app.office(), ref, by=user["email"])
+    a = show(app.uow(), app.clock(), app.office(), ref, by=user["email"])
+    return {**a, **ewp_details(app, a["ref"])}
 
 
 @router.patch("/agreements/{ref}", response_model=AgreementOut, summary="Edit a draft")

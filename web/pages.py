@@ -282,17 +282,22 @@ def _actions(a: dict[str, Any], user: User) -> tuple[list[dict[str, Any]], list[
 
 def agreement_page(request: Request, user: User, ref: str, *, error: str | None = None,
                    status: int = 200, values: dict[str, Any] | None = None) -> Response:
+    from ewp.isced import label as isced_label
+    from web.iia import ewp_details
     from workflow.agreements import history, show
 
     app = hamkor(request)
     a = show(app.uow(), app.clock(), app.office(), ref, by=user["email"])
     events = history(app.uow(), a["ref"])
+    iia = ewp_details(app, a["ref"])
     now, later = _actions(a, user)
     unsigned = [p["name"] for p in a["parties"] if not p["signed_on"]]
     return render(request, "agreement.html", {
         "a": a, "events": list(reversed(events)), "actions": now, "not_now": later,
         "renewable": any(x["event"] == Ev.RENEW.value for x in now),
         "unsigned": unsigned, "error": error, "values": values or {},
+        "conditions": iia["conditions"], "ewp": iia["ewp"], "isced": isced_label,
+        "ewp_configured": bool(app.settings.institution_hei_id),
         "today": app.clock().today.isoformat(), "nav": "agreements",
     }, status=status)
 

@@ -1,0 +1,77 @@
+"""An agreement's Erasmus Without Paper side, for its page and its API detail.
+
+Both come from the EWP services the CLI uses (`hamkor agreement conditions
+list`, `hamkor ewp status`), with the home institution built the way the CLI
+builds it. Without HAMKOR_INSTITUTION_HEI_ID the conditions and the IIA ids are
+still shown; the hashes and approvals are not, and a note says why.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from workflow.errors import HamkorError
+
+if TYPE_CHECKING:
+    from cli.app import App
+
+__all__ = ["NOT_CONFIGURED", "approval_summary", "ewp_details"]
+
+#: The note when the home institution's hei-id is not configured.
+NOT_CONFIGURED = ("HAMKOR_INSTITUTION_HEI_ID is not set: hashes and approvals need the "
+                  "home institution's hei-id")
+
+
+def approval_summary(row: dict[str, Any]) -> str:
+    """One word for the approval status of a `hamkor ewp status` row.
+
+    ``mutual``; ``stale`` when the partner approved a hash that is not our
+    current one (an amendment since); ``approved_by_partner``;
+    ``approved_by_us``; ``none``.
+    """
+    if row["mutual"]:
+        return "mutual"
+    if row["partner_approved"] and not row["approved_by_partner"]:
+        return "stale"
+    if row["approved_by_partner"]:
+        return "approved_by_partner"
+    if row["approved_by_us"]:
+        return "approved_by_us"
+    return "none"
+
+
+def ewp_details(app: App, ref: str) -> dict[str, Any]:
+    """``{"conditions": [...], "ewp": {...}}`` of agreement ``ref``.
+
+    ``conditions``: as `hamkor agreement conditions list --json`, each with
+    ``summary`` (its one-line description). ``ewp``: ``iia_id``,
+    ``partner_iia_id``, then - when the home institution's hei-id is set - the
+    fields of `hamkor ewp status --json` (``hash``, ``partner_hash``,
+    ``approved_by_us``, ``approved_by_partner``, ``mutual``, ...) and
+    ``approval`` (see :func:`approval_summary`); otherwise those are None and
+    ``note`` says why.
+    """
+    from cli.ewp import home as home_of
+    from ewp.approvals import status
+    from ewp.conditions import describe, show_details
+
+    home = home_of(app)
+    details = show_details(app.uow(), home, ref)
+    conditions = [{**c, "summary": describe(c)} for c in details["conditions"]]
+    ewp: dict[str, Any] = {
+        "iia_id": details["iia_id"], "partner_iia_id": details["partner_iia_id"],
+        "hash": None, "partner_hash": None, "partner_valid_for_approval": None,
+        "we_approved": None, "partner_approved": None, "approved_by_us": None,
+        "approved_by_partner": None, "mutual": None, "approval": None, "problem": None,
+        "note": None,
+    }
+    try:
+        [row] = status(app.uow(), home, ref)
+    except HamkorError as exc:
+        ewp["note"] = NOT_CONFIGURED if not home.hei_id else str(exc)
+        return {"conditions": conditions, "ewp": ewp}
+    for key in ("hash", "partner_hash", "partner_valid_for_approval", "we_approved",
+                "partner_approved", "approved_by_us", "approved_by_partner", "mutual", "problem"):
+        ewp[key] = row[key]
+    ewp["approval"] = approval_summary(row)
+    return {"conditions": conditions, "ewp": ewp}
