@@ -355,9 +355,15 @@ def create(uow: UnitOfWork, clock: Clock, office: Office, spec: NewAgreement, *,
         return agreement_dict(a)
 
 
-def _check_version(a: Agreement, expected: int | None) -> None:
-    if expected is not None and a.version != expected:
+def _acting_on(uow: UnitOfWork, ref: str, by: str | None, on: date | None, clock: Clock,
+               expected_version: int | None) -> tuple[Agreement, User, Role, date]:
+    """The agreement a user acts on (at the version they saw), who they are and when."""
+    a = get_agreement(uow.session, ref)
+    uow.subject = a.ref
+    if expected_version is not None and a.version != expected_version:
         raise ConcurrentUpdate(a.ref)
+    who = actor(uow.session, by)
+    return a, who, Role.parse(who.role), on or clock.today
 
 
 def get_partner_or_none(s: Session, name: str) -> Organization | None:
@@ -434,12 +440,7 @@ def advance(uow: UnitOfWork, clock: Clock, office: Office, ref: str, event: str,
         return renew(uow, clock, office, ref, by=by, on=on, expected_version=expected_version)
     with uow:
         s = uow.session
-        a = get_agreement(s, ref)
-        uow.subject = a.ref
-        _check_version(a, expected_version)
-        who = actor(s, by)
-        role = Role.parse(who.role)
-        day = on or clock.today
+        a, who, role, day = _acting_on(uow, ref, by, on, clock, expected_version)
         party_name = None
         if party:
             match = [p.organization.name for p in a.parties
@@ -533,12 +534,7 @@ def renew(uow: UnitOfWork, clock: Clock, office: Office, ref: str, *, by: str | 
     """Create a successor draft copying parties and terms, linked by `renews`."""
     with uow:
         s = uow.session
-        pred = get_agreement(s, ref)
-        uow.subject = pred.ref
-        _check_version(pred, expected_version)
-        who = actor(s, by)
-        role = Role.parse(who.role)
-        day = on or clock.today
+        pred, who, role, day = _acting_on(uow, ref, by, on, clock, expected_version)
         t = transition_for(Ev.RENEW)
         reason = refusal(t, _guard_input(s, pred, who.email, role, day, clock.today, office))
         if reason:

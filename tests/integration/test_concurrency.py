@@ -16,12 +16,18 @@ from workflow.errors import ConcurrentUpdate
 from workflow.uow import UnitOfWork
 
 
-def test_two_staff_advancing_at_once_one_gets_changed_by_someone_else(db_url: str) -> None:
+def submitted_agreement(db_url: str) -> str:
+    """People, partners and one agreement in review; returns its reference."""
     seed_people(db_url)
     ref = ok(hamkor(db_url, "agreement", "create", "--title", "Race", "--partner",
                     "Hiroshima University", "--type", "mou", "--owner", "olga@uni.uz",
                     "--starts", "2025-01-01", "--months", "12", "--by", "olga@uni.uz")).out.strip()
     ok(hamkor(db_url, "agreement", "advance", ref, "submit", "--by", "olga@uni.uz"))
+    return ref
+
+
+def test_two_staff_advancing_at_once_one_gets_changed_by_someone_else(db_url: str) -> None:
+    ref = submitted_agreement(db_url)
 
     engine_a, engine_b = make_engine(db_url), make_engine(db_url)
     clock, office = clock_on(date.today()), Office()
@@ -52,11 +58,7 @@ def test_two_staff_advancing_at_once_one_gets_changed_by_someone_else(db_url: st
 
 def test_the_loser_of_a_race_through_the_service_writes_nothing(db_url: str) -> None:
     """Both sessions run `advance`; the one whose read is stale gets ConcurrentUpdate."""
-    seed_people(db_url)
-    ref = ok(hamkor(db_url, "agreement", "create", "--title", "Race", "--partner",
-                    "Hiroshima University", "--type", "mou", "--owner", "olga@uni.uz",
-                    "--starts", "2025-01-01", "--months", "12", "--by", "olga@uni.uz")).out.strip()
-    ok(hamkor(db_url, "agreement", "advance", ref, "submit", "--by", "olga@uni.uz"))
+    ref = submitted_agreement(db_url)
     engine_a, engine_b = make_engine(db_url), make_engine(db_url)
     clock, office = clock_on(date.today()), Office()
     sessions_b = session_factory(engine_b)

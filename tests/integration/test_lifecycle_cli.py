@@ -27,12 +27,15 @@ def adv(db: str, ref: str, event: str, by: str = OFFICER, *extra: str):  # type:
     return hamkor(db, "agreement", "advance", ref, event, "--by", by, *extra)
 
 
-def to_signed(db: str, ref: str) -> None:
-    ok(adv(db, ref, "submit", OFFICER, "--on", "2024-11-02"))
-    ok(adv(db, ref, "approve", APPROVER, "--on", "2024-11-03"))
-    ok(adv(db, ref, "send_for_signature", OFFICER, "--on", "2024-11-03"))
-    ok(adv(db, ref, "sign", OFFICER, "--party", "Hiroshima University", "--on", "2024-11-20"))
-    ok(adv(db, ref, "sign", OFFICER, "--party", "home university", "--on", "2024-11-21"))
+def to_signed(db: str, ref: str, *, dates: tuple[str, ...] = (
+        "2024-11-02", "2024-11-03", "2024-11-03", "2024-11-20", "2024-11-21")) -> None:
+    """submit, approve, send_for_signature, and both signatures, on these dates."""
+    submitted, approved, sent, partner_signs, home_signs = dates
+    ok(adv(db, ref, "submit", OFFICER, "--on", submitted))
+    ok(adv(db, ref, "approve", APPROVER, "--on", approved))
+    ok(adv(db, ref, "send_for_signature", OFFICER, "--on", sent))
+    ok(adv(db, ref, "sign", OFFICER, "--party", "Hiroshima University", "--on", partner_signs))
+    ok(adv(db, ref, "sign", OFFICER, "--party", "home university", "--on", home_signs))
 
 
 def state(db: str, ref: str) -> dict:  # type: ignore[type-arg]
@@ -200,22 +203,14 @@ def test_give_notice_stops_tacit_renewal_and_sets_the_end(db: str) -> None:
 
 def test_renew_creates_a_linked_successor_and_activation_supersedes(db: str) -> None:
     ref = create(db, "--starts", "2022-01-01", "--months", "36", on="2021-11-01")
-    ok(adv(db, ref, "submit", OFFICER, "--on", "2021-11-02"))
-    ok(adv(db, ref, "approve", APPROVER, "--on", "2021-11-03"))
-    ok(adv(db, ref, "send_for_signature", OFFICER, "--on", "2021-11-03"))
-    ok(adv(db, ref, "sign", OFFICER, "--party", "Hiroshima University", "--on", "2021-11-05"))
-    ok(adv(db, ref, "sign", OFFICER, "--party", "Home University", "--on", "2021-11-06"))
+    to_signed(db, ref, dates=("2021-11-02", "2021-11-03", "2021-11-03", "2021-11-05", "2021-11-06"))
     ok(adv(db, ref, "activate", OFFICER, "--on", "2022-01-01"))
     succ = ok(hamkor(db, "agreement", "renew", ref, "--by", OFFICER, "--starts", "2024-12-31",
                      "--on", "2024-10-01")).out.strip()
     s = state(db, succ)
     assert (s["renews"], s["state"], s["starts_on"], s["expires_on"]) == (ref, "draft", "2024-12-31", "2027-12-30")
     assert_refused_unchanged(db, ["agreement", "renew", ref, "--by", OFFICER], "already has a successor")
-    for event, by, extra in [("submit", OFFICER, []), ("approve", APPROVER, []),
-                             ("send_for_signature", OFFICER, []),
-                             ("sign", OFFICER, ["--party", "Hiroshima University"]),
-                             ("sign", OFFICER, ["--party", "Home University"])]:
-        ok(adv(db, succ, event, by, "--on", "2024-10-15", *extra))
+    to_signed(db, succ, dates=("2024-10-15",) * 5)
     ok(adv(db, succ, "activate", OFFICER, "--on", "2024-12-31"))
     assert state(db, ref)["state"] == "superseded"
     pred_history = ok(hamkor(db, "agreement", "history", ref, "--json")).json()
@@ -225,19 +220,11 @@ def test_renew_creates_a_linked_successor_and_activation_supersedes(db: str) -> 
 
 def test_a_successor_activating_after_the_lapse_records_a_coverage_gap(db: str) -> None:
     ref = create(db, "--starts", "2021-01-01", "--months", "12", on="2020-11-01")
-    ok(adv(db, ref, "submit", OFFICER, "--on", "2020-11-02"))
-    ok(adv(db, ref, "approve", APPROVER, "--on", "2020-11-03"))
-    ok(adv(db, ref, "send_for_signature", OFFICER, "--on", "2020-11-03"))
-    ok(adv(db, ref, "sign", OFFICER, "--party", "Hiroshima University", "--on", "2020-11-05"))
-    ok(adv(db, ref, "sign", OFFICER, "--party", "Home University", "--on", "2020-11-06"))
+    to_signed(db, ref, dates=("2020-11-02", "2020-11-03", "2020-11-03", "2020-11-05", "2020-11-06"))
     ok(adv(db, ref, "activate", OFFICER, "--on", "2021-01-01"))
     succ = ok(hamkor(db, "agreement", "renew", ref, "--by", OFFICER, "--starts", "2022-03-01",
                      "--months", "12", "--on", "2021-12-01")).out.strip()
-    for event, by, extra in [("submit", OFFICER, []), ("approve", APPROVER, []),
-                             ("send_for_signature", OFFICER, []),
-                             ("sign", OFFICER, ["--party", "Hiroshima University"]),
-                             ("sign", OFFICER, ["--party", "Home University"])]:
-        ok(adv(db, succ, event, by, "--on", "2021-12-02", *extra))
+    to_signed(db, succ, dates=("2021-12-02",) * 5)
     ok(adv(db, succ, "activate", OFFICER, "--on", "2022-03-01"))
     pred = ok(hamkor(db, "agreement", "history", ref, "--json")).json()
     assert (pred[-1]["event"], pred[-1]["to_state"], pred[-1]["occurred_on"]) == ("expire", "expired", "2022-01-01")
