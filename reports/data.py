@@ -171,7 +171,12 @@ def fetch(s: Session, period: Period, department: str | None = None) -> Facts:
     ap = AgreementParty.__table__
     end, before = period.end, period.start - ONE_DAY
 
-    in_department = func.lower(a.c.department) == department.lower() if department else None
+    in_department = None
+    if department:
+        # Case-insensitive in Python: SQLite's lower() knows only ASCII (Кафедра, Boʻlim).
+        wanted = department.casefold()
+        stored = s.scalars(select(a.c.department).distinct().where(a.c.department.is_not(None)))
+        in_department = a.c.department.in_([d for d in stored if d.strip().casefold() == wanted])
     # Terminal states are final, so an agreement that entered one before the year
     # began has nothing to say about it: skip its events altogether.
     closed_before = and_(a.c.state.in_(sorted(CLOSED)), a.c.state_since.is_not(None),

@@ -108,7 +108,16 @@ def test_the_years_before_and_after_are_seen_as_they_were(session: Session) -> N
     assert "A" not in letters(d["agreements"])  # expired in 2024: closed before 2025
 
 
-def test_a_department_report_counts_only_that_departments_agreements(session: Session) -> None:
+def test_a_department_report_counts_only_that_departments_agreements(
+        session: Session, crafted_db: str) -> None:  # noqa: F811
+    ok(hamkor(crafted_db, "agreement", "create", "--title", "Физика плазмы", "--partner",
+              "Hiroshima University", "--type", "research", "--owner", OFFICER, "--by", OFFICER,
+              "--department", "Кафедра физики", "--on", "2024-05-01"))
+    # Case does not matter, in any alphabet (SQLite's lower() knows only ASCII).
+    physics = data(session, 2024, "КАФЕДРА ФИЗИКИ")
+    assert [r["title"] for r in physics["agreements"]] == ["Физика плазмы"]
+    assert physics["department"] == "КАФЕДРА ФИЗИКИ" and physics["active"] == []
+
     d = data(session, 2024, "  computer ENGINEERING ")
     assert d["department"] == "computer ENGINEERING"
     assert sorted(letters(d["agreements"])) == ["A", "B", "E"]
