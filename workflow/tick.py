@@ -41,7 +41,7 @@ from models.entities import DEAD_STATES
 from notifications import outbox
 from notifications.context import AgreementView, Occasion, context_for
 from notifications.rules import Reminder, Rule, due_reminders, notification_key
-from workflow.agreements import Office, apply, facts
+from workflow.agreements import SUCCESSOR_SIGNED, Office, apply, facts
 from workflow.clock import Clock
 from workflow.errors import ConcurrentUpdate
 from workflow.lifecycle import TERMINAL, Event, State
@@ -228,13 +228,14 @@ class _Tick:
         ids = [a.id for a in rows]
         watched = sorted(set(ids) | {a.renews_id for a in rows if a.renews_id is not None})
         last_on = _last_event_dates(s, ids)
+        succ_signed = _with_signed_successor(s, ids)
         cancelled_before = _count_cancelled(s, watched)
         outgoing: list[outbox.Outgoing] = []
         # No autoflush: nothing read while processing depends on this batch's unwritten
         # changes (facts read other rows), so each agreement is written once, at the end.
         with s.no_autoflush:
             for a in rows:
-                self._process(s, a, last_on.get(a.id), outgoing, part)
+                self._process(s, a, last_on.get(a.id), a.id in succ_signed, outgoing, part)
         s.flush()
         part.cancelled += _count_cancelled(s, watched) - cancelled_before
         self._enqueue(s, outgoing, part)
@@ -243,9 +244,11 @@ class _Tick:
 
     # --- one agreement --------------------------------------------------------------------
 
-    def _process(self, s: Session, a: Agreement, last_on: date | None,
+    def _process(self, s: Session, a: Agreement, last_on: date | None, successor_signed: bool,
                  outgoing: list[outbox.Outgoing], part: TickReport) -> None:
-        f = facts(s, a, last_on=last_on)
+        # Whether a successor is signed cannot change during a tick (signing is a
+        # staff action), so the batch looked it up once for every agreement.
+        f = facts(s, a, last_on=last_on, successor_is_signed=successor_signed)
         started_as = a.state
         steps = 0
         while (due := due_transition(f, self.today, self.policy)) is not None:
@@ -261,7 +264,7 @@ class _Tick:
                 if pred.state == State.EXPIRED.value:
                     # It lapsed before its successor began.
                     outgoing.append(self._expired(s, pred))
-            f = facts(s, a, last_on=on)
+            f = facts(s, a, last_on=on, successor_is_signed=successor_signed)
             steps += 1
             if steps > MAX_STEPS:
                 raise RuntimeError(f"{a.ref}: automatic transitions do not settle")
@@ -349,6 +352,13 @@ def _lock(s: Session, agreement_id: int) -> Agreement | None:
         return mine
     return s.get(Agreement, agreement_id, with_for_update={"key_share": True},
                  populate_existing=True)
+
+
+def _with_signed_successor(s: Session, ids: list[int]) -> set[int]:
+    """Which of `ids` have a successor that is signed (or in force): one query per batch."""
+    signed = [st.value for st in SUCCESSOR_SIGNED]
+    return set(s.scalars(select(Agreement.renews_id).where(
+        Agreement.renews_id.in_(ids), Agreement.state.in_(signed))))
 
 
 def _last_event_dates(s: Session, ids: list[int]) -> dict[int, date]:
