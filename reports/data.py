@@ -28,6 +28,10 @@ happened and a late tick changes nothing:
 - *data quality*: agreements of the register (drafts included: an imported
   table without dates lands there) that lack a start or expiry date, a
   signature date once signed, an owner, or a partner's country.
+- *mobility places*: the Erasmus+ places per partner and direction in the
+  academic year that starts in the report year (`academic_year`, e.g.
+  ``2024/2025``), from the cooperation conditions of the agreements in force
+  on the report day (`ewp.conditions.mobility_places`).
 
 The register (`agreements`) holds every agreement that existed on the report
 day, except those already closed before the year began: they have no part in
@@ -37,7 +41,8 @@ The data hash is the sha256 of the canonical JSON of the data: the same data
 gives the same hash, whatever the format, language or template.
 
 Set-based: eight queries in all (one aggregate over the events of the
-agreements still open when the year began), never one per agreement.
+agreements still open when the year began), never one per agreement, plus up
+to three for the mobility places.
 """
 
 from __future__ import annotations
@@ -302,21 +307,54 @@ def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
 
 
 def annual_data(s: Session, year: int, today: date, department: str | None = None, *,
-                institution: str | None = None) -> dict[str, Any]:
+                institution: str | None = None,
+                institution_hei_id: str | None = None) -> dict[str, Any]:
     """The annual report's data for `year` as seen on `today` (plain values + hash).
 
     `department` limits it to that department's agreements (case-insensitive);
-    `institution` names the home institution, which is never counted as a partner.
+    `institution` names the home institution, which is never counted as a partner;
+    `institution_hei_id` (its EWP code) recognises it in the mobility places too.
     """
     period = report_period(year, today)
     department = department.strip() if department and department.strip() else None
-    return build(period, fetch(s, period, department), institution=institution,
-                 department=department)
+    facts = fetch(s, period, department)
+    places = fetch_mobility_places(s, period, facts, institution=institution,
+                                   institution_hei_id=institution_hei_id)
+    return build(period, facts, institution=institution, department=department,
+                 mobility_places=places)
+
+
+def fetch_mobility_places(s: Session, period: Period, facts: Facts, *,
+                          institution: str | None = None,
+                          institution_hei_id: str | None = None) -> list[dict[str, Any]]:
+    """Erasmus+ mobility places (`ewp.conditions.mobility_places`) in the academic year
+    that starts in the report year, from the cooperation conditions of the agreements
+    of the report's scope (so the department filter applies) in force on the report day.
+
+    The conditions are read as they are recorded now (they keep no history): an
+    amendment made later changes a past year's places, and its data hash.
+    """
+    if not institution and not institution_hei_id:
+        return []  # no home institution: no direction to count
+    from ewp.conditions import mobility_places
+    from models import MobilitySpec
+
+    # Only agreements with conditions go into the IN list: it stays small at any scale.
+    with_specs = set(s.scalars(select(MobilitySpec.agreement_id).distinct()))
+    ids = sorted(f.id for f in facts.agreements if f.state_end in IN_FORCE and f.id in with_specs)
+    if not ids:
+        return []
+    return mobility_places(s, period.year, institution=institution or "",
+                           institution_hei_id=institution_hei_id, agreement_ids=ids)
 
 
 def build(period: Period, facts: Facts, *, institution: str | None = None,
-          department: str | None = None) -> dict[str, Any]:
-    """Classify every agreement and assemble the lists, counts and hash."""
+          department: str | None = None,
+          mobility_places: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Classify every agreement and assemble the lists, counts and hash.
+
+    `mobility_places`: the rows of `fetch_mobility_places` (kept as they are).
+    """
     home_key = normalize_name(institution) if institution else None
     home_ids = {o.id for o in facts.orgs.values() if o.name_key == home_key}
     kept = sorted((f for f in facts.agreements
@@ -417,6 +455,8 @@ def build(period: Period, facts: Facts, *, institution: str | None = None,
         "gaps": gaps,
         "quality": quality,
         **counts,
+        "academic_year": f"{period.year}/{period.year + 1}",
+        "mobility_places": list(mobility_places or []),
     }
     data["data_hash"] = data_hash(data)
     return data

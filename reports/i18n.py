@@ -82,9 +82,13 @@ RENEWAL_LABELS = {
     "successor": N_("New agreement"),
     "tacit": N_("Tacit renewal"),
 }
+DIRECTION_LABELS = {
+    "outgoing": N_("Outgoing"),
+    "incoming": N_("Incoming"),
+}
 LABELS: dict[str, dict[str, str]] = {
     "type": TYPE_LABELS, "state": STATE_LABELS, "kind": KIND_LABELS, "form": FORM_LABELS,
-    "problem": PROBLEM_LABELS, "renewal": RENEWAL_LABELS,
+    "problem": PROBLEM_LABELS, "renewal": RENEWAL_LABELS, "direction": DIRECTION_LABELS,
 }
 #: What a missing value is called, per kind of label.
 MISSING = {
@@ -188,7 +192,7 @@ class Formatter:
 
     def label(self, kind: str, code: str | None) -> str:
         """The translated label of a code (`type`, `state`, `kind`, `form`, `problem`,
-        `renewal`, `department`); unknown codes are shown as they are."""
+        `renewal`, `direction`, `department`); unknown codes are shown as they are."""
         key = (kind, code)
         out = self._labels.get(key)
         if out is None:

@@ -240,6 +240,25 @@ def build(out: Path = OUT) -> Path:
            '{{ r.owner or _("No owner") }}'])
     none_if_empty("quality")
 
+    # -- 11. Erasmus+ mobility places (no table at all when there are none) --
+    para('11. {{ _("Erasmus+ mobility places, academic year %(year)s", year=academic_year) }}',
+         style="Heading 1")
+    para("{%p if mobility_places %}")
+    para(_t("Places per year agreed in the cooperation conditions of the agreements in force, "
+            "per partner and direction (outgoing: from us to the partner; incoming: from the "
+            "partner to us)."), italic=True, color="555555")
+    table(["Partner", "Country", "Direction", "Students: studies", "Students: traineeships",
+           "Staff: teaching", "Staff: training", "Total", "Agreements"], "m in mobility_places",
+          ['{{ m.partner }}{% if m.hei_id %} ({{ m.hei_id }}){% endif %}',
+           "{{ m.country|country }}", '{{ m.direction|label("direction") }}',
+           "{{ m.student_studies|number }}", "{{ m.student_traineeship|number }}",
+           "{{ m.staff_teacher|number }}", "{{ m.staff_training|number }}",
+           "{{ m.total|number }}", '{{ m.agreements|join(", ") }}'],
+          numeric=(3, 4, 5, 6, 7))
+    para("{%p else %}")
+    para(_t("No mobility places recorded."), italic=True, color="777777")
+    para("{%p endif %}")
+
     # -- annex --
     doc.add_page_break()  # type: ignore[no-untyped-call]
     para('{{ _("Annex. Register of agreements in force on %(date)s", date=period.end|longdate) }}',

@@ -8,7 +8,8 @@ from the table definitions in `reports.tables`. Every template (built-in or
 - the data of `reports.data.annual_data` at the top level (`year`, `period`,
   `institution`, `department`, `summary`, `agreements`, `active`, `signed`,
   `renewed`, `expired`, `terminated`, `new_partners`, `expiring`, `gaps`,
-  `quality`, `by_country`, `by_kind`, `by_type`, `by_form`, `by_department`);
+  `quality`, `by_country`, `by_kind`, `by_type`, `by_form`, `by_department`,
+  `academic_year`, `mobility_places`);
 - `report`: `year`, `format`, `lang`, `department`, `template`,
   `template_sha256`, `data_hash`, `generated_at` (for the footer);
 - `chart_svg`: the country chart as inline SVG (html and pdf; empty otherwise);

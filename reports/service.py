@@ -53,7 +53,8 @@ def default_output(req: ReportRequest) -> Path:
 
 
 def generate(uow: UnitOfWork, clock: Clock, req: ReportRequest, *,
-             institution: str | None = None) -> dict[str, Any]:
+             institution: str | None = None,
+             institution_hei_id: str | None = None) -> dict[str, Any]:
     """Compute the data, render it, write the file and record the report (one row)."""
     from reports.data import annual_data, report_period
     from reports.i18n import check_language, translations
@@ -70,7 +71,7 @@ def generate(uow: UnitOfWork, clock: Clock, req: ReportRequest, *,
 
     with uow:
         data = annual_data(uow.session, req.year, clock.today, department,
-                           institution=institution)
+                           institution=institution, institution_hei_id=institution_hei_id)
     generated_at = clock.utcnow.replace(microsecond=0)
     content, ref = render(req.format, data, lang=req.lang, generated_at=generated_at,
                           template=req.template)

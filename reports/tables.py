@@ -29,6 +29,8 @@ class Table:
     key: str  # the list in the data
     title: str  # msgid: sheet name
     columns: tuple[Column, ...]
+    #: msgid: the one line of the sheet when the list is empty (None: the header alone)
+    empty: str | None = None
 
 
 def _get(name: str) -> Callable[[dict[str, Any], Formatter], Any]:
@@ -142,6 +144,21 @@ TABLES: tuple[Table, ...] = (
                width=30),
         Column(N_("Agreements"), _get("agreements"), "int", 12),
     )),
+    Table("mobility_places", N_("Mobility places"), (
+        Column(N_("Partner"), _get("partner"), width=36),
+        Column(N_("Country"), lambda r, f: f.country(r["country"]), width=18),
+        Column(N_("EWP code"), lambda r, f: r["hei_id"] or "", width=16),
+        Column(N_("Direction"), _label("direction", "direction"), width=14),
+        Column(N_("Academic year"), _get("academic_year"), width=12),
+        Column(N_("Students: studies"), _get("student_studies"), "int", 12),
+        Column(N_("Students: traineeships"), _get("student_traineeship"), "int", 12),
+        Column(N_("Staff: teaching"), _get("staff_teacher"), "int", 12),
+        Column(N_("Staff: training"), _get("staff_training"), "int", 12),
+        Column(N_("Students"), _get("students"), "int", 10),
+        Column(N_("Staff"), _get("staff"), "int", 10),
+        Column(N_("Total"), _get("total"), "int", 10),
+        Column(N_("Agreements"), lambda r, f: ", ".join(r["agreements"]), width=30),
+    ), empty=N_("No mobility places recorded.")),
 )
 
 #: The summary's key figures: (msgid, key of `summary`).

@@ -107,6 +107,10 @@ def render_xlsx(data: dict[str, Any], meta: dict[str, Any], fmt: Formatter) -> b
     for table in TABLES:
         rows = data[table.key]
         ws = sheet(fmt.gettext(table.title))
+        if not rows and table.empty:
+            ws.column_dimensions["A"].width = 60
+            ws.append([fmt.gettext(table.empty)])
+            continue
         cols = table.columns
         for i, col in enumerate(cols, start=1):
             ws.column_dimensions[_column_letter(i)].width = col.width

@@ -141,7 +141,11 @@ def check_xlsx(path: Path, data_hash: str) -> None:
     wb = load_workbook(path)
     assert wb.sheetnames == ["Summary", "In force", "Signed", "Renewals", "Expired", "Terminated",
                              "New partners", "Expiring", "Coverage gaps", "Data quality",
-                             "Countries", "Kinds of partner", "Types", "Forms", "Departments"]
+                             "Countries", "Kinds of partner", "Types", "Forms", "Departments",
+                             "Mobility places"]
+    # no cooperation conditions in the crafted history: one line, no empty table
+    assert list(wb["Mobility places"].iter_rows(values_only=True)) == [
+        ("No mobility places recorded.",)]
     summary = {r[0]: r[1] for r in wb["Summary"].iter_rows(values_only=True) if r and r[0]}
     assert summary["Agreements in force"] == 6 and isinstance(summary["Agreements in force"], int)
     assert summary["Coverage gaps"] == 1
@@ -191,7 +195,7 @@ def test_every_document_is_translated(crafted_db: str, tmp_path: Path) -> None: 
         assert title in paragraphs and f"1. {label}" in paragraphs
         assert "Key figures" not in "\n".join(paragraphs) and "Data hash" not in footer
         sheets = load_workbook(tmp_path / f"{lang}.xlsx").sheetnames
-        assert "Summary" not in sheets and len(set(sheets)) == 15
+        assert "Summary" not in sheets and len(set(sheets)) == 16
         assert all(len(s) <= 31 for s in sheets)
         header = (tmp_path / f"{lang}.csv").read_text(encoding="utf-8-sig").splitlines()[0]
         assert "Ref." not in header and "Classification" not in header
