@@ -383,7 +383,8 @@ class DemoRun:
             path = target / f"annual-{year}.{fmt}"
             record = generate(self.app.uow(), self.app.clock(),
                               ReportRequest(year=year, format=fmt, output=path),
-                              institution=self.app.settings.institution)
+                              institution=self.app.settings.institution,
+                              institution_hei_id=self.app.settings.institution_hei_id)
             summary = record["summary"]
             self.reports.append(path)
         counts = ", ".join(f"{k.replace('_', ' ')} {summary[k]}" for k in REPORT_COUNTS

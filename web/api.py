@@ -415,7 +415,8 @@ def generate_report(request: Request, body: ReportIn, user: User = Depends(api_u
     req = module.ReportRequest(year=body.year, format=body.format, lang=body.lang,
                                department=body.department,
                                output=report_output(app, body.year, body.lang, body.format))
-    rec: dict[str, Any] = module.generate(app.uow(), app.clock(), req, institution=app.settings.institution)
+    rec: dict[str, Any] = module.generate(app.uow(), app.clock(), req, institution=app.settings.institution,
+                                                institution_hei_id=app.settings.institution_hei_id)
     return rec
 
 
