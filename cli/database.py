@@ -87,10 +87,13 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 
 def current_revision(engine: Engine) -> str | None:
-    from alembic.runtime.migration import MigrationContext
+    """The schema revision stamped in `alembic_version` (plain SQL: no Alembic import)."""
+    from sqlalchemy import text
 
+    if "alembic_version" not in inspect(engine).get_table_names():
+        return None
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 @cache
@@ -104,10 +107,12 @@ def head_revision() -> str:
 
 def schema_state(engine: Engine) -> str:
     """'empty', 'current', 'behind' or 'unknown' (tables but no alembic stamp)."""
+    from migrations import HEAD
+
     tables = set(inspect(engine).get_table_names())
     if "alembic_version" not in tables:
         return "empty" if not tables else "unknown"
     rev = current_revision(engine)
     if rev is None:
         return "empty" if tables == {"alembic_version"} else "unknown"
-    return "current" if rev == head_revision() else "behind"
+    return "current" if rev == HEAD else "behind"
