@@ -1,7 +1,6 @@
 """Take the README's screenshots (docs/web-*.png) of `hamkor serve` over the demo data.
 
-    hamkor demo --out /tmp/demo && cd /tmp/demo
-    for u in officer approver; do echo hamkor-demo-2026 | hamkor user set-password $u@ttpu.example --password-stdin; done
+    hamkor demo --out /tmp/demo      # the demo accounts get the password hamkor-demo-2026
     python -m tests.web.screenshots /tmp/demo /path/to/repo/docs
 
 Not a test: a tool to refresh the pictures after a change to the pages.
@@ -70,7 +69,7 @@ def main(demo: Path, out: Path) -> None:
             approver.goto(f"{base}/agreements/{draft}")
             approver.locator("details.action summary", has_text="Approve").click()
             approver.screenshot(path=str(out / "web-approve.png"), full_page=True)
-            for path, name in [("/agreements", "agreements"), ("/agreements/AGR-2022-0001", "agreement"),
+            for path, name in [("/agreements", "agreements"), ("/agreements/AGR-2024-0001", "agreement"),
                                ("/agreements/new", "new-agreement"), ("/outbox", "outbox"),
                                ("/reports", "reports"), ("/lifecycle", "lifecycle")]:
                 officer.goto(base + path)
