@@ -56,10 +56,11 @@ from datetime import date, timedelta
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Text, and_, case, func, null, select, type_coerce
+from sqlalchemy import Text, and_, case, cast, func, null, select
 from sqlalchemy.orm import Session
 
 from models import Agreement, AgreementParty, Event, Organization, User, normalize_name
+from reports.gcpause import no_gc
 from workflow.errors import Invalid
 
 ONE_DAY = timedelta(days=1)
@@ -210,7 +211,9 @@ def fetch(s: Session, period: Period, department: str | None = None) -> Facts:
             last_of("terminate").label("terminated_on"),
             last_of("give_notice").label("notice_on"),
         )
-        .where(e.c.agreement_id.in_(scope))
+        # Every aggregate looks at the events up to the report day only (an agreement
+        # without one did not exist yet: the join on `last_end` drops it anyway).
+        .where(e.c.agreement_id.in_(scope), e.c.occurred_on <= end)
         .group_by(e.c.agreement_id)
         .subquery("agg")
     )
@@ -222,7 +225,9 @@ def fetch(s: Session, period: Period, department: str | None = None) -> Facts:
             a.c.id, a.c.ref, a.c.title, a.c.type, e_end.c.to_state, e_end.c.occurred_on,
             e_end.c.event, a.c.ref_year, a.c.ref_seq, a.c.department, a.c.owner_id,
             a.c.starts_on, a.c.expires_on, a.c.indefinite, a.c.auto_renew, a.c.ends_on,
-            type_coerce(a.c.forms, Text), a.c.renews_id, pred.c.ref, null(),
+            # As text on every database: psycopg would parse each row's JSON, and many
+            # agreements share the same list (parsed once below).
+            cast(a.c.forms, Text), a.c.renews_id, pred.c.ref, null(),
             e_start.c.to_state, agg.c.signed_event_on, agg.c.activated_on, agg.c.expired_on,
             agg.c.terminated_on, agg.c.notice_on,
         )
@@ -317,11 +322,12 @@ def annual_data(s: Session, year: int, today: date, department: str | None = Non
     """
     period = report_period(year, today)
     department = department.strip() if department and department.strip() else None
-    facts = fetch(s, period, department)
-    places = fetch_mobility_places(s, period, facts, institution=institution,
-                                   institution_hei_id=institution_hei_id)
-    return build(period, facts, institution=institution, department=department,
-                 mobility_places=places)
+    with no_gc():
+        facts = fetch(s, period, department)
+        places = fetch_mobility_places(s, period, facts, institution=institution,
+                                       institution_hei_id=institution_hei_id)
+        return build(period, facts, institution=institution, department=department,
+                     mobility_places=places)
 
 
 def fetch_mobility_places(s: Session, period: Period, facts: Facts, *,
