@@ -200,17 +200,17 @@ def test_keyboard_only_sign_in_and_submit(browser: Any, server: dict) -> None:
               "Politecnico di Torino", "--type", "mou", "--owner", "olga@uni.uz", "--starts",
               "2025-01-01", "--months", "36", "--by", "olga@uni.uz"))
     page = browser.new_page()
-    page.goto(base + "/login")  # the email field has the focus
+    page.goto(base + "/login")  # the email field has the focus (autofocus)...
+    # ...once the browser has applied it: typing earlier loses the keystrokes, the sign-in
+    # fails and the rest of the test runs on the login page.
+    page.wait_for_function("document.activeElement && document.activeElement.type === 'email'")
     page.keyboard.type("olga@uni.uz")
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    page.goto(base + "/agreements")
-    # Start from the document, as a keyboard user does on a fresh page (headless Chromium
-    # sometimes still holds focus from the previous page when `goto` returns).
-    page.wait_for_load_state("networkidle")
-    page.evaluate("document.activeElement && document.activeElement.blur()")
+    assert "/login" not in page.url, "keyboard sign-in failed"
+    page.goto(base + "/agreements", wait_until="networkidle")
     page.keyboard.press("Tab")
     focused = page.evaluate("[document.activeElement.tagName, document.activeElement.textContent]")
     assert focused == ["A", "Skip to content"], focused
