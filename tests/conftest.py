@@ -5,10 +5,16 @@ both (APScheduler's backend-parametrised style). Each test gets an empty,
 migrated database with real commits allowed (CLI and multi-process tests need
 them): SQLite by copying a migrated template file, PostgreSQL by truncating.
 On CI (`CI` set) an unreachable PostgreSQL fails the run instead of skipping.
+
+PostgreSQL tests run in a private database created next to the configured one
+(`<name>_<worker>_<pid>`, dropped at the end), so two suites -- or pytest-xdist
+workers -- on one server never truncate each other's tables. Where the role may
+not create databases, the configured database itself is used.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 from collections.abc import Iterator
@@ -17,7 +23,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
 
 from cli.database import make_engine, session_factory, upgrade
 from models import metadata
@@ -29,16 +35,60 @@ PG_URL = os.environ.get(
 _pg_state: dict[str, object] = {}
 
 
+def _private_database(url: str) -> str:
+    """A database of this run's own beside `url`'s (dropped at exit), or `url` itself
+    when the role may not create one. Leftovers of killed runs are dropped first."""
+    base = make_url(url)
+    prefix = f"{base.database}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_"
+    name = f"{prefix}{os.getpid()}"
+    admin = make_engine(url, connect_args={"connect_timeout": 3},
+                        isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            stale = conn.scalars(text("SELECT datname FROM pg_database WHERE datname LIKE :p"),
+                                 {"p": prefix.replace("_", r"\_") + "%"}).all()
+            for old in stale:
+                pid = old.removeprefix(prefix)
+                if pid.isdigit() and not _alive(int(pid)):
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{old}" WITH (FORCE)'))
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception:  # noqa: BLE001 - no CREATEDB privilege: share the given database
+        return url
+    finally:
+        admin.dispose()
+
+    def drop() -> None:
+        eng = make_engine(url, isolation_level="AUTOCOMMIT")
+        with eng.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        eng.dispose()
+
+    atexit.register(drop)
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _pg_ready() -> bool:
     if "ok" not in _pg_state:
         try:
-            engine = make_engine(PG_URL, connect_args={"connect_timeout": 3})
+            url = _private_database(PG_URL)
+            engine = make_engine(url, connect_args={"connect_timeout": 3})
             with engine.begin() as conn:
                 conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
                 conn.execute(text("CREATE SCHEMA public"))
             upgrade(engine)
             engine.dispose()
-            _pg_state["ok"] = True
+            _pg_state["ok"], _pg_state["url"] = True, url
         except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
             _pg_state["ok"] = False
             _pg_state["why"] = f"{type(exc).__name__}: {exc}"
@@ -46,13 +96,13 @@ def _pg_ready() -> bool:
 
 
 def require_pg() -> str:
-    """Return the PostgreSQL URL, or skip (locally) / fail (CI) when unreachable."""
+    """Return this run's PostgreSQL URL, or skip (locally) / fail (CI) when unreachable."""
     if not _pg_ready():
         why = f"PostgreSQL not reachable at {PG_URL}: {_pg_state.get('why')}"
         if os.environ.get("CI"):
             pytest.fail(why)
         pytest.skip(why)
-    return PG_URL
+    return str(_pg_state["url"])
 
 
 def truncate_pg(url: str) -> None:

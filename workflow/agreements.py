@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import and_, bindparam, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import flag_modified
@@ -24,7 +25,6 @@ from workflow.lifecycle import (
     IN_FORCE,
     MANUAL_EVENTS,
     TERMINAL,
-    Guard,
     Role,
     State,
     transition_for,
@@ -34,7 +34,9 @@ from workflow.lifecycle import (
 )
 from workflow.machine import fire
 from workflow.registry import (
+    NO_ACTOR,
     SYSTEM_ACTOR,
+    active_user,
     actor,
     get_partner,
     get_user,
@@ -64,18 +66,74 @@ class Office:
 # --- reading --------------------------------------------------------------------------
 
 
+# The statements below are built once (with bind parameters): building a statement of
+# this size costs more CPU than running it.
+
+
+def _with_parties_and_owner(stmt: Any) -> Any:
+    return (stmt.where(Agreement.ref == bindparam("ref"))
+            .options(joinedload(Agreement.parties).joinedload(AgreementParty.organization),
+                     joinedload(Agreement.owner)))
+
+
+@cache
+def _agreement_statement() -> Any:
+    return _with_parties_and_owner(select(Agreement))
+
+
 def get_agreement(s: Session, ref: str) -> Agreement:
     """The agreement with its parties, their organisations and the owner, in one query."""
-    stmt = (
-        select(Agreement)
-        .where(Agreement.ref == ref.strip().upper())
-        .options(joinedload(Agreement.parties).joinedload(AgreementParty.organization),
-                 joinedload(Agreement.owner))
-    )
-    a = s.scalars(stmt).unique().one_or_none()
+    a: Agreement | None = s.scalars(_agreement_statement(),
+                                    {"ref": ref.strip().upper()}).unique().one_or_none()
     if a is None:
         raise NotFound("agreement", ref)
     return a
+
+
+@dataclass(frozen=True, slots=True)
+class Surroundings:
+    """What an action on an agreement needs to know besides its own row."""
+
+    last_event_on: date | None  # the business date of its latest event (back-dating rule)
+    last_submitter: str | None  # who last submitted it (four eyes)
+    successor_signed: bool  # a successor is signed or in force (its reminders stop)
+
+
+def _surroundings_of(agreement_id: Any) -> tuple[Any, Any, Any]:
+    """`Surroundings`' three fields as scalar subqueries on `agreement_id` (a value or
+    a column to correlate with), all by index."""
+    mine = Event.agreement_id == agreement_id
+    last_on = (select(Event.occurred_on).where(mine).order_by(Event.id.desc()).limit(1)
+               .scalar_subquery())
+    submitter = (select(Event.actor).where(mine, Event.event == Ev.SUBMIT.value)
+                 .order_by(Event.id.desc()).limit(1).scalar_subquery())
+    successor = Agreement.__table__.alias("successor")
+    signed = exists().where(successor.c.renews_id == agreement_id,
+                            successor.c.state.in_([st.value for st in SUCCESSOR_SIGNED]))
+    return last_on, submitter, signed
+
+
+@cache
+def _surroundings_statement() -> Any:
+    return select(*_surroundings_of(bindparam("agreement_id")))
+
+
+def surroundings(s: Session, a: Agreement) -> Surroundings:
+    """`a`'s surroundings in one statement (an agreement not yet flushed has none)."""
+    if a.id is None:
+        return Surroundings(None, None, False)
+    last_on, submitter, signed = s.execute(_surroundings_statement(),
+                                           {"agreement_id": a.id}).one()
+    return Surroundings(last_on, submitter, bool(signed))
+
+
+@cache
+def _acting_statement() -> Any:
+    """One statement: the agreement (parties, organisations, owner), the acting user and
+    the agreement's `Surroundings` -- instead of four round trips."""
+    return _with_parties_and_owner(
+        select(Agreement, User, *_surroundings_of(Agreement.id))
+        .outerjoin(User, User.email == bindparam("email")))
 
 
 def party_names(a: Agreement) -> list[str]:
@@ -130,27 +188,6 @@ def event_dict(e: Event) -> dict[str, Any]:
     }
 
 
-def last_event(s: Session, a: Agreement) -> Event | None:
-    if a.id is None:
-        return None
-    return s.scalar(select(Event).where(Event.agreement_id == a.id).order_by(Event.id.desc()).limit(1))
-
-
-def last_submitter(s: Session, a: Agreement) -> str | None:
-    return s.scalar(
-        select(Event.actor)
-        .where(Event.agreement_id == a.id, Event.event == Ev.SUBMIT.value)
-        .order_by(Event.id.desc())
-        .limit(1)
-    )
-
-
-def successor_signed(s: Session, a: Agreement) -> bool:
-    return bool(s.scalar(select(exists().where(
-        Agreement.renews_id == a.id, Agreement.state.in_([st.value for st in SUCCESSOR_SIGNED])
-    ))))
-
-
 #: States whose reminders stop once a successor is signed (the only ones that need to know).
 _REMINDABLE = (State.SIGNED.value, State.ACTIVE.value, State.RENEWAL_DUE.value)
 
@@ -160,10 +197,11 @@ def facts(s: Session, a: Agreement, *, last_on: date | None = None,
     """The agreement as plain data for the date rules. Callers that already know
     the last event's date or whether a successor is signed (the tick, per batch)
     pass them and save the queries."""
-    if last_on is None:
-        ev = last_event(s, a)
-        last_on = ev.occurred_on if ev else None
-    needs_successor = successor_is_signed is None and a.id is not None and a.state in _REMINDABLE
+    if last_on is None or (successor_is_signed is None and a.state in _REMINDABLE):
+        around = surroundings(s, a)
+        last_on = around.last_event_on if last_on is None else last_on
+        if successor_is_signed is None:
+            successor_is_signed = around.successor_signed
     return Facts(
         state=State(a.state),
         starts_on=a.starts_on,
@@ -175,18 +213,20 @@ def facts(s: Session, a: Agreement, *, last_on: date | None = None,
         notice_given_on=a.notice_given_on,
         term=a.term,
         state_since=a.state_since,
-        successor_signed=(successor_signed(s, a) if needs_successor else bool(successor_is_signed)),
+        successor_signed=bool(successor_is_signed),
         last_event_on=last_on,
     )
 
 
-def reschedule(s: Session, a: Agreement, policy: Policy, after: date, *, last_on: date | None = None) -> None:
+def reschedule(s: Session, a: Agreement, policy: Policy, after: date, *, last_on: date | None = None,
+               successor_is_signed: bool | None = None) -> None:
     """Store when the tick next has work for `a` (indexed `next_due_on`).
 
     No autoflush: the pending change and this date go out in one UPDATE.
     """
     with s.no_autoflush:
-        due = None if a.state in TERMINAL else next_due_on(facts(s, a, last_on=last_on), after, policy)
+        due = None if a.state in TERMINAL else next_due_on(
+            facts(s, a, last_on=last_on, successor_is_signed=successor_is_signed), after, policy)
     a.next_due_on = due
 
 
@@ -355,15 +395,35 @@ def create(uow: UnitOfWork, clock: Clock, office: Office, spec: NewAgreement, *,
         return agreement_dict(a)
 
 
+@dataclass(frozen=True, slots=True)
+class Acting:
+    """An action about to happen: on which agreement, by whom, dated when."""
+
+    agreement: Agreement
+    who: User
+    role: Role
+    on: date
+    around: Surroundings
+
+
 def _acting_on(uow: UnitOfWork, ref: str, by: str | None, on: date | None, clock: Clock,
-               expected_version: int | None) -> tuple[Agreement, User, Role, date]:
-    """The agreement a user acts on (at the version they saw), who they are and when."""
-    a = get_agreement(uow.session, ref)
+               expected_version: int | None) -> Acting:
+    """The agreement a user acts on (at the version they saw), who they are and when,
+    read in one statement. Refusals in the order a user fixes them: unknown agreement,
+    stale page, then the actor."""
+    row = uow.session.execute(_acting_statement(), {
+        "ref": ref.strip().upper(), "email": (by or "").strip().lower()}).unique().one_or_none()
+    if row is None:
+        raise NotFound("agreement", ref)
+    a, who, last_on, submitter, signed = row
     uow.subject = a.ref
     if expected_version is not None and a.version != expected_version:
         raise ConcurrentUpdate(a.ref)
-    who = actor(uow.session, by)
-    return a, who, Role.parse(who.role), on or clock.today
+    if not by:
+        raise Invalid(NO_ACTOR)
+    who = active_user(who, by)
+    return Acting(a, who, Role.parse(who.role), on or clock.today,
+                  Surroundings(last_on, submitter, bool(signed)))
 
 
 def get_partner_or_none(s: Session, name: str) -> Organization | None:
@@ -393,7 +453,7 @@ def available_events(s: Session, a: Agreement, who: User | None, today: date,
     """Manual events the actor could do now, with what each needs."""
     out = []
     role = Role.parse(who.role) if who else Role.ADMIN
-    base = _guard_input(s, a, who.email if who else "", role, today, today, office)
+    base = _guard_input(a, who.email if who else "", role, today, today, office, surroundings(s, a))
     for name in MANUAL_EVENTS:
         t = transition_for(Ev(name))
         if State(a.state) not in t.sources:
@@ -410,20 +470,19 @@ def available_events(s: Session, a: Agreement, who: User | None, today: date,
     return out
 
 
-def _guard_input(s: Session, a: Agreement, who: str, role: Role, on: date, today: date,
-                 office: Office, *, submitter: bool = True, **extra: Any) -> GuardInput:
-    """Plain inputs for the guards; `submitter=False` skips the four-eyes lookup."""
-    last = last_event(s, a)
+def _guard_input(a: Agreement, who: str, role: Role, on: date, today: date, office: Office,
+                 around: Surroundings, **extra: Any) -> GuardInput:
+    """Plain inputs for the guards."""
     return GuardInput(
         state=State(a.state), on=on, today=today, actor=who, role=role, title=a.title,
         owner=a.owner.email if a.owner else None, party_count=len(a.parties),
         starts_on=a.starts_on, expires_on=a.expires_on, indefinite=a.indefinite,
         auto_renew=a.auto_renew, renewal_months=a.renewal_months, notice_days=a.notice_days,
         notice_given_on=a.notice_given_on,
-        last_submitter=last_submitter(s, a) if submitter else None,
+        last_submitter=around.last_submitter,
         unsigned_parties=tuple(p.organization.name for p in a.parties if p.signed_on is None),
         parties=tuple(p.organization.name for p in a.parties),
-        last_event_on=last.occurred_on if last else None,
+        last_event_on=around.last_event_on,
         renewal_window_days=office.policy.window_days, **extra,
     )
 
@@ -440,7 +499,8 @@ def advance(uow: UnitOfWork, clock: Clock, office: Office, ref: str, event: str,
         return renew(uow, clock, office, ref, by=by, on=on, expected_version=expected_version)
     with uow:
         s = uow.session
-        a, who, role, day = _acting_on(uow, ref, by, on, clock, expected_version)
+        acting = _acting_on(uow, ref, by, on, clock, expected_version)
+        a, day = acting.agreement, acting.on
         party_name = None
         if party:
             match = [p.organization.name for p in a.parties
@@ -448,15 +508,16 @@ def advance(uow: UnitOfWork, clock: Clock, office: Office, ref: str, event: str,
                      or str(p.organization.id) == party.strip()]
             party_name = match[0] if match else party
         t = transition_for(Ev(event))
-        g = _guard_input(s, a, who.email, role, day, clock.today, office, note=note,
-                         party=party_name, effective=effective,
-                         submitter=Guard.FOUR_EYES in t.guards)
+        g = _guard_input(a, acting.who.email, acting.role, day, clock.today, office,
+                         acting.around, note=note, party=party_name, effective=effective)
         reason = refusal(t, g)
         if reason:
             raise TransitionRefused(a.ref, event, a.state, reason)
-        apply(s, a, Ev(event), actor=who.email, on=day, clock=clock, office=office,
+        apply(s, a, Ev(event), actor=acting.who.email, on=day, clock=clock, office=office,
               note=note, party=party_name, effective=effective)
-        reschedule(s, a, office.policy, clock.today - timedelta(days=1), last_on=day)
+        # This event is now the last; its successors are as they were read.
+        reschedule(s, a, office.policy, clock.today - timedelta(days=1), last_on=day,
+                   successor_is_signed=acting.around.successor_signed)
         uow.commit()
         return agreement_dict(a)
 
@@ -496,7 +557,7 @@ def apply(s: Session, a: Agreement, event: Ev, *, actor: str, on: date, clock: C
         cancel_pending(s, a.renews_id, keep_rules=("expired", "signature"))
         pred = s.get(Agreement, a.renews_id)
         if pred is not None and pred.state not in TERMINAL:
-            reschedule(s, pred, office.policy, clock.today)
+            reschedule(s, pred, office.policy, clock.today, successor_is_signed=True)  # `a`
     if event is Ev.ACTIVATE and a.renews_id is not None:
         _succeed(s, a, on=on, clock=clock, office=office)
     return ev
@@ -534,9 +595,11 @@ def renew(uow: UnitOfWork, clock: Clock, office: Office, ref: str, *, by: str | 
     """Create a successor draft copying parties and terms, linked by `renews`."""
     with uow:
         s = uow.session
-        pred, who, role, day = _acting_on(uow, ref, by, on, clock, expected_version)
+        acting = _acting_on(uow, ref, by, on, clock, expected_version)
+        pred, who, day = acting.agreement, acting.who, acting.on
         t = transition_for(Ev.RENEW)
-        reason = refusal(t, _guard_input(s, pred, who.email, role, day, clock.today, office))
+        reason = refusal(t, _guard_input(pred, who.email, acting.role, day, clock.today, office,
+                                         acting.around))
         if reason:
             raise TransitionRefused(pred.ref, "renew", pred.state, reason)
         live = s.scalar(select(Agreement.ref).where(

@@ -100,11 +100,20 @@ def get_user(s: Session, email: str) -> User:
     return user
 
 
+NO_ACTOR = "no actor: pass --by EMAIL or set HAMKOR_USER"
+
+
 def actor(s: Session, email: str | None) -> User:
     """The active user acting; `--by` or HAMKOR_USER must name one."""
     if not email:
-        raise Invalid("no actor: pass --by EMAIL or set HAMKOR_USER")
-    user = get_user(s, email)
+        raise Invalid(NO_ACTOR)
+    return active_user(s.scalar(select(User).where(User.email == email.strip().lower())), email)
+
+
+def active_user(user: User | None, email: str) -> User:
+    """`user` (looked up by `email`) if it exists and is active; refused otherwise."""
+    if user is None:
+        raise NotFound("user", email)
     if not user.active:
         raise Invalid(f"user {user.email} is not active")
     return user
