@@ -19,9 +19,10 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, and_, func, or_, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -36,6 +37,7 @@ OPEN = ("pending", "failed")
 LEASE = timedelta(minutes=5)
 BACKOFF_BASE = timedelta(minutes=15)
 BACKOFF_MAX = timedelta(hours=24)
+_TABLE: Table = Notification.__table__  # type: ignore[assignment]
 
 
 def message_id_for(key: str) -> str:
@@ -132,51 +134,105 @@ class Claimed:
 
 
 def claim(s: Session, now: datetime, limit: int, lease: timedelta = LEASE) -> list[Claimed]:
-    """Take up to `limit` due rows: status sending, lease until now + lease, attempts + 1."""
+    """Take up to `limit` due rows: status sending, lease until now + lease, attempts + 1.
+
+    One statement: `UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED)
+    RETURNING ...` -- on PostgreSQL rows another sender is claiming are skipped, not
+    waited for; SQLite's BEGIN IMMEDIATE has already serialised the claim.
+    """
+    if limit <= 0:
+        return []
     now = utc(now)
-    rows = s.scalars(
-        select(Notification)
-        .where(due_clause(now))
-        .order_by(Notification.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-        .execution_options(populate_existing=True)
+    t = _TABLE
+    due = (select(t.c.id).where(due_clause(now)).order_by(t.c.id).limit(limit)
+           .with_for_update(skip_locked=True))
+    rows = s.connection().execute(
+        update(t).where(t.c.id.in_(due))
+        .values(status="sending", lease_until=now + lease,
+                attempts=func.coalesce(t.c.attempts, 0) + 1)
+        .returning(t.c.id, t.c.key, t.c.attempts, t.c.to_addr, t.c.cc, t.c.subject,
+                   t.c.body_text, t.c.body_html, t.c.message_id, t.c.created_at)
     ).all()
-    out = []
-    for n in rows:
-        n.status = "sending"
-        n.lease_until = now + lease
-        n.attempts = (n.attempts or 0) + 1
-        out.append(Claimed(n.id, n.key, n.attempts, n.to_addr, tuple(n.cc or ()), n.subject,
-                           n.body_text, n.body_html, n.message_id, n.created_at))
-    s.flush()
-    return out
+    return sorted((Claimed(r.id, r.key, r.attempts, r.to_addr, tuple(r.cc or ()), r.subject,
+                           r.body_text, r.body_html, r.message_id, r.created_at) for r in rows),
+                  key=lambda c: c.id)
 
 
-_TABLE: Table = Notification.__table__  # type: ignore[assignment]
+def _settling(c: Claimed, **values: Any) -> Any:
+    """The UPDATE that settles a claimed row (a plain Core UPDATE: nothing of it is
+    loaded in a session). Only the sender holding this claim may settle it:
+    `attempts` is the fencing token."""
+    return update(_TABLE).where(
+        _TABLE.c.id == c.id, _TABLE.c.status == "sending", _TABLE.c.attempts == c.attempts,
+    ).values(**values)
 
 
 def _settle(s: Session, c: Claimed, **values: Any) -> bool:
-    """Update the claimed row (a plain Core UPDATE: nothing of it is loaded in the session).
+    return bool(s.connection().execute(_settling(c, **values)).rowcount)
 
-    Only the sender holding this claim may settle it: `attempts` is the fencing token.
+
+@cache
+def _marking_sent() -> Any:
+    """`_settling` as sent, built once (building it costs more than running it)."""
+    return update(_TABLE).where(
+        _TABLE.c.id == bindparam("row_id"), _TABLE.c.status == "sending",
+        _TABLE.c.attempts == bindparam("claimed_attempts"),
+    ).values(status="sent", sent_at=bindparam("now"), lease_until=None, next_attempt_at=None,
+             last_error=bindparam("note"))
+
+
+class DeliveryLog:
+    """Records deliveries as they happen, each committed on its own before the next
+    message goes out, on one connection held for a sender's run.
+
+    On PostgreSQL the connection is in autocommit mode with `synchronous_commit` off
+    for its session (reset when the run ends): each record is a single round trip
+    that does not wait for its WAL flush. If the database server itself crashes in
+    the next instant, the row is resent with the same Message-ID after its lease --
+    a duplicate, never a loss; a crash of the sender process loses nothing either
+    way. On SQLite each record is its own short write transaction.
     """
-    result = s.connection().execute(update(_TABLE).where(
-        _TABLE.c.id == c.id, _TABLE.c.status == "sending", _TABLE.c.attempts == c.attempts,
-    ).values(**values))
-    return bool(result.rowcount)
 
+    def __init__(self, bind: Any) -> None:
+        self._bind = bind
+        self._conn: Connection | None = None
+        self._pg = False
 
-def mark_sent(s: Session, c: Claimed, now: datetime, note: str | None = None) -> bool:
-    """Record a delivery. On PostgreSQL this transaction does not wait for its WAL
-    flush (`synchronous_commit` off, for this transaction only): if the database
-    server itself crashes in the next instant, the row is resent with the same
-    Message-ID after its lease — a duplicate, never a loss. A crash of the sender
-    process loses nothing either way."""
-    if s.get_bind().dialect.name == "postgresql":
-        s.connection().exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-    return _settle(s, c, status="sent", sent_at=utc(now), lease_until=None, next_attempt_at=None,
-                   last_error=note)
+    def __enter__(self) -> DeliveryLog:
+        return self
+
+    def _connection(self) -> Connection:
+        if self._conn is None:  # on the first delivery: a run with nothing to send needs none
+            conn = self._bind.connect()
+            self._pg = conn.dialect.name == "postgresql"
+            if self._pg:
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+                conn.exec_driver_sql("SET synchronous_commit TO OFF")
+            self._conn = conn
+        return self._conn
+
+    def sent(self, c: Claimed, now: datetime, note: str | None = None) -> bool:
+        """Record `c` as delivered; False if another sender has taken the row over."""
+        conn = self._connection()
+        try:
+            settled = bool(conn.execute(_marking_sent(), {
+                "row_id": c.id, "claimed_attempts": c.attempts, "now": utc(now), "note": note,
+            }).rowcount)
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+        return settled
+
+    def __exit__(self, *exc: object) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            if self._pg and not conn.invalidated:
+                conn.exec_driver_sql("RESET synchronous_commit")
+        finally:
+            conn.close()
 
 
 def mark_failed(s: Session, c: Claimed, now: datetime, error: str, *, max_attempts: int,

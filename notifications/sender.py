@@ -1,6 +1,7 @@
 """Deliver due outbox rows: claim a batch, send each, settle each in its own commit.
 
-Each message is marked `sent` in a commit right after the server accepted it,
+Each message is marked `sent` in a commit right after the server accepted it
+(`outbox.DeliveryLog`: one connection held for the run, one round trip each),
 so a sender killed at any point leaves at most the one in-flight message to be
 sent again (with the same Message-ID) once its lease expires; everything else
 is either settled or still claimable. Every time decision (due, backoff,
@@ -54,39 +55,37 @@ def send_due(uow: UnitOfWork, clock: Clock, transport: Transport, *, mail_from: 
     """
     report = SendReport()
     try:
-        while limit is None or report.sent + report.failed + report.dead < limit:
-            now = live().astimezone(UTC) if live is not None else clock.utcnow
-            size = batch_size if limit is None else min(batch_size, limit - report.sent - report.failed - report.dead)
-            with uow:
-                batch = outbox.claim(uow.session, now, size, lease)
-                uow.commit()
-            if not batch:
-                break
-            for i, row in enumerate(batch):
-                try:
-                    refused = transport.send(build_message(row, mail_from), mail_from, recipients(row))
-                except ConnectionFailed as exc:
-                    # The server is down or refuses us: every claimed row of the batch
-                    # has failed this attempt; stop and let the backoff space retries.
-                    _settle_failed(uow, report, batch[i:], now, str(exc), max_attempts)
-                    log.warning("mail backend unusable, %d message(s) postponed: %s",
-                                len(batch) - i, exc)
-                    return report
-                except DeliveryError as exc:
-                    _settle_failed(uow, report, [row], now, str(exc), max_attempts,
-                                   permanent=exc.permanent)
-                    log.warning("notification %s (%s) not delivered: %s", row.id, row.key, exc)
-                    continue
-                note = None
-                if refused:
-                    note = "refused by some recipients: " + ", ".join(sorted(refused))
+        with outbox.DeliveryLog(uow.bind) as deliveries:
+            while limit is None or report.sent + report.failed + report.dead < limit:
+                now = live().astimezone(UTC) if live is not None else clock.utcnow
+                size = batch_size if limit is None else min(batch_size, limit - report.sent - report.failed - report.dead)
                 with uow:
-                    settled = outbox.mark_sent(uow.session, row, now, note)
+                    batch = outbox.claim(uow.session, now, size, lease)
                     uow.commit()
-                if settled:
-                    report.sent += 1
-                else:  # our lease expired and another sender took the row over
-                    log.warning("notification %s was taken over by another sender", row.id)
+                if not batch:
+                    break
+                for i, row in enumerate(batch):
+                    try:
+                        refused = transport.send(build_message(row, mail_from), mail_from, recipients(row))
+                    except ConnectionFailed as exc:
+                        # The server is down or refuses us: every claimed row of the batch
+                        # has failed this attempt; stop and let the backoff space retries.
+                        _settle_failed(uow, report, batch[i:], now, str(exc), max_attempts)
+                        log.warning("mail backend unusable, %d message(s) postponed: %s",
+                                    len(batch) - i, exc)
+                        return report
+                    except DeliveryError as exc:
+                        _settle_failed(uow, report, [row], now, str(exc), max_attempts,
+                                       permanent=exc.permanent)
+                        log.warning("notification %s (%s) not delivered: %s", row.id, row.key, exc)
+                        continue
+                    note = None
+                    if refused:
+                        note = "refused by some recipients: " + ", ".join(sorted(refused))
+                    if deliveries.sent(row, now, note):
+                        report.sent += 1
+                    else:  # our lease expired and another sender took the row over
+                        log.warning("notification %s was taken over by another sender", row.id)
     finally:
         transport.close()
     return report

@@ -1,6 +1,6 @@
 """Mail backends (`HAMKOR_MAIL_BACKEND`): smtp, file, console.
 
-A transport delivers one `EmailMessage` at a time and is reused for a batch
+A transport delivers one `email.message.Message` at a time and is reused for a batch
 (the SMTP connection stays open between messages). It raises
 `DeliveryError` for a message that failed, and `ConnectionFailed` (a kind of
 DeliveryError) when the backend itself is unusable, so the sender stops the
@@ -16,7 +16,7 @@ import smtplib
 import ssl
 import sys
 import tempfile
-from email.message import EmailMessage
+from email.message import Message
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TextIO
 
@@ -41,7 +41,7 @@ class ConnectionFailed(DeliveryError):
 
 
 class Transport(Protocol):
-    def send(self, msg: EmailMessage, from_addr: str, to_addrs: list[str]) -> Refused:
+    def send(self, msg: Message, from_addr: str, to_addrs: list[str]) -> Refused:
         """Deliver; return the recipients refused while others accepted it."""
         ...
 
@@ -98,7 +98,7 @@ class SmtpTransport:
         except OSError as exc:  # the socket may be half-open; nothing more to do
             log.debug("closing SMTP socket: %s", exc)
 
-    def send(self, msg: EmailMessage, from_addr: str, to_addrs: list[str]) -> Refused:
+    def send(self, msg: Message, from_addr: str, to_addrs: list[str]) -> Refused:
         for attempt in (1, 2):
             if self._smtp is None:
                 self._smtp = self._connect()
@@ -155,7 +155,7 @@ class FileTransport:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
-    def send(self, msg: EmailMessage, from_addr: str, to_addrs: list[str]) -> Refused:
+    def send(self, msg: Message, from_addr: str, to_addrs: list[str]) -> Refused:
         key = msg["X-Hamkor-Key"] or msg["Message-ID"]
         tmp: str | None = None
         try:
@@ -181,7 +181,7 @@ class ConsoleTransport:
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream
 
-    def send(self, msg: EmailMessage, from_addr: str, to_addrs: list[str]) -> Refused:
+    def send(self, msg: Message, from_addr: str, to_addrs: list[str]) -> Refused:
         out = self.stream or sys.stderr
         out.write(f"----- mail from {from_addr} to {', '.join(to_addrs)} -----\n")
         out.write(msg.as_string())

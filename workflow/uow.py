@@ -8,6 +8,7 @@ write that finds its snapshot outdated ("database is locked").
 from __future__ import annotations
 
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,6 +28,11 @@ class UnitOfWork:
         #: What the work is about (e.g. an agreement ref), for error messages.
         self.subject = "the record"
         self._session: Session | None = None
+
+    @property
+    def bind(self) -> Any:
+        """The engine (with its execution options) the sessions are bound to."""
+        return self._sessions.kw["bind"]
 
     @property
     def session(self) -> Session:
