@@ -24,11 +24,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from models import Agreement, Notification
-from workflow.errors import Invalid, NotFound, TransitionRefused
-from workflow.uow import UnitOfWork
+from workflow.errors import ConcurrentUpdate, Invalid, NotFound, TransitionRefused
+from workflow.uow import UnitOfWork, is_lock_error
 
 STATUSES = ("pending", "sending", "sent", "failed", "dead", "skipped", "cancelled")
 #: Rows a sender may pick up (when due).
@@ -136,18 +137,22 @@ class Claimed:
 def claim(s: Session, now: datetime, limit: int, lease: timedelta = LEASE) -> list[Claimed]:
     """Take up to `limit` due rows: status sending, lease until now + lease, attempts + 1.
 
-    One statement: `UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED)
-    RETURNING ...` -- on PostgreSQL rows another sender is claiming are skipped, not
-    waited for; SQLite's BEGIN IMMEDIATE has already serialised the claim.
+    One statement: `WITH picked AS MATERIALIZED (SELECT ... FOR UPDATE SKIP LOCKED)
+    UPDATE ... WHERE id IN (SELECT id FROM picked) RETURNING ...` -- on PostgreSQL
+    rows another sender is claiming are skipped, not waited for, and the
+    materialised CTE runs the locking LIMIT once (inlined as a subquery, a plan could
+    run it again and take more than `limit` rows); SQLite's BEGIN IMMEDIATE has
+    already serialised the claim.
     """
     if limit <= 0:
         return []
     now = utc(now)
     t = _TABLE
-    due = (select(t.c.id).where(due_clause(now)).order_by(t.c.id).limit(limit)
-           .with_for_update(skip_locked=True))
+    picked = (select(t.c.id).where(due_clause(now)).order_by(t.c.id).limit(limit)
+              .with_for_update(skip_locked=True)
+              .cte("picked").prefix_with("MATERIALIZED", dialect="postgresql"))
     rows = s.connection().execute(
-        update(t).where(t.c.id.in_(due))
+        update(t).where(t.c.id.in_(select(picked.c.id)))
         .values(status="sending", lease_until=now + lease,
                 attempts=func.coalesce(t.c.attempts, 0) + 1)
         .returning(t.c.id, t.c.key, t.c.attempts, t.c.to_addr, t.c.cc, t.c.subject,
@@ -204,10 +209,15 @@ class DeliveryLog:
     def _connection(self) -> Connection:
         if self._conn is None:  # on the first delivery: a run with nothing to send needs none
             conn = self._bind.connect()
-            self._pg = conn.dialect.name == "postgresql"
-            if self._pg:
-                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-                conn.exec_driver_sql("SET synchronous_commit TO OFF")
+            try:
+                self._pg = conn.dialect.name == "postgresql"
+                if self._pg:
+                    conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+                    conn.exec_driver_sql("SET synchronous_commit TO OFF")
+            except BaseException:
+                conn.invalidate()  # never back to the pool half-configured
+                conn.close()
+                raise
             self._conn = conn
         return self._conn
 
@@ -219,8 +229,10 @@ class DeliveryLog:
                 "row_id": c.id, "claimed_attempts": c.attempts, "now": utc(now), "note": note,
             }).rowcount)
             conn.commit()
-        except BaseException:
+        except BaseException as exc:
             conn.rollback()
+            if isinstance(exc, OperationalError) and is_lock_error(exc):
+                raise ConcurrentUpdate(f"notification {c.id}") from exc
             raise
         return settled
 
@@ -231,6 +243,9 @@ class DeliveryLog:
         try:
             if self._pg and not conn.invalidated:
                 conn.exec_driver_sql("RESET synchronous_commit")
+        except BaseException:
+            conn.invalidate()  # its session settings are unknown: discard, do not pool it
+            raise
         finally:
             conn.close()
 

@@ -15,9 +15,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.errors import MessageError
 
 from notifications import outbox
-from notifications.message import build_message, recipients
+from notifications.message import build_message, envelope_sender, recipients
 from notifications.transports import ConnectionFailed, DeliveryError, Transport
 from workflow.clock import Clock
 from workflow.uow import UnitOfWork
@@ -54,6 +55,7 @@ def send_due(uow: UnitOfWork, clock: Clock, transport: Transport, *, mail_from: 
     when each batch was claimed.
     """
     report = SendReport()
+    sender = envelope_sender(mail_from)
     try:
         with outbox.DeliveryLog(uow.bind) as deliveries:
             while limit is None or report.sent + report.failed + report.dead < limit:
@@ -66,7 +68,14 @@ def send_due(uow: UnitOfWork, clock: Clock, transport: Transport, *, mail_from: 
                     break
                 for i, row in enumerate(batch):
                     try:
-                        refused = transport.send(build_message(row, mail_from), mail_from, recipients(row))
+                        msg = build_message(row, mail_from)
+                    except (ValueError, TypeError, MessageError) as exc:  # UnicodeError too
+                        _settle_failed(uow, report, [row], now, f"cannot write the message: {exc}",
+                                       max_attempts, permanent=True)
+                        log.error("notification %s (%s) cannot be written: %s", row.id, row.key, exc)
+                        continue
+                    try:
+                        refused = transport.send(msg, sender, recipients(row))
                     except ConnectionFailed as exc:
                         # The server is down or refuses us: every claimed row of the batch
                         # has failed this attempt; stop and let the backoff space retries.

@@ -99,11 +99,22 @@ class SmtpTransport:
             log.debug("closing SMTP socket: %s", exc)
 
     def send(self, msg: Message, from_addr: str, to_addrs: list[str]) -> Refused:
+        # Flattened with the message's own policy (smtplib's send_message would rewrite
+        # body lines starting with "From " as ">From "); sendmail dot-stuffs and sends it.
+        data = msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
+        international = not all(a.isascii() for a in (from_addr, *to_addrs))
         for attempt in (1, 2):
             if self._smtp is None:
                 self._smtp = self._connect()
+            options: list[str] = []
+            if international:
+                if not self._smtp.has_extn("smtputf8"):
+                    raise DeliveryError(f"SMTP server {self.where} does not accept non-ASCII "
+                                        f"addresses (no SMTPUTF8): {', '.join(to_addrs)}",
+                                        permanent=True)
+                options = ["SMTPUTF8", "BODY=8BITMIME"]
             try:
-                return self._smtp.send_message(msg, from_addr=from_addr, to_addrs=to_addrs)
+                return self._smtp.sendmail(from_addr, to_addrs, data, mail_options=options)
             except smtplib.SMTPServerDisconnected as exc:
                 # Servers drop idle connections: reconnect once and send again.
                 self._drop()

@@ -7,7 +7,7 @@ them): SQLite by copying a migrated template file, PostgreSQL by truncating.
 On CI (`CI` set) an unreachable PostgreSQL fails the run instead of skipping.
 
 PostgreSQL tests run in a private database created next to the configured one
-(`<name>_<worker>_<pid>`, dropped at the end), so two suites -- or pytest-xdist
+(`<name>_<worker>_<host>_<pid>`, dropped at the end), so two suites -- or pytest-xdist
 workers -- on one server never truncate each other's tables. Where the role may
 not create databases, the configured database itself is used.
 """
@@ -15,8 +15,11 @@ not create databases, the configured database itself is used.
 from __future__ import annotations
 
 import atexit
+import hashlib
 import os
 import shutil
+import socket
+import warnings
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -24,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine, make_url, text
+from sqlalchemy.exc import DBAPIError
 
 from cli.database import make_engine, session_factory, upgrade
 from models import metadata
@@ -37,23 +41,28 @@ _pg_state: dict[str, object] = {}
 
 def _private_database(url: str) -> str:
     """A database of this run's own beside `url`'s (dropped at exit), or `url` itself
-    when the role may not create one. Leftovers of killed runs are dropped first."""
+    when the role may not create one. Leftovers of this host's killed runs are
+    dropped first (the name carries the host and the process id)."""
+    from psycopg import errors
+
     base = make_url(url)
-    prefix = f"{base.database}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_"
+    host = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+    prefix = f"{base.database}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{host}_"
     name = f"{prefix}{os.getpid()}"
-    admin = make_engine(url, connect_args={"connect_timeout": 3},
-                        isolation_level="AUTOCOMMIT")
+    admin = make_engine(url, connect_args={"connect_timeout": 3}, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            stale = conn.scalars(text("SELECT datname FROM pg_database WHERE datname LIKE :p"),
-                                 {"p": prefix.replace("_", r"\_") + "%"}).all()
-            for old in stale:
+            for old in conn.scalars(text("SELECT datname FROM pg_database")).all():
                 pid = old.removeprefix(prefix)
-                if pid.isdigit() and not _alive(int(pid)):
+                if old.startswith(prefix) and pid.isdigit() and not _alive(int(pid)):
                     conn.execute(text(f'DROP DATABASE IF EXISTS "{old}" WITH (FORCE)'))
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception:  # noqa: BLE001 - no CREATEDB privilege: share the given database
+    except DBAPIError as exc:
+        if not isinstance(exc.orig, errors.InsufficientPrivilege):
+            raise
+        warnings.warn(f"cannot create a private test database ({exc.orig}); using {base.database} "
+                      "itself: do not run two suites against it at once", stacklevel=2)
         return url
     finally:
         admin.dispose()

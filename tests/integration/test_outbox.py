@@ -252,35 +252,3 @@ def test_without_now_each_batch_is_timed_when_it_is_claimed(sqlite_url: str, tmp
     sent_at = sorted(utc(r.sent_at) for r in w.rows() if r.status == "sent")
     assert sent_at == [t0, t0 + timedelta(hours=1), t0 + timedelta(hours=2)]
 
-
-def test_the_delivery_log_records_each_delivery_at_once_and_leaves_its_connection_as_it_found_it(
-        pg_url: str) -> None:
-    """On PostgreSQL deliveries are recorded on one autocommit connection with
-    `synchronous_commit` off for the run; the pooled connection goes back with it on."""
-    from datetime import date
-
-    from sqlalchemy import func, text
-
-    from models import Agreement
-
-    engine = make_engine(pg_url, pool_size=1, max_overflow=0)  # one connection, reused
-    sessions = session_factory(engine)
-    now = datetime(2026, 7, 4, 8, tzinfo=UTC)
-    World(pg_url).signed("Exchange", on="2025-12-01", starts="2026-01-01", expires="2026-12-31")
-    with sessions.begin() as s:
-        aid = s.scalar(select(func.min(Agreement.id)))
-        outbox.enqueue(s, [outbox.Outgoing(
-            key="k1", agreement_id=aid, term=1, rule="renewal", offset_days=1,
-            due_on=date(2026, 7, 4), to_addr="olga@uni.uz", cc=[], subject="s", body_text="b",
-            body_html=None)], now)
-        (claimed,) = outbox.claim(s, now, 5)
-    with outbox.DeliveryLog(engine) as log:
-        assert log.sent(claimed, now) is True
-        assert log.sent(claimed, now) is False  # settled already: the fencing token is spent
-        other = make_engine(pg_url)  # committed at once: visible to any other connection
-        with other.connect() as conn:
-            assert conn.scalar(select(Notification.status).where(Notification.key == "k1")) == "sent"
-        other.dispose()
-    with engine.connect() as conn:
-        assert conn.scalar(text("SHOW synchronous_commit")) == "on"
-    engine.dispose()

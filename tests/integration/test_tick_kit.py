@@ -49,6 +49,8 @@ class SmtpSink:
         self.port = port or free_port()
         self.controller_kw = controller_kw
         self.received: list[tuple[bytes, list[str], Any]] = []
+        #: The envelope sender (MAIL FROM) of each message, in order.
+        self.senders: list[str] = []
         self._parsed: dict[int, EmailMessage] = {}
         #: Per message: (over TLS, authenticated) as the server saw the session.
         self.sessions: list[tuple[bool, bool]] = []
@@ -70,6 +72,7 @@ class SmtpSink:
         raw = envelope.original_content or envelope.content
         with self._lock:
             self.received.append((raw, list(envelope.rcpt_tos), session.peer))
+            self.senders.append(envelope.mail_from)
             self.sessions.append((session.ssl is not None, bool(session.authenticated)))
             count = len(self.received)
         if self.after_data is not None:

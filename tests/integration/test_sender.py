@@ -1,0 +1,171 @@
+"""The sender end to end against aiosmtpd: what goes on the wire, and how a message
+that cannot go out is settled without holding up the rest of its batch."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from email import policy
+from email.parser import BytesParser
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select, text
+
+from cli.database import make_engine, session_factory
+from models import Agreement, Notification
+from notifications import outbox
+from notifications.sender import SendReport, send_due
+from notifications.transports import SmtpTransport
+from tests.integration.test_tick_kit import SmtpSink, World
+from workflow.clock import Clock
+from workflow.uow import UnitOfWork
+
+NOW = datetime(2026, 7, 4, 8, tzinfo=UTC)
+CLOCK = Clock(NOW, ZoneInfo("UTC"))
+FROM = "Xalqaro boʻlim <intl@uni.uz>"
+
+
+def queue(url: str, *rows: dict[str, object]) -> None:
+    """Queue outbox rows on the first agreement (a signed one, for the foreign key)."""
+    engine = make_engine(url)
+    with session_factory(engine).begin() as s:
+        aid = s.scalar(select(func.min(Agreement.id)))
+        assert aid is not None
+        outbox.enqueue(s, [outbox.Outgoing(**{
+            "agreement_id": aid, "term": 1, "rule": "renewal", "offset_days": i,
+            "due_on": date(2026, 7, 4), "to_addr": "olga@uni.uz", "subject": f"Reminder {i}",
+            "body_text": "Dear Olga,\n", "body_html": None, **row}) for i, row in enumerate(rows)],
+            NOW)
+    engine.dispose()
+
+
+def send(url: str, sink: SmtpSink) -> SendReport:
+    engine = make_engine(url)
+    try:
+        return send_due(UnitOfWork(session_factory(engine, immediate=True)), CLOCK,
+                        SmtpTransport("127.0.0.1", sink.port, timeout=5), mail_from=FROM,
+                        max_attempts=3)
+    finally:
+        engine.dispose()
+
+
+def statuses(url: str) -> dict[str, tuple[str, str | None]]:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(select(Notification.key, Notification.status, Notification.last_error))
+        out = {key: (status, error) for key, status, error in rows}
+    engine.dispose()
+    return out
+
+
+@pytest.fixture
+def world_url(sqlite_url: str) -> str:
+    World(sqlite_url).signed("Exchange", on="2025-12-01", starts="2026-01-01", expires="2026-12-31")
+    return sqlite_url
+
+
+def test_the_envelope_sender_is_the_bare_address_and_from_lines_in_the_body_stay_as_written(
+        world_url: str) -> None:
+    body = "Dear Olga,\n\nFrom 1 January the agreement renews itself.\n.\nRegards\n"
+    queue(world_url, {"key": "k-from", "body_text": body, "body_html": "<p>Hello</p>"})
+    sink = SmtpSink().start()
+    try:
+        report = send(world_url, sink)
+    finally:
+        sink.stop()
+    assert report.sent == 1
+    assert sink.senders == ["intl@uni.uz"]  # not the display name
+    (raw, rcpts, _peer) = sink.received[0]
+    assert rcpts == ["olga@uni.uz"]
+    assert b"\n>From" not in raw and b"\nFrom 1 January" in raw  # smtplib's send_message would have mangled it
+    msg = BytesParser(policy=policy.default).parsebytes(raw)
+    assert msg["From"].addresses[0].display_name == "Xalqaro boʻlim"
+    plain = msg.get_body(("plain",))
+    assert plain is not None
+    assert plain.get_content().replace("\r\n", "\n") == body  # the lone "." survives too
+
+
+@pytest.mark.parametrize("smtputf8", [True, False])
+def test_a_non_ascii_address_goes_out_with_smtputf8_and_is_dead_where_the_server_lacks_it(
+        world_url: str, smtputf8: bool) -> None:
+    queue(world_url, {"key": "k-idn", "to_addr": "ольга@uni.uz", "subject": "Eslatma — Oʻz"},
+          {"key": "k-ascii"})
+    sink = SmtpSink(enable_SMTPUTF8=smtputf8).start()
+    try:
+        report = send(world_url, sink)
+    finally:
+        sink.stop()
+    rows = statuses(world_url)
+    assert rows["k-ascii"][0] == "sent"  # the rest of the batch is not held up
+    if smtputf8:
+        assert (report.sent, report.dead) == (2, 0)
+        received = {BytesParser(policy=policy.default).parsebytes(raw)["To"]: rcpts
+                    for raw, rcpts, _ in sink.received}
+        assert received["ольга@uni.uz"] == ["ольга@uni.uz"]
+    else:
+        assert (report.sent, report.dead) == (1, 1)
+        status, error = rows["k-idn"]
+        assert status == "dead" and "SMTPUTF8" in (error or "")
+
+
+def test_a_message_that_cannot_be_written_is_dead_at_once_and_the_batch_goes_on(
+        world_url: str) -> None:
+    queue(world_url, {"key": "k-bad", "subject": "Reminder\nBcc: everyone@example.org"},
+          {"key": "k-good"})
+    sink = SmtpSink().start()
+    try:
+        report = send(world_url, sink)
+    finally:
+        sink.stop()
+    assert (report.sent, report.dead) == (1, 1)
+    rows = statuses(world_url)
+    assert rows["k-good"][0] == "sent"
+    status, error = rows["k-bad"]
+    assert status == "dead" and "line break" in (error or "")
+    assert all(b"everyone@example.org" not in raw for raw, _, _ in sink.received)
+
+
+def test_a_sender_whose_lease_was_taken_over_cannot_record_the_delivery(db_url: str) -> None:
+    """`attempts` is the fencing token: the first claim's late record changes nothing,
+    the second claim's record settles the row."""
+    from datetime import timedelta
+
+    World(db_url).signed("Exchange", on="2025-12-01", starts="2026-01-01", expires="2026-12-31")
+    queue(db_url, {"key": "k1"})
+    engine = make_engine(db_url)
+    sessions = session_factory(engine, immediate=True)
+    with sessions.begin() as s:
+        (first,) = outbox.claim(s, NOW, 5, lease=timedelta(minutes=5))
+    later = NOW + timedelta(minutes=6)  # the first lease has expired
+    with sessions.begin() as s:
+        (second,) = outbox.claim(s, later, 5)
+    assert (first.attempts, second.attempts) == (1, 2)
+    with outbox.DeliveryLog(engine) as log:
+        assert log.sent(first, later) is False
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT status, attempts FROM notifications")).one() == (
+                "sending", 2)
+        assert log.sent(second, later) is True
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT status, attempts FROM notifications")).one() == ("sent", 2)
+    engine.dispose()
+
+
+def test_on_postgresql_deliveries_skip_the_wal_wait_on_their_own_connection_only(
+        pg_url: str) -> None:
+    World(pg_url).signed("Exchange", on="2025-12-01", starts="2026-01-01", expires="2026-12-31")
+    queue(pg_url, {"key": "k1"})
+    engine = make_engine(pg_url, pool_size=1, max_overflow=1)
+    with session_factory(engine).begin() as s:
+        (claimed,) = outbox.claim(s, NOW, 5)
+    with outbox.DeliveryLog(engine) as log:
+        assert log.sent(claimed, NOW) is True
+        held = log._connection()  # the connection it records on
+        assert held.scalar(text("SHOW synchronous_commit")) == "off"
+        with engine.connect() as other:  # committed at once, and only that session is async
+            assert other.scalar(select(Notification.status)) == "sent"
+            assert other.scalar(text("SHOW synchronous_commit")) == "on"
+    for _ in range(2):  # both pooled connections come back with the server's default
+        with engine.connect() as conn:
+            assert conn.scalar(text("SHOW synchronous_commit")) == "on"
+    engine.dispose()
