@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 
 from benchmarks.harness import Result
 from benchmarks.transitions import seed
@@ -59,44 +59,59 @@ def _rows(n: int, start: int) -> list[Outgoing]:
             for i in range(n)]
 
 
+#: Rounds of each side, alternated (smtplib, sender, smtplib, ...); the best of each is kept.
+ROUNDS = 3
+
+
 def benchmark(engine: Engine, n: int) -> Result:
     from aiosmtpd.controller import Controller
 
     seed(engine, 1)
     sessions = session_factory(engine, immediate=True)
-    with sessions.begin() as s:
-        enqueue(s, _rows(n, 0), NOW)
-    # The baseline's messages: the same rows, built the same way, before timing.
-    with sessions() as s:
-        prepared = [build_message(c, FROM) for c in claim(s, NOW, n)]
-        targets = [recipients(c) for c in claim(s, NOW, 0)] or [["olga@uni.uz", "anvar@uni.uz"]]
-        s.rollback()
     handler = _Counter()
     port = free_port()
     ctrl = Controller(handler, hostname="127.0.0.1", port=port)
     ctrl.start()
+    base_times, our_times, sent = [], [], 0
     try:
-        t = time.perf_counter()
-        with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
-            for msg in prepared:
-                smtp.send_message(msg, FROM, targets[0])
-        base_s = time.perf_counter() - t
-        clock = Clock(NOW, ZoneInfo("UTC"))
-        t = time.perf_counter()
-        report = send_due(UnitOfWork(sessions), clock, SmtpTransport("127.0.0.1", port),
-                          mail_from=FROM, max_attempts=8)
-        ours_s = time.perf_counter() - t
+        for k in range(ROUNDS):
+            # The baseline's messages: rows like the sender's, built the same way, before timing.
+            with sessions.begin() as s:
+                enqueue(s, _rows(n, 2 * k * n), NOW)
+                claimed = claim(s, NOW, n)
+            prepared = [build_message(c, FROM) for c in claimed]
+            targets = recipients(claimed[0])
+            t = time.perf_counter()
+            with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
+                for msg in prepared:
+                    smtp.send_message(msg, FROM, targets)
+            base_times.append(time.perf_counter() - t)
+            with sessions.begin() as s:  # settle them out of the way of the sender
+                s.execute(update(Notification).where(Notification.status == "sending")
+                          .values(status="sent"))
+                enqueue(s, _rows(n, (2 * k + 1) * n), NOW)
+            t = time.perf_counter()
+            report = send_due(UnitOfWork(sessions), Clock(NOW, ZoneInfo("UTC")),
+                              SmtpTransport("127.0.0.1", port), mail_from=FROM, max_attempts=8)
+            our_times.append(time.perf_counter() - t)
+            assert report.sent == n, report
+            sent += report.sent
     finally:
         ctrl.stop()
     with sessions() as s:
-        sent = s.scalar(select(func.count()).select_from(Notification).where(Notification.status == "sent"))
-    assert report.sent == n == sent and handler.count == 2 * n, (report, sent, handler.count)
-    ours, base = n / ours_s, n / base_s
+        stored = s.scalar(select(func.count()).select_from(Notification)
+                          .where(Notification.status == "sent"))
+    assert sent == ROUNDS * n and stored == 2 * ROUNDS * n and handler.count == 2 * ROUNDS * n, (
+        sent, stored, handler.count)
+    ours, base = n / min(our_times), n / min(base_times)
     return Result(
         name=f"SMTP dispatch ({engine.dialect.name})",
-        measured=f"{n} outbox messages sent to local aiosmtpd by the sender (claim, build, send, mark sent)",
+        measured=f"{n} outbox messages sent to local aiosmtpd by the sender (claim, build, send, "
+                 f"mark sent); best of {ROUNDS} rounds alternated with the baseline's",
         value=round(ours, 1), unit="msg/s",
         baseline="smtplib.send_message of the same prepared messages on one connection",
         baseline_value=round(base, 1), ratio=round(ours / base, 3), target=">= 0.7",
         ok=ours / base >= 0.7,
+        detail={"sender_msg_per_s": [round(n / t, 1) for t in our_times],
+                "smtplib_msg_per_s": [round(n / t, 1) for t in base_times]},
     )

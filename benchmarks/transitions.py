@@ -50,6 +50,10 @@ def seed(engine: Engine, n: int) -> list[tuple[int, str]]:
             {"agreement_id": i, "event": "approve", "from_state": "in_review",
              "to_state": "approved", "actor": "anvar@uni.uz", "occurred_on": date(2019, 12, 1),
              "recorded_at": NOW, "term": 1} for i in range(1, n + 1)])
+    # Statistics as autovacuum would soon have them: with none, PostgreSQL re-plans the
+    # service's prepared statements on every execution (+0.25 ms each at 10k rows).
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
     return [(i, f"AGR-2019-{i:05d}") for i in range(1, n + 1)]
 
 
@@ -95,26 +99,36 @@ def _worker(url: str, refs: list[str], out: mp.Queue) -> None:  # type: ignore[t
     out.put(run_service(url, refs))
 
 
+#: Rounds of each side, alternated (core, service, core, ...): the best of each is kept,
+#: so a burst of load on the shared machine during one round does not decide the ratio.
+ROUNDS = 3
+
+
 def benchmark(url: str, engine: Engine, n: int) -> list[Result]:
-    pairs = seed(engine, 3 * n + 8 * (n // 2))
-    service_refs = [r for _, r in pairs[:n]]
-    core_ids = [i for i, _ in pairs[n:2 * n]]
-    warm = [r for _, r in pairs[2 * n:2 * n + 5]]
+    per_side = ROUNDS * n
+    pairs = seed(engine, 2 * per_side + 5 + 8 * (n // 2))
+    warm = [r for _, r in pairs[2 * per_side:2 * per_side + 5]]
     run_service(url, warm)  # import, mapper configuration and caches out of the timing
-    core_s = run_core(engine, core_ids)
-    service_s = run_service(url, service_refs)
+    core_times, service_times = [], []
+    for k in range(ROUNDS):
+        core_times.append(run_core(engine, [i for i, _ in pairs[k * n:(k + 1) * n]]))
+        service_times.append(run_service(
+            url, [r for _, r in pairs[per_side + k * n:per_side + (k + 1) * n]]))
     events = n * len(EVENTS)
-    svc_rate, core_rate = events / service_s, events / core_s
+    svc_rate, core_rate = events / min(service_times), events / min(core_times)
     results = [Result(
         name=f"transitions ({engine.dialect.name})",
-        measured=f"{events} events ({n} agreements x send/sign/sign/activate) via advance(), 1 txn each",
+        measured=f"{events} events ({n} agreements x send/sign/sign/activate) via advance(), "
+                 f"1 txn each; best of {ROUNDS} rounds alternated with the baseline's",
         value=round(svc_rate, 1), unit="events/s",
         baseline="raw Core UPDATE + audit INSERT per transaction",
         baseline_value=round(core_rate, 1), ratio=round(svc_rate / core_rate, 3),
         target=">= 0.6 on PostgreSQL", ok=svc_rate / core_rate >= 0.6 or engine.dialect.name != "postgresql",
+        detail={"service_events_per_s": [round(events / t, 1) for t in service_times],
+                "core_events_per_s": [round(events / t, 1) for t in core_times]},
     )]
     if engine.dialect.name == "postgresql":
-        rest = [r for _, r in pairs[2 * n + 5:]]
+        rest = [r for _, r in pairs[2 * per_side + 5:]]
         per = len(rest) // 4
         chunks = [rest[k * per:(k + 1) * per] for k in range(4)]
         q: mp.Queue = mp.get_context("spawn").Queue()  # type: ignore[type-arg]
@@ -137,7 +151,8 @@ def benchmark(url: str, engine: Engine, n: int) -> list[Result]:
         ))
     with engine.connect() as conn:  # sanity: every agreement ended active
         active = conn.execute(text("SELECT count(*) FROM agreements WHERE state = 'active'")).scalar()
-    results[0].detail = {"active_after": active}
+    assert results[0].detail is not None
+    results[0].detail["active_after"] = active
     return results
 
 
