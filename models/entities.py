@@ -245,6 +245,14 @@ class Notification(Base):
         ),
         Index("ix_notifications_status_next_attempt_at", "status", "next_attempt_at"),
         Index("ix_notifications_agreement_id", "agreement_id"),
+        # The rows a sender may claim, in claim order: claims cost what is open, not the
+        # history of everything ever sent.
+        Index(
+            "ix_notifications_open",
+            "id",
+            postgresql_where=text("status IN ('pending', 'failed', 'sending')"),
+            sqlite_where=text("status IN ('pending', 'failed', 'sending')"),
+        ),
     )
 
 
