@@ -105,8 +105,9 @@ def utc(now: datetime) -> datetime:
     return now.astimezone(UTC)
 
 
-def due_clause(now: datetime) -> Any:
-    now = utc(now)
+def due_clause(now: Any) -> Any:
+    """Rows due at `now` (a datetime, or a bind parameter for a statement built once)."""
+    now = utc(now) if isinstance(now, datetime) else now
     # The first condition is implied by the rest; stated, it lets the planner use the
     # partial index `ix_notifications_open` (sent rows pile up, open ones do not).
     return and_(Notification.status.in_((*OPEN, "sending")), or_(
@@ -136,6 +137,20 @@ class Claimed:
     created_at: datetime
 
 
+@cache
+def _claiming() -> Any:
+    """`claim`'s statement, built once (bind parameters: now, lease_until, n)."""
+    t = _TABLE
+    picked = (select(t.c.id).where(due_clause(bindparam("now"))).order_by(t.c.id)
+              .limit(bindparam("n")).with_for_update(skip_locked=True)
+              .cte("picked").prefix_with("MATERIALIZED", dialect="postgresql"))
+    return (update(t).where(t.c.id.in_(select(picked.c.id)))
+            .values(status="sending", lease_until=bindparam("lease_until"),
+                    attempts=func.coalesce(t.c.attempts, 0) + 1)
+            .returning(t.c.id, t.c.key, t.c.attempts, t.c.to_addr, t.c.cc, t.c.subject,
+                       t.c.body_text, t.c.body_html, t.c.message_id, t.c.created_at))
+
+
 def claim(s: Session, now: datetime, limit: int, lease: timedelta = LEASE) -> list[Claimed]:
     """Take up to `limit` due rows: status sending, lease until now + lease, attempts + 1.
 
@@ -151,18 +166,8 @@ def claim(s: Session, now: datetime, limit: int, lease: timedelta = LEASE) -> li
     if s.get_bind().dialect.name == "postgresql":
         # As `DeliveryLog`: a claim lost to a database crash only means a resend.
         s.connection().exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-    now = utc(now)
-    t = _TABLE
-    picked = (select(t.c.id).where(due_clause(now)).order_by(t.c.id).limit(limit)
-              .with_for_update(skip_locked=True)
-              .cte("picked").prefix_with("MATERIALIZED", dialect="postgresql"))
-    rows = s.connection().execute(
-        update(t).where(t.c.id.in_(select(picked.c.id)))
-        .values(status="sending", lease_until=now + lease,
-                attempts=func.coalesce(t.c.attempts, 0) + 1)
-        .returning(t.c.id, t.c.key, t.c.attempts, t.c.to_addr, t.c.cc, t.c.subject,
-                   t.c.body_text, t.c.body_html, t.c.message_id, t.c.created_at)
-    ).all()
+    rows = s.connection().execute(_claiming(), {
+        "now": utc(now), "lease_until": utc(now) + lease, "n": limit}).all()
     return sorted((Claimed(r.id, r.key, r.attempts, r.to_addr, tuple(r.cc or ()), r.subject,
                            r.body_text, r.body_html, r.message_id, r.created_at) for r in rows),
                   key=lambda c: c.id)
