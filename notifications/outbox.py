@@ -135,6 +135,8 @@ class Claimed:
     body_html: str | None
     message_id: str
     created_at: datetime
+    #: The lease this claim set: with `attempts`, the fencing token (see `_settling`).
+    lease_until: datetime | None = None
 
 
 @cache
@@ -166,19 +168,22 @@ def claim(s: Session, now: datetime, limit: int, lease: timedelta = LEASE) -> li
     if s.get_bind().dialect.name == "postgresql":
         # As `DeliveryLog`: a claim lost to a database crash only means a resend.
         s.connection().exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-    rows = s.connection().execute(_claiming(), {
-        "now": utc(now), "lease_until": utc(now) + lease, "n": limit}).all()
+    until = utc(now) + lease
+    rows = s.connection().execute(_claiming(), {"now": utc(now), "lease_until": until,
+                                                "n": limit}).all()
     return sorted((Claimed(r.id, r.key, r.attempts, r.to_addr, tuple(r.cc or ()), r.subject,
-                           r.body_text, r.body_html, r.message_id, r.created_at) for r in rows),
-                  key=lambda c: c.id)
+                           r.body_text, r.body_html, r.message_id, r.created_at, until)
+                   for r in rows), key=lambda c: c.id)
 
 
 def _settling(c: Claimed, **values: Any) -> Any:
     """The UPDATE that settles a claimed row (a plain Core UPDATE: nothing of it is
-    loaded in a session). Only the sender holding this claim may settle it:
-    `attempts` is the fencing token."""
+    loaded in a session). Only the sender holding this claim may settle it: `attempts`
+    and the lease it set are the fencing token (a manual retry starts `attempts` again
+    from 0, so a later claim could repeat a stalled sender's count, never its lease)."""
     return update(_TABLE).where(
         _TABLE.c.id == c.id, _TABLE.c.status == "sending", _TABLE.c.attempts == c.attempts,
+        _TABLE.c.lease_until == c.lease_until,
     ).values(**values)
 
 
@@ -192,6 +197,7 @@ def _marking_sent() -> Any:
     return update(_TABLE).where(
         _TABLE.c.id == bindparam("row_id"), _TABLE.c.status == "sending",
         _TABLE.c.attempts == bindparam("claimed_attempts"),
+        _TABLE.c.lease_until == bindparam("claimed_lease"),
     ).values(status="sent", sent_at=bindparam("now"), lease_until=None, next_attempt_at=None,
              last_error=bindparam("note"))
 
@@ -236,7 +242,8 @@ class DeliveryLog:
         conn = self._connection()
         try:
             settled = bool(conn.execute(_marking_sent(), {
-                "row_id": c.id, "claimed_attempts": c.attempts, "now": utc(now), "note": note,
+                "row_id": c.id, "claimed_attempts": c.attempts, "claimed_lease": c.lease_until,
+                "now": utc(now), "note": note,
             }).rowcount)
             conn.commit()
         except BaseException as exc:

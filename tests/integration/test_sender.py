@@ -201,3 +201,27 @@ def test_a_claim_reads_the_open_notifications_not_the_history_of_sent_mail(
     engine.dispose()
     assert "Seq Scan on notifications" not in plan, plan
     assert all(int(n) < 100 for n in re.findall(r"Rows Removed by Filter: (\d+)", plan)), plan
+
+
+def test_a_stalled_sender_cannot_record_a_row_retried_by_hand_and_claimed_again(
+        db_url: str) -> None:
+    """A manual retry starts `attempts` from 0 again, so the next claim repeats the stalled
+    sender's count; the lease each claim set tells them apart."""
+    from datetime import timedelta
+
+    World(db_url).signed("Exchange", on="2025-12-01", starts="2026-01-01", expires="2026-12-31")
+    queue(db_url, {"key": "k1"})
+    engine = make_engine(db_url)
+    sessions = session_factory(engine, immediate=True)
+    with sessions.begin() as s:
+        (stalled,) = outbox.claim(s, NOW, 5, lease=timedelta(minutes=5))
+    outbox.retry(UnitOfWork(sessions), stalled.id, NOW + timedelta(minutes=6))  # lease over
+    with sessions.begin() as s:
+        (fresh,) = outbox.claim(s, NOW + timedelta(minutes=7), 5)
+    assert stalled.attempts == fresh.attempts == 1
+    with outbox.DeliveryLog(engine) as log:
+        assert log.sent(stalled, NOW + timedelta(minutes=8)) is False
+        assert log.sent(fresh, NOW + timedelta(minutes=8)) is True
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT status, attempts FROM notifications")).one() == ("sent", 1)
+    engine.dispose()
