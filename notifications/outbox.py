@@ -268,13 +268,14 @@ class DeliveryLog:
 
 
 def mark_failed(s: Session, c: Claimed, now: datetime, error: str, *, max_attempts: int,
-                permanent: bool = False) -> str:
-    """Record a failed attempt: `failed` with a backoff, or `dead` after the last one."""
+                permanent: bool = False) -> str | None:
+    """Record a failed attempt: `failed` with a backoff, or `dead` after the last one;
+    None if another sender has taken the row over meanwhile (nothing recorded)."""
     status = "dead" if permanent or c.attempts >= max_attempts else "failed"
     now = utc(now)
-    _settle(s, c, status=status, lease_until=None, last_error=error[:2000],
-            next_attempt_at=None if status == "dead" else now + backoff(c.attempts))
-    return status
+    settled = _settle(s, c, status=status, lease_until=None, last_error=error[:2000],
+                      next_attempt_at=None if status == "dead" else now + backoff(c.attempts))
+    return status if settled else None
 
 
 # --- listing and manual retry ------------------------------------------------------------

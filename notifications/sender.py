@@ -108,8 +108,10 @@ def _settle_failed(uow: UnitOfWork, report: SendReport, rows: list[outbox.Claime
                                         permanent=permanent)
             if status == "dead":
                 report.dead += 1
-            else:
+            elif status == "failed":
                 report.failed += 1
+            else:  # our lease expired and another sender took the row over
+                log.warning("notification %s was taken over by another sender", row.id)
         uow.commit()
     if error not in report.errors:
         report.errors.append(error)

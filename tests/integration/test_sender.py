@@ -225,3 +225,25 @@ def test_a_stalled_sender_cannot_record_a_row_retried_by_hand_and_claimed_again(
     with engine.connect() as conn:
         assert conn.execute(text("SELECT status, attempts FROM notifications")).one() == ("sent", 1)
     engine.dispose()
+
+
+def test_a_failure_reported_by_a_sender_whose_lease_was_taken_over_changes_nothing(
+        db_url: str) -> None:
+    from datetime import timedelta
+
+    World(db_url).signed("Exchange", on="2025-12-01", starts="2026-01-01", expires="2026-12-31")
+    queue(db_url, {"key": "k1"})
+    engine = make_engine(db_url)
+    sessions = session_factory(engine, immediate=True)
+    with sessions.begin() as s:
+        (first,) = outbox.claim(s, NOW, 5, lease=timedelta(minutes=5))
+    with sessions.begin() as s:
+        (second,) = outbox.claim(s, NOW + timedelta(minutes=6), 5)
+    with sessions.begin() as s:
+        assert outbox.mark_failed(s, first, NOW, "timeout", max_attempts=3) is None
+    with engine.connect() as conn:  # the second sender's claim stands
+        assert conn.execute(text("SELECT status, attempts, last_error FROM notifications")
+                            ).one() == ("sending", 2, None)
+    with sessions.begin() as s:
+        assert outbox.mark_failed(s, second, NOW, "timeout", max_attempts=3) == "failed"
+    engine.dispose()
