@@ -3,13 +3,15 @@ that cannot go out is settled without holding up the rest of its batch."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from email import policy
 from email.parser import BytesParser
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.orm import Session, sessionmaker
 
 from cli.database import make_engine, session_factory
 from models import Agreement, Notification
@@ -58,10 +60,24 @@ def statuses(url: str) -> dict[str, tuple[str, str | None]]:
     return out
 
 
+def with_agreement(url: str) -> str:
+    """`url` with one signed agreement (the notifications' foreign key)."""
+    World(url).signed("Exchange", on="2025-12-01", starts="2026-01-01", expires="2026-12-31")
+    return url
+
+
 @pytest.fixture
 def world_url(sqlite_url: str) -> str:
-    World(sqlite_url).signed("Exchange", on="2025-12-01", starts="2026-01-01", expires="2026-12-31")
-    return sqlite_url
+    return with_agreement(sqlite_url)
+
+
+@pytest.fixture
+def one_row(db_url: str) -> Iterator[tuple[Engine, sessionmaker[Session]]]:
+    """One queued notification (key k1), and sessions to claim it with."""
+    queue(with_agreement(db_url), {"key": "k1"})
+    engine = make_engine(db_url)
+    yield engine, session_factory(engine, immediate=True)
+    engine.dispose()
 
 
 def test_the_envelope_sender_is_the_bare_address_and_from_lines_in_the_body_stay_as_written(
@@ -125,15 +141,13 @@ def test_a_message_that_cannot_be_written_is_dead_at_once_and_the_batch_goes_on(
     assert all(b"everyone@example.org" not in raw for raw, _, _ in sink.received)
 
 
-def test_a_sender_whose_lease_was_taken_over_cannot_record_the_delivery(db_url: str) -> None:
+def test_a_sender_whose_lease_was_taken_over_cannot_record_the_delivery(
+        one_row: tuple[Engine, sessionmaker[Session]]) -> None:
     """`attempts` is the fencing token: the first claim's late record changes nothing,
     the second claim's record settles the row."""
     from datetime import timedelta
 
-    World(db_url).signed("Exchange", on="2025-12-01", starts="2026-01-01", expires="2026-12-31")
-    queue(db_url, {"key": "k1"})
-    engine = make_engine(db_url)
-    sessions = session_factory(engine, immediate=True)
+    engine, sessions = one_row
     with sessions.begin() as s:
         (first,) = outbox.claim(s, NOW, 5, lease=timedelta(minutes=5))
     later = NOW + timedelta(minutes=6)  # the first lease has expired
@@ -148,13 +162,11 @@ def test_a_sender_whose_lease_was_taken_over_cannot_record_the_delivery(db_url: 
         assert log.sent(second, later) is True
     with engine.connect() as conn:
         assert conn.execute(text("SELECT status, attempts FROM notifications")).one() == ("sent", 2)
-    engine.dispose()
 
 
 def test_on_postgresql_deliveries_skip_the_wal_wait_on_their_own_connection_only(
         pg_url: str) -> None:
-    World(pg_url).signed("Exchange", on="2025-12-01", starts="2026-01-01", expires="2026-12-31")
-    queue(pg_url, {"key": "k1"})
+    queue(with_agreement(pg_url), {"key": "k1"})
     engine = make_engine(pg_url, pool_size=1, max_overflow=1)
     with session_factory(engine).begin() as s:
         (claimed,) = outbox.claim(s, NOW, 5)
@@ -180,8 +192,7 @@ def test_a_claim_reads_the_open_notifications_not_the_history_of_sent_mail(
 
     from sqlalchemy import event, update
 
-    World(pg_url).signed("Exchange", on="2025-12-01", starts="2026-01-01", expires="2026-12-31")
-    queue(pg_url, *({"key": f"k{i}"} for i in range(8000)))
+    queue(with_agreement(pg_url), *({"key": f"k{i}"} for i in range(8000)))
     engine = make_engine(pg_url)
     with session_factory(engine).begin() as s:
         s.execute(update(Notification).where(Notification.id <= 7600).values(status="sent"))
@@ -204,15 +215,12 @@ def test_a_claim_reads_the_open_notifications_not_the_history_of_sent_mail(
 
 
 def test_a_stalled_sender_cannot_record_a_row_retried_by_hand_and_claimed_again(
-        db_url: str) -> None:
+        one_row: tuple[Engine, sessionmaker[Session]]) -> None:
     """A manual retry starts `attempts` from 0 again, so the next claim repeats the stalled
     sender's count; the lease each claim set tells them apart."""
     from datetime import timedelta
 
-    World(db_url).signed("Exchange", on="2025-12-01", starts="2026-01-01", expires="2026-12-31")
-    queue(db_url, {"key": "k1"})
-    engine = make_engine(db_url)
-    sessions = session_factory(engine, immediate=True)
+    engine, sessions = one_row
     with sessions.begin() as s:
         (stalled,) = outbox.claim(s, NOW, 5, lease=timedelta(minutes=5))
     outbox.retry(UnitOfWork(sessions), stalled.id, NOW + timedelta(minutes=6))  # lease over
@@ -224,17 +232,13 @@ def test_a_stalled_sender_cannot_record_a_row_retried_by_hand_and_claimed_again(
         assert log.sent(fresh, NOW + timedelta(minutes=8)) is True
     with engine.connect() as conn:
         assert conn.execute(text("SELECT status, attempts FROM notifications")).one() == ("sent", 1)
-    engine.dispose()
 
 
 def test_a_failure_reported_by_a_sender_whose_lease_was_taken_over_changes_nothing(
-        db_url: str) -> None:
+        one_row: tuple[Engine, sessionmaker[Session]]) -> None:
     from datetime import timedelta
 
-    World(db_url).signed("Exchange", on="2025-12-01", starts="2026-01-01", expires="2026-12-31")
-    queue(db_url, {"key": "k1"})
-    engine = make_engine(db_url)
-    sessions = session_factory(engine, immediate=True)
+    engine, sessions = one_row
     with sessions.begin() as s:
         (first,) = outbox.claim(s, NOW, 5, lease=timedelta(minutes=5))
     with sessions.begin() as s:
@@ -246,4 +250,3 @@ def test_a_failure_reported_by_a_sender_whose_lease_was_taken_over_changes_nothi
                             ).one() == ("sending", 2, None)
     with sessions.begin() as s:
         assert outbox.mark_failed(s, second, NOW, "timeout", max_attempts=3) == "failed"
-    engine.dispose()
