@@ -1,9 +1,12 @@
 """Who is asking: the signed-in session user (pages) or the bearer token's user (API).
 
-Sessions are a signed cookie (HttpOnly, SameSite=Lax) holding the user's email
-and a fingerprint of their password hash: a new password, a deactivated user
-or a changed role takes effect on the next request, because the user is read
-from the database every time. Every form carries a session-bound CSRF token.
+Sessions are a signed cookie (HttpOnly, SameSite=Lax) holding the user's email,
+a fingerprint of their password hash and when the session began: a new
+password, a deactivated user or a changed role takes effect on the next
+request, because the user is read from the database every time. A session ends
+12 hours after sign-in however active it is, and signing out ends the user's
+sessions server-side (`users.sessions_ended_at`), so a copied cookie dies with
+it. Every form carries a session-bound CSRF token.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from fastapi import Depends, HTTPException, Request
@@ -65,14 +69,28 @@ def session_user(request: Request) -> dict[str, Any] | None:
 
     user = None
     email, auth = request.session.get("user"), request.session.get("auth")
+    since = _since(request.session.get("since"))
     if isinstance(email, str) and isinstance(auth, str):
         app = hamkor(request)
-        user = current_user(app.uow(), email, auth)
-        if user is None:  # deactivated or password changed: this session is over
-            request.session.pop("user", None)
-            request.session.pop("auth", None)
+        now = app.clock().utcnow
+        if since is not None and now - since < timedelta(seconds=SESSION_MAX_AGE_S):
+            user = current_user(app.uow(), email, auth, since)
+        if user is None:  # expired, signed out, deactivated or password changed: over
+            for key in ("user", "auth", "since"):
+                request.session.pop(key, None)
     request.state.user = user
     return user
+
+
+def _since(value: object) -> datetime | None:
+    """When the session began (stored at sign-in); None for a session without it."""
+    if not isinstance(value, str):
+        return None
+    try:
+        since = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return since if since.tzinfo else None
 
 
 def page_user(request: Request) -> dict[str, Any]:
@@ -88,7 +106,9 @@ def sign_in(request: Request, user: dict[str, Any]) -> None:
     """Start a fresh session for `user` (a new CSRF token: nothing carries over)."""
     lang = request.session.get("lang")
     request.session.clear()
+    # The session lasts SESSION_MAX_AGE_S from here, however often its cookie is renewed.
     request.session.update({"user": user["email"], "auth": user["auth"],
+                            "since": hamkor(request).clock().utcnow.isoformat(),
                             "csrf": secrets.token_urlsafe(32)})
     if lang:
         request.session["lang"] = lang
@@ -96,6 +116,14 @@ def sign_in(request: Request, user: dict[str, Any]) -> None:
 
 
 def sign_out(request: Request) -> None:
+    """End the session -- and, server-side, every session of this user begun until now,
+    so a copy of the cookie is worthless too."""
+    from workflow.accounts import end_sessions
+
+    email = request.session.get("user")
+    if isinstance(email, str):
+        app = hamkor(request)
+        end_sessions(app.uow(), email, app.clock().utcnow)
     lang = request.session.get("lang")
     request.session.clear()
     if lang:

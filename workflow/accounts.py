@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from models import ApiToken, User
 from workflow.clock import Clock
@@ -93,15 +93,29 @@ def credential_fingerprint(password_hash: str | None) -> str:
     return hashlib.sha256((password_hash or "").encode()).hexdigest()[:16]
 
 
-def current_user(uow: UnitOfWork, email: str, fingerprint: str) -> dict[str, Any] | None:
-    """The session's user if still active and its password unchanged; else None."""
+def current_user(uow: UnitOfWork, email: str, fingerprint: str,
+                 since: datetime) -> dict[str, Any] | None:
+    """The user of a session that began at `since`, if still active, its password
+    unchanged and its sessions not ended since; else None."""
     with uow:
         user = uow.session.scalar(select(User).where(User.email == email))
         if user is None or not user.active or not user.password_hash:
             return None
         if not secrets.compare_digest(credential_fingerprint(user.password_hash), fingerprint):
             return None
+        ended = user.sessions_ended_at
+        if ended is not None and since <= (ended if ended.tzinfo else ended.replace(tzinfo=UTC)):
+            return None
         return session_user(user)
+
+
+def end_sessions(uow: UnitOfWork, email: str, now: datetime) -> None:
+    """Sign the user out: every web session begun until `now` is over (the user's
+    other browsers too: a signed cookie cannot be recalled one by one)."""
+    with uow:
+        uow.session.execute(update(User).where(User.email == email)
+                            .values(sessions_ended_at=now))
+        uow.commit()
 
 
 # --- API tokens -------------------------------------------------------------------------

@@ -52,6 +52,50 @@ def test_sign_out_ends_the_session(client: TestClient) -> None:
     assert client.get("/", follow_redirects=False).status_code == 303
 
 
+def test_a_copy_of_the_cookie_is_worthless_once_its_user_signed_out(make_client) -> None:
+    """Signing out ends the session server-side: a saved copy of the cookie (a stolen
+    one, or another browser of the same user) no longer signs anyone in."""
+    browser, thief = make_client(), make_client()
+    sign_in(browser, "olga@uni.uz")
+    thief.cookies.set("hamkor_session", browser.cookies["hamkor_session"])
+    assert thief.get("/account", follow_redirects=False).status_code == 200
+    assert post(browser, "/logout").status_code == 303
+    assert thief.get("/account", follow_redirects=False).status_code == 303
+    assert post(thief, "/partners", {"name": "Thief University", "country": "FR"}
+                ).status_code in (303, 403)
+    assert "Thief University" not in _partners_as(make_client())
+    sign_in(browser, "olga@uni.uz")  # signing in again starts a new, valid session
+    assert browser.get("/account", follow_redirects=False).status_code == 200
+
+
+def test_a_session_ends_twelve_hours_after_sign_in_however_active_it_was(
+        client: TestClient, hamkor_app: App, monkeypatch) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    sign_in(client, "olga@uni.uz")
+    start = datetime.now(UTC)
+    for hours in (4, 8, 11.9):  # busy all day: every page renews the cookie
+        monkeypatch.setattr(hamkor_app, "clock",
+                            lambda now=None, h=hours: _clock_at(start + timedelta(hours=h)))
+        assert client.get("/account", follow_redirects=False).status_code == 200
+    monkeypatch.setattr(hamkor_app, "clock",
+                        lambda now=None: _clock_at(start + timedelta(hours=12, minutes=1)))
+    assert client.get("/account", follow_redirects=False).status_code == 303
+
+
+def _clock_at(moment):  # type: ignore[no-untyped-def]
+    from zoneinfo import ZoneInfo
+
+    from workflow.clock import Clock
+
+    return Clock(moment, ZoneInfo("UTC"))
+
+
+def _partners_as(viewer: TestClient) -> str:
+    sign_in(viewer, "vera@uni.uz")
+    return str(viewer.get("/partners").text)
+
+
 def test_sign_in_without_csrf_token_is_refused(client: TestClient) -> None:
     client.get("/login")
     r = client.post("/login", data={"email": "olga@uni.uz", "password": PASSWORD})
