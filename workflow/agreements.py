@@ -557,12 +557,23 @@ def apply(s: Session, a: Agreement, event: Ev, *, actor: str, on: date, clock: C
         cancel_pending(s, a.id, keep_rules=("expired",) if after == State.EXPIRED else ())
     ev = record(s, a, event.value, actor=actor, on=on, clock=clock, from_state=before,
                 to_state=after, note=note, party=party)
+    if event is Ev.SIGN and after == State.SIGNED.value:
+        # Fully signed: a "please sign" nudge still waiting (mail was down) must not go out.
+        cancel_pending(s, a.id, keep_rules=("renewal", "notice", "expired"))
     if event is Ev.SIGN and after == State.SIGNED.value and a.renews_id is not None:
         # A signed successor ends the predecessor's renewal reminders.
         cancel_pending(s, a.renews_id, keep_rules=("expired", "signature"))
         pred = s.get(Agreement, a.renews_id)
         if pred is not None and pred.state not in TERMINAL:
             reschedule(s, pred, office.policy, clock.today, successor_is_signed=True)  # `a`
+    elif (State(after) in TERMINAL and State(before) in SUCCESSOR_SIGNED
+          and a.renews_id is not None):
+        # A signed successor that ends before taking over (terminated): the predecessor's
+        # renewal reminders are due again, from today on.
+        pred = s.get(Agreement, a.renews_id)
+        if pred is not None and pred.state not in TERMINAL:
+            reschedule(s, pred, office.policy, clock.today - timedelta(days=1),
+                       successor_is_signed=False)
     if event is Ev.ACTIVATE and a.renews_id is not None:
         _succeed(s, a, on=on, clock=clock, office=office)
     return ev

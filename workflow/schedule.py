@@ -46,14 +46,18 @@ def _candidates(f: Facts, policy: Policy) -> list[tuple[date, Event]]:
 
 
 def due_transition(f: Facts, today: date, policy: Policy) -> tuple[Event, date] | None:
-    """The first automatic transition due on `today`, dated when its rule fell due
-    (never before the previous event), or None."""
-    for due_on, event in _candidates(f, policy):
-        if due_on <= today:
-            if f.last_event_on is not None and due_on < f.last_event_on:
-                due_on = f.last_event_on
-            return event, due_on
-    return None
+    """The automatic transition due on `today` that fell due first (the tick's order
+    breaks ties), dated when its rule fell due (never before the previous event), or
+    None. Earliest first: a tick that runs late (a holiday outage) must end an
+    agreement on its notice date rather than open its renewal window first."""
+    due = [(due_on, order, event) for order, (due_on, event) in enumerate(_candidates(f, policy))
+           if due_on <= today]
+    if not due:
+        return None
+    due_on, _order, event = min(due)
+    if f.last_event_on is not None and due_on < f.last_event_on:
+        due_on = f.last_event_on
+    return event, due_on
 
 
 def next_due_on(f: Facts, after: date, policy: Policy) -> date | None:

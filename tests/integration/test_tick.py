@@ -7,6 +7,7 @@ runs the real command; `SmtpSink` (aiosmtpd on loopback) sees what was sent.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 from sqlalchemy import update
@@ -288,3 +289,47 @@ def test_a_dry_run_reports_the_work_and_writes_and_sends_nothing(db_url: str, si
     for key in ("transitions", "enqueued", "skipped", "cancelled", "agreements"):
         assert real[key] == dry[key], key
     assert real["sent"] == 2 and len(sink.messages) == 2
+
+
+def test_a_late_tick_ends_an_agreement_on_its_notice_date_before_anything_else(
+        db_url: str) -> None:
+    """Notice took effect on 15 December; the worker was down over the holidays. The
+    first tick (5 January) terminates it as of 16 December -- it does not open a
+    renewal window on 1 January first (the annual report reads these dates)."""
+    w = World(db_url, {"HAMKOR_MAIL_BACKEND": "console"})
+    ref = w.signed("Exchange", on="2025-06-01", starts="2025-07-01", expires="2027-06-30")
+    w.tick("2025-07-01")
+    w.advance(ref, "give_notice", on="2026-09-01", note="ending early",
+              effective=date(2026, 12, 15))
+    assert w.tick("2027-01-05")["transitions"]["terminate"] == 1
+    history = ok(hamkor(db_url, "agreement", "history", ref, "--json")).json()
+    assert [(e["event"], e["occurred_on"]) for e in history[-2:]] == [
+        ("give_notice", "2026-09-01"), ("terminate", "2026-12-16")]
+
+
+def test_a_terminated_signed_successor_gives_the_predecessor_its_reminders_back(
+        db_url: str) -> None:
+    """The successor's signature stopped the predecessor's renewal reminders; when the
+    successor is terminated before taking over, they are due again."""
+    w = World(db_url, {"HAMKOR_MAIL_BACKEND": "console"})
+    pred = w.signed("Exchange", on="2025-06-01", starts="2025-07-01", expires="2027-06-30")
+    w.tick("2025-07-01")
+    w.tick("2027-01-01")  # renewal window opens; the 180-day reminder goes out
+    succ = w.renew(pred, on="2027-01-20")
+    w.send_for_signature(succ, on="2027-01-21")
+    w.sign(succ, on="2027-01-22")
+    w.advance(succ, "terminate", on="2027-02-10", note="the partner pulled out")
+    w.tick("2027-04-01")  # 90 days before the predecessor's expiry
+    assert w.statuses(pred)["1:renewal:90"] == "sent"
+
+
+def test_a_signature_nudge_held_up_by_the_mail_server_is_dropped_once_all_have_signed(
+        db_url: str) -> None:
+    w = World(db_url)
+    ref = w.create("Exchange", on="2026-01-05", starts="2026-02-01", expires="2028-01-31")
+    w.send_for_signature(ref, on="2026-01-05")
+    down = smtp_env(free_port())  # nothing listens: the nudge fails and waits for a retry
+    assert w.tick("2026-01-19", env=down)["failed"] == 1
+    w.sign(ref, on="2026-01-20")
+    w.tick("2026-01-20", env={"HAMKOR_MAIL_BACKEND": "console"})
+    assert w.statuses(ref)["1:signature:14"] == "cancelled"
