@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import re
 import tempfile
@@ -176,7 +177,10 @@ def _blank(value: Any) -> bool:
 
 def decode_csv(text: str) -> Sheet:
     reader = csv.reader(io.StringIO(text, newline=""))
-    rows = list(reader)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:  # e.g. a cell over the csv module's field size limit
+        raise ImportRejected("CSV", [RowError(reader.line_num, "-", str(exc))]) from None
     if not rows:
         raise ImportRejected("CSV", [RowError(1, "header", "the file is empty")])
     names, errors = _check_header(rows[0])
@@ -187,10 +191,17 @@ def decode_csv(text: str) -> Sheet:
         if len(cells) > len(names) and any(not _blank(c) for c in cells[len(names):]):
             errors.append(RowError(i, "-", f"{len(cells)} cells for {len(names)} columns"))
             continue
+        errors += _unnamed(i, names, cells)
         records.append(Record(i, {n: c for n, c in zip(names, cells, strict=False) if n}))
     if errors:
         raise ImportRejected("CSV", errors)
     return Sheet(frozenset(n for n in names if n), records)
+
+
+def _unnamed(number: int, names: list[str], cells: Sequence[Any]) -> list[RowError]:
+    """A value under a column without a header would be dropped: say so instead."""
+    return [RowError(number, f"column {i + 1}", f"{str(c)[:40]!r} is under a column without a header")
+            for i, (n, c) in enumerate(zip(names, cells, strict=False)) if not n and not _blank(c)]
 
 
 def decode_xlsx(path: Path) -> Sheet:
@@ -207,6 +218,7 @@ def decode_xlsx(path: Path) -> Sheet:
         for i, cells in enumerate(rows, start=2):
             if all(_blank(c) for c in cells):
                 continue
+            errors += _unnamed(i, names, cells)
             records.append(Record(i, {n: c for n, c in zip(names, cells, strict=False) if n}))
     finally:
         wb.close()
@@ -399,6 +411,9 @@ class _Cells:
             return False
         if isinstance(value, bool):
             return value
+        if isinstance(value, float) and not math.isfinite(value):
+            self.error(column, f"{value!r} is not true or false")
+            return False
         if isinstance(value, int | float):
             value = str(int(value))
         text = str(value).lower()
@@ -416,7 +431,13 @@ class _Cells:
         if type(value) is str:
             return [v.strip() or None for v in value.split(LIST_SEP)]
         if isinstance(value, list):
+            if any(isinstance(v, dict | list) for v in value):
+                self.error(column, "list items must be plain values, not objects or lists")
+                return []
             return [None if _blank(v) else v for v in value]
+        if isinstance(value, dict):
+            self.error(column, "expected a value or a list, not an object")
+            return []
         return [value]
 
     def aligned(self, column: str, count: int) -> list[Any]:
@@ -784,6 +805,7 @@ def plan(rows: Sequence[Row], snap: Snapshot) -> tuple[Plan, list[RowError]]:
     new_users: set[str] = set()
     seen_refs: dict[str, int] = {}
     seen_ids: dict[tuple[Any, ...], int] = {}
+    claimed: dict[str, int] = {}  # stored ref -> the row that changes it
 
     for row in rows:
         def err(column: str, message: str, _n: int = row.number) -> None:
@@ -800,7 +822,7 @@ def plan(rows: Sequence[Row], snap: Snapshot) -> tuple[Plan, list[RowError]]:
                 err("ref", f"{row.ref} is also in row {seen_refs[row.ref]}")
             seen_refs[row.ref] = row.number
             stored = snap.by_ref.get(row.ref)
-        if ident in seen_ids:
+        if row.ref is None and ident in seen_ids:  # rows with refs say which they are
             err("title", f"the same agreement (title, partners, starts_on) as row {seen_ids[ident]}")
         seen_ids.setdefault(ident, row.number)
         if row.ref is None:
@@ -813,6 +835,10 @@ def plan(rows: Sequence[Row], snap: Snapshot) -> tuple[Plan, list[RowError]]:
         if stored is None:
             p.actions.append(Action("create", row, row.ref or "", orgs))
             continue
+        if stored.ref in claimed:
+            err("ref" if row.ref else "title",
+                f"{stored.ref} is also changed by row {claimed[stored.ref]}")
+        claimed.setdefault(stored.ref, row.number)
         new = comparable(row, orgs, row.renews)
         changes = changed_fields(row, new, stored.fields)
         if not changes:

@@ -347,3 +347,73 @@ def test_a_key_a_json_object_leaves_out_keeps_the_stored_value(db: str, tmp_path
     assert r["updated"] == ["AGR-2020-0001"] and r["actions"][0]["changes"] == ["owner"]
     a = ok(hamkor(db, "agreement", "show", "AGR-2020-0001", "--json")).json()
     assert (a["owner"], a["department"], a["state"]) == ("oleg@uni.uz", "International", "active")
+
+
+def test_two_agreements_alike_but_for_their_refs_survive_an_export_and_re_import(
+        db: str, tmp_path: Path) -> None:
+    """Same title, partners and start (two editions of a programme): the refs tell them
+    apart, so the export imports again -- into the same database and an empty one."""
+    twin = {**GOOD[1], "state": "draft"}
+    first = write_csv(tmp_path / "twins.csv", [{**twin, "ref": "AGR-2021-0001"},
+                                               {**twin, "ref": "AGR-2021-0002"}])
+    assert len(ok(hamkor(db, "import", str(first), "--json")).json()["created"]) == 2
+    exported = tmp_path / "export.csv"
+    ok(hamkor(db, "export", str(exported)))
+    again = ok(hamkor(db, "import", str(exported), "--json")).json()
+    assert (again["created"], again["updated"], len(again["skipped"])) == ([], [], 2)
+    empty = f"sqlite:///{tmp_path / 'empty.db'}"
+    seed_people(empty)
+    fresh = ok(hamkor(empty, "import", str(exported), "--json")).json()
+    assert sorted(fresh["created"]) == ["AGR-2021-0001", "AGR-2021-0002"]
+
+
+def test_two_rows_that_would_change_the_same_agreement_are_refused(db: str, tmp_path: Path) -> None:
+    ok(hamkor(db, "import", str(write_csv(tmp_path / "a.csv", [{**GOOD[1], "ref": "AGR-2021-0001"}]))))
+    before = snapshot(db)
+    both = write_csv(tmp_path / "b.csv", [{**GOOD[1], "ref": "AGR-2021-0001", "title": "Renamed"},
+                                          {**GOOD[1]}])  # no ref: found by title etc.
+    r = hamkor(db, "import", str(both))
+    assert r.code == 1
+    assert any("row 3, title: AGR-2021-0001 is also changed by row 2" in line
+               for line in r.error_lines), r.error_lines
+    assert snapshot(db) == before
+
+
+def test_a_value_under_a_column_without_a_header_is_an_error_not_dropped(
+        db: str, tmp_path: Path) -> None:
+    path = tmp_path / "blank.csv"
+    path.write_text("title,type,partners,,department\n"
+                    "Exchange,exchange,Hiroshima University,IMPORTANT DATA,International\n",
+                    encoding="utf-8")
+    before = snapshot(db)
+    r = hamkor(db, "import", str(path))
+    assert r.code == 1
+    assert any("row 2, column 4: 'IMPORTANT DATA' is under a column without a header" in line
+               for line in r.error_lines), r.error_lines
+    assert snapshot(db) == before
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ('[{"title": "X", "type": "exchange", "partners": [{"name": "A"}]}]',
+     "row 1, partners: list items must be plain values, not objects or lists"),
+    ('[{"title": "X", "type": "exchange", "partners": "A", "auto_renew": NaN}]',
+     "row 1, auto_renew: nan is not true or false"),
+])
+def test_json_values_of_the_wrong_shape_are_row_errors(db: str, tmp_path: Path, content: str,
+                                                       message: str) -> None:
+    path = tmp_path / "odd.json"
+    path.write_text(content, encoding="utf-8")
+    before = snapshot(db)
+    r = hamkor(db, "import", str(path))
+    assert r.code == 1
+    assert any(message in line for line in r.error_lines), r.error_lines
+    assert snapshot(db) == before
+
+
+def test_a_csv_cell_too_large_to_read_is_one_error_not_a_traceback(db: str, tmp_path: Path) -> None:
+    path = tmp_path / "huge.csv"
+    path.write_text('title,type,partners\n"' + "x" * 200_000 + '",exchange,A\n', encoding="utf-8")
+    r = hamkor(db, "import", str(path))
+    assert r.code == 1
+    assert r.error_lines[0] == "error: huge.csv: 1 error in 1 row; nothing was imported"
+    assert r.error_lines[1].strip().startswith("row 2, -: field larger than field limit")
