@@ -107,7 +107,12 @@ def parse_date(value: str | None, option: str) -> date | None:
 
     if value is None:
         return None
+    from workflow.dates import out_of_range
+
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise Invalid(f"{option} {value!r} is not a date (YYYY-MM-DD)") from None
+    if why := out_of_range(day):
+        raise Invalid(f"{option} {why}")
+    return day

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from web.forms import RowId
 from web.security import api_user
 from web.state import hamkor
 from workflow.errors import PermissionDenied
@@ -200,6 +201,14 @@ class DraftEditIn(BaseModel):
     forms: list[str] | None = None
     notes: str | None = None
 
+    @field_validator("partners", "forms", mode="before")
+    @classmethod
+    def _a_list_not_null(cls, value: Any) -> Any:
+        """Left out keeps the list; `null` is not a list (send `[]` to empty `forms`)."""
+        if value is None:
+            raise ValueError("must be a list")
+        return value
+
 
 class EventIn(BaseModel):
     event: str = Field(examples=["submit"], description="A manual event of the lifecycle.")
@@ -257,7 +266,8 @@ def users(request: Request, user: User = Depends(api_user)) -> list[User]:
 @router.get("/agreements", response_model=list[AgreementOut], summary="List agreements")
 def list_agreements(request: Request, state: str | None = None, partner: str | None = None,
                     expiring_within: int | None = None, q: str | None = None,
-                    limit: int | None = None, user: User = Depends(api_user)) -> list[dict[str, Any]]:
+                    limit: int | None = Query(None, ge=1),
+                    user: User = Depends(api_user)) -> list[dict[str, Any]]:
     """The filters of `hamkor agreement list`, plus `q`: text in the reference, title,
     department, owner or a party's name. Oldest first; complete unless `limit` is given."""
     from web.queries import search_agreements
@@ -368,7 +378,8 @@ def lifecycle(user: User = Depends(api_user)) -> dict[str, Any]:
 
 
 @router.get("/outbox", summary="Outgoing notifications")
-def outbox(request: Request, status_: str | None = Query(None, alias="status"), limit: int | None = None,
+def outbox(request: Request, status_: str | None = Query(None, alias="status"),
+           limit: int | None = Query(None, ge=1),
            user: User = Depends(api_user)) -> list[dict[str, Any]]:
     from web.pages import _outbox_module
 
@@ -380,7 +391,7 @@ def outbox(request: Request, status_: str | None = Query(None, alias="status"), 
 
 
 @router.post("/outbox/{row_id}/retry", summary="Queue a failed or dead notification again")
-def outbox_retry(request: Request, row_id: int, user: User = Depends(api_user)) -> dict[str, Any]:
+def outbox_retry(request: Request, row_id: RowId, user: User = Depends(api_user)) -> dict[str, Any]:
     from web.pages import _outbox_module
 
     module = _outbox_module()
@@ -421,7 +432,7 @@ def generate_report(request: Request, body: ReportIn, user: User = Depends(api_u
 
 
 @router.get("/reports/{report_id}/file", summary="Download a generated report")
-def report_file(request: Request, report_id: int, user: User = Depends(api_user)) -> Any:
+def report_file(request: Request, report_id: RowId, user: User = Depends(api_user)) -> Any:
     from web.pages import _download, _reports_module
     from workflow.errors import NotFound
 

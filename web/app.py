@@ -64,7 +64,9 @@ def create_app(app: App, *, secret: str | None = None) -> FastAPI:
         response: Response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
-        if request.url.path.startswith(("/agreements", "/account", "/api/")):
+        if not request.url.path.startswith("/static/"):
+            # Signed-in pages and downloads: never kept by a browser's or a proxy's cache
+            # (the back button after signing out shows nothing).
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 

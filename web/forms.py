@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Path as FastApiPath
 from starlette.datastructures import FormData
 
 from workflow.errors import Invalid
@@ -28,14 +29,23 @@ def integer(form: FormData, name: str, label: str) -> int | None:
         raise Invalid(f"{label}: {value!r} is not a whole number") from None
 
 
+#: A row id in a path: a 64-bit integer (a larger one is a 422, not a database error).
+RowId = Annotated[int, FastApiPath(ge=1, le=2**63 - 1)]
+
+
 def day(form: FormData, name: str, label: str) -> date | None:
     value = text(form, name)
     if value is None:
         return None
+    from workflow.dates import out_of_range
+
     try:
-        return date.fromisoformat(value)
+        parsed = date.fromisoformat(value)
     except ValueError:
         raise Invalid(f"{label}: {value!r} is not a date (YYYY-MM-DD)") from None
+    if why := out_of_range(parsed):
+        raise Invalid(f"{label}: {why}")
+    return parsed
 
 
 def flag(form: FormData, name: str) -> bool:

@@ -21,6 +21,7 @@ from starlette.datastructures import FormData
 from models import normalize_name
 from web import forms
 from web.errors import humanize, status_for
+from web.forms import RowId
 from web.render import flash, redirect, render, role_of, safe_next, translator
 from web.security import checked_form, page_user, session_user, sign_in, sign_out
 from web.state import hamkor
@@ -431,7 +432,7 @@ def _outbox(request: Request, status: str | None, *, error: str | None = None, c
 
 
 @router.post("/outbox/{row_id}/retry")
-def outbox_retry(request: Request, row_id: int, user: User = Depends(page_user),
+def outbox_retry(request: Request, row_id: RowId, user: User = Depends(page_user),
                  form: FormData = Depends(checked_form)) -> Response:
     outbox = _outbox_module()
     if outbox is None:
@@ -492,7 +493,7 @@ def create_token(request: Request, user: User = Depends(page_user),
 
 
 @router.post("/account/tokens/{token_id}/revoke")
-def revoke_token(request: Request, token_id: int, user: User = Depends(page_user),
+def revoke_token(request: Request, token_id: RowId, user: User = Depends(page_user),
                  form: FormData = Depends(checked_form)) -> Response:
     from workflow.accounts import revoke_token as revoke
 
@@ -627,7 +628,7 @@ def _download(rec: dict[str, Any]) -> Response:
 
 
 @router.get("/reports/{report_id}/download")
-def download_report(request: Request, report_id: int, user: User = Depends(page_user)) -> Response:
+def download_report(request: Request, report_id: RowId, user: User = Depends(page_user)) -> Response:
     from workflow.errors import NotFound
 
     service = _reports_module()

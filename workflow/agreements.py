@@ -281,7 +281,10 @@ def cancel_pending(s: Session, agreement_id: int, *, keep_rules: tuple[str, ...]
         cond.append(Notification.rule.not_in(keep_rules))
     if term is not None:
         cond.append(Notification.term == term)
-    s.execute(update(Notification).where(and_(*cond)).values(status="cancelled"))
+    # No autoflush: the agreement's pending change goes out once, at commit (a flush
+    # here would bump its version a second time).
+    with s.no_autoflush:
+        s.execute(update(Notification).where(and_(*cond)).values(status="cancelled"))
 
 
 def _next_ref(s: Session, year: int) -> tuple[int, str]:
@@ -295,12 +298,23 @@ def _validate_terms(
 ) -> date | None:
     if sum(x is not None and x is not False for x in (expires, months, indefinite or None)) > 1:
         raise Invalid("give only one of --expires, --months, --indefinite")
+    for option, day in (("--starts", starts), ("--expires", expires)):
+        if day is not None and (why := dates.out_of_range(day)):
+            raise Invalid(f"{option} {why}")
+    for option, n in (("--months", months), ("--renewal-months", renewal_months)):
+        if n is not None and n > dates.MAX_MONTHS:
+            raise Invalid(f"{option} must be at most {dates.MAX_MONTHS} (100 years)")
+    if notice_days is not None and notice_days > dates.MAX_NOTICE_DAYS:
+        raise Invalid(f"--notice-days must be at most {dates.MAX_NOTICE_DAYS} (10 years)")
     if months is not None:
         if months <= 0:
             raise Invalid("--months must be a positive number")
         if starts is None:
             raise Invalid("--months needs --starts")
         expires = dates.term_end(starts, months)
+        if dates.out_of_range(expires):
+            raise Invalid(f"--months {months} from {starts.isoformat()} runs past "
+                          f"{dates.LATEST.isoformat()}")
     if starts and expires and expires < starts:
         raise Invalid(f"--expires {expires.isoformat()} is before --starts {starts.isoformat()}")
     if auto_renew:
@@ -502,6 +516,8 @@ def advance(uow: UnitOfWork, clock: Clock, office: Office, ref: str, event: str,
         raise Invalid(f"unknown event {event!r}; one of: {', '.join(MANUAL_EVENTS)}")
     if event == Ev.RENEW.value:
         return renew(uow, clock, office, ref, by=by, on=on, expected_version=expected_version)
+    if effective is not None and (why := dates.out_of_range(effective)):
+        raise Invalid(f"--effective {why}")
     with uow:
         s = uow.session
         acting = _acting_on(uow, ref, by, on, clock, expected_version)
@@ -686,6 +702,8 @@ def list_agreements(uow: UnitOfWork, clock: Clock, *, state: str | None = None,
         if expiring_within is not None:
             if expiring_within < 0:
                 raise Invalid("--expiring-within must not be negative")
+            if expiring_within > dates.MAX_WITHIN_DAYS:
+                raise Invalid(f"--expiring-within must be at most {dates.MAX_WITHIN_DAYS} days")
             stmt = stmt.where(
                 Agreement.state.in_(("signed", "active", "renewal_due")),
                 Agreement.expires_on.is_not(None),

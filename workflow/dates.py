@@ -6,6 +6,18 @@ import calendar
 from datetime import date, timedelta
 
 ONE_DAY = timedelta(days=1)
+#: Dates Hamkor accepts: far enough for any agreement, and the tick's arithmetic
+#: (a day after an expiry, a renewal of up to MAX_MONTHS) stays within `date`'s range.
+EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
+#: The longest term or renewal (100 years) and notice period (10 years) accepted.
+MAX_MONTHS, MAX_NOTICE_DAYS, MAX_WITHIN_DAYS = 1200, 3650, 36500
+
+
+def out_of_range(day: date) -> str | None:
+    """Why `day` cannot be stored, or None."""
+    if day < EARLIEST or day > LATEST:
+        return f"{day.isoformat()} is outside {EARLIEST.isoformat()}..{LATEST.isoformat()}"
+    return None
 
 
 def add_months(day: date, months: int) -> date:

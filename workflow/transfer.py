@@ -50,6 +50,7 @@ from workflow.agreements import (
     reschedule,
 )
 from workflow.clock import Clock
+from workflow.dates import MAX_MONTHS, MAX_NOTICE_DAYS, out_of_range
 from workflow.errors import Invalid
 from workflow.lifecycle import IN_FORCE, TERMINAL, Role, State
 from workflow.registry import KINDS, SYSTEM_ACTOR, actor, require_role, valid_country
@@ -379,11 +380,14 @@ class _Cells:
         day = _as_date(value)
         if day is None and not _blank(value):
             self.error(column, f"{value!r} is not a date (YYYY-MM-DD)")
+        if day is not None and (why := out_of_range(day)):
+            self.error(column, why)
+            return None
         if day is not None and past and day > self.today:
             self.error(column, f"{day.isoformat()} is in the future")
         return day
 
-    def integer(self, column: str, minimum: int) -> int | None:
+    def integer(self, column: str, minimum: int, maximum: int | None = None) -> int | None:
         value = self.values.get(column)
         if value is None:
             return None
@@ -402,6 +406,9 @@ class _Cells:
                 return None
         if number < minimum:
             self.error(column, f"must be {minimum} or more")
+            return None
+        if maximum is not None and number > maximum:
+            self.error(column, f"must be {maximum} or less")
             return None
         return number
 
@@ -510,7 +517,7 @@ def parse_record(record: Record, columns: frozenset[str], today: date) -> tuple[
     expires_text = c.text("expires_on")
     indefinite = expires_text is not None and expires_text.lower() == INDEFINITE
     expires_on = None if indefinite else c.day("expires_on")
-    months = c.integer("months", 1)
+    months = c.integer("months", 1, MAX_MONTHS)
     if months is not None:
         if expires_text is not None:
             c.error("months", "give expires_on or months, not both")
@@ -522,8 +529,8 @@ def parse_record(record: Record, columns: frozenset[str], today: date) -> tuple[
         c.error("expires_on", f"{expires_on.isoformat()} is before starts_on {starts_on.isoformat()}")
     term = c.integer("term", 1) or 1
     auto_renew = c.flag("auto_renew")
-    renewal_months = c.integer("renewal_months", 1)
-    notice_days = c.integer("notice_days", 0)
+    renewal_months = c.integer("renewal_months", 1, MAX_MONTHS)
+    notice_days = c.integer("notice_days", 0, MAX_NOTICE_DAYS)
     if auto_renew and renewal_months is None:
         c.error("renewal_months", "auto_renew needs renewal_months")
     if auto_renew and indefinite:

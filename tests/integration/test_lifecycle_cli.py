@@ -73,7 +73,13 @@ def test_create_adds_the_home_institution_and_numbers_by_creation_year(db: str) 
     [(["--type", "pact"], "type 'pact'"), (["--starts", "2025-13-01"], "--starts"),
      (["--months", "12", "--expires", "2026-01-01"], "only one of"),
      (["--auto-renew"], "--renewal-months"), (["--form", "tourism"], "form 'tourism'"),
-     (["--on", "2999-01-01"], "in the future")],
+     (["--on", "2999-01-01"], "in the future"),
+     # Out of range: a clear refusal, not a traceback from the date arithmetic.
+     (["--months", "999999999"], "--months must be at most 1200"),
+     (["--starts", "9999-12-31"], "--starts 9999-12-31 is outside 1900-01-01..2999-12-31"),
+     (["--months", "12", "--auto-renew", "--renewal-months", "12", "--notice-days",
+       "99999999999"], "--notice-days must be at most 3650"),
+     (["--expires", "2999-12-31", "--starts", "2999-01-01", "--months", "12"], "only one of")],
 )
 def test_create_refuses_bad_input_and_writes_nothing(db: str, args: list[str], needle: str) -> None:
     base = ["agreement", "create", "--title", "T", "--partner", "Hiroshima University",

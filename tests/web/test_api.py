@@ -144,3 +144,33 @@ def test_outbox_over_the_api(client: TestClient, tokens) -> None:
     r = client.get("/api/outbox", headers=tokens["viewer"])
     assert r.status_code == 200 and r.json() == []
     assert client.get("/api/outbox", params={"status": "bogus"}, headers=tokens["viewer"]).status_code == 422
+
+
+@pytest.mark.parametrize(("method", "path", "body", "expected"), [
+    ("patch", "/api/agreements/{ref}", {"partners": None}, 422),
+    ("patch", "/api/agreements/{ref}", {"forms": None}, 422),
+    ("patch", "/api/agreements/{ref}", {"months": 999999999}, 422),
+    ("patch", "/api/agreements/{ref}", {"notice_days": 99999999999}, 422),
+    ("patch", "/api/agreements/{ref}", {"starts": "9999-12-31", "months": 12}, 422),
+    ("get", "/api/agreements?expiring_within=99999999999", None, 422),
+    ("get", "/api/agreements?limit=-1", None, 422),
+    ("get", "/api/outbox?limit=0", None, 422),
+    ("post", "/api/outbox/99999999999999999999/retry", None, 422),
+])
+def test_out_of_range_input_is_refused_with_a_client_error_and_changes_nothing(
+        client: TestClient, hamkor_app: App, tokens, method: str, path: str, body: Any,
+        expected: int) -> None:
+    """Huge numbers, far dates and nulls where a list belongs are the caller's mistake
+    (4xx with a message), never a server error."""
+    ref = create(client, tokens["officer"])["ref"]
+    before = agreement_state(hamkor_app, ref)
+    kwargs = {"json": body} if body is not None else {}
+    r = client.request(method.upper(), path.format(ref=ref), headers=tokens["officer"], **kwargs)
+    assert r.status_code == expected, r.text
+    assert r.json()["detail"]
+    assert agreement_state(hamkor_app, ref) == before
+
+
+def test_signed_in_pages_and_api_answers_are_never_cached(client: TestClient, tokens) -> None:
+    assert client.get("/api/agreements", headers=tokens["viewer"]).headers["cache-control"] == "no-store"
+    assert client.get("/login").headers["cache-control"] == "no-store"
