@@ -228,13 +228,18 @@ class _Tick:
         ids = [a.id for a in rows]
         watched = sorted(set(ids) | {a.renews_id for a in rows if a.renews_id is not None})
         last_on = _last_event_dates(s, ids)
-        succ_signed = _with_signed_successor(s, ids)
+        succ_signed, succ_waiting = _with_signed_successor(s, ids, self.today)
         cancelled_before = _count_cancelled(s, watched)
         outgoing: list[outbox.Outgoing] = []
         # No autoflush: nothing read while processing depends on this batch's unwritten
         # changes (facts read other rows), so each agreement is written once, at the end.
         with s.no_autoflush:
             for a in rows:
+                if a.id in succ_waiting:
+                    # Its successor's activation, due but not done (another tick holds the
+                    # row: SKIP LOCKED), supersedes it; ending it here would race that.
+                    log.info("%s waits for its successor's activation", a.ref)
+                    continue
                 self._process(s, a, last_on.get(a.id), a.id in succ_signed, outgoing, part)
         s.flush()
         part.cancelled += _count_cancelled(s, watched) - cancelled_before
@@ -354,11 +359,15 @@ def _lock(s: Session, agreement_id: int) -> Agreement | None:
                  populate_existing=True)
 
 
-def _with_signed_successor(s: Session, ids: list[int]) -> set[int]:
-    """Which of `ids` have a successor that is signed (or in force): one query per batch."""
+def _with_signed_successor(s: Session, ids: list[int], today: date) -> tuple[set[int], set[int]]:
+    """Which of `ids` have a successor that is signed (or in force), and which of those
+    have one still waiting to activate although its start has come: one query per batch."""
     signed = [st.value for st in SUCCESSOR_SIGNED]
-    return set(s.scalars(select(Agreement.renews_id).where(
-        Agreement.renews_id.in_(ids), Agreement.state.in_(signed))))
+    rows = s.execute(select(Agreement.renews_id, Agreement.state, Agreement.starts_on).where(
+        Agreement.renews_id.in_(ids), Agreement.state.in_(signed))).all()
+    waiting = {rid for rid, state, starts in rows
+               if state == State.SIGNED.value and starts is not None and starts <= today}
+    return {rid for rid, _, _ in rows}, waiting
 
 
 def _last_event_dates(s: Session, ids: list[int]) -> dict[int, date]:

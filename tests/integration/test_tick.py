@@ -333,3 +333,32 @@ def test_a_signature_nudge_held_up_by_the_mail_server_is_dropped_once_all_have_s
     w.sign(ref, on="2026-01-20")
     w.tick("2026-01-20", env={"HAMKOR_MAIL_BACKEND": "console"})
     assert w.statuses(ref)["1:signature:14"] == "cancelled"
+
+
+def test_a_tick_leaves_a_predecessor_to_the_successor_activation_another_tick_holds(
+        pg_url: str) -> None:
+    """Two workers on PostgreSQL: one holds the successor due to activate (it will
+    supersede the predecessor); the other, skipping that locked row, must not expire
+    the predecessor meanwhile -- it leaves it to the activation."""
+    from sqlalchemy import text
+
+    from cli.database import make_engine
+
+    w = World(pg_url, {"HAMKOR_MAIL_BACKEND": "console"})
+    pred = w.signed("Exchange", on="2025-06-01", starts="2025-07-01", expires="2026-06-30")
+    w.tick("2025-07-01")
+    succ = w.renew(pred, on="2026-04-01")  # starts on 2026-07-01, the day after
+    w.send_for_signature(succ, on="2026-04-02")
+    w.sign(succ, on="2026-04-03")
+    engine = make_engine(pg_url)
+    before = w.state(pred)
+    with engine.connect() as other:  # the other worker, mid-batch on the successor
+        other.execute(text("SELECT id FROM agreements WHERE ref = :r FOR NO KEY UPDATE"),
+                      {"r": succ})
+        w.tick("2026-07-01")
+        assert w.state(pred)["version"] == before["version"]  # left alone, not expired
+        other.rollback()
+    engine.dispose()
+    w.tick("2026-07-01")
+    assert (w.state(succ)["state"], w.state(pred)["state"]) == ("active", "superseded")
+    assert "1:expired:0" not in w.statuses(pred)
