@@ -16,6 +16,7 @@ import logging
 import secrets
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -98,6 +99,12 @@ def page_user(request: Request) -> dict[str, Any]:
     user = session_user(request)
     if user is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.method != "GET":
+            # A form posted after the session ended: return to the page it came from
+            # (its address answers only POST); the form must be sent again anyway.
+            referer = urlsplit(request.headers.get("referer", ""))
+            same_site = not referer.netloc or referer.netloc == request.url.netloc
+            target = referer.path if same_site and referer.path else "/"
         raise SignInRequired(target)
     return user
 

@@ -161,3 +161,17 @@ def test_repeated_failures_are_throttled(client: TestClient) -> None:
                                     "csrf_token": csrf_of(client)})
     assert r.status_code == 429  # even the right password waits
     throttle._fails.clear()
+
+
+def test_a_form_posted_after_the_session_ended_returns_to_its_page_after_sign_in(
+        client: TestClient) -> None:
+    """The form's own address answers only POST: sign-in leads back to the page the
+    form was on, not to a 405."""
+    r = client.post("/agreements/AGR-2026-0001/events/submit", data={"csrf_token": "x"},
+                    headers={"referer": "http://testserver/agreements/AGR-2026-0001"},
+                    follow_redirects=False)
+    assert (r.status_code, r.headers["location"]) == (
+        303, "/login?next=/agreements/AGR-2026-0001")
+    r = client.post("/partners", data={}, headers={"referer": "https://evil.example/x"},
+                    follow_redirects=False)
+    assert r.headers["location"] == "/login?next=/"
