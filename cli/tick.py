@@ -55,20 +55,15 @@ def send_outbox(app: App, clock: Clock, *, live: bool = False, limit: int | None
     `live`: times are read afresh for each batch (the worker, a tick without `--now`);
     otherwise every decision uses `clock`, as a replayed day must.
     """
-    from datetime import UTC, timedelta
+    from datetime import UTC
 
     from notifications.sender import BATCH_SIZE, lease_for, send_due
     from notifications.transports import make_transport
 
     s = app.settings
-    lease = lease_for(BATCH_SIZE, s.smtp_timeout)
-    if not live:
-        # A replayed day (`--now` in the past) decides by its own clock, but its claims
-        # must still hold in real time against a worker sending now: lengthen the lease
-        # by how far the replay lies behind the wall clock.
-        lease += max(datetime.now(UTC) - clock.utcnow, timedelta(0))
     return send_due(app.uow(immediate=True), clock, make_transport(s), mail_from=s.mail_from,
-                    max_attempts=s.mail_max_attempts, limit=limit, lease=lease,
+                    max_attempts=s.mail_max_attempts, limit=limit,
+                    lease=lease_for(BATCH_SIZE, s.smtp_timeout),
                     live=(lambda: datetime.now(UTC)) if live else None)
 
 

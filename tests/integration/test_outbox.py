@@ -252,30 +252,3 @@ def test_without_now_each_batch_is_timed_when_it_is_claimed(sqlite_url: str, tmp
     sent_at = sorted(utc(r.sent_at) for r in w.rows() if r.status == "sent")
     assert sent_at == [t0, t0 + timedelta(hours=1), t0 + timedelta(hours=2)]
 
-
-
-def test_a_replayed_days_claims_hold_in_real_time_against_a_live_worker(
-        sqlite_url: str, monkeypatch) -> None:
-    """`hamkor tick --now` in the past decides by its own clock, but the lease it takes
-    must not have run out already in real time, or a worker sending now would claim and
-    send the same message again."""
-    from datetime import timedelta
-
-    import notifications.sender
-    from cli.app import App
-    from cli.tick import send_outbox
-
-    seen: dict[str, object] = {}
-    monkeypatch.setattr(notifications.sender, "send_due",
-                        lambda *a, **kw: seen.update(kw) or notifications.sender.SendReport())
-    app = App(sqlite_url)
-    replay = app.clock(datetime(2026, 1, 2, 8, 0, tzinfo=UTC))
-    send_outbox(app, replay, live=False)
-    ordinary = notifications.sender.lease_for(notifications.sender.BATCH_SIZE,
-                                              app.settings.smtp_timeout)
-    lease = seen["lease"]
-    assert isinstance(lease, timedelta)
-    assert replay.utcnow + lease > datetime.now(UTC) + ordinary - timedelta(seconds=5)
-    send_outbox(app, app.clock(), live=True)  # a live run keeps the ordinary lease
-    assert seen["lease"] == ordinary
-    app.close()
