@@ -4,6 +4,7 @@ constraints the database must enforce (uniqueness, one live successor)."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime
 from typing import Any
 
@@ -31,9 +32,16 @@ _SPACES = re.compile(r"\s+")
 DEAD_STATES = ("withdrawn", "expired", "terminated", "superseded")
 
 
+#: Apostrophe-like characters written interchangeably, notably in Uzbek Latin
+#: (Oʻzbekiston, O‘zbekiston, O'zbekiston, O`zbekiston): one key for all of them.
+_APOSTROPHES = str.maketrans(dict.fromkeys("\u02bb\u02bc\u2018\u2019\u0060\u00b4\u02b9\u2032", "'"))
+
+
 def normalize_name(name: str) -> str:
-    """Case- and whitespace-insensitive key for organisation names."""
-    return _SPACES.sub(" ", name).strip().casefold()
+    """Key for organisation names: insensitive to case, spacing, Unicode composition
+    (NFKC: "e" + combining accent = "é") and the apostrophe variant used."""
+    folded = unicodedata.normalize("NFKC", name).translate(_APOSTROPHES)
+    return _SPACES.sub(" ", folded).strip().casefold()
 
 
 class User(Base):

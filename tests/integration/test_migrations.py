@@ -88,3 +88,38 @@ def test_a_foreign_sqlite_database_is_refused_not_touched(tmp_path) -> None:  # 
     with sqlite3.connect(path) as conn:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert tables == {"invoices"}
+
+
+def test_partner_keys_fold_apostrophes_and_composition_and_never_merge_stored_rows(
+        db_url: str) -> None:
+    """Migration 0006 recomputes organisation keys so Oʻzbekiston and O'zbekiston are
+    one partner from now on; two stored organisations that would now share a key keep
+    distinct keys (nothing merged behind anyone's back)."""
+    from sqlalchemy import text
+
+    from cli.database import downgrade, make_engine, upgrade
+    from models import normalize_name
+
+    engine = make_engine(db_url)
+    downgrade(engine, "0005")
+    names = ["O\u02bbzbekiston Milliy Universiteti", "O'zbekiston Milliy Universiteti",
+             "Universite\u0301 de Gene\u0300ve", "Kyoto University"]
+    with engine.begin() as conn:
+        for i, name in enumerate(names, start=1):
+            conn.execute(text("INSERT INTO organizations (id, name, name_key, kind, created_on, "
+                              "created_at) VALUES (:i, :n, :k, 'university', '2020-01-01', "
+                              "'2020-01-01 00:00:00')"),
+                         {"i": i, "n": name, "k": " ".join(name.split()).casefold()})
+    upgrade(engine)
+    with engine.connect() as conn:
+        keys = dict(conn.execute(text("SELECT id, name_key FROM organizations")).all())
+    assert keys[2] == normalize_name(names[0]) == normalize_name(names[1])  # unchanged: kept
+    assert keys[1] == names[0].casefold()  # would collide: keeps its old key
+    assert keys[3] == normalize_name("Université de Genève")  # NFKC
+    assert keys[4] == "kyoto university"
+    downgrade(engine, "0005")
+    with engine.connect() as conn:
+        assert dict(conn.execute(text("SELECT id, name_key FROM organizations")).all()) == {
+            i: " ".join(n.split()).casefold() for i, n in enumerate(names, start=1)}
+    upgrade(engine)
+    engine.dispose()
