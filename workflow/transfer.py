@@ -210,7 +210,11 @@ def decode_xlsx(path: Path) -> Sheet:
 
     wb = load_workbook(path, read_only=True, data_only=True)
     try:
-        rows = wb.worksheets[0].iter_rows(values_only=True)
+        sheet = wb.worksheets[0]
+        # A stale <dimension> (files written by some tools) would cut the rows short:
+        # read every row there is.
+        sheet.reset_dimensions()
+        rows = sheet.iter_rows(values_only=True)
         header = next(rows, None)
         if header is None:
             raise ImportRejected(path.name, [RowError(1, "header", "the first sheet is empty")])
@@ -359,7 +363,9 @@ class _Cells:
     def given(self, column: str) -> bool:
         return column in self.values
 
-    def text(self, column: str) -> str | None:
+    def text(self, column: str, *, multiline: bool = False) -> str | None:
+        """The cell as text, its spacing collapsed -- or, `multiline`, kept as written
+        (only the ends trimmed, line breaks normalised): notes keep their paragraphs."""
         value = self.values.get(column)
         if value is None:
             return None
@@ -370,6 +376,8 @@ class _Cells:
                 self.error(column, "expected one value, not a list")
                 return None
             value = str(value)
+        if multiline:
+            return value.replace("\r\n", "\n").replace("\r", "\n").strip() or None
         return " ".join(value.split()) if "  " in value or "\n" in value or "\t" in value else value
 
     def day(self, column: str, value: Any = None, *, past: bool = False) -> date | None:
@@ -549,7 +557,7 @@ def parse_record(record: Record, columns: frozenset[str], today: date) -> tuple[
         c.error("renews", "an agreement cannot renew itself")
     notice_given_on = c.day("notice_given_on", past=True)
     ends_on = c.day("ends_on")
-    notes = c.text("notes")
+    notes = c.text("notes", multiline=True)
     created_on = c.day("created_on", past=True)
 
     row = Row(

@@ -417,3 +417,43 @@ def test_a_csv_cell_too_large_to_read_is_one_error_not_a_traceback(db: str, tmp_
     assert r.code == 1
     assert r.error_lines[0] == "error: huge.csv: 1 error in 1 row; nothing was imported"
     assert r.error_lines[1].strip().startswith("row 2, -: field larger than field limit")
+
+
+def test_notes_keep_their_lines_through_an_export_and_re_import(db: str, tmp_path: Path) -> None:
+    notes = "Signed in Hiroshima.\nQuota: 4 students a year.\n\nContact: Prof. Sato"
+    ok(hamkor(db, "agreement", "create", "--title", "Exchange", "--partner",
+              "Hiroshima University", "--type", "exchange", "--owner", "olga@uni.uz",
+              "--by", "olga@uni.uz", "--starts", "2025-01-01", "--months", "24",
+              "--notes", notes))
+    for name in ("out.csv", "out.json"):
+        path = tmp_path / name
+        ok(hamkor(db, "export", str(path)))
+        again = ok(hamkor(db, "import", str(path), "--json")).json()
+        assert (again["created"], again["updated"]) == ([], []), name
+    engine = make_engine(db)
+    with engine.connect() as conn:
+        assert conn.scalar(select(Agreement.notes)) == notes
+    engine.dispose()
+
+
+def test_xlsx_with_a_stale_dimension_record_is_read_to_its_last_row(db: str, tmp_path: Path) -> None:
+    """Some tools write <dimension ref="A1:P2"/> and then more rows; every row counts."""
+    import re
+    import zipfile
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(HEADER)
+    for i in range(3):
+        ws.append([{**GOOD[1], "title": f"Training centre {i}"}.get(h, "") for h in HEADER])
+    good = tmp_path / "good.xlsx"
+    wb.save(good)
+    stale = tmp_path / "stale.xlsx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(stale, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb'<dimension ref="[^"]+"/>', b'<dimension ref="A1:Q2"/>', data)
+            dst.writestr(item, data)
+    result = ok(hamkor(db, "import", str(stale), "--json")).json()
+    assert len(result["created"]) == 3
