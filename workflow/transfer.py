@@ -863,6 +863,11 @@ def plan(rows: Sequence[Row], snap: Snapshot) -> tuple[Plan, list[RowError]]:
             err("state", f"{stored.ref} is {stored.state}; an import does not move agreements "
                          f"through the lifecycle (use `hamkor agreement advance`)")
         elif stored.state != State.DRAFT.value:
+            if "owner" in changes and row.owner is None and State(stored.state) in COMPLETE_STATES:
+                # Checked against the stored state: a file without a state column reads
+                # as draft, where an owner is optional.
+                err("owner", f"{stored.ref} is {stored.state}: it keeps an owner (reminders go "
+                             "to the owner)")
             for name in changes:
                 if name not in DESCRIPTIVE_FIELDS:
                     err(_column_of(name), f"{stored.ref} is {stored.state}: after draft an import "

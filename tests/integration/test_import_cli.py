@@ -457,3 +457,18 @@ def test_xlsx_with_a_stale_dimension_record_is_read_to_its_last_row(db: str, tmp
             dst.writestr(item, data)
     result = ok(hamkor(db, "import", str(stale), "--json")).json()
     assert len(result["created"]) == 3
+
+
+def test_a_file_without_a_state_column_cannot_take_the_owner_from_an_agreement_past_draft(
+        db: str, tmp_path: Path) -> None:
+    """Without a state column a row reads as a draft, where an owner is optional; the
+    stored agreement is active, and its reminders go to its owner."""
+    ok(hamkor(db, "import", str(write_csv(tmp_path / "a.csv", [{**GOOD[0], "ref": "AGR-2020-0001"}]))))
+    before = snapshot(db)
+    header = ["ref", "title", "type", "partners", "owner"]
+    path = write_csv(tmp_path / "b.csv", [{**GOOD[0], "ref": "AGR-2020-0001", "owner": ""}], header)
+    r = hamkor(db, "import", str(path))
+    assert r.code == 1
+    assert any("row 2, owner: AGR-2020-0001 is active: it keeps an owner" in line
+               for line in r.error_lines), r.error_lines
+    assert snapshot(db) == before
