@@ -94,14 +94,26 @@ def tick_once(app: App, now: datetime | None = None, *, dry_run: bool = False,
 @click.option("--now", metavar="ISO_DATETIME",
               help="Run as if it were this moment (naive: read in HAMKOR_TIMEZONE).")
 @click.option("--dry-run", is_flag=True, help="Report what would happen; write and send nothing.")
+@click.option("--reschedule", is_flag=True,
+              help="First recompute every live agreement's next due date (after changing "
+                   "HAMKOR_REMINDER_DAYS or HAMKOR_SIGNATURE_NUDGE_DAYS; the worker does it "
+                   "when it starts).")
 @JSON
 @click.pass_obj
-def tick(app: App, now: str | None, dry_run: bool, as_json: bool) -> None:
+def tick(app: App, now: str | None, dry_run: bool, reschedule: bool, as_json: bool) -> None:
     """Run the daily pass: automatic transitions, reminders, sending.
 
     Exits 0 when mail could not be sent (the failures are reported and retried
     later); exits 1 only when the pass itself could not be done.
     """
+    if reschedule and dry_run:
+        raise click.UsageError("--reschedule writes: it cannot be combined with --dry-run")
+    if reschedule:
+        from workflow.tick import reschedule_all
+
+        moved = reschedule_all(app.uow(immediate=True), app.clock(parse_now(now)), app.office())
+        if not as_json:
+            click.echo(f"rescheduled: {moved} agreement(s) have a new next due date")
     report = tick_once(app, parse_now(now), dry_run=dry_run)
     if as_json:
         emit_json(report.as_dict())
@@ -179,6 +191,7 @@ def run_worker(app: App, *, sender_interval: float = SENDER_INTERVAL_S) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = app.settings
     app.engine  # noqa: B018 - an unusable database fails now, not in the first job
+    _reschedule_at_start(app)
     scheduler = build_scheduler(app, datetime.now(settings.zone), sender_interval=sender_interval)
     stopping = False
 
@@ -202,6 +215,20 @@ def run_worker(app: App, *, sender_interval: float = SENDER_INTERVAL_S) -> None:
         if scheduler.running:
             scheduler.shutdown(wait=True)  # lets a running tick or send finish
         log.info("worker stopped")
+
+
+def _reschedule_at_start(app: App) -> None:
+    """Settings are read when the worker starts: a changed reminder policy takes effect
+    on every live agreement's next due date now, not only as each comes due."""
+    from workflow.tick import reschedule_all
+
+    try:
+        moved = reschedule_all(app.uow(immediate=True), app.clock(), app.office())
+    except Exception as exc:  # noqa: BLE001 - logged; the ticks still run
+        _job_failed("rescheduling at start", exc)
+        return
+    if moved:
+        log.info("rescheduled %d agreement(s) under the current reminder policy", moved)
 
 
 def _job_failed(what: str, exc: Exception) -> None:

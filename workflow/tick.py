@@ -380,3 +380,36 @@ def _last_event_dates(s: Session, ids: list[int]) -> dict[int, date]:
 def _count_cancelled(s: Session, agreement_ids: list[int]) -> int:
     return int(s.scalar(select(func.count()).select_from(Notification).where(
         Notification.agreement_id.in_(agreement_ids), Notification.status == "cancelled")) or 0)
+
+
+def reschedule_all(uow: UnitOfWork, clock: Clock, office: Office, *, batch_size: int = 500) -> int:
+    """Recompute when the tick next has work for every live agreement -- after the
+    reminder policy changed (HAMKOR_REMINDER_DAYS, HAMKOR_SIGNATURE_NUDGE_DAYS): dates
+    stored under the old policy could otherwise let a new, earlier reminder pass
+    unsent. Batched by id; returns how many dates changed (only those rows are written).
+    """
+    from workflow.dates import ONE_DAY
+
+    live = [st.value for st in State if st not in TERMINAL]
+    changed, last_id = 0, 0
+    while True:
+        with uow:
+            s = uow.session
+            rows = s.scalars(select(Agreement).where(Agreement.id > last_id,
+                                                     Agreement.state.in_(live))
+                             .order_by(Agreement.id).limit(batch_size)).all()
+            if not rows:
+                return changed
+            ids = [a.id for a in rows]
+            last_on = _last_event_dates(s, ids)
+            signed, _waiting = _with_signed_successor(s, ids, clock.today)
+            with s.no_autoflush:
+                for a in rows:
+                    f = facts(s, a, last_on=last_on.get(a.id), successor_is_signed=a.id in signed)
+                    due = next_due_on(f, clock.today - ONE_DAY, office.policy)
+                    if due != a.next_due_on:
+                        a.next_due_on = due
+                        changed += 1
+            uow.subject = "an agreement being rescheduled"
+            uow.commit()
+            last_id = ids[-1]

@@ -362,3 +362,21 @@ def test_a_tick_leaves_a_predecessor_to_the_successor_activation_another_tick_ho
     w.tick("2026-07-01")
     assert (w.state(succ)["state"], w.state(pred)["state"]) == ("active", "superseded")
     assert "1:expired:0" not in w.statuses(pred)
+
+
+def test_a_new_reminder_policy_reaches_every_agreement_with_reschedule(db_url: str) -> None:
+    """The office adds a 365-day reminder: dates stored under the old policy would let it
+    pass unsent; `tick --reschedule` (and the worker at start) recomputes them."""
+    w = World(db_url, {"HAMKOR_MAIL_BACKEND": "console"})
+    ref = w.signed("Exchange", on="2025-06-01", starts="2025-07-01", expires="2027-06-30")
+    w.tick("2025-07-01")
+    assert w.state(ref)["next_due_on"] == "2027-01-01"  # 180 days before, the old policy
+    w.env["HAMKOR_REMINDER_DAYS"] = "365,180,90,30,7"
+    out = ok(hamkor(db_url, "tick", "--now", "2025-07-02T08:00", "--reschedule",
+                    env=w.env)).out
+    assert "rescheduled: 1 agreement(s)" in out
+    assert w.state(ref)["next_due_on"] == "2026-06-30"  # 365 days before the expiry
+    w.tick("2026-06-30")
+    assert w.statuses(ref)["1:renewal:365"] == "sent"
+    r = hamkor(db_url, "tick", "--reschedule", "--dry-run")
+    assert r.code == 2 and "--reschedule writes" in r.err
