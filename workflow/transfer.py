@@ -559,6 +559,10 @@ def parse_record(record: Record, columns: frozenset[str], today: date) -> tuple[
     ends_on = c.day("ends_on")
     notes = c.text("notes", multiline=True)
     created_on = c.day("created_on", past=True)
+    if created_on is None and "created_on" in columns:
+        # A blank cell means "not known", not "today": a stored agreement keeps its date
+        # (else the same file would read differently tomorrow).
+        columns = columns - {"created_on"}
 
     row = Row(
         number=record.number, columns=columns, ref=ref, title=title, type=type_, state=state,

@@ -472,3 +472,20 @@ def test_a_file_without_a_state_column_cannot_take_the_owner_from_an_agreement_p
     assert any("row 2, owner: AGR-2020-0001 is active: it keeps an owner" in line
                for line in r.error_lines), r.error_lines
     assert snapshot(db) == before
+
+
+def test_a_blank_created_on_cell_reads_the_same_on_any_day(db: str, tmp_path: Path) -> None:
+    """Blank means "not known": it must not read as "today", or re-importing the same
+    file on a later day would change (or refuse) the agreements it made."""
+    from datetime import UTC, datetime, timedelta
+
+    import time_machine
+
+    row = {**GOOD[1], "ref": "AGR-2021-0001", "state": "draft", "created_on": ""}
+    path = write_csv(tmp_path / "a.csv", [row], HEADER + ["created_on"])
+    ok(hamkor(db, "import", str(path)))
+    after = snapshot(db)
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=2)):
+        again = ok(hamkor(db, "import", str(path), "--json")).json()
+    assert (again["created"], again["updated"]) == ([], [])
+    assert snapshot(db) == after
