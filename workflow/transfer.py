@@ -1139,11 +1139,16 @@ def _apply(s: Session, p: Plan, clock: Clock, office: Office, who: str, source: 
         s.execute(update(table).where(table.c.id == bindparam("b_id"))
                   .values(renews_id=bindparam("b_renews")), links)
 
+    done = 0  # updates and skips: the bar moves as updates are written, not only at the end
     for a in p.actions:
         if a.kind == "update":
             _update(s, a, users, clock, who, source, all_ids)
+        if a.kind != "create":
+            done += 1
+            if progress and done % BATCH == 0:
+                progress(BATCH)
     if progress:
-        progress(len(p.actions) - len(creates))
+        progress(done % BATCH)
 
     _after_successors(s, p, creates, ids_by_ref, all_ids, clock, office)
     s.flush()

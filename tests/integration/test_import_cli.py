@@ -489,3 +489,32 @@ def test_a_blank_created_on_cell_reads_the_same_on_any_day(db: str, tmp_path: Pa
         again = ok(hamkor(db, "import", str(path), "--json")).json()
     assert (again["created"], again["updated"]) == ([], [])
     assert snapshot(db) == after
+
+
+def test_the_progress_of_an_import_moves_while_updates_are_written(
+        sqlite_url: str, monkeypatch) -> None:
+    """Twice per row in all (checking, then writing), and during a long run of updates
+    too -- not all at once at the end."""
+    from cli.app import App
+    from workflow import transfer
+
+    seed_people(sqlite_url)
+    monkeypatch.setattr(transfer, "BATCH", 10)
+    app = App(sqlite_url)
+
+    def rows(department: str) -> str:
+        lines = ["ref,title,type,partners,department"]
+        lines += [f"AGR-2021-{i:04d},Exchange {i},exchange,Home University;Hiroshima University,"
+                  f"{department}" for i in range(1, 36)]
+        return "\n".join(lines) + "\n"
+
+    transfer.import_sheet(app.uow(immediate=True), app.clock(), app.office(),
+                          transfer.decode_csv(rows("Physics")), source="a.csv", by="olga@uni.uz")
+    calls: list[int] = []
+    report = transfer.import_sheet(app.uow(immediate=True), app.clock(), app.office(),
+                                   transfer.decode_csv(rows("Chemistry")), source="b.csv",
+                                   by="olga@uni.uz", progress=calls.append)
+    app.close()
+    assert len(report.updated) == 35
+    assert sum(calls) == 2 * 35
+    assert calls[-4:] == [10, 10, 10, 5]  # the writing half, in steps as it goes
