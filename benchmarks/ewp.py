@@ -20,11 +20,11 @@ from itertools import cycle, islice
 from sqlalchemy import Engine, insert
 
 from benchmarks.harness import Result, fresh_database
-from cli.database import session_factory
 from ewp.exchange import export_iias
 from ewp.identity import Home
 from ewp.iia_hash import conditions_text, hash_document
 from models import Agreement, AgreementParty, MobilitySpec, Organization
+from models.database import session_factory
 from workflow.agreements import Office
 from workflow.uow import UnitOfWork
 

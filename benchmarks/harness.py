@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from cli.database import make_engine, upgrade
+from migrations.schema import upgrade
+from models.database import make_engine
 
 
 @dataclass

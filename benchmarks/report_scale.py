@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.reuse:
         if not args.db:
             ap.error("--reuse needs --db")
-        from cli.database import make_engine
+        from models.database import make_engine
 
         engine = make_engine(args.db)
         results = benchmark(args.db, engine, args.agreements, formats=tuple(args.formats),

@@ -536,7 +536,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--institution", default="Home University")
     parser.add_argument("--upgrade", action="store_true", help="migrate the database first")
     args = parser.parse_args(argv)
-    from cli.database import make_engine, schema_state, upgrade
+    from migrations.schema import schema_state, upgrade
+    from models.database import make_engine
 
     engine = make_engine(args.db)
     if args.upgrade:

@@ -20,8 +20,8 @@ from sqlalchemy import Engine, func, select, update
 
 from benchmarks.harness import Result
 from benchmarks.transitions import seed
-from cli.database import session_factory
 from models import Notification
+from models.database import session_factory
 from notifications.message import build_message, recipients
 from notifications.outbox import Outgoing, claim, enqueue
 from notifications.sender import send_due

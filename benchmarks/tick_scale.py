@@ -24,8 +24,8 @@ from typing import Any
 from sqlalchemy import Engine, insert, text
 
 from benchmarks.harness import Result, fresh_database
-from cli.database import make_engine
 from models import Agreement, AgreementParty, Event, Organization, User
+from models.database import make_engine
 
 #: Kinds of due agreement, cycled: what today brings each of them, and how many mails.
 DUE_KINDS = ("reminder", "expire", "activate", "notice")
@@ -130,8 +130,8 @@ def seed(engine: Engine, *, stored: int, due: int, today: date, chunk: int = 5_0
 
 def time_tick(url: str, today: date, *, dry_run: bool = False) -> tuple[float, dict[str, Any]]:
     """Seconds for one tick (no sending) and its report."""
-    from cli.app import App
     from cli.tick import tick_once
+    from root import App
 
     app = App(url)
     try:

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, insert, text, update
 
 from benchmarks.harness import Result
-from cli.database import make_engine, session_factory
 from models import Agreement, AgreementParty, Event, Organization, User
+from models.database import make_engine, session_factory
 from workflow.agreements import Office, advance
 from workflow.clock import Clock
 from workflow.uow import UnitOfWork

@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import click
 
-from cli.app import App, parse_date
 from cli.output import emit_json, table
+from root import App
 
 JSON = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 BY = click.option("--by", metavar="EMAIL", help="Acting user (default: HAMKOR_USER).")
 ON = click.option("--on", "on", metavar="DATE", help="Business date of the event (back-dating).")
+
+
+def parse_date(value: str | None, option: str) -> date | None:
+    from workflow.errors import Invalid
+
+    if value is None:
+        return None
+    from workflow.dates import out_of_range
+
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise Invalid(f"{option} {value!r} is not a date (YYYY-MM-DD)") from None
+    if why := out_of_range(day):
+        raise Invalid(f"{option} {why}")
+    return day
 
 
 @click.group()
@@ -70,10 +88,9 @@ def show(app: App, ref: str, by: str | None, as_json: bool) -> None:
 
     a = show_agreement(app.uow(), app.clock(), app.office(), ref, by=app.actor(by))
     # EWP (issue 11): IIA ids and cooperation conditions.
-    from cli.ewp import home
     from ewp.conditions import describe, show_details
 
-    a.update(show_details(app.uow(), home(app), ref))
+    a.update(show_details(app.uow(), app.home(), ref))
     if as_json:
         emit_json(a)
         return

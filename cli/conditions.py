@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import click
 
-from cli.app import App
-from cli.ewp import home
 from cli.output import emit_json
+from root import App
 
 JSON = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 BY = click.option("--by", metavar="EMAIL", help="Acting user (default: HAMKOR_USER).")
@@ -52,7 +51,7 @@ def add(app: App, ref: str, kind: str, sending: str, receiving: str, years: str,
                         mobilities=mobilities, months=months, days=days, isced=isced,
                         languages=languages, eqf=eqf, blended=blended, info=info,
                         sending_ounit=from_unit, receiving_ounit=to_unit)
-    out = add_condition(app.uow(), app.clock(), home(app), ref, ci, by=app.actor(by))
+    out = add_condition(app.uow(), app.clock(), app.home(), ref, ci, by=app.actor(by))
     if as_json:
         emit_json(out)
         return
@@ -69,7 +68,7 @@ def list_cmd(app: App, ref: str, as_json: bool) -> None:
     """List REF's conditions, numbered as `remove` takes them."""
     from ewp.conditions import describe, list_conditions
 
-    rows = list_conditions(app.uow(), home(app), ref)
+    rows = list_conditions(app.uow(), app.home(), ref)
     if as_json:
         emit_json(rows)
         return
@@ -89,7 +88,7 @@ def remove(app: App, ref: str, n: int, by: str | None, as_json: bool) -> None:
     """Remove condition N of REF (an amendment once it is signed)."""
     from ewp.conditions import describe, remove_condition
 
-    out = remove_condition(app.uow(), app.clock(), home(app), ref, n, by=app.actor(by))
+    out = remove_condition(app.uow(), app.clock(), app.home(), ref, n, by=app.actor(by))
     if as_json:
         emit_json(out)
         return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli.app import App
+from root import App
 
 
 @click.group()

@@ -36,7 +36,7 @@ from typing import Any
 
 import click
 
-from cli.app import App
+from root import App
 
 DEMO_DB = "hamkor-demo.db"
 MARKER = ".hamkor-demo"
@@ -208,8 +208,9 @@ class DemoRun:
     def _database(self) -> None:
         from sqlalchemy import func, select
 
-        from cli.database import is_sqlite, schema_state, upgrade
+        from migrations.schema import schema_state, upgrade
         from models import Agreement, Organization, User
+        from models.database import is_sqlite
         from workflow.errors import Invalid
 
         engine = self.app.raw_engine()
@@ -252,9 +253,7 @@ class DemoRun:
                   f"{len(report.partners_created)} partners (through `hamkor import`'s service)")
 
     def _home(self) -> Any:
-        from cli.ewp import home
-
-        return home(self.app)
+        return self.app.home()
 
     def _conditions(self) -> None:
         """EWP cooperation conditions for the Erasmus+ IIA, entered while it is a draft."""

@@ -3,30 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
-from cli.app import App
 from cli.output import emit_json, table
-
-if TYPE_CHECKING:
-    from ewp.identity import Home
+from root import App
 
 JSON = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 BY = click.option("--by", metavar="EMAIL", help="Acting user (default: HAMKOR_USER).")
 FILE = click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 OUT = click.option("--out", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
                    help="Write here instead of standard output.")
-
-
-def home(app: App) -> Home:
-    """The home institution as configured (HAMKOR_INSTITUTION*, HAMKOR_ACADEMIC_YEAR_START)."""
-    from ewp.identity import Home
-    from ewp.rules import parse_month_day
-
-    s = app.settings
-    return Home(app.office(), s.institution_hei_id, parse_month_day(s.academic_year_start))
 
 
 def _write(data: bytes, out: Path | None, what: str) -> None:
@@ -85,7 +73,7 @@ def export_cmd(app: App, refs: tuple[str, ...], out: Path | None) -> None:
     partner that has a hei-id (others are skipped with a warning)."""
     from ewp.exchange import export_iias
 
-    result = export_iias(app.uow(), home(app), refs)
+    result = export_iias(app.uow(), app.home(), refs)
     for ref, reason in result.skipped:
         click.echo(f"warning: {ref} skipped: {reason}", err=True)
     _write(result.xml, out, f"{len(result.exported)} IIAs")
@@ -101,7 +89,7 @@ def import_cmd(app: App, file: Path, dry_run: bool, by: str | None, as_json: boo
     """Import a partner's IIAs v7 get response FILE (all IIAs or none)."""
     from ewp.exchange import import_iias
 
-    outcome = import_iias(app.uow(immediate=True), app.clock(), home(app), file.read_bytes(),
+    outcome = import_iias(app.uow(immediate=True), app.clock(), app.home(), file.read_bytes(),
                           source=file.name, by=app.actor(by), dry_run=dry_run)
     for warning in outcome.warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -161,7 +149,7 @@ def approvals_import(app: App, file: Path, by: str | None, as_json: bool) -> Non
     """Record the partner's approvals of our copies from FILE (all or nothing)."""
     from ewp.approvals import import_approvals
 
-    out = import_approvals(app.uow(immediate=True), app.clock(), home(app), file.read_bytes(),
+    out = import_approvals(app.uow(immediate=True), app.clock(), app.home(), file.read_bytes(),
                            source=file.name, by=app.actor(by))
     if as_json:
         emit_json(out)
@@ -179,7 +167,7 @@ def status_cmd(app: App, ref: str | None, as_json: bool) -> None:
     """Hashes and approvals per agreement: ours, the partner's, and whether mutual."""
     from ewp.approvals import status
 
-    rows = status(app.uow(), home(app), ref)
+    rows = status(app.uow(), app.home(), ref)
     if as_json:
         emit_json(rows)
         return

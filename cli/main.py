@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from cli.app import App
+from root import App
 
 #: command name -> "module:attribute"; each module imports only what it needs.
 COMMANDS: dict[str, str] = {

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from cli.app import App
 from cli.output import emit_json, table
+from root import App
 
 
 @click.group()

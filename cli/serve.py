@@ -1,10 +1,18 @@
-"""`hamkor serve`: the web interface and JSON API (FastAPI + uvicorn, imported only here)."""
+"""`hamkor serve`: the web interface and JSON API (FastAPI + uvicorn, imported only here).
+
+The command line does not import the web package: it loads the web
+application by its entry point, `WEB_APP`, the way uvicorn names an app, and
+hands it the composition root (README "Layout").
+"""
 
 from __future__ import annotations
 
 import click
 
-from cli.app import App
+from root import App
+
+#: The web application's factory, `module:function`, taking a `root.App`.
+WEB_APP = "web.app:create_app"
 
 
 @click.command()
@@ -20,14 +28,14 @@ def serve(app: App, host: str, port: int, log_level: str) -> None:
     HAMKOR_SECRET_KEY so sessions survive a restart.
     """
     import logging
+    from importlib import import_module
 
     import uvicorn
 
-    from web.app import create_app
-
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s: %(name)s: %(message)s")
     app.engine  # noqa: B018 - an un-migrated database fails here, before the port is opened
-    web = create_app(app)
+    module, factory = WEB_APP.split(":")
+    web = getattr(import_module(module), factory)(app)
     click.echo(f"Hamkor web interface on http://{host}:{port}/ (API docs: /api/docs)", err=True)
     uvicorn.run(web, host=host, port=port, log_level=log_level, proxy_headers=False,
                 server_header=False)

@@ -1,9 +1,9 @@
 """`hamkor tick`, `hamkor worker` and `hamkor outbox list|retry`.
 
-Composition root of the reminder machinery: builds the templates, the mail
-transport and the units of work from settings and hands them to the tick and
-the sender. Jinja2, smtplib and APScheduler are imported inside the commands so
-`hamkor --help` does not pay for them.
+The templates, the mail transport and the units of work come from the
+composition root (`root.App`) and are handed to the tick and the sender.
+Jinja2, smtplib and APScheduler are imported inside the commands so `hamkor
+--help` does not pay for them.
 """
 
 from __future__ import annotations
@@ -11,20 +11,17 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime, timedelta
-from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from cli.app import App
 from cli.output import emit_json, table
+from root import App
 
 if TYPE_CHECKING:
-    from notifications.compose import Templates
     from notifications.sender import SendReport
+    from tick.run import TickReport
     from workflow.clock import Clock
-    from workflow.tick import TickReport
 
 log = logging.getLogger("hamkor.worker")
 
@@ -58,31 +55,21 @@ def send_outbox(app: App, clock: Clock, *, live: bool = False, limit: int | None
     from datetime import UTC
 
     from notifications.sender import BATCH_SIZE, lease_for, send_due
-    from notifications.transports import make_transport
 
     s = app.settings
-    return send_due(app.uow(immediate=True), clock, make_transport(s), mail_from=s.mail_from,
+    return send_due(app.uow(immediate=True), clock, app.transport(), mail_from=s.mail_from,
                     max_attempts=s.mail_max_attempts, limit=limit,
                     lease=lease_for(BATCH_SIZE, s.smtp_timeout),
                     live=(lambda: datetime.now(UTC)) if live else None)
 
 
-@cache
-def templates(directory: Path | None) -> Templates:
-    """One Jinja environment per template directory (it caches compiled templates and
-    notices edits), shared by every tick of a long-running worker."""
-    from notifications.compose import Templates
-
-    return Templates(directory)
-
-
 def tick_once(app: App, now: datetime | None = None, *, dry_run: bool = False,
               send: bool = True) -> TickReport:
     """One tick as `hamkor tick` runs it (the demo and the worker call this too)."""
-    from workflow.tick import run_tick
+    from tick.run import run_tick
 
     return run_tick(app.uow(immediate=True), app.clock(now), app.office(),
-                    compose=templates(app.settings.templates_dir),
+                    compose=app.mail_templates(),
                     deliver=(lambda clock: send_outbox(app, clock, live=now is None)) if send else None,
                     dry_run=dry_run)
 
@@ -109,7 +96,7 @@ def tick(app: App, now: str | None, dry_run: bool, reschedule: bool, as_json: bo
     if reschedule and dry_run:
         raise click.UsageError("--reschedule writes: it cannot be combined with --dry-run")
     if reschedule:
-        from workflow.tick import reschedule_all
+        from tick.run import reschedule_all
 
         moved = reschedule_all(app.uow(immediate=True), app.clock(parse_now(now)), app.office())
         if not as_json:
@@ -220,7 +207,7 @@ def run_worker(app: App, *, sender_interval: float = SENDER_INTERVAL_S) -> None:
 def _reschedule_at_start(app: App) -> None:
     """Settings are read when the worker starts: a changed reminder policy takes effect
     on every live agreement's next due date now, not only as each comes due."""
-    from workflow.tick import reschedule_all
+    from tick.run import reschedule_all
 
     try:
         moved = reschedule_all(app.uow(immediate=True), app.clock(), app.office())

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from cli.app import App
 from cli.output import emit_json
+from root import App
 
 if TYPE_CHECKING:
     from workflow.transfer import ImportReport

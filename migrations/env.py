@@ -47,7 +47,7 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     engine = config.attributes.get("engine")
     if engine is None:
-        from cli.database import make_engine
+        from models.database import make_engine
 
         engine = make_engine(config.get_main_option("sqlalchemy.url") or "sqlite:///hamkor.db")
     _run(engine)

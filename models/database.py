@@ -1,4 +1,4 @@
-"""Engines, sessions and migrations: the composition root's database half.
+"""Engines and sessions (the schema's migrations are in `migrations.schema`).
 
 SQLite gets foreign keys, WAL, a busy timeout and explicit BEGIN (the
 pysqlite recipe); writers that must serialise ask for BEGIN IMMEDIATE with the
@@ -7,10 +7,9 @@ execution option ``sqlite_begin="IMMEDIATE"``.
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -58,61 +57,3 @@ def session_factory(engine: Engine, *, immediate: bool = False) -> sessionmaker[
     """Sessions; `immediate` makes SQLite writers take the write lock at BEGIN."""
     bind = engine.execution_options(sqlite_begin="IMMEDIATE") if immediate and is_sqlite(engine) else engine
     return sessionmaker(bind=bind, expire_on_commit=False)
-
-
-# --- migrations -----------------------------------------------------------------
-
-
-def alembic_config(engine: Engine | None = None) -> Any:
-    from alembic.config import Config
-
-    cfg = Config()
-    cfg.set_main_option("script_location", "migrations:")
-    if engine is not None:
-        cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
-        cfg.attributes["engine"] = engine
-    return cfg
-
-
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    from alembic import command
-
-    command.upgrade(alembic_config(engine), revision)
-
-
-def downgrade(engine: Engine, revision: str) -> None:
-    from alembic import command
-
-    command.downgrade(alembic_config(engine), revision)
-
-
-def current_revision(engine: Engine) -> str | None:
-    """The schema revision stamped in `alembic_version` (plain SQL: no Alembic import)."""
-    from sqlalchemy import text
-
-    if "alembic_version" not in inspect(engine).get_table_names():
-        return None
-    with engine.connect() as conn:
-        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-
-
-@cache
-def head_revision() -> str:
-    from alembic.script import ScriptDirectory
-
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert head is not None
-    return head
-
-
-def schema_state(engine: Engine) -> str:
-    """'empty', 'current', 'behind' or 'unknown' (tables but no alembic stamp)."""
-    from migrations import HEAD
-
-    tables = set(inspect(engine).get_table_names())
-    if "alembic_version" not in tables:
-        return "empty" if not tables else "unknown"
-    rev = current_revision(engine)
-    if rev is None:
-        return "empty" if tables == {"alembic_version"} else "unknown"
-    return "current" if rev == HEAD else "behind"

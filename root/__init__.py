@@ -1,14 +1,30 @@
-"""Per-invocation application object: settings, engine, clock, unit of work."""
+"""The composition root: the one place that wires Hamkor together.
+
+`App` builds, on first use and once per process, settings -> engine -> units
+of work, the clock, the mail transport and the e-mail template environment,
+and knows the home institution (`office()`, `home()`). The adapters - the
+`hamkor` command line (`cli/`), the web server (`web/`) and the worker - each
+make one `App` and pass it on; nothing below this module reads settings or
+opens an engine of its own. The layers and what may import what are in
+README.md, "Layout".
+
+Everything is imported inside the methods, so `hamkor --help` loads none of it.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from config import Settings
+    from ewp.identity import Home
+    from notifications.compose import Templates
+    from notifications.transports import Transport
     from workflow.agreements import Office
     from workflow.clock import Clock
     from workflow.uow import UnitOfWork
@@ -36,7 +52,7 @@ class App:
     def raw_engine(self) -> Engine:
         """The engine without the schema check (for `hamkor db`)."""
         if self._engine is None:
-            from cli.database import make_engine
+            from models.database import make_engine
 
             self._engine = make_engine(self.db_url)
         return self._engine
@@ -50,7 +66,7 @@ class App:
         return engine
 
     def uow(self, *, immediate: bool = False) -> UnitOfWork:
-        from cli.database import session_factory
+        from models.database import session_factory
         from workflow.uow import UnitOfWork
 
         return UnitOfWork(session_factory(self.engine, immediate=immediate))
@@ -69,6 +85,24 @@ class App:
         return Office(s.institution, s.institution_country,
                       Policy(s.reminder_days, s.signature_nudge_days))
 
+    def home(self) -> Home:
+        """The home institution for EWP (HAMKOR_INSTITUTION*, HAMKOR_ACADEMIC_YEAR_START)."""
+        from ewp.identity import Home
+        from ewp.rules import parse_month_day
+
+        s = self.settings
+        return Home(self.office(), s.institution_hei_id, parse_month_day(s.academic_year_start))
+
+    def transport(self) -> Transport:
+        """The mail transport HAMKOR_MAIL_BACKEND names (SMTP, files or the console)."""
+        from notifications.transports import make_transport
+
+        return make_transport(self.settings)
+
+    def mail_templates(self) -> Templates:
+        """The e-mail templates (HAMKOR_TEMPLATES_DIR over the built-in ones)."""
+        return mail_templates(self.settings.templates_dir)
+
     def actor(self, by: str | None) -> str | None:
         return by or self.settings.user
 
@@ -85,7 +119,8 @@ def ensure_schema(engine: Engine) -> None:
     `hamkor demo` and first steps need no setup; anything else that is not at
     the latest revision is an error that says to run `hamkor db upgrade`.
     """
-    from cli.database import is_sqlite, schema_state, upgrade
+    from migrations.schema import schema_state, upgrade
+    from models.database import is_sqlite
     from workflow.errors import SchemaNotReady
 
     state = schema_state(engine)
@@ -102,17 +137,10 @@ def ensure_schema(engine: Engine) -> None:
     raise SchemaNotReady(detail)
 
 
-def parse_date(value: str | None, option: str) -> date | None:
-    from workflow.errors import Invalid
+@cache
+def mail_templates(directory: Path | None) -> Templates:
+    """One Jinja environment per template directory (it caches compiled templates and
+    notices edits), shared by every tick of a long-running worker."""
+    from notifications.compose import Templates
 
-    if value is None:
-        return None
-    from workflow.dates import out_of_range
-
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise Invalid(f"{option} {value!r} is not a date (YYYY-MM-DD)") from None
-    if why := out_of_range(day):
-        raise Invalid(f"{option} {why}")
-    return day
+    return Templates(directory)

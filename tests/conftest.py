@@ -29,8 +29,9 @@ import pytest
 from sqlalchemy import Engine, make_url, text
 from sqlalchemy.exc import DBAPIError
 
-from cli.database import make_engine, session_factory, upgrade
+from migrations.schema import upgrade
 from models import metadata
+from models.database import make_engine, session_factory
 from workflow.clock import Clock
 
 PG_URL = os.environ.get(

@@ -40,12 +40,12 @@ from models import Event as Event_
 from models.entities import DEAD_STATES
 from notifications import outbox
 from notifications.context import AgreementView, Occasion, context_for
-from notifications.rules import Reminder, Rule, due_reminders, notification_key
 from workflow.agreements import SUCCESSOR_SIGNED, Office, apply, facts
 from workflow.clock import Clock
 from workflow.errors import ConcurrentUpdate
 from workflow.lifecycle import TERMINAL, Event, State
 from workflow.registry import SYSTEM_ACTOR
+from workflow.reminders import Reminder, Rule, due_reminders, notification_key
 from workflow.schedule import due_transition, next_due_on
 from workflow.uow import UnitOfWork
 

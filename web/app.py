@@ -1,6 +1,6 @@
 """The web application: pages, JSON API, static files, sessions and error pages.
 
-`create_app(App)` takes the CLI's composition root, so the server uses the
+`create_app(App)` takes the composition root (`root.App`), so the server uses the
 same settings, database, clock and services as `hamkor` itself.
 """
 
@@ -29,7 +29,7 @@ from web.security import (
 from workflow.errors import HamkorError
 
 if TYPE_CHECKING:
-    from cli.app import App
+    from root import App
 
 STATIC = Path(__file__).parent / "static"
 

@@ -1,8 +1,8 @@
 """An agreement's Erasmus Without Paper side, for its page and its API detail.
 
 Both come from the EWP services the CLI uses (`hamkor agreement conditions
-list`, `hamkor ewp status`), with the home institution built the way the CLI
-builds it. Without HAMKOR_INSTITUTION_HEI_ID the conditions and the IIA ids are
+list`, `hamkor ewp status`), with the home institution the composition root
+builds. Without HAMKOR_INSTITUTION_HEI_ID the conditions and the IIA ids are
 still shown; the hashes and approvals are not, and a note says why.
 """
 
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from workflow.errors import HamkorError
 
 if TYPE_CHECKING:
-    from cli.app import App
+    from root import App
 
 __all__ = ["NOT_CONFIGURED", "approval_summary", "ewp_details"]
 
@@ -51,11 +51,10 @@ def ewp_details(app: App, ref: str) -> dict[str, Any]:
     ``approval`` (see :func:`approval_summary`); otherwise those are None and
     ``note`` says why.
     """
-    from cli.ewp import home as home_of
     from ewp.approvals import status
     from ewp.conditions import describe, show_details
 
-    home = home_of(app)
+    home = app.home()
     details = show_details(app.uow(), home, ref)
     conditions = [{**c, "summary": describe(c)} for c in details["conditions"]]
     ewp: dict[str, Any] = {

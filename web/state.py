@@ -1,4 +1,4 @@
-"""What every request can reach: the composition root (`cli.app.App`) the server was built with."""
+"""What every request can reach: the composition root (`root.App`) the server was built with."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from starlette.requests import HTTPConnection
 
 if TYPE_CHECKING:
-    from cli.app import App
+    from root import App
 
 
 def hamkor(conn: HTTPConnection) -> App:

@@ -1,4 +1,4 @@
-"""Reminder rules (SPEC §4) as pure functions of an agreement's facts and a date.
+"""Reminder rules (README "Reminders, the tick and the worker") as pure functions of an agreement's facts and a date.
 
 `due_reminders` lists every reminder of the current term whose date has come;
 the tick sends the most recent one per rule and records older missed ones as

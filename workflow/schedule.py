@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from notifications.rules import next_reminder_on, renews_tacitly
 from workflow.dates import ONE_DAY, renewal_opens_on
 from workflow.lifecycle import Event, State
+from workflow.reminders import next_reminder_on, renews_tacitly
 from workflow.schedule_facts import Facts, Policy
 
 __all__ = ["Facts", "Policy", "due_transition", "next_due_on", "end_event"]

@@ -219,9 +219,9 @@ def test_the_demo_fills_an_empty_postgresql_database(pg_url: str, tmp_path: Path
 
 def test_the_demo_ends_with_a_mutually_approved_erasmus_iia_and_web_accounts(tmp_path: Path) -> None:
     """Issue 11 item 7 and issue 9: EWP files that validate, mutual approval, a usable sign-in."""
-    from cli.app import App
     from cli.demo import DEMO_PASSWORD, EWP_KEY
     from ewp.schema import validate_approval_response, validate_get_response
+    from root import App
     from workflow.accounts import verify_password
 
     p, _ = run_demo(tmp_path, "--out", "d")

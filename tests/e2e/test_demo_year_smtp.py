@@ -7,8 +7,8 @@ import email
 from collections import Counter
 from pathlib import Path
 
-from cli.app import App
 from cli.demo import MAIL_DIR, DemoRun, load_data
+from root import App
 from tests.integration.test_tick_kit import SmtpSink
 
 

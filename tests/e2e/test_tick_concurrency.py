@@ -20,8 +20,8 @@ import pytest
 from sqlalchemy import func, select
 
 from benchmarks.tick_scale import seed
-from cli.database import make_engine
 from models import Agreement, Event, Notification
+from models.database import make_engine
 from tests.integration.test_tick_kit import SmtpSink
 
 TODAY = date(2027, 3, 1)

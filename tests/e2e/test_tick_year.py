@@ -9,9 +9,9 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from cli.app import App
 from cli.tick import tick_once
 from models import Agreement
+from root import App
 from tests.integration.test_tick_kit import SmtpSink, World
 from workflow.agreements import reschedule
 

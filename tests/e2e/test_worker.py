@@ -58,8 +58,8 @@ def test_the_schedule_is_a_daily_tick_in_the_office_time_zone_and_a_sender_every
         monkeypatch: pytest.MonkeyPatch) -> None:
     from zoneinfo import ZoneInfo
 
-    from cli.app import App
     from cli.tick import build_scheduler
+    from root import App
 
     monkeypatch.setenv("HAMKOR_TIMEZONE", "Asia/Tashkent")
     monkeypatch.setenv("HAMKOR_TICK_AT", "07:30")

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from cli.app import App
-from cli.database import make_engine, session_factory
 from ewp.conditions import mobility_places
 from ewp.demo import apply_demo_conditions, run_exchange
 from ewp.identity import Home
 from ewp.schema import validate_approval_response, validate_get_response
+from models.database import make_engine, session_factory
+from root import App
 from tests.ewp.support import (
     APPROVER,
     HOME,

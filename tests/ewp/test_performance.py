@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.ewp import HOME_HEI, HOME_NAME, seed_iias
-from cli.database import make_engine
+from models.database import make_engine
 from tests.helpers import hamkor, ok
 
 ENV = {"HAMKOR_INSTITUTION": HOME_NAME, "HAMKOR_INSTITUTION_HEI_ID": HOME_HEI}

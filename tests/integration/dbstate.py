@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from cli.database import make_engine
 from models import metadata
+from models.database import make_engine
 
 
 def snapshot(db_url: str) -> dict[str, list[tuple[Any, ...]]]:

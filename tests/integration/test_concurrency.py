@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from cli.database import make_engine, session_factory
 from models import Event
+from models.database import make_engine, session_factory
 from tests.conftest import clock_on
 from tests.helpers import hamkor, ok, seed_people
 from workflow.agreements import Office, advance, get_agreement

@@ -17,8 +17,8 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import select
 
-from cli.database import make_engine
 from models import Agreement
+from models.database import make_engine
 from tests.helpers import hamkor, ok, seed_people
 from tests.integration.dbstate import snapshot
 
@@ -495,7 +495,7 @@ def test_the_progress_of_an_import_moves_while_updates_are_written(
         sqlite_url: str, monkeypatch) -> None:
     """Twice per row in all (checking, then writing), and during a long run of updates
     too -- not all at once at the end."""
-    from cli.app import App
+    from root import App
     from workflow import transfer
 
     seed_people(sqlite_url)

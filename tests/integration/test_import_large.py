@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from benchmarks.import_scale import write_big_csv
-from cli.database import make_engine
 from models import Agreement, AgreementParty, Event, Organization
+from models.database import make_engine
 from tests.helpers import hamkor, ok
 
 ROWS = 50_000

@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from cli.database import make_engine, session_factory
 from models import Agreement, Event, Organization, User
+from models.database import make_engine, session_factory
 from tests.conftest import clock_on
 from workflow.agreements import NewAgreement, Office, advance, create
 from workflow.errors import HamkorError

@@ -5,16 +5,16 @@ from __future__ import annotations
 from alembic import command
 from sqlalchemy import inspect
 
-from cli.database import (
+from migrations.schema import (
     alembic_config,
     current_revision,
     downgrade,
     head_revision,
-    make_engine,
     schema_state,
     upgrade,
 )
 from models import metadata
+from models.database import make_engine
 from tests.helpers import hamkor, ok, refused
 
 
@@ -97,8 +97,9 @@ def test_partner_keys_fold_apostrophes_and_composition_and_never_merge_stored_ro
     distinct keys (nothing merged behind anyone's back)."""
     from sqlalchemy import text
 
-    from cli.database import downgrade, make_engine, upgrade
+    from migrations.schema import downgrade, upgrade
     from models import normalize_name
+    from models.database import make_engine
 
     engine = make_engine(db_url)
     downgrade(engine, "0005")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from cli.database import make_engine, session_factory
 from models import Notification
+from models.database import make_engine, session_factory
 from notifications import outbox
 from tests.helpers import hamkor, ok, refused
 from tests.integration.dbstate import snapshot
@@ -231,9 +231,9 @@ def test_the_console_backend_prints_to_stderr_and_keeps_json_clean(sqlite_url: s
 def test_without_now_each_batch_is_timed_when_it_is_claimed(sqlite_url: str, tmp_path: Path) -> None:
     """A long sending run (the worker) measures leases and send times from each batch's
     claim, not from when the run began; a replayed --now keeps one fixed time."""
-    from cli.app import App
     from notifications.sender import send_due
     from notifications.transports import FileTransport
+    from root import App
     from tests.conftest import clock_on
 
     w = World(sqlite_url, {"HAMKOR_MAIL_BACKEND": "file", "HAMKOR_MAIL_DIR": str(tmp_path)})

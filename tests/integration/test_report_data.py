@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from cli.database import make_engine
+from models.database import make_engine
 from reports.data import annual_data
 from tests.helpers import hamkor, ok
 from tests.reports.crafted import EXPECTED_2024, OFFICER, REFS

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from cli.database import make_engine, session_factory
+from models.database import make_engine, session_factory
 from reports.data import annual_data, canonical_json
 from reports.render import render
 from tests.ewp.support import HOME, HOME_HEI, YEAR, add_condition, advance_to, agreement, seed

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from benchmarks.seed import seed
-from cli.database import make_engine
 from models import Agreement, AgreementParty, Event, Organization
+from models.database import make_engine
 from reports.data import annual_data
 from tests.helpers import hamkor, ok
 from workflow.lifecycle import BY_EVENT, RECORD_EVENTS

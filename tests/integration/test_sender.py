@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from cli.database import make_engine, session_factory
 from models import Agreement, Notification
+from models.database import make_engine, session_factory
 from notifications import outbox
 from notifications.sender import SendReport, send_due
 from notifications.transports import SmtpTransport

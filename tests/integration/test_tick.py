@@ -342,7 +342,7 @@ def test_a_tick_leaves_a_predecessor_to_the_successor_activation_another_tick_ho
     the predecessor meanwhile -- it leaves it to the activation."""
     from sqlalchemy import text
 
-    from cli.database import make_engine
+    from models.database import make_engine
 
     w = World(pg_url, {"HAMKOR_MAIL_BACKEND": "console"})
     pred = w.signed("Exchange", on="2025-06-01", starts="2025-07-01", expires="2026-06-30")

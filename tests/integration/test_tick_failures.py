@@ -34,13 +34,13 @@ def test_a_broken_template_override_stops_the_tick_before_anything_is_written(
 
 def test_a_database_locked_by_another_writer_is_one_error_line(
         sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    import cli.database
+    import models.database
 
     w = World(sqlite_url)
     w.signed("Exchange", on="2025-12-01", starts="2026-01-01", expires="2026-12-31")
     w.close()
     before = snapshot(sqlite_url)
-    monkeypatch.setattr(cli.database, "SQLITE_TIMEOUT_S", 0.2)
+    monkeypatch.setattr(models.database, "SQLITE_TIMEOUT_S", 0.2)
     holder = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # another process writing, for longer than the busy timeout
     try:

@@ -21,8 +21,8 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from cli.app import App
 from models import Notification
+from root import App
 from tests.conftest import clock_on
 from tests.helpers import hamkor, ok, seed_people
 from workflow.agreements import NewAgreement, Office, advance, create, renew

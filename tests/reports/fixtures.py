@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from cli.database import make_engine
+from models.database import make_engine
 from tests.reports import crafted
 
 

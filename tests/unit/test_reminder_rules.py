@@ -12,14 +12,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from notifications.rules import (
+from workflow.lifecycle import State
+from workflow.reminders import (
     Rule,
     due_reminders,
     next_reminder_on,
     notification_key,
     schedule,
 )
-from workflow.lifecycle import State
 from workflow.schedule_facts import Facts, Policy
 
 POLICY = Policy()  # 180, 90, 30, 7 days; nudges every 14 days

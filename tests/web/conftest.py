@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from cli.app import App
+from root import App
 
 PASSWORD = "correct horse battery"
 PEOPLE = [("olga@uni.uz", "Olga Karimova", "officer"), ("oleg@uni.uz", "Oleg Ivanov", "officer"),

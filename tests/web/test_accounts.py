@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from cli.app import App
+from root import App
 from tests.helpers import hamkor, ok, refused
 from tests.web.conftest import PASSWORD
 

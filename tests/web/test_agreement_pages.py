@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from cli.app import App
+from root import App
 from tests.web.conftest import agreement_state, new_draft, post, sign_in
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from cli.app import App
+from root import App
 from tests.web.conftest import agreement_state
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from cli.app import App
+from root import App
 from tests.web.conftest import PASSWORD, agreement_state, csrf_of, new_draft, post, sign_in
 
 

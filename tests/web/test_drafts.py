@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from cli.app import App
+from root import App
 from workflow.agreements import NewAgreement, advance, create, history, show
 from workflow.errors import ConcurrentUpdate, Invalid, PermissionDenied, TransitionRefused
 

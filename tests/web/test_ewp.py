@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from cli.app import App
+from root import App
 from tests.helpers import hamkor, ok
 from tests.web.conftest import new_draft, post, seed, sign_in
 from tests.web.test_api import token_for
@@ -162,7 +162,6 @@ def test_conditions_added_with_the_cli_show_on_the_page_and_in_the_api(
 
 def test_the_approval_round_trip_shows_mutual_and_an_amendment_shows_stale(
         make_client: Callable[[], TestClient], hamkor_app: App, tmp_path: Path) -> None:
-    from cli.ewp import home
     from ewp.conditions import ConditionInput, add_condition
     from ewp.demo import apply_demo_conditions, run_exchange
 
@@ -171,9 +170,9 @@ def test_the_approval_round_trip_shows_mutual_and_an_amendment_shows_stale(
     sign_in(officer, "olga@uni.uz")
     sign_in(viewer, "vera@uni.uz")
     ref = erasmus_draft(officer)
-    apply_demo_conditions(app.uow, app.clock(), home(app), ref, by="olga@uni.uz")
+    apply_demo_conditions(app.uow, app.clock(), app.home(), ref, by="olga@uni.uz")
     sign_and_activate(app, ref)
-    exchange = run_exchange(app.uow, app.clock(), home(app), ref, tmp_path / "ewp",
+    exchange = run_exchange(app.uow, app.clock(), app.home(), ref, tmp_path / "ewp",
                             approver="anvar@uni.uz", partner_iia_id="polito-17")
     assert exchange["status"]["mutual"]
 
@@ -194,7 +193,7 @@ def test_the_approval_round_trip_shows_mutual_and_an_amendment_shows_stale(
     assert ewp["hash"] == ewp["partner_approved"] == exchange["status"]["hash"]
 
     # An amendment: our copy has a new hash; the partner's approval is of the old one.
-    add_condition(app.uow(), app.clock(), home(app), ref,
+    add_condition(app.uow(), app.clock(), app.home(), ref,
                   ConditionInput(kind="staff-training", sending=HOME_HEI, receiving="polito.it",
                                  years=YEARS, mobilities=1, days="5"), by="olga@uni.uz")
     page = viewer.get(f"/agreements/{ref}").text
@@ -219,7 +218,6 @@ def test_the_approval_round_trip_shows_mutual_and_an_amendment_shows_stale(
 @pytest.mark.parametrize("hei_id", [None])
 def test_without_the_home_hei_id_the_page_shows_a_note_not_an_error(
         make_client: Callable[[], TestClient], hamkor_app: App, hei_id: None) -> None:
-    from cli.ewp import home
     from ewp.conditions import ConditionInput, add_condition
 
     app = hamkor_app
@@ -227,7 +225,7 @@ def test_without_the_home_hei_id_the_page_shows_a_note_not_an_error(
     sign_in(officer, "olga@uni.uz")
     plain = new_draft(officer)
     ref = new_draft(officer, partners=["Politecnico di Torino"])
-    add_condition(app.uow(), app.clock(), home(app), ref,
+    add_condition(app.uow(), app.clock(), app.home(), ref,
                   ConditionInput(kind="student-studies", sending="Home University",
                                  receiving="Politecnico di Torino", years=YEARS, mobilities=3,
                                  months="6", languages=("en:B2",)), by="olga@uni.uz")

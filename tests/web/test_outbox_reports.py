@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from cli.app import App
+from root import App
 from tests.helpers import hamkor, ok
 from tests.web.conftest import post, sign_in
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from fastapi.testclient import TestClient
 
-from cli.app import App
+from root import App
 from tests.web.conftest import new_draft, post, sign_in
 
 PAGES = ["/", "/agreements", "/agreements?state=draft&q=exchange", "/partners", "/outbox",
