@@ -17,7 +17,7 @@ def db() -> None:
 @click.pass_obj
 def upgrade(app: App, revision: str) -> None:
     """Upgrade the schema to REVISION (default: the latest)."""
-    from cli import database
+    from migrations import schema as database
     from config import redact_url
 
     database.upgrade(app.raw_engine(), revision)
@@ -29,7 +29,7 @@ def upgrade(app: App, revision: str) -> None:
 @click.pass_obj
 def downgrade(app: App, revision: str) -> None:
     """Downgrade the schema to REVISION (`base` removes every table)."""
-    from cli import database
+    from migrations import schema as database
 
     database.downgrade(app.raw_engine(), revision)
     click.echo(f"database at revision {database.current_revision(app.raw_engine()) or 'base'}")
@@ -39,7 +39,7 @@ def downgrade(app: App, revision: str) -> None:
 @click.pass_obj
 def current(app: App) -> None:
     """Show the schema revision and whether it is the latest."""
-    from cli import database
+    from migrations import schema as database
 
     rev = database.current_revision(app.raw_engine())
     head = database.head_revision()
