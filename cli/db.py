@@ -17,8 +17,8 @@ def db() -> None:
 @click.pass_obj
 def upgrade(app: App, revision: str) -> None:
     """Upgrade the schema to REVISION (default: the latest)."""
-    from migrations import schema as database
     from config import redact_url
+    from migrations import schema as database
 
     database.upgrade(app.raw_engine(), revision)
     click.echo(f"database {redact_url(app.db_url)} at revision {database.current_revision(app.raw_engine())}")
