@@ -7,14 +7,25 @@ import json
 import platform
 import sys
 from datetime import UTC, datetime
+from typing import TypedDict
 
 from benchmarks.harness import Result, fresh_database
 
-SIZES = {
+
+class Sizes(TypedDict):
+    transitions: int
+    smtp: int
+    tick_stored: tuple[int, ...]
+    tick_due: int
+    report: int
+    import_: int
+
+
+SIZES: dict[str, Sizes] = {
     "quick": {"transitions": 60, "smtp": 200, "tick_stored": (2_000, 10_000), "tick_due": 200,
-              "report": 3_000, "import": 2_000},
+              "report": 3_000, "import_": 2_000},
     "full": {"transitions": 1000, "smtp": 2000, "tick_stored": (10_000, 100_000, 1_000_000),
-             "tick_due": 1000, "report": 100_000, "import": 50_000},
+             "tick_due": 1000, "report": 100_000, "import_": 50_000},
 }
 
 
@@ -44,7 +55,7 @@ def run(db: str | None, quick: bool, only: list[str] | None) -> list[Result]:
         from benchmarks import import_scale
 
         with fresh_database(db) as (url, engine):
-            results.append(import_scale.benchmark(url, engine, sizes["import"]))
+            results.append(import_scale.benchmark(url, engine, sizes["import_"]))
     if want("ewp"):
         from benchmarks import ewp
 

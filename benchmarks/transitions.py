@@ -79,7 +79,7 @@ def run_service(url: str, refs: list[str]) -> float:
 def run_core(engine: Engine, ids: list[int]) -> float:
     """The baseline: UPDATE + audit INSERT per transaction, nothing else."""
     states = ("awaiting_signatures", "awaiting_signatures", "signed", "active")
-    agreements, events = Agreement.__table__, Event.__table__
+    agreements, events = Agreement.metadata.tables["agreements"], Event.metadata.tables["events"]
     t = time.perf_counter()
     for aid in ids:
         before = "approved"
