@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "demo": "cli.demo:demo",
     "ewp": "cli.ewp:ewp",
     "serve": "cli.serve:serve",
+    "activity": "cli.activity:activity",
 }
 
 HELP = {
@@ -43,6 +44,7 @@ HELP = {
     "demo": "Seed the demo data, simulate a year, write mails and a report.",
     "ewp": "Erasmus Without Paper: IIA v7 hash, export, import and approvals.",
     "serve": "Run the web interface and JSON API for office staff.",
+    "activity": "Record and list cooperation activities (mobility, visits, events, ...).",
 }
 
 

@@ -1,5 +1,6 @@
 """SQLAlchemy 2.0 typed ORM models (one metadata with a naming convention)."""
 
+from models.activities import Activity, ActivityEvent
 from models.base import Base, metadata
 from models.entities import (
     Agreement,
@@ -17,6 +18,8 @@ from models.entities import (
 )
 
 __all__ = [
+    "Activity",
+    "ActivityEvent",
     "Agreement",
     "ApiToken",
     "EwpApproval",

@@ -1,0 +1,593 @@
+"""Cooperation activities: record, list, edit, remove (use cases).
+
+Each activity is linked to an agreement (`REF`), or to a partner where no
+agreement covers it, and counts in one academic year. Officers and above
+record; anyone may read. Participant names are personal data: stored only when
+given, shown only when asked for (`with_names`), and removable on request with
+an audited `names_removed` event; a removed activity keeps its audit trail and
+no names. Every change appends an `activity_events` row.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from models import (
+    Activity,
+    ActivityEvent,
+    Agreement,
+    AgreementParty,
+    Event,
+    Organization,
+    normalize_name,
+)
+from workflow.activity_rules import (
+    DAYS_PER_MONTH,
+    FIELDS,
+    ONE_DAY_KINDS,
+    VALUE_COLUMNS,
+    Checked,
+    FieldInvalid,
+    MonthDay,
+    check,
+    duration_days,
+    parse_academic_year,
+    parse_kind,
+    summary,
+)
+from workflow.agreements import Office
+from workflow.clock import Clock
+from workflow.errors import Invalid, NotFound
+from workflow.lifecycle import Role
+from workflow.registry import actor, require_role
+from workflow.uow import UnitOfWork
+
+#: States in which an agreement has ended; activities after its last day are refused.
+ENDED = ("expired", "terminated", "superseded")
+
+
+# --- what links an activity -------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class AgreementInfo:
+    id: int
+    ref: str
+    state: str
+    department: str | None
+    party_ids: list[int] = field(default_factory=list)
+    last_day: date | None = None  # last day in force, for an ended agreement
+
+
+@dataclass
+class Directory:
+    """The agreements and partners activities may link to, read once (one add or a
+    whole import file): no query per activity."""
+
+    agreements: dict[str, AgreementInfo]
+    orgs: dict[int, tuple[str, str, str | None]]  # id -> (name, name_key, country)
+    by_key: dict[str, int]
+    home_ids: set[int]
+
+    def agreement(self, ref: str) -> AgreementInfo:
+        info = self.agreements.get(ref.strip().upper())
+        if info is None:
+            raise FieldInvalid("agreement", f"no agreement {ref.strip()}")
+        return info
+
+    def partner(self, name: str) -> int:
+        key = name.strip()
+        oid = int(key) if key.isdigit() and int(key) in self.orgs else self.by_key.get(normalize_name(key))
+        if oid is None:
+            raise FieldInvalid("partner", f"no partner {key!r} (add it with `hamkor partner add`)")
+        return oid
+
+
+def load_directory(s: Session, office: Office, refs: Iterable[str] | None) -> Directory:
+    """Partners (all) and the agreements named by `refs` (all when None) with their
+    parties and, for ended ones, their last day in force."""
+    a, ap, e = Agreement.__table__, AgreementParty.__table__, Event.__table__
+    wanted = sorted({r.strip().upper() for r in refs}) if refs is not None else None
+    infos: dict[str, AgreementInfo] = {}
+    by_id: dict[int, AgreementInfo] = {}
+    chunks = [wanted[i:i + 500] for i in range(0, len(wanted), 500)] if wanted is not None else [None]
+    for chunk in chunks:
+        if chunk == []:
+            continue
+        stmt = select(a.c.id, a.c.ref, a.c.state, a.c.department)
+        if chunk is not None:
+            stmt = stmt.where(a.c.ref.in_(chunk))
+        for aid, ref, state, dept in s.execute(stmt).tuples().all():
+            info = AgreementInfo(aid, ref, state, dept)
+            infos[ref] = by_id[aid] = info
+    if by_id:
+        ids = sorted(by_id)
+        for i in range(0, len(ids), 500):
+            part = ids[i:i + 500]
+            for aid, oid in s.execute(select(ap.c.agreement_id, ap.c.organization_id)
+                                      .where(ap.c.agreement_id.in_(part))
+                                      .order_by(ap.c.agreement_id, ap.c.position)).tuples():
+                by_id[aid].party_ids.append(oid)
+        ended = [i.id for i in by_id.values() if i.state in ENDED or i.state == "withdrawn"]
+        for i in range(0, len(ended), 500):
+            part = ended[i:i + 500]
+            rows = s.execute(select(e.c.agreement_id, e.c.to_state, e.c.occurred_on)
+                             .where(e.c.agreement_id.in_(part), e.c.to_state.in_(ENDED))
+                             .order_by(e.c.id)).tuples().all()
+            for aid, to_state, on in rows:
+                if to_state == by_id[aid].state:  # the event that ended it: its first day out
+                    by_id[aid].last_day = on - timedelta(days=1)
+    o = Organization.__table__
+    orgs = {oid: (name, key, country) for oid, name, key, country in
+            s.execute(select(o.c.id, o.c.name, o.c.name_key, o.c.country)).tuples()}
+    home_key = normalize_name(office.institution)
+    return Directory(infos, orgs, {key: oid for oid, (_, key, _) in orgs.items()},
+                     {oid for oid, (_, key, _) in orgs.items() if key == home_key})
+
+
+@dataclass(frozen=True)
+class Linked:
+    agreement_id: int | None
+    organization_id: int | None
+    department: str | None
+
+
+def link(d: Directory, c: Checked, ref: str | None, partner: str | None) -> Linked:
+    """Resolve an activity's agreement and partner; refuse an activity dated after its
+    agreement ended (or on one that was withdrawn)."""
+    partner = partner.strip() if partner and partner.strip() else None
+    ref = ref.strip() if ref and ref.strip() else None
+    if ref is None and partner is None:
+        raise FieldInvalid("partner", "give the agreement (REF) or, where no agreement covers "
+                                      "the activity, --partner NAME")
+    org_id = d.partner(partner) if partner else None
+    if org_id is not None and org_id in d.home_ids:
+        raise FieldInvalid("partner", f"{partner!r} is the home institution, not a partner")
+    department = c.values["department"]
+    if ref is None:
+        return Linked(None, org_id, department)
+    info = d.agreement(ref)
+    others = [p for p in info.party_ids if p not in d.home_ids]
+    if org_id is not None and org_id not in info.party_ids:
+        names = ", ".join(d.orgs[p][0] for p in others)
+        raise FieldInvalid("partner", f"{d.orgs[org_id][0]} is not a party of {info.ref} "
+                                      f"(partners: {names})")
+    if org_id is None and len(others) == 1:
+        org_id = others[0]
+    day: date | None = c.values["starts_on"]
+    if info.state == "withdrawn":
+        raise FieldInvalid("agreement", f"{info.ref} was withdrawn and never in force: "
+                                        "record the activity against the partner (--partner)")
+    if info.state in ENDED and info.last_day is not None and day is not None and day > info.last_day:
+        raise FieldInvalid("starts_on", f"{info.ref} ended on {info.last_day.isoformat()} "
+                                        f"({info.state}); an activity dated {day.isoformat()} "
+                                        "is after it")
+    return Linked(info.id, org_id, department if department is not None else info.department)
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def activity_dict(act: Activity, *, ref: str | None, partner: tuple[str, str, str | None] | None,
+                  with_names: bool = False) -> dict[str, Any]:
+    """An activity as plain data. `names` only with `with_names`; `named` says how many
+    names are stored either way."""
+    days = duration_days(act.starts_on, act.ends_on) if act.kind == "mobility" else None
+    out: dict[str, Any] = {
+        "id": act.id,
+        "kind": act.kind,
+        "agreement": ref,
+        "partner": partner[0] if partner else None,
+        "country": partner[2] if partner else None,
+        "department": act.department,
+        "academic_year": act.academic_year,
+        "direction": act.direction,
+        "category": act.category,
+        "people": act.people,
+        "starts_on": _iso(act.starts_on),
+        "ends_on": _iso(act.ends_on),
+        "date": _iso(act.starts_on) if act.kind in ONE_DAY_KINDS else None,
+        "title": act.title,
+        "purpose": act.purpose,
+        "place": act.place,
+        "funder": act.funder,
+        "amount": act.amount,
+        "currency": act.currency,
+        "role": act.role,
+        "year": act.year,
+        "doi": act.doi,
+        "notes": act.notes,
+        "days": days,
+        "person_days": days * (act.people or 0) if days is not None else None,
+        "person_months": (round(days * (act.people or 0) / DAYS_PER_MONTH, 1)
+                          if days is not None else None),
+        "named": len(act.names or []),
+        "version": act.version,
+    }
+    if with_names:
+        out["names"] = list(act.names or [])
+    return out
+
+
+def _iso(d: date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+def _lookups(s: Session, acts: list[Activity]) -> tuple[dict[int, str], dict[int, tuple[str, str, str | None]]]:
+    aids = {x.agreement_id for x in acts if x.agreement_id is not None}
+    oids = {x.organization_id for x in acts if x.organization_id is not None}
+    refs: dict[int, str] = {}
+    for i in range(0, len(aids), 500):
+        part = sorted(aids)[i:i + 500]
+        refs.update(s.execute(select(Agreement.id, Agreement.ref)
+                              .where(Agreement.id.in_(part))).tuples().all())
+    orgs: dict[int, tuple[str, str, str | None]] = {}
+    for i in range(0, len(oids), 500):
+        part = sorted(oids)[i:i + 500]
+        for oid, name, key, country in s.execute(
+                select(Organization.id, Organization.name, Organization.name_key,
+                       Organization.country).where(Organization.id.in_(part))).tuples():
+            orgs[oid] = (name, key, country)
+    return refs, orgs
+
+
+def _dicts(s: Session, acts: list[Activity], with_names: bool) -> list[dict[str, Any]]:
+    refs, orgs = _lookups(s, acts)
+    return [activity_dict(x, ref=refs.get(x.agreement_id) if x.agreement_id else None,
+                          partner=orgs.get(x.organization_id) if x.organization_id else None,
+                          with_names=with_names) for x in acts]
+
+
+def get_activity(s: Session, activity_id: int, *, live: bool = True) -> Activity:
+    act = s.get(Activity, activity_id)
+    if act is None:
+        raise NotFound("activity", activity_id)
+    if live and act.removed_at is not None:
+        raise Invalid(f"activity {activity_id} was removed")
+    return act
+
+
+def list_activities(uow: UnitOfWork, start: MonthDay, *, ref: str | None = None,
+                    partner: str | None = None, year: str | None = None, kind: str | None = None,
+                    with_names: bool = False) -> list[dict[str, Any]]:
+    """Live activities, oldest first; filters: agreement, partner (directly or as a
+    party of the agreement), academic year (`2025/2026`), kind."""
+    label = parse_academic_year(year, start, field="year") if year else None
+    wanted_kind = parse_kind(kind) if kind else None
+    with uow:
+        s = uow.session
+        stmt = select(Activity).where(Activity.removed_at.is_(None))
+        if ref:
+            aid = s.scalar(select(Agreement.id).where(Agreement.ref == ref.strip().upper()))
+            if aid is None:
+                raise NotFound("agreement", ref)
+            stmt = stmt.where(Activity.agreement_id == aid)
+        if partner:
+            from workflow.registry import get_partner
+
+            org = get_partner(s, partner)
+            stmt = stmt.where(or_(
+                Activity.organization_id == org.id,
+                Activity.agreement_id.in_(select(AgreementParty.agreement_id)
+                                          .where(AgreementParty.organization_id == org.id))))
+        if label:
+            stmt = stmt.where(Activity.academic_year == label)
+        if wanted_kind:
+            stmt = stmt.where(Activity.kind == wanted_kind)
+        acts = list(s.scalars(stmt.order_by(Activity.id)))
+        return _dicts(s, acts, with_names)
+
+
+def show_activity(uow: UnitOfWork, activity_id: int, *, with_names: bool = False) -> dict[str, Any]:
+    with uow:
+        s = uow.session
+        act = get_activity(s, activity_id, live=False)
+        out = _dicts(s, [act], with_names)[0]
+        out["removed"] = act.removed_at is not None
+        out["history"] = [
+            {"event": ev.event, "actor": ev.actor, "recorded_at": ev.recorded_at.isoformat(),
+             "note": ev.note}
+            for ev in s.scalars(select(ActivityEvent).where(ActivityEvent.activity_id == act.id)
+                                .order_by(ActivityEvent.id))]
+        return out
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
+def _officer(s: Session, by: str | None, action: str) -> str:
+    who = actor(s, by)
+    require_role(who, Role.OFFICER, action)
+    return who.email
+
+
+def _audit(s: Session, act: Activity, event: str, who: str, clock: Clock, note: str | None) -> None:
+    s.add(ActivityEvent(activity_id=act.id, event=event, actor=who, recorded_at=clock.utcnow,
+                        note=note))
+
+
+def new_values(c: Checked, linked: Linked) -> dict[str, Any]:
+    """The columns of a new activity (no id, audit or version)."""
+    values = {k: c.values[k] for k in VALUE_COLUMNS}
+    values["department"] = linked.department
+    return {"kind": c.kind, "academic_year": c.academic_year,
+            "agreement_id": linked.agreement_id, "organization_id": linked.organization_id,
+            **values}
+
+
+def add_activity(uow: UnitOfWork, clock: Clock, office: Office, start: MonthDay,
+                 raw: Mapping[str, Any], *, by: str | None) -> dict[str, Any]:
+    """Record one activity. `raw`: field -> value as given (see `activity_rules.FIELDS`;
+    `agreement` is the REF, `partner` a name or id)."""
+    c = check(raw, start)
+    with uow:
+        s = uow.session
+        who = _officer(s, by, "record activities")
+        d = load_directory(s, office, [raw["agreement"]] if raw.get("agreement") else [])
+        linked = link(d, c, raw.get("agreement"), raw.get("partner"))
+        act = Activity(**new_values(c, linked), created_by=who, created_at=clock.utcnow)
+        s.add(act)
+        s.flush()
+        _audit(s, act, "create", who, clock, summary(c.kind, c.values)
+               + (f"; {len(c.values['names'])} names" if c.values["names"] else ""))
+        uow.commit()
+        return _dicts(s, [act], False)[0]
+
+
+#: Fields `edit` may change (everything but the kind, the id and the audit columns).
+EDITABLE = tuple(f for f in FIELDS if f not in ("id", "kind"))
+
+
+def _current(act: Activity, ref: str | None, partner: str | None) -> dict[str, Any]:
+    raw: dict[str, Any] = {k: getattr(act, k) for k in VALUE_COLUMNS}
+    raw.update(kind=act.kind, agreement=ref, partner=partner)
+    if act.kind == "publication":
+        raw["academic_year"] = act.academic_year
+    return raw
+
+
+def edit_activity(uow: UnitOfWork, clock: Clock, office: Office, start: MonthDay,
+                  activity_id: int, changes: Mapping[str, Any], *, by: str | None,
+                  version: int | None = None) -> dict[str, Any]:
+    """Change some fields (`changes`: field -> new raw value; an empty value clears it).
+    The whole activity is checked again; the audit note lists what changed (names only
+    as "names changed")."""
+    unknown = [k for k in changes if k not in EDITABLE]
+    if "kind" in changes:
+        raise FieldInvalid("kind", "cannot change; remove the activity and record it again")
+    if unknown:
+        raise FieldInvalid(unknown[0], "is not a field of an activity")
+    if not changes:
+        raise Invalid("nothing to change: give at least one field")
+    with uow:
+        s = uow.session
+        uow.subject = f"activity {activity_id}"
+        who = _officer(s, by, "edit activities")
+        act = get_activity(s, activity_id)
+        if version is not None and version != act.version:
+            from workflow.errors import ConcurrentUpdate
+
+            raise ConcurrentUpdate(f"activity {activity_id}")
+        refs, orgs = _lookups(s, [act])
+        ref = refs.get(act.agreement_id) if act.agreement_id else None
+        partner = str(act.organization_id) if act.organization_id else None
+        raw = _current(act, ref, partner)
+        if "agreement" in changes and not changes.get("partner"):
+            raw["partner"] = None  # a new agreement: its partner again by default
+        raw.update(changes)
+        c = check(raw, start)
+        d = load_directory(s, office, [raw["agreement"]] if raw.get("agreement") else [])
+        linked = link(d, c, raw.get("agreement"), raw.get("partner"))
+        values = new_values(c, linked)
+        if "department" not in changes and linked.agreement_id == act.agreement_id:
+            values["department"] = act.department
+        changed = []
+        for key, value in values.items():
+            if getattr(act, key) != value:
+                changed.append("names changed" if key == "names"
+                               else f"{key} {_shown(getattr(act, key))} -> {_shown(value)}")
+                setattr(act, key, value)
+        if not changed:
+            return _dicts(s, [act], False)[0]
+        s.flush()
+        _audit(s, act, "edit", who, clock, "; ".join(changed))
+        uow.commit()
+        return _dicts(s, [act], False)[0]
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
+    return "-" if value is None else str(value)
+
+
+def remove_names(uow: UnitOfWork, clock: Clock, activity_id: int, reason: str, *,
+                 by: str | None) -> dict[str, Any]:
+    """Erase an activity's participant names (a data subject's request), audited."""
+    reason = _reason(reason)
+    with uow:
+        s = uow.session
+        uow.subject = f"activity {activity_id}"
+        who = _officer(s, by, "remove participant names")
+        act = get_activity(s, activity_id)
+        if not act.names:
+            raise Invalid(f"activity {activity_id} has no participant names")
+        count = len(act.names)
+        act.names = None
+        s.flush()
+        _audit(s, act, "names_removed", who, clock, f"{count} names removed: {reason}")
+        uow.commit()
+        return _dicts(s, [act], False)[0]
+
+
+def _reason(reason: str | None) -> str:
+    text = " ".join((reason or "").split())
+    if not text:
+        raise FieldInvalid("reason", "give the reason")
+    if len(text) > 2000:
+        raise FieldInvalid("reason", "at most 2000 characters")
+    return text
+
+
+def remove_activity(uow: UnitOfWork, clock: Clock, activity_id: int, reason: str, *,
+                    by: str | None) -> dict[str, Any]:
+    """Remove an activity from every count and list; its audit trail stays, its names go."""
+    reason = _reason(reason)
+    with uow:
+        s = uow.session
+        uow.subject = f"activity {activity_id}"
+        who = _officer(s, by, "remove activities")
+        act = get_activity(s, activity_id)
+        act.removed_at = clock.utcnow
+        named = len(act.names or [])
+        act.names = None
+        s.flush()
+        _audit(s, act, "remove", who, clock,
+               reason + (f"; {named} names removed" if named else ""))
+        uow.commit()
+        out = _dicts(s, [act], False)[0]
+        out["removed"] = True
+        return out
+
+
+# --- use of the agreed mobility (quotas) ------------------------------------------------------
+
+
+#: Conditions kinds (EWP) -> mobility categories (activities).
+CONDITION_CATEGORY = {"student-studies": "student-studies",
+                      "student-traineeship": "student-traineeship",
+                      "staff-teacher": "staff-teaching", "staff-training": "staff-training"}
+#: Usage: (agreement id, first calendar year of the academic year, direction, category)
+#: -> [people, person-days].
+Usage = dict[tuple[int, int, str, str], list[int]]
+
+
+def add_usage(usage: Usage, agreement_id: int, academic_year: str, direction: str,
+              category: str, people: int, days: int) -> None:
+    cell = usage.setdefault((agreement_id, int(academic_year[:4]), direction, category), [0, 0])
+    cell[0] += people
+    cell[1] += people * days
+
+
+def read_usage(s: Session, agreement_ids: Iterable[int] | None = None) -> Usage:
+    """Recorded mobility per agreement, academic year, direction and category."""
+    stmt = (select(Activity.agreement_id, Activity.academic_year, Activity.direction,
+                   Activity.category, Activity.people, Activity.starts_on, Activity.ends_on)
+            .where(Activity.kind == "mobility", Activity.removed_at.is_(None),
+                   Activity.agreement_id.is_not(None)))
+    usage: Usage = {}
+    ids = sorted(set(agreement_ids)) if agreement_ids is not None else None
+    chunks = [ids[i:i + 500] for i in range(0, len(ids), 500)] if ids is not None else [None]
+    for chunk in chunks:
+        part = stmt if chunk is None else stmt.where(Activity.agreement_id.in_(chunk))
+        for aid, year, direction, category, people, starts, ends in s.execute(part).tuples():
+            if aid is None or direction is None or category is None:
+                continue  # not a mobility under an agreement (the query excludes them)
+            add_usage(usage, aid, year, direction, category, people or 0, duration_days(starts, ends))
+    return usage
+
+
+@dataclass(frozen=True, slots=True)
+class Quota:
+    """One mobility spec as the quota arithmetic needs it."""
+
+    agreement_id: int
+    kind: str  # EWP kind (student-studies, staff-teacher, ...)
+    direction: str  # out: the home institution sends; in: it receives
+    first: int  # first calendar year of the first and last academic year
+    last: int
+    mobilities: int
+    total_months: str | None
+    total_days: str | None
+
+
+def utilisation(quotas: Iterable[Quota], usage: Usage, start: MonthDay,
+                years: Iterable[int] | None = None) -> dict[int, list[dict[str, Any]]]:
+    """Agreed and used mobility per agreement, academic year, direction and kind.
+
+    Rows ``{academic_year, direction, kind, category, agreed: {mobilities, months,
+    days}, used: {mobilities, months, days}, gap, share}``; `gap` is the mobilities
+    still unused (never negative), `share` used/agreed. Specs of the same kind and
+    direction add up. `years` limits the rows to those academic years.
+    """
+    from workflow.activity_rules import year_label
+
+    only = set(years) if years is not None else None
+    cells: dict[tuple[int, int, str, str], dict[str, Any]] = {}
+    for q in quotas:
+        for y in range(q.first, q.last + 1):
+            if only is not None and y not in only:
+                continue
+            cell = cells.setdefault((q.agreement_id, y, q.direction, q.kind),
+                                    {"mobilities": 0, "months": None, "days": None})
+            cell["mobilities"] += q.mobilities
+            for unit, total in (("months", q.total_months), ("days", q.total_days)):
+                if total:
+                    cell[unit] = round((cell[unit] or 0) + float(total), 1)
+    out: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for (aid, y, direction, kind), agreed in sorted(cells.items()):
+        category = CONDITION_CATEGORY[kind]
+        people, person_days = usage.get((aid, y, direction, category), (0, 0))
+        student = kind.startswith("student")
+        used = {"mobilities": people,
+                "months": round(person_days / DAYS_PER_MONTH, 1) if student else None,
+                "days": person_days if not student else None}
+        out[aid].append({
+            "academic_year": year_label(y, start), "direction": direction, "kind": kind,
+            "category": category, "agreed": agreed, "used": used,
+            "gap": max(agreed["mobilities"] - people, 0),
+            "share": round(people / agreed["mobilities"], 3) if agreed["mobilities"] else None,
+        })
+    return dict(out)
+
+
+def home_org_ids(s: Session, institution: str, hei_id: str | None = None) -> set[int]:
+    """The organisation rows that are the home institution (by name, or by hei-id)."""
+    o = Organization.__table__
+    cond = o.c.name_key == normalize_name(institution)
+    if hei_id:
+        cond = or_(cond, o.c.hei_id == hei_id)
+    return set(s.scalars(select(o.c.id).where(cond)))
+
+
+def read_quotas(s: Session, home_ids: set[int],
+                agreement_ids: Iterable[int] | None = None) -> list[Quota]:
+    """The cooperation conditions between the home institution and a partner, as quotas."""
+    from models import MobilitySpec
+
+    m = MobilitySpec.__table__
+    stmt = select(m.c.agreement_id, m.c.kind, m.c.sending_org_id, m.c.receiving_org_id,
+                  m.c.first_year, m.c.last_year, m.c.mobilities_per_year, m.c.total_months,
+                  m.c.total_days).order_by(m.c.agreement_id, m.c.position)
+    ids = sorted(set(agreement_ids)) if agreement_ids is not None else None
+    chunks = [ids[i:i + 500] for i in range(0, len(ids), 500)] if ids is not None else [None]
+    out = []
+    for chunk in chunks:
+        part = stmt if chunk is None else stmt.where(m.c.agreement_id.in_(chunk))
+        for aid, kind, sending, receiving, first, last, n, months, days in s.execute(part).tuples():
+            if (sending in home_ids) == (receiving in home_ids):
+                continue  # between two partners: not the office's quota
+            out.append(Quota(aid, kind, "out" if sending in home_ids else "in",
+                             int(first[:4]), int(last[:4]), n, months, days))
+    return out
+
+
+def agreement_utilisation(uow: UnitOfWork, start: MonthDay, ref: str, *, institution: str,
+                          hei_id: str | None = None) -> list[dict[str, Any]]:
+    """`agreement show`'s `utilisation`: every academic year its conditions cover."""
+    with uow:
+        s = uow.session
+        aid = s.scalar(select(Agreement.id).where(Agreement.ref == ref.strip().upper()))
+        if aid is None:
+            raise NotFound("agreement", ref)
+        quotas = read_quotas(s, home_org_ids(s, institution, hei_id), [aid])
+        if not quotas:
+            return []
+        return utilisation(quotas, read_usage(s, [aid]), start).get(aid, [])

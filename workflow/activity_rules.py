@@ -1,0 +1,361 @@
+"""Pure rules of cooperation activities: what a valid value is, and academic years.
+
+No database, no clock. Every check raises `FieldInvalid` naming the field, so
+the CLI prints `error: --people: ...` and an import lists `row N, people: ...`
+from the same message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from models.activities import ACTIVITY_KINDS, DIRECTIONS, MOBILITY_CATEGORIES, PROJECT_ROLES
+from workflow.dates import out_of_range
+from workflow.errors import Invalid
+
+MonthDay = tuple[int, int]
+
+#: Every field an activity has, in the order an export writes them (and the
+#: import columns). `id` identifies a stored activity; `agreement` is its ref.
+FIELDS: tuple[str, ...] = (
+    "id", "kind", "agreement", "partner", "department", "academic_year", "direction",
+    "category", "people", "starts_on", "ends_on", "title", "purpose", "place", "funder",
+    "amount", "currency", "role", "year", "doi", "names", "notes",
+)
+#: The fields each kind takes (besides kind, agreement, partner, department, notes).
+KIND_FIELDS: dict[str, frozenset[str]] = {
+    "mobility": frozenset({"direction", "category", "people", "starts_on", "ends_on", "names"}),
+    "visit": frozenset({"direction", "people", "starts_on", "purpose"}),
+    "event": frozenset({"title", "starts_on", "place", "people"}),
+    "project": frozenset({"title", "funder", "amount", "currency", "starts_on", "ends_on", "role"}),
+    "publication": frozenset({"title", "year", "doi", "academic_year"}),
+}
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "mobility": ("direction", "category", "people", "starts_on", "ends_on"),
+    "visit": ("direction", "people", "starts_on"),
+    "event": ("title", "starts_on"),
+    "project": ("title", "starts_on"),
+    "publication": ("title", "year"),
+}
+COMMON = frozenset({"kind", "agreement", "partner", "department", "notes"})
+#: Kinds whose `starts_on` is a single day (shown and entered as `date`).
+ONE_DAY_KINDS = frozenset({"visit", "event"})
+#: Categories counted as students and as staff in the key figures.
+STUDENT_CATEGORIES = ("student-studies", "student-traineeship")
+STAFF_CATEGORIES = ("staff-teaching", "staff-training")
+#: A month of mobility, in days (the Erasmus+ rule: 30 days a month).
+DAYS_PER_MONTH = 30
+MAX_PEOPLE = 100_000
+MAX_NAMES = 500
+LIST_SEP = ";"
+
+# Crossref's recommended pattern for modern DOIs, plus the older ones it lists.
+_DOI = re.compile(r"^10\.\d{4,9}/[-._;()/:a-z0-9<>\[\]]+$", re.IGNORECASE)
+_DOI_PREFIXES = ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/",
+                 "http://dx.doi.org/", "doi:")
+_YEAR_ID = re.compile(r"^(\d{4})/(\d{4})$")
+
+
+class FieldInvalid(Invalid):
+    """A bad value of one field; `field` is the canonical field (import column) name."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field, self.message = field, message
+        super().__init__(f"{option(field)}: {message}")
+
+
+#: CLI spellings that differ from `--field-name`.
+_OPTIONS = {"agreement": "REF", "starts_on": "--starts/--date", "ends_on": "--ends",
+            "names": "--name"}
+
+
+def option(field: str) -> str:
+    """The CLI option of a field (`academic_year` -> `--academic-year`)."""
+    return _OPTIONS.get(field) or "--" + field.replace("_", "-")
+
+
+# --- academic years -------------------------------------------------------------------
+
+
+def academic_year_of(day: date, start: MonthDay) -> str:
+    """The academic year a day falls in: ``2025/2026`` from its start (``(9, 1)``) on;
+    with a year starting on 1 January the calendar year (``2025/2025``)."""
+    if start == (1, 1):
+        return f"{day.year}/{day.year}"
+    first = day.year if (day.month, day.day) >= start else day.year - 1
+    return f"{first}/{first + 1}"
+
+
+def year_label(first: int, start: MonthDay) -> str:
+    """The id of the academic year that starts in calendar year `first`."""
+    return f"{first}/{first if start == (1, 1) else first + 1}"
+
+
+def parse_academic_year(value: str, start: MonthDay, *, field: str = "academic_year") -> str:
+    """``2025/2026`` (the second year the next one; the same one when the academic year
+    starts on 1 January). ``2025/2024`` and the like are refused."""
+    m = _YEAR_ID.match(value.strip())
+    if m is None:
+        raise FieldInvalid(field, f"{value!r} is not an academic year such as 2025/2026")
+    first, second = int(m[1]), int(m[2])
+    expected = first if start == (1, 1) else first + 1
+    if second != expected:
+        raise FieldInvalid(field, f"{value!r} is not an academic year: after {first} comes "
+                                  f"{year_label(first, start)}")
+    return f"{first}/{second}"
+
+
+def first_year(label: str) -> int:
+    return int(label[:4])
+
+
+def academic_year_end(label: str, start: MonthDay) -> date:
+    """The last day of academic year `label`."""
+    return date(first_year(label) + 1, *start) - timedelta(days=1)
+
+
+# --- field values ---------------------------------------------------------------------
+
+
+def _text(field: str, value: Any, limit: int) -> str | None:
+    if value is None:
+        return None
+    text = " ".join(str(value).split()) if field not in ("purpose", "notes") else str(value).strip()
+    if not text:
+        return None
+    if len(text) > limit:
+        raise FieldInvalid(field, f"is {len(text)} characters long; at most {limit}")
+    return text
+
+
+def parse_kind(value: Any) -> str:
+    kind = str(value or "").strip().lower()
+    if kind not in ACTIVITY_KINDS:
+        shown = repr(value) if value not in (None, "") else "missing"
+        raise FieldInvalid("kind", f"{shown} is not one of {'|'.join(ACTIVITY_KINDS)}")
+    return kind
+
+
+def _choice(field: str, value: Any, choices: tuple[str, ...]) -> str | None:
+    if value is None or str(value).strip() == "":
+        return None
+    text = str(value).strip().lower()
+    if text not in choices:
+        raise FieldInvalid(field, f"{value!r} is not one of {'|'.join(choices)}")
+    return text
+
+
+def parse_date(field: str, value: Any) -> date | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, datetime):
+        day = value.date()
+    elif isinstance(value, date):
+        day = value
+    else:
+        try:
+            day = date.fromisoformat(str(value).strip()[:10] if _is_timestamp(value) else str(value).strip())
+        except ValueError:
+            raise FieldInvalid(field, f"{value!r} is not a date (YYYY-MM-DD)") from None
+    if why := out_of_range(day):
+        raise FieldInvalid(field, why)
+    return day
+
+
+def _is_timestamp(value: Any) -> bool:
+    text = str(value).strip()
+    return len(text) > 10 and text[10] in "T " and text[11:].strip("0:") == ""
+
+
+def parse_count(field: str, value: Any) -> int | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise FieldInvalid(field, f"{value!r} is not a whole number")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    try:
+        n = int(str(value).strip()) if not isinstance(value, int) else value
+    except ValueError:
+        raise FieldInvalid(field, f"{value!r} is not a whole number") from None
+    if n <= 0:
+        raise FieldInvalid(field, f"{n} must be at least 1")
+    if n > MAX_PEOPLE:
+        raise FieldInvalid(field, f"{n} is more than {MAX_PEOPLE}")
+    return n
+
+
+def parse_year(value: Any) -> int | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        year = int(str(value).strip().removesuffix(".0"))
+    except ValueError:
+        raise FieldInvalid("year", f"{value!r} is not a year (YYYY)") from None
+    if not 1900 <= year <= 2999:
+        raise FieldInvalid("year", f"{year} is outside 1900..2999")
+    return year
+
+
+def parse_doi(value: Any) -> str | None:
+    text = _text("doi", value, 200)
+    if text is None:
+        return None
+    bare = text
+    for prefix in _DOI_PREFIXES:
+        if bare.lower().startswith(prefix):
+            bare = bare[len(prefix):]
+            break
+    if not _DOI.match(bare):
+        raise FieldInvalid("doi", f"{text!r} is not a DOI (10.NNNN/suffix, e.g. 10.1000/xyz123)")
+    return bare
+
+
+def parse_amount(value: Any) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        amount = Decimal(str(value).strip().replace(" ", "").replace("\u00a0", "").replace(",", ""))
+    except InvalidOperation:
+        raise FieldInvalid("amount", f"{value!r} is not an amount (e.g. 125000.50)") from None
+    if not amount.is_finite() or amount <= 0:
+        raise FieldInvalid("amount", f"{value!r} must be a positive amount")
+    if amount.as_tuple().exponent < -2 or amount >= Decimal("1e15"):  # type: ignore[operator]
+        raise FieldInvalid("amount", f"{value!r}: at most 2 decimals and 15 digits")
+    return format(amount.quantize(Decimal("0.01")), "f")
+
+
+def parse_currency(value: Any) -> str | None:
+    if value is None or not str(value).strip():
+        return None
+    import pycountry  # lazy: data loading
+
+    code = str(value).strip().upper()
+    if len(code) != 3 or pycountry.currencies.get(alpha_3=code) is None:
+        raise FieldInvalid("currency", f"{value!r} is not an ISO 4217 code (e.g. EUR, USD, UZS)")
+    return code
+
+
+def parse_names(value: Any) -> list[str] | None:
+    if value is None:
+        return None
+    items = value if isinstance(value, list | tuple) else str(value).split(LIST_SEP)
+    names = [" ".join(str(n).split()) for n in items if str(n).strip()]
+    if not names:
+        return None
+    if len(names) > MAX_NAMES:
+        raise FieldInvalid("names", f"{len(names)} names; at most {MAX_NAMES}")
+    for n in names:
+        if len(n) > 200:
+            raise FieldInvalid("names", "a name is longer than 200 characters")
+    return names
+
+
+# --- one activity ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Checked:
+    """An activity's own values, validated (links are resolved by the service)."""
+
+    kind: str
+    values: dict[str, Any]  # column -> value, for every column of the kind (None if not given)
+    academic_year: str
+
+
+_PARSERS: dict[str, Any] = {
+    "direction": lambda v: _choice("direction", v, DIRECTIONS),
+    "category": lambda v: _choice("category", v, MOBILITY_CATEGORIES),
+    "role": lambda v: _choice("role", v, PROJECT_ROLES),
+    "people": lambda v: parse_count("people", v),
+    "starts_on": lambda v: parse_date("starts_on", v),
+    "ends_on": lambda v: parse_date("ends_on", v),
+    "title": lambda v: _text("title", v, 500),
+    "purpose": lambda v: _text("purpose", v, 5000),
+    "place": lambda v: _text("place", v, 300),
+    "funder": lambda v: _text("funder", v, 300),
+    "amount": parse_amount,
+    "currency": parse_currency,
+    "year": parse_year,
+    "doi": parse_doi,
+    "names": parse_names,
+    "department": lambda v: _text("department", v, 200),
+    "notes": lambda v: _text("notes", v, 5000),
+}
+#: Columns of the table that `check` fills (besides kind and academic_year).
+VALUE_COLUMNS: tuple[str, ...] = tuple(_PARSERS)
+
+
+def _blank(value: Any) -> bool:
+    if isinstance(value, list | tuple):
+        return not any(str(v).strip() for v in value)
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def check(raw: Mapping[str, Any], start: MonthDay) -> Checked:
+    """Validate one activity given as field -> raw value (strings, numbers, dates).
+
+    Raises `FieldInvalid` for the first problem found, in field order: the kind,
+    fields the kind does not take, each value, required fields, dates in order,
+    amount with currency, and the academic year.
+    """
+    kind = parse_kind(raw.get("kind"))
+    allowed = KIND_FIELDS[kind] | COMMON
+    for name in FIELDS:
+        if name in raw and name not in allowed and name not in ("id", "academic_year") \
+                and not _blank(raw[name]):
+            raise FieldInvalid(name, f"is not recorded for a {kind}")
+    values: dict[str, Any] = {}
+    for name, parse in _PARSERS.items():
+        values[name] = parse(raw.get(name)) if name in allowed else None
+    for name in REQUIRED[kind]:
+        if values[name] is None:
+            what = "date" if name == "starts_on" and kind in ONE_DAY_KINDS else name
+            raise FieldInvalid(name, f"a {kind} needs its {what.replace('_', ' ')}")
+    if values["starts_on"] and values["ends_on"] and values["ends_on"] < values["starts_on"]:
+        raise FieldInvalid("ends_on", f"{values['ends_on'].isoformat()} is before the start "
+                                      f"{values['starts_on'].isoformat()}")
+    if (values["amount"] is None) != (values["currency"] is None):
+        missing = "currency" if values["currency"] is None else "amount"
+        raise FieldInvalid(missing, "an amount needs its currency and a currency its amount")
+    given = raw.get("academic_year")
+    if kind == "publication":
+        year = values["year"]
+        label = (parse_academic_year(str(given), start) if not _blank(given)
+                 else year_label(year, start))
+    else:
+        label = academic_year_of(values["starts_on"], start)
+        if not _blank(given) and parse_academic_year(str(given), start) != label:
+            raise FieldInvalid("academic_year", f"{str(given).strip()} does not match the start date "
+                                                f"{values['starts_on'].isoformat()} ({label})")
+    return Checked(kind, values, label)
+
+
+def duration_days(starts_on: date | None, ends_on: date | None) -> int:
+    """Days of a mobility, both ends included (0 when a date is missing)."""
+    if starts_on is None or ends_on is None:
+        return 0
+    return (ends_on - starts_on).days + 1
+
+
+def summary(kind: str, v: Mapping[str, Any]) -> str:
+    """One line about an activity, never with participant names (audit notes, lists)."""
+    def iso(d: Any) -> str:
+        return d.isoformat() if isinstance(d, date) else str(d or "")
+
+    if kind == "mobility":
+        return (f"mobility {v.get('direction')} {v.get('category')}, {v.get('people')} people, "
+                f"{iso(v.get('starts_on'))}..{iso(v.get('ends_on'))}")
+    if kind == "visit":
+        return f"visit {v.get('direction')}, {v.get('people')} people, {iso(v.get('starts_on'))}"
+    if kind == "event":
+        return f"event {v.get('title')!r}, {iso(v.get('starts_on'))}"
+    if kind == "project":
+        money = f", {v.get('amount')} {v.get('currency')}" if v.get("amount") else ""
+        return f"project {v.get('title')!r}{money}"
+    return f"publication {v.get('title')!r} ({v.get('year')})"
