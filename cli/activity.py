@@ -221,3 +221,29 @@ def remove(app: App, activity_id: int, reason: str, by: str | None, as_json: boo
 
     out = remove_activity(app.uow(), app.clock(), activity_id, reason, by=app.actor(by))
     emit_json(out) if as_json else click.echo(f"activity {out['id']}: removed")
+
+
+def utilisation_of(app: App, ref: str) -> list[dict[str, Any]]:
+    """`agreement show`'s utilisation rows (agreed and used mobility per academic year)."""
+    from workflow.activities import agreement_utilisation
+
+    s = app.settings
+    return agreement_utilisation(app.uow(), year_start(app), ref, institution=s.institution,
+                                 hei_id=s.institution_hei_id)
+
+
+def _amount(part: dict[str, Any]) -> str:
+    if part.get("months") is not None:
+        return f"{part['mobilities']} ({part['months']} months)"
+    if part.get("days") is not None:
+        return f"{part['mobilities']} ({part['days']} days)"
+    return str(part["mobilities"])
+
+
+def print_utilisation(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    click.echo("  utilisation (agreed / used, gap):")
+    for r in rows:
+        click.echo(f"    {r['academic_year']} {r['direction']:<3} {r['kind']:<20} "
+                   f"{_amount(r['agreed'])} / {_amount(r['used'])}, gap {r['gap']}")

@@ -91,6 +91,10 @@ def show(app: App, ref: str, by: str | None, as_json: bool) -> None:
     from ewp.conditions import describe, show_details
 
     a.update(show_details(app.uow(), app.home(), ref))
+    if a["conditions"]:  # cooperation activity (issue 21): quotas against recorded mobility
+        from cli.activity import utilisation_of
+
+        a["utilisation"] = utilisation_of(app, ref)
     if as_json:
         emit_json(a)
         return
@@ -118,6 +122,9 @@ def show(app: App, ref: str, by: str | None, as_json: bool) -> None:
         click.echo("  conditions:")
         for c in a["conditions"]:
             click.echo(f"    {c['n']}. {describe(c)}")
+        from cli.activity import print_utilisation
+
+        print_utilisation(a["utilisation"])
     who = a["actor"]
     click.echo("  next events" + (f" for {who['email']} ({who['role']})" if who else "") + ":")
     if not a["next_events"]:

@@ -19,7 +19,7 @@ from config import ConfigError
 from notifications.rules import Rule
 
 DEFAULT_DIR = Path(__file__).parent / "templates"
-KINDS: tuple[str, ...] = tuple(r.value for r in Rule)
+KINDS: tuple[str, ...] = tuple(r.value for r in Rule) + ("quota",)  # quota: workflow.quota_warnings
 PARTS = ("subject.txt", "body.txt", "body.html")
 
 

@@ -82,8 +82,10 @@ class App:
         from workflow.schedule import Policy
 
         s = self.settings
+        month, day = s.academic_year_start.split("-")
         return Office(s.institution, s.institution_country,
-                      Policy(s.reminder_days, s.signature_nudge_days))
+                      Policy(s.reminder_days, s.signature_nudge_days),
+                      year_start=(int(month), int(day)), hei_id=s.institution_hei_id)
 
     def home(self) -> Home:
         """The home institution for EWP (HAMKOR_INSTITUTION*, HAMKOR_ACADEMIC_YEAR_START)."""

@@ -40,6 +40,7 @@ from models import Event as Event_
 from models.entities import DEAD_STATES
 from notifications import outbox
 from notifications.context import AgreementView, Occasion, context_for
+from tick import quota
 from workflow.agreements import SUCCESSOR_SIGNED, Office, apply, facts
 from workflow.clock import Clock
 from workflow.errors import ConcurrentUpdate
@@ -110,7 +111,8 @@ class TickReport:
             "dry_run": self.dry_run,
             "agreements": self.agreements,
             "transitions": {e.value: self.transitions[e.value] for e in AUTOMATIC},
-            "enqueued": {r.value: self.enqueued[r.value] for r in Rule},
+            "enqueued": {r.value: self.enqueued[r.value] for r in Rule}
+            | ({"quota": self.enqueued["quota"]} if self.enqueued["quota"] else {}),
             "skipped": self.skipped,
             "cancelled": self.cancelled,
             "sent": self.sent,
@@ -160,10 +162,15 @@ class _Tick:
                     start = self._batch(s, start, report)
                     s.flush()
                     s.expunge_all()  # memory stays flat; flushed state stays visible
+                self._enqueue(s, quota.warnings(s, self.clock, self.office, self.compose), report)
                 report.to_send = outbox.count_due(s, self.clock.utcnow)
         else:
             while start is not None:
                 start = self._committed_batch(start, report)
+            with self.uow:  # cooperation activity (issue 21): quotas less than half used
+                s = self.uow.session
+                self._enqueue(s, quota.warnings(s, self.clock, self.office, self.compose), report)
+                self.uow.commit()
             if deliver is not None:
                 delivered = deliver(self.clock)
                 report.sent, report.failed, report.dead = delivered.sent, delivered.failed, delivered.dead

@@ -97,16 +97,18 @@ def load_directory(s: Session, office: Office, refs: Iterable[str] | None) -> Di
     wanted = sorted({r.strip().upper() for r in refs}) if refs is not None else None
     infos: dict[str, AgreementInfo] = {}
     by_id: dict[int, AgreementInfo] = {}
+    terms: dict[int, date | None] = {}  # the last day of the term, for imported ended ones
     chunks = [wanted[i:i + 500] for i in range(0, len(wanted), 500)] if wanted is not None else [None]
     for chunk in chunks:
         if chunk == []:
             continue
-        stmt = select(a.c.id, a.c.ref, a.c.state, a.c.department)
+        stmt = select(a.c.id, a.c.ref, a.c.state, a.c.department, a.c.ends_on, a.c.expires_on)
         if chunk is not None:
             stmt = stmt.where(a.c.ref.in_(chunk))
-        for aid, ref, state, dept in s.execute(stmt).tuples().all():
+        for aid, ref, state, dept, ends_on, expires_on in s.execute(stmt).tuples().all():
             info = AgreementInfo(aid, ref, state, dept)
             infos[ref] = by_id[aid] = info
+            terms[aid] = ends_on or expires_on
     if by_id:
         ids = sorted(by_id)
         for i in range(0, len(ids), 500):
@@ -118,12 +120,15 @@ def load_directory(s: Session, office: Office, refs: Iterable[str] | None) -> Di
         ended = [i.id for i in by_id.values() if i.state in ENDED or i.state == "withdrawn"]
         for i in range(0, len(ended), 500):
             part = ended[i:i + 500]
-            rows = s.execute(select(e.c.agreement_id, e.c.to_state, e.c.occurred_on)
+            rows = s.execute(select(e.c.agreement_id, e.c.event, e.c.to_state, e.c.occurred_on)
                              .where(e.c.agreement_id.in_(part), e.c.to_state.in_(ENDED))
                              .order_by(e.c.id)).tuples().all()
-            for aid, to_state, on in rows:
-                if to_state == by_id[aid].state:  # the event that ended it: its first day out
-                    by_id[aid].last_day = on - timedelta(days=1)
+            for aid, event, to_state, on in rows:
+                if to_state != by_id[aid].state:
+                    continue
+                # The event that ended it is dated on its first day out of force; an
+                # agreement imported as ended has only its terms to say when.
+                by_id[aid].last_day = terms[aid] if event == "import" else on - timedelta(days=1)
     o = Organization.__table__
     orgs = {oid: (name, key, country) for oid, name, key, country in
             s.execute(select(o.c.id, o.c.name, o.c.name_key, o.c.country)).tuples()}

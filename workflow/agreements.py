@@ -61,6 +61,9 @@ class Office:
     institution: str = "Home University"
     institution_country: str = "UZ"
     policy: Policy = field(default_factory=Policy)
+    #: HAMKOR_ACADEMIC_YEAR_START and HAMKOR_INSTITUTION_HEI_ID (activities and quotas).
+    year_start: tuple[int, int] = (9, 1)
+    hei_id: str | None = None
 
 
 # --- reading --------------------------------------------------------------------------

@@ -45,7 +45,7 @@ def test_every_template_renders_a_one_line_subject_a_text_and_an_html_body(kind:
 
 
 def test_the_kinds_are_the_reminder_rules() -> None:
-    assert set(KINDS) == {r.value for r in Rule}
+    assert set(KINDS) == {r.value for r in Rule} | {"quota"}
     for kind in KINDS:
         for part in PARTS:
             assert (Path(__file__).parents[2] / "notifications" / "templates" / kind / part).is_file()

@@ -1,0 +1,202 @@
+"""`hamkor activity ...` on SQLite and PostgreSQL: each kind recorded, listed, edited and
+removed; every bad input refused with one error and nothing written; participant names
+only with --with-names; utilisation of agreed quotas across academic-year boundaries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import hamkor, ok, refused, seed_people
+from tests.integration.dbstate import snapshot
+
+HOME = "Turin Polytechnic University in Tashkent"
+ENV = {"HAMKOR_INSTITUTION": HOME, "HAMKOR_USER": "olga@uni.uz"}
+AGREEMENTS = """ref,title,type,state,partners,countries,signed_on,owner,starts_on,expires_on
+AGR-2020-0001,Exchange,exchange,active,{home};Hiroshima University,UZ;JP,2020-02-19;2020-02-19,olga@uni.uz,2020-02-19,2030-02-18
+AGR-2019-0001,Old MoU,mou,expired,{home};Politecnico di Torino,UZ;IT,2019-01-10;2019-01-10,olga@uni.uz,2019-01-10,2024-12-31
+AGR-2024-0001,Erasmus+ IIA,exchange,active,{home};Politecnico di Torino,UZ;IT,2024-06-01;2024-06-01,olga@uni.uz,2024-09-01,2029-08-31
+"""
+MOBILITY = ("--kind", "mobility", "--direction", "out", "--category", "student-studies",
+            "--people", "2", "--starts", "2025-09-15", "--ends", "2026-02-10")
+
+
+def cli(db_url: str, *args: str) -> object:
+    return hamkor(db_url, *args, env=ENV)
+
+
+def setup(db_url: str, tmp_path: Path) -> None:
+    seed_people(db_url)
+    path = tmp_path / "agreements.csv"
+    path.write_text(AGREEMENTS.format(home=HOME))
+    ok(cli(db_url, "import", str(path), "--by", "olga@uni.uz"))
+
+
+def add(db_url: str, *args: str) -> dict:
+    return ok(cli(db_url, "activity", "add", *args, "--json")).json()  # type: ignore[attr-defined]
+
+
+def test_each_kind_is_added_listed_edited_and_removed(db_url: str, tmp_path: Path) -> None:
+    setup(db_url, tmp_path)
+    mob = add(db_url, "AGR-2020-0001", *MOBILITY, "--name", "Aziz Karimov", "--name", "Dilnoza R")
+    assert (mob["partner"], mob["country"], mob["academic_year"]) == ("Hiroshima University", "JP", "2025/2026")
+    assert mob["days"] == 149 and mob["person_days"] == 298 and mob["named"] == 2
+    assert "names" not in mob
+    visit = add(db_url, "--partner", "Politecnico di Torino", "--kind", "visit", "--direction", "in",
+                "--people", "4", "--date", "2025-10-02", "--purpose", "Rector's delegation")
+    assert visit["agreement"] is None and visit["date"] == "2025-10-02"
+    event = add(db_url, "AGR-2020-0001", "--kind", "event", "--title", "Robotics week",
+                "--date", "2026-03-10", "--place", "Tashkent", "--participants", "120")
+    assert event["people"] == 120
+    project = add(db_url, "AGR-2024-0001", "--kind", "project", "--title", "I2-PLEDGE",
+                  "--funder", "European Commission", "--amount", "1,250,000", "--currency", "eur",
+                  "--starts", "2025-01-01", "--ends", "2027-12-31", "--role", "partner")
+    assert (project["amount"], project["currency"], project["academic_year"]) == ("1250000.00", "EUR", "2024/2025")
+    pub = add(db_url, "AGR-2020-0001", "--kind", "publication", "--title", "Joint paper",
+              "--year", "2025", "--doi", "https://doi.org/10.1016/j.robot.2025.104321")
+    assert pub["doi"] == "10.1016/j.robot.2025.104321" and pub["academic_year"] == "2025/2026"
+
+    listed = ok(cli(db_url, "activity", "list", "--json")).json()
+    assert [a["kind"] for a in listed] == ["mobility", "visit", "event", "project", "publication"]
+    assert all("names" not in a for a in listed)
+    assert [a["id"] for a in ok(cli(db_url, "activity", "list", "AGR-2020-0001", "--json")).json()] == [
+        mob["id"], event["id"], pub["id"]]
+    by_partner = ok(cli(db_url, "activity", "list", "--partner", "Politecnico di Torino", "--json")).json()
+    assert [a["kind"] for a in by_partner] == ["visit", "project"]
+    assert [a["kind"] for a in ok(cli(db_url, "activity", "list", "--year", "2024/2025", "--json")).json()] == ["project"]
+    assert [a["id"] for a in ok(cli(db_url, "activity", "list", "--kind", "event", "--json")).json()] == [event["id"]]
+    text = ok(cli(db_url, "activity", "list")).out
+    assert "Robotics week" in text and "Aziz" not in text
+
+    edited = ok(cli(db_url, "activity", "edit", str(mob["id"]), "--people", "3", "--json")).json()
+    assert edited["people"] == 3 and edited["version"] == mob["version"] + 1
+    shown = ok(cli(db_url, "activity", "show", str(mob["id"]), "--json")).json()
+    assert [h["event"] for h in shown["history"]] == ["create", "edit"]
+    assert shown["history"][1]["note"] == "people 2 -> 3"
+    removed = ok(cli(db_url, "activity", "remove", str(visit["id"]), "--reason", "entered twice"))
+    assert "removed" in removed.out
+    assert visit["id"] not in [a["id"] for a in ok(cli(db_url, "activity", "list", "--json")).json()]
+    gone = ok(cli(db_url, "activity", "show", str(visit["id"]), "--json")).json()
+    assert gone["removed"] is True and gone["history"][-1]["note"] == "entered twice"
+    refused(cli(db_url, "activity", "edit", str(visit["id"]), "--people", "5"), "was removed")
+
+
+def test_names_never_leave_without_with_names_and_are_removed_with_an_audited_event(
+        db_url: str, tmp_path: Path) -> None:
+    setup(db_url, tmp_path)
+    mob = add(db_url, "AGR-2020-0001", *MOBILITY, "--name", "Aziz Karimov", "--name", "Dilnoza R")
+    for args in (("activity", "list"), ("activity", "list", "--json"),
+                 ("activity", "show", str(mob["id"])), ("activity", "show", str(mob["id"]), "--json")):
+        assert "Aziz" not in ok(cli(db_url, *args)).out
+    assert ok(cli(db_url, "activity", "list", "--with-names", "--json")).json()[0]["names"] == [
+        "Aziz Karimov", "Dilnoza R"]
+    assert "Aziz Karimov" in ok(cli(db_url, "activity", "show", str(mob["id"]), "--with-names")).out
+    history = ok(cli(db_url, "activity", "show", str(mob["id"]), "--json")).json()["history"]
+    assert all("Aziz" not in (h["note"] or "") for h in history)
+
+    refused(cli(db_url, "activity", "edit", str(mob["id"]), "--remove-names"), "--reason")
+    ok(cli(db_url, "activity", "edit", str(mob["id"]), "--remove-names", "--reason", "asked by the student"))
+    shown = ok(cli(db_url, "activity", "show", str(mob["id"]), "--with-names", "--json")).json()
+    assert shown["names"] == [] and shown["named"] == 0
+    assert shown["history"][-1]["event"] == "names_removed"
+    assert shown["history"][-1]["note"] == "2 names removed: asked by the student"
+    refused(cli(db_url, "activity", "edit", str(mob["id"]), "--remove-names", "--reason", "again"),
+            "has no participant names")
+
+
+BAD = [
+    (("AGR-2020-0001", "--kind", "trip"), "--kind: 'trip' is not one of"),
+    (("AGR-2020-0001", "--kind", "mobility", "--category", "student-studies", "--people", "2",
+      "--starts", "2025-09-15", "--ends", "2026-02-10"), "--direction: a mobility needs its direction"),
+    (("AGR-2020-0001", "--kind", "visit", "--direction", "up", "--people", "2", "--date", "2025-10-01"),
+     "--direction: 'up' is not one of in|out"),
+    (("AGR-2020-0001", *MOBILITY[:7], "0", *MOBILITY[8:]), "--people: 0 must be at least 1"),
+    (("AGR-2020-0001", *MOBILITY[:7], "-3", *MOBILITY[8:]), "--people: -3 must be at least 1"),
+    (("AGR-2020-0001", "--kind", "publication", "--title", "P", "--year", "2025",
+      "--academic-year", "2025/2024"), "--academic-year: '2025/2024' is not an academic year"),
+    (("AGR-2020-0001", *MOBILITY[:9], "2026-02-10", "--ends", "2025-09-15"),
+     "--ends: 2025-09-15 is before the start 2026-02-10"),
+    (("AGR-2020-0001", "--kind", "publication", "--title", "P", "--year", "2025", "--doi", "10.12/x"),
+     "--doi: '10.12/x' is not a DOI"),
+    (("AGR-2019-0001", *MOBILITY), "AGR-2019-0001 ended on 2024-12-31 (expired); an activity dated "
+                                   "2025-09-15 is after it"),
+    (("--partner", "Nowhere University", "--kind", "visit", "--direction", "in", "--people", "2",
+      "--date", "2025-10-01"), "--partner: no partner 'Nowhere University'"),
+    (("AGR-2099-0001", *MOBILITY), "no agreement AGR-2099-0001"),
+    (("AGR-2020-0001", "--partner", "Politecnico di Torino", *MOBILITY), "not a party of AGR-2020-0001"),
+    (("--kind", "visit", "--direction", "in", "--people", "2", "--date", "2025-10-01"), "--partner"),
+    (("AGR-2020-0001", "--kind", "visit", "--direction", "in", "--people", "2", "--date", "2025-10-01",
+      "--doi", "10.1000/x"), "--doi: is not recorded for a visit"),
+    (("AGR-2020-0001", "--kind", "project", "--title", "T", "--starts", "2025-01-01", "--amount", "100"),
+     "--currency: an amount needs its currency"),
+    (("AGR-2020-0001", "--kind", "project", "--title", "T", "--starts", "2025-01-01", "--amount", "100",
+      "--currency", "XYZ"), "--currency: 'XYZ' is not an ISO 4217 code"),
+    (("AGR-2020-0001", *MOBILITY, "--by", "vera@uni.uz"), "vera@uni.uz (viewer) may not record activities"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD, ids=[m[:30] for _, m in BAD])
+def test_every_bad_input_is_refused_with_one_error_and_nothing_written(
+        db_url: str, tmp_path: Path, args: tuple[str, ...], message: str) -> None:
+    setup(db_url, tmp_path)
+    add(db_url, "AGR-2020-0001", *MOBILITY)
+    before = snapshot(db_url)
+    refused(cli(db_url, "activity", "add", *args), message)
+    assert snapshot(db_url) == before
+
+
+def test_bad_edits_filters_and_removals_are_refused_and_change_nothing(db_url: str, tmp_path: Path) -> None:
+    setup(db_url, tmp_path)
+    mob = add(db_url, "AGR-2020-0001", *MOBILITY)
+    before = snapshot(db_url)
+    ident = str(mob["id"])
+    refused(cli(db_url, "activity", "edit", ident, "--people", "0"), "--people: 0 must be at least 1")
+    refused(cli(db_url, "activity", "edit", ident, "--ends", "2025-01-01"), "is before the start")
+    refused(cli(db_url, "activity", "edit", ident, "--agreement", "AGR-2019-0001"), "ended on 2024-12-31")
+    refused(cli(db_url, "activity", "edit", ident, "--direction", ""), "needs its direction")
+    refused(cli(db_url, "activity", "edit", "999", "--people", "3"), "no activity 999")
+    refused(cli(db_url, "activity", "edit", ident, "--people", "3", "--by", "vera@uni.uz"), "viewer")
+    refused(cli(db_url, "activity", "remove", ident, "--reason", " "), "--reason: give the reason")
+    refused(cli(db_url, "activity", "list", "--year", "2025/2024"), "--year: '2025/2024'")
+    refused(cli(db_url, "activity", "list", "--kind", "trip"), "--kind")
+    refused(cli(db_url, "activity", "list", "AGR-2099-0001"), "no agreement AGR-2099-0001")
+    assert snapshot(db_url) == before
+    # before its end an ended agreement still takes activities
+    ok(cli(db_url, "activity", "add", "AGR-2019-0001", "--kind", "visit", "--direction", "out",
+           "--people", "3", "--date", "2024-12-31"))
+
+
+def test_utilisation_counts_a_mobility_once_in_the_academic_year_it_starts(db_url: str, tmp_path: Path) -> None:
+    setup(db_url, tmp_path)
+    ref = "AGR-2024-0001"
+    ok(cli(db_url, "agreement", "conditions", "add", ref, "--kind", "student-studies", "--from", HOME,
+           "--to", "Politecnico di Torino", "--years", "2024/2025:2026/2027", "--mobilities", "4",
+           "--months", "20", "--language", "en:B2"))
+    ok(cli(db_url, "agreement", "conditions", "add", ref, "--kind", "staff-teacher",
+           "--from", "Politecnico di Torino", "--to", HOME, "--years", "2025/2026", "--mobilities", "2",
+           "--days", "10", "--language", "en:C1"))
+    # 2025-09-15 .. 2026-02-10 crosses the calendar year: it counts once, in 2025/2026
+    add(db_url, ref, *MOBILITY)
+    add(db_url, ref, "--kind", "mobility", "--direction", "out", "--category", "student-studies",
+        "--people", "1", "--starts", "2025-08-31", "--ends", "2025-12-20")  # starts in 2024/2025
+    add(db_url, ref, "--kind", "mobility", "--direction", "in", "--category", "staff-teaching",
+        "--people", "1", "--starts", "2026-05-04", "--ends", "2026-05-08")
+    add(db_url, ref, "--kind", "mobility", "--direction", "in", "--category", "student-studies",
+        "--people", "5", "--starts", "2026-02-01", "--ends", "2026-06-30")  # no quota that way
+    rows = ok(cli(db_url, "agreement", "show", ref, "--json")).json()["utilisation"]
+    table = {(r["academic_year"], r["direction"], r["kind"]): (r["agreed"], r["used"], r["gap"]) for r in rows}
+    assert table == {
+        ("2024/2025", "out", "student-studies"): ({"mobilities": 4, "months": 20.0, "days": None},
+                                                 {"mobilities": 1, "months": 3.7, "days": None}, 3),
+        ("2025/2026", "out", "student-studies"): ({"mobilities": 4, "months": 20.0, "days": None},
+                                                 {"mobilities": 2, "months": 9.9, "days": None}, 2),
+        ("2026/2027", "out", "student-studies"): ({"mobilities": 4, "months": 20.0, "days": None},
+                                                 {"mobilities": 0, "months": 0.0, "days": None}, 4),
+        ("2025/2026", "in", "staff-teacher"): ({"mobilities": 2, "months": None, "days": 10.0},
+                                              {"mobilities": 1, "months": None, "days": 5}, 1),
+    }
+    text = ok(cli(db_url, "agreement", "show", ref)).out
+    assert "2025/2026 out student-studies      4 (20.0 months) / 2 (9.9 months), gap 2" in text
+    # an agreement without conditions has no utilisation
+    assert "utilisation" not in ok(cli(db_url, "agreement", "show", "AGR-2020-0001", "--json")).json()

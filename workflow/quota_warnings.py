@@ -1,0 +1,67 @@
+"""The quota warning: an agreed Erasmus+ quota still less than half used three months
+before its academic year ends.
+
+From that day to the year's last day, the daily tick queues one message per
+agreement and academic year to the owner (the approvers without one), listing
+every direction and kind under half used. Its key `quota:<agreement>:<year>`
+is unique in the outbox, so it goes out exactly once, whichever tick or
+process gets there first (`tick.quota` queues it). The dashboard shows the same
+rows (`under_used`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Agreement
+from workflow.activities import home_org_ids, read_quotas, read_usage, utilisation
+from workflow.activity_rules import MonthDay, academic_year_end, academic_year_of, first_year
+from workflow.agreements import Office
+from workflow.dates import add_months
+
+RULE = "quota"
+#: A quota is under-used below this share of its mobilities.
+THRESHOLD = 0.5
+#: The warning comes this many months before the academic year ends.
+MONTHS_BEFORE_END = 3
+IN_FORCE = ("active", "renewal_due")
+
+
+def warning_window(label: str, start: MonthDay) -> tuple[date, date]:
+    """First and last day on which academic year `label`'s warning may go out."""
+    end = academic_year_end(label, start)
+    return add_months(end + timedelta(days=1), -MONTHS_BEFORE_END), end
+
+
+def key(agreement_id: int, label: str) -> str:
+    return f"{RULE}:{agreement_id}:{label}"
+
+
+def under_used(s: Session, office: Office, today: date, *,
+               agreement_ids: list[int] | None = None) -> dict[int, list[dict[str, Any]]]:
+    """Per agreement in force, the utilisation rows of the academic year of `today`
+    used less than half, when that year's warning window is open (else nothing)."""
+    label = academic_year_of(today, office.year_start)
+    first_day, last_day = warning_window(label, office.year_start)
+    if not first_day <= today <= last_day:
+        return {}
+    stmt = select(Agreement.id).where(Agreement.state.in_(IN_FORCE))
+    if agreement_ids is not None:
+        stmt = stmt.where(Agreement.id.in_(agreement_ids))
+    live = set(s.scalars(stmt))
+    quotas = [q for q in read_quotas(s, home_org_ids(s, office.institution, office.hei_id))
+              if q.agreement_id in live]
+    if not quotas:
+        return {}
+    rows = utilisation(quotas, read_usage(s, {q.agreement_id for q in quotas}),
+                       office.year_start, years=[first_year(label)])
+    out = {}
+    for aid, items in rows.items():
+        low = [r for r in items if r["used"]["mobilities"] < THRESHOLD * r["agreed"]["mobilities"]]
+        if low:
+            out[aid] = low
+    return out
