@@ -383,7 +383,8 @@ class DemoRun:
             record = generate(self.app.uow(), self.app.clock(),
                               ReportRequest(year=year, format=fmt, output=path),
                               institution=self.app.settings.institution,
-                              institution_hei_id=self.app.settings.institution_hei_id)
+                              institution_hei_id=self.app.settings.institution_hei_id,
+                              year_start=self.app.office().year_start)
             summary = record["summary"]
             self.reports.append(path)
         counts = ", ".join(f"{k.replace('_', ' ')} {summary[k]}" for k in REPORT_COUNTS

@@ -58,7 +58,8 @@ def render_annual(app: App, year: int, fmt: str, path: Path | None, *, lang: str
     req = ReportRequest(year=year, format=fmt, lang=lang, template=template,
                         department=department, output=path)
     return generate(app.uow(), app.clock(), req, institution=app.settings.institution,
-                    institution_hei_id=app.settings.institution_hei_id)
+                    institution_hei_id=app.settings.institution_hei_id,
+                    year_start=app.office().year_start)
 
 
 @report.command("list")

@@ -313,12 +313,14 @@ def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
 
 def annual_data(s: Session, year: int, today: date, department: str | None = None, *,
                 institution: str | None = None,
-                institution_hei_id: str | None = None) -> dict[str, Any]:
+                institution_hei_id: str | None = None,
+                year_start: tuple[int, int] = (9, 1)) -> dict[str, Any]:
     """The annual report's data for `year` as seen on `today` (plain values + hash).
 
     `department` limits it to that department's agreements (case-insensitive);
     `institution` names the home institution, which is never counted as a partner;
-    `institution_hei_id` (its EWP code) recognises it in the mobility places too.
+    `institution_hei_id` (its EWP code) recognises it in the mobility places too;
+    `year_start` (HAMKOR_ACADEMIC_YEAR_START) names the academic year of the activities.
     """
     period = report_period(year, today)
     department = department.strip() if department and department.strip() else None
@@ -326,8 +328,26 @@ def annual_data(s: Session, year: int, today: date, department: str | None = Non
         facts = fetch(s, period, department)
         places = fetch_mobility_places(s, period, facts, institution=institution,
                                        institution_hei_id=institution_hei_id)
+        activities = fetch_activities(s, period, facts, department, institution=institution,
+                                      institution_hei_id=institution_hei_id,
+                                      year_start=year_start)
         return build(period, facts, institution=institution, department=department,
-                     mobility_places=places)
+                     mobility_places=places, activities=activities)
+
+
+def fetch_activities(s: Session, period: Period, facts: Facts, department: str | None, *,
+                     institution: str | None, institution_hei_id: str | None,
+                     year_start: tuple[int, int]) -> dict[str, Any]:
+    """The cooperation activity sections (`reports.activity_data`) of the academic year
+    that starts in the report year."""
+    from reports.activity_data import activity_sections
+    from workflow.activities import home_org_ids
+    from workflow.activity_rules import year_label
+
+    home_ids = home_org_ids(s, institution, institution_hei_id) if institution else set()
+    return activity_sections(
+        s, year_label(period.year, year_start), department, home_ids=home_ids, orgs=facts.orgs,
+        register={f.id: (f.ref, f.title) for f in facts.agreements}, year_start=year_start)
 
 
 def fetch_mobility_places(s: Session, period: Period, facts: Facts, *,
@@ -356,10 +376,12 @@ def fetch_mobility_places(s: Session, period: Period, facts: Facts, *,
 
 def build(period: Period, facts: Facts, *, institution: str | None = None,
           department: str | None = None,
-          mobility_places: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+          mobility_places: list[dict[str, Any]] | None = None,
+          activities: dict[str, Any] | None = None) -> dict[str, Any]:
     """Classify every agreement and assemble the lists, counts and hash.
 
-    `mobility_places`: the rows of `fetch_mobility_places` (kept as they are).
+    `mobility_places`: the rows of `fetch_mobility_places` (kept as they are);
+    `activities`: the sections of `fetch_activities` (merged in before the hash).
     """
     home_key = normalize_name(institution) if institution else None
     home_ids = {o.id for o in facts.orgs.values() if o.name_key == home_key}
@@ -464,6 +486,10 @@ def build(period: Period, facts: Facts, *, institution: str | None = None,
         "academic_year": f"{period.year}/{period.year + 1}",
         "mobility_places": list(mobility_places or []),
     }
+    from reports.activity_data import build_sections, merge  # cooperation activity (issue 21)
+
+    merge(data, activities if activities is not None else build_sections(
+        (), data["academic_year"], orgs={}, refs={}, erasmus=set(), quotas=[], year_start=(9, 1)))
     data["data_hash"] = data_hash(data)
     return data
 

@@ -86,9 +86,23 @@ DIRECTION_LABELS = {
     "outgoing": N_("Outgoing"),
     "incoming": N_("Incoming"),
 }
+CATEGORY_LABELS = {  # mobility categories (activities) and kinds of cooperation conditions
+    "student-studies": N_("Students: studies"),
+    "student-traineeship": N_("Students: traineeships"),
+    "staff-teaching": N_("Staff: teaching"),
+    "staff-teacher": N_("Staff: teaching"),
+    "staff-training": N_("Staff: training"),
+    "other": N_("Other mobility"),
+}
+ROLE_LABELS = {
+    "coordinator": N_("Coordinator"),
+    "partner": N_("Partner"),
+    "associate": N_("Associated partner"),
+}
 LABELS: dict[str, dict[str, str]] = {
     "type": TYPE_LABELS, "state": STATE_LABELS, "kind": KIND_LABELS, "form": FORM_LABELS,
     "problem": PROBLEM_LABELS, "renewal": RENEWAL_LABELS, "direction": DIRECTION_LABELS,
+    "category": CATEGORY_LABELS, "role": ROLE_LABELS,
 }
 #: What a missing value is called, per kind of label.
 MISSING = {

@@ -137,6 +137,10 @@ def build(out: Path = OUT) -> Path:
         ("Expiring", "summary.expiring"),
         ("Coverage gaps", "summary.coverage_gaps"),
         ("Data quality", "summary.data_quality"),
+        ("Students out", "summary.students_out"),
+        ("Students in", "summary.students_in"),
+        ("Staff out", "summary.staff_out"),
+        ("Staff in", "summary.staff_in"),
     ]
     t = doc.add_table(rows=len(figures) + 1, cols=2)
     t.style = doc.styles["Table Grid"]
@@ -258,6 +262,73 @@ def build(out: Path = OUT) -> Path:
     para("{%p else %}")
     para(_t("No mobility places recorded."), italic=True, color="777777")
     para("{%p endif %}")
+
+    # -- 12.-18. cooperation activity (academic year starting in the report year) --
+    para('12. {{ _("Mobility, academic year %(year)s", year=academic_year) }}', style="Heading 1")
+    para(_t("People who went out to partners (outgoing) and came to us (incoming), as recorded; "
+            "for Erasmus+ agreements also the person-months of students and person-days of "
+            "staff."), italic=True, color="555555")
+    numbers = ["{{ m.people|number }}", "{{ m.erasmus_people|number }}", "{{ m.months|number }}",
+               "{{ m.days|number }}"]
+    heads = ["People", "Erasmus+ people", "Erasmus+ student months", "Erasmus+ staff days"]
+    for heading, key, cell in (
+            ("By category", "category", '{{ m.category|label("category") }}'),
+            ("By country", "country", "{{ m.country|country }}"),
+            ("By partner", "partner", '{{ m.partner or _("Consortium") }}')):
+        para(_t(heading), style="Heading 2")
+        table(["Direction", heading.removeprefix("By ").capitalize(), *heads],
+              f"m in mobility_by_{key}",
+              ['{{ m.direction|label("direction") }}', cell, *numbers], numeric=(2, 3, 4, 5))
+    none_if_empty("mobility_by_category")
+
+    para("13. " + _t("Visits and delegations"), style="Heading 1")
+    table(["Date", "Direction", "Partner", "People", "Purpose", "Agreement"],
+          "v in visits[:annex_limit]",
+          ["{{ v.date|date }}", '{{ v.direction|label("direction") }}', '{{ v.partner or "—" }}',
+           "{{ v.people|number }}", '{{ v.purpose or "" }}', '{{ v.agreement or "—" }}'],
+          numeric=(3,))
+    none_if_empty("visits")
+
+    para("14. " + _t("Events"), style="Heading 1")
+    table(["Date", "Title", "Place", "Participants", "Partner", "Agreement"],
+          "v in events[:annex_limit]",
+          ["{{ v.date|date }}", "{{ v.title }}", '{{ v.place or "" }}', "{{ v.people|number }}",
+           '{{ v.partner or "—" }}', '{{ v.agreement or "—" }}'], numeric=(3,))
+    none_if_empty("events")
+
+    para("15. " + _t("Joint projects and grants"), style="Heading 1")
+    table(["Currency", "Funding", "Projects"], "f in funding",
+          ["{{ f.currency }}", "{{ f.amount|number }}", "{{ f.projects|number }}"], numeric=(1, 2))
+    table(["Title", "Funder", "Funding", "Our role", "From", "Until", "Partner", "Agreement"],
+          "p in projects[:annex_limit]",
+          ["{{ p.title }}", '{{ p.funder or "" }}',
+           "{% if p.amount %}{{ p.amount|number }} {{ p.currency }}{% endif %}",
+           '{% if p.role %}{{ p.role|label("role") }}{% endif %}', "{{ p.starts_on|date }}",
+           "{{ p.ends_on|date }}", '{{ p.partner or "—" }}', '{{ p.agreement or "—" }}'],
+          numeric=(2,))
+    none_if_empty("projects")
+
+    para("16. " + _t("Joint publications"), style="Heading 1")
+    table(["Title", "Year", "DOI", "Partner", "Agreement"], "p in publications[:annex_limit]",
+          ["{{ p.title }}", "{{ p.year }}", '{{ p.doi or "" }}', '{{ p.partner or "—" }}',
+           '{{ p.agreement or "—" }}'])
+    none_if_empty("publications")
+
+    para('17. {{ _("Erasmus+ quota utilisation, academic year %(year)s", year=academic_year) }}',
+         style="Heading 1")
+    table(["Agreement", "Direction", "Category", "Agreed", "Used", "Gap"], "q in quota_utilisation",
+          ["{{ q.agreement }}", '{{ q.direction|label("direction") }}',
+           '{{ q.kind|label("category") }}', "{{ q.agreed|number }}", "{{ q.used|number }}",
+           "{{ q.gap|number }}{% if q.under_used %} ⚠{% endif %}"], numeric=(3, 4, 5))
+    none_if_empty("quota_utilisation")
+
+    para("18. " + _t("Activity by department"), style="Heading 1")
+    table(["Department", "Mobility out", "Mobility in", "Visits", "Events", "Projects",
+           "Publications"], "d in activity_by_department",
+          ['{{ d.department or _("No department") }}', "{{ d.mobility_out|number }}",
+           "{{ d.mobility_in|number }}", "{{ d.visits|number }}", "{{ d.events|number }}",
+           "{{ d.projects|number }}", "{{ d.publications|number }}"], numeric=(1, 2, 3, 4, 5, 6))
+    none_if_empty("activity_by_department")
 
     # -- annex --
     doc.add_page_break()  # type: ignore[no-untyped-call]

@@ -54,8 +54,10 @@ def default_output(req: ReportRequest) -> Path:
 
 def generate(uow: UnitOfWork, clock: Clock, req: ReportRequest, *,
              institution: str | None = None,
-             institution_hei_id: str | None = None) -> dict[str, Any]:
-    """Compute the data, render it, write the file and record the report (one row)."""
+             institution_hei_id: str | None = None,
+             year_start: tuple[int, int] = (9, 1)) -> dict[str, Any]:
+    """Compute the data, render it, write the file and record the report (one row).
+    `year_start`: HAMKOR_ACADEMIC_YEAR_START (the academic year of the activities)."""
     from reports.data import annual_data, report_period
     from reports.i18n import check_language, translations
     from reports.render import check_format, render, resolve_template
@@ -71,7 +73,8 @@ def generate(uow: UnitOfWork, clock: Clock, req: ReportRequest, *,
 
     with uow:
         data = annual_data(uow.session, req.year, clock.today, department,
-                           institution=institution, institution_hei_id=institution_hei_id)
+                           institution=institution, institution_hei_id=institution_hei_id,
+                           year_start=year_start)
     generated_at = clock.utcnow.replace(microsecond=0)
     content, ref = render(req.format, data, lang=req.lang, generated_at=generated_at,
                           template=req.template)

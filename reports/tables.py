@@ -159,6 +159,92 @@ TABLES: tuple[Table, ...] = (
         Column(N_("Total"), _get("total"), "int", 10),
         Column(N_("Agreements"), lambda r, f: ", ".join(r["agreements"]), width=30),
     ), empty=N_("No mobility places recorded.")),
+    # -- cooperation activity (issue 21) --
+    *(Table(f"mobility_by_{key}", title, (
+        Column(N_("Direction"), _label("direction", "direction"), width=14),
+        column,
+        Column(N_("People"), _get("people"), "int", 10),
+        Column(N_("Erasmus+ people"), _get("erasmus_people"), "int", 12),
+        Column(N_("Erasmus+ student months"), _get("months"), "int", 14),
+        Column(N_("Erasmus+ staff days"), _get("days"), "int", 14),
+    ), empty=N_("None.")) for key, title, column in (
+        ("category", N_("Mobility by category"),
+         Column(N_("Category"), _label("category", "category"), width=26)),
+        ("country", N_("Mobility by country"),
+         Column(N_("Country"), lambda r, f: f.country(r["country"]), width=24)),
+        ("partner", N_("Mobility by partner"),
+         Column(N_("Partner"), lambda r, f: r["partner"] or f.gettext("Consortium"), width=40)),
+    )),
+    Table("visits", N_("Visits"), (
+        Column(N_("Date"), _get("date"), "date", 12),
+        Column(N_("Direction"), _label("direction", "direction"), width=14),
+        Column(N_("Partner"), lambda r, f: r["partner"] or "", width=36),
+        Column(N_("Country"), lambda r, f: f.country(r["country"]) if r["country"] else "", width=18),
+        Column(N_("People"), _get("people"), "int", 10),
+        Column(N_("Purpose"), lambda r, f: r["purpose"] or "", width=40),
+        Column(N_("Agreement"), lambda r, f: r["agreement"] or "", width=15),
+        DEPARTMENT,
+    ), empty=N_("None.")),
+    Table("events", N_("Events"), (
+        Column(N_("Date"), _get("date"), "date", 12),
+        TITLE,
+        Column(N_("Place"), lambda r, f: r["place"] or "", width=24),
+        Column(N_("Participants"), _get("people"), "int", 12),
+        Column(N_("Partner"), lambda r, f: r["partner"] or "", width=36),
+        Column(N_("Agreement"), lambda r, f: r["agreement"] or "", width=15),
+        DEPARTMENT,
+    ), empty=N_("None.")),
+    Table("projects", N_("Projects"), (
+        TITLE,
+        Column(N_("Funder"), lambda r, f: r["funder"] or "", width=30),
+        Column(N_("Funding"), lambda r, f: float(r["amount"]) if r["amount"] else None, "int", 14),
+        Column(N_("Currency"), lambda r, f: r["currency"] or "", width=10),
+        Column(N_("Our role"), lambda r, f: f.label("role", r["role"]) if r["role"] else "", width=18),
+        Column(N_("From"), _get("starts_on"), "date", 12),
+        Column(N_("Until"), _get("ends_on"), "date", 12),
+        Column(N_("Partner"), lambda r, f: r["partner"] or "", width=36),
+        Column(N_("Agreement"), lambda r, f: r["agreement"] or "", width=15),
+        DEPARTMENT,
+    ), empty=N_("None.")),
+    Table("funding", N_("Funding"), (
+        Column(N_("Currency"), _get("currency"), width=10),
+        Column(N_("Funding"), lambda r, f: float(r["amount"]), "int", 16),
+        Column(N_("Projects"), _get("projects"), "int", 10),
+    ), empty=N_("None.")),
+    Table("publications", N_("Publications"), (
+        TITLE,
+        Column(N_("Year"), _get("year"), "int", 8),
+        Column(N_("DOI"), lambda r, f: r["doi"] or "", width=30),
+        Column(N_("Partner"), lambda r, f: r["partner"] or "", width=36),
+        Column(N_("Agreement"), lambda r, f: r["agreement"] or "", width=15),
+        DEPARTMENT,
+    ), empty=N_("None.")),
+    Table("quota_utilisation", N_("Quota utilisation"), (
+        Column(N_("Agreement"), _get("agreement"), width=15),
+        TITLE,
+        Column(N_("Direction"), _label("direction", "direction"), width=14),
+        Column(N_("Category"), _label("category", "kind"), width=24),
+        Column(N_("Agreed"), _get("agreed"), "int", 10),
+        Column(N_("Used"), _get("used"), "int", 10),
+        Column(N_("Gap"), _get("gap"), "int", 10),
+        Column(N_("Months/days agreed"),
+               lambda r, f: r["agreed_months"] if r["agreed_months"] is not None else r["agreed_days"],
+               "int", 14),
+        Column(N_("Months/days used"),
+               lambda r, f: r["used_months"] if r["used_months"] is not None else r["used_days"],
+               "int", 14),
+        Column(N_("Less than half used"), _get("under_used"), "bool", 12),
+    ), empty=N_("None.")),
+    Table("activity_by_department", N_("Activity by department"), (
+        Column(N_("Department"), lambda r, f: r["department"] or f.label("department", None),
+               width=30),
+        Column(N_("Mobility out"), _get("mobility_out"), "int", 12),
+        Column(N_("Mobility in"), _get("mobility_in"), "int", 12),
+        Column(N_("Visits"), _get("visits"), "int", 10),
+        Column(N_("Events"), _get("events"), "int", 10),
+        Column(N_("Projects"), _get("projects"), "int", 10),
+        Column(N_("Publications"), _get("publications"), "int", 12),
+    ), empty=N_("None.")),
 )
 
 #: The summary's key figures: (msgid, key of `summary`).
@@ -177,6 +263,10 @@ KEY_FIGURES: tuple[tuple[str, str], ...] = (
     (N_("Expiring"), "expiring"),
     (N_("Coverage gaps"), "coverage_gaps"),
     (N_("Data quality"), "data_quality"),
+    (N_("Students out"), "students_out"),
+    (N_("Students in"), "students_in"),
+    (N_("Staff out"), "staff_out"),
+    (N_("Staff in"), "staff_in"),
 )
 
 #: Classes of an agreement in the CSV: (msgid, flag of the register row).
@@ -207,6 +297,13 @@ REGISTER: tuple[Column, ...] = (
     SUCCESSOR,
     Column(N_("Coverage gap (days)"), _get("gap_days"), "int"),
     Column(N_("Problems"), _problems),
+    # cooperation activity of the academic year (people for mobility, else counts)
+    Column(N_("Mobility out"), _get("mobility_out"), "int"),
+    Column(N_("Mobility in"), _get("mobility_in"), "int"),
+    Column(N_("Visits"), _get("visits"), "int"),
+    Column(N_("Events"), _get("events"), "int"),
+    Column(N_("Projects"), _get("projects"), "int"),
+    Column(N_("Publications"), _get("publications"), "int"),
 )
 
 

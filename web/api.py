@@ -427,7 +427,8 @@ def generate_report(request: Request, body: ReportIn, user: User = Depends(api_u
                                department=body.department,
                                output=report_output(app, body.year, body.lang, body.format))
     rec: dict[str, Any] = module.generate(app.uow(), app.clock(), req, institution=app.settings.institution,
-                                                institution_hei_id=app.settings.institution_hei_id)
+                                                institution_hei_id=app.settings.institution_hei_id,
+                                                year_start=app.office().year_start)
     return rec
 
 

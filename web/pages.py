@@ -613,7 +613,8 @@ def generate_report(request: Request, user: User = Depends(page_user),
                                service.ReportRequest(year=year, format=fmt, lang=lang, output=out,
                                                      department=values["department"] or None),
                                institution=app.settings.institution,
-                               institution_hei_id=app.settings.institution_hei_id)
+                               institution_hei_id=app.settings.institution_hei_id,
+                               year_start=app.office().year_start)
     except HamkorError as exc:
         return _reports_page(request, error=humanize(exc), status=status_for(exc), values=values)
     log.info("%s generated report %s (%s)", user["email"], rec["id"], rec["path"])

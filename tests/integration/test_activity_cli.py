@@ -200,3 +200,31 @@ def test_utilisation_counts_a_mobility_once_in_the_academic_year_it_starts(db_ur
     assert "2025/2026 out student-studies      4 (20.0 months) / 2 (9.9 months), gap 2" in text
     # an agreement without conditions has no utilisation
     assert "utilisation" not in ok(cli(db_url, "agreement", "show", "AGR-2020-0001", "--json")).json()
+
+
+def test_the_quota_warning_goes_to_the_owner_once_three_months_before_the_year_ends(
+        db_url: str, tmp_path: Path) -> None:
+    setup(db_url, tmp_path)
+    ref = "AGR-2024-0001"
+    ok(cli(db_url, "agreement", "conditions", "add", ref, "--kind", "student-studies", "--from", HOME,
+           "--to", "Politecnico di Torino", "--years", "2025/2026", "--mobilities", "4",
+           "--months", "20", "--language", "en:B2"))
+    ok(cli(db_url, "agreement", "conditions", "add", ref, "--kind", "staff-teacher",
+           "--from", "Politecnico di Torino", "--to", HOME, "--years", "2025/2026", "--mobilities", "2",
+           "--days", "10", "--language", "en:C1"))
+    add(db_url, ref, *MOBILITY)  # 2 of 4 students: half used, not under
+    env = {**ENV, "HAMKOR_MAIL_BACKEND": "file", "HAMKOR_MAIL_DIR": str(tmp_path / "mail")}
+
+    def tick(now: str) -> dict:
+        return ok(hamkor(db_url, "tick", "--now", now, "--json", env=env)).json()  # type: ignore[no-any-return]
+
+    assert "quota" not in tick("2026-05-31T08:00")["enqueued"]  # the window opens on 1 June
+    assert tick("2026-06-01T08:00")["enqueued"]["quota"] == 1
+    assert "quota" not in tick("2026-06-01T09:00")["enqueued"]
+    assert "quota" not in tick("2026-07-15T08:00")["enqueued"]
+    rows = [r for r in ok(hamkor(db_url, "outbox", "list", "--json", env=env)).json()
+            if r["rule"] == "quota"]
+    assert len(rows) == 1 and rows[0]["status"] == "sent" and rows[0]["to"] == "olga@uni.uz"
+    mail = "\n".join(p.read_text() for p in (tmp_path / "mail").glob("*.eml") if "quota" in p.name)
+    assert "less than half used in 2025/2026" in mail
+    assert "incoming staff-teacher: 0 of 2 used" in mail

@@ -142,7 +142,9 @@ def check_xlsx(path: Path, data_hash: str) -> None:
     assert wb.sheetnames == ["Summary", "In force", "Signed", "Renewals", "Expired", "Terminated",
                              "New partners", "Expiring", "Coverage gaps", "Data quality",
                              "Countries", "Kinds of partner", "Types", "Forms", "Departments",
-                             "Mobility places"]
+                             "Mobility places", "Mobility by category", "Mobility by country",
+                             "Mobility by partner", "Visits", "Events", "Projects", "Funding",
+                             "Publications", "Quota utilisation", "Activity by department"]
     # no cooperation conditions in the crafted history: one line, no empty table
     assert list(wb["Mobility places"].iter_rows(values_only=True)) == [
         ("No mobility places recorded.",)]
@@ -195,7 +197,7 @@ def test_every_document_is_translated(crafted_db: str, tmp_path: Path) -> None: 
         assert title in paragraphs and f"1. {label}" in paragraphs
         assert "Key figures" not in "\n".join(paragraphs) and "Data hash" not in footer
         sheets = load_workbook(tmp_path / f"{lang}.xlsx").sheetnames
-        assert "Summary" not in sheets and len(set(sheets)) == 16
+        assert "Summary" not in sheets and len(set(sheets)) == 26  # summary + 25 lists
         assert all(len(s) <= 31 for s in sheets)
         header = (tmp_path / f"{lang}.csv").read_text(encoding="utf-8-sig").splitlines()[0]
         assert "Ref." not in header and "Classification" not in header

@@ -184,5 +184,6 @@ EXPECTED_2024: dict[str, Any] = {
     "summary": {"agreements": 10, "active_at_start": 3, "active": 6, "signed": 5, "renewed": 2,
                 "renewed_by_successor": 1, "renewed_tacitly": 1, "expired": 1, "terminated": 1,
                 "new_partners": 2, "partners": 6, "countries": 5, "expiring": 2,
-                "coverage_gaps": 1, "data_quality": 3},
+                "coverage_gaps": 1, "data_quality": 3,
+                "students_out": 0, "students_in": 0, "staff_out": 0, "staff_in": 0},
 }
