@@ -74,6 +74,10 @@ def create_app(app: App, *, secret: str | None = None) -> FastAPI:
     web.include_router(api.router)
     web.include_router(docs.router)
     web.include_router(pages.router)
+    from web import activities  # cooperation activity (issue 21)
+
+    web.include_router(activities.api)
+    web.include_router(activities.pages)
 
     @web.exception_handler(SignInRequired)
     async def sign_in_required(request: Request, exc: SignInRequired) -> Response:

@@ -389,3 +389,9 @@ def _format_datetime(moment: datetime, zone: ZoneInfo, lang: str) -> str:
     from babel.dates import format_datetime
 
     return format_datetime(moment, format="medium", tzinfo=zone, locale=lang)
+
+
+# Cooperation activity (issue 21): its labels live beside its pages.
+from web.activity_labels import LABELS as _ACTIVITY_LABELS  # noqa: E402
+
+_LABELS.update(_ACTIVITY_LABELS)

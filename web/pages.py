@@ -132,7 +132,14 @@ def dashboard(request: Request, user: User = Depends(page_user)) -> Response:
     return render(request, "dashboard.html", {
         "counts": counts, "total": sum(n for _, n in counts), "todo": todo,
         "terminal": {s.value for s in TERMINAL}, "nav": "dashboard",
+        "under_used": _under_used(app, user),
     })
+
+
+def _under_used(app: Any, user: User) -> list[dict[str, Any]]:
+    from web.activities import under_used_quotas  # cooperation activity (issue 21)
+
+    return under_used_quotas(app, user)
 
 
 @router.get("/agreements", response_class=HTMLResponse)
@@ -300,7 +307,14 @@ def agreement_page(request: Request, user: User, ref: str, *, error: str | None 
         "conditions": iia["conditions"], "ewp": iia["ewp"], "isced": isced_label,
         "ewp_configured": bool(app.settings.institution_hei_id),
         "today": app.clock().today.isoformat(), "nav": "agreements",
+        **_activity_extras(app, a["ref"]),
     }, status=status)
+
+
+def _activity_extras(app: Any, ref: str) -> dict[str, Any]:
+    from web.activities import agreement_extras  # cooperation activity (issue 21)
+
+    return agreement_extras(app, ref)
 
 
 @router.get("/agreements/{ref}", response_class=HTMLResponse)

@@ -1,0 +1,348 @@
+"""Cooperation activities on the web: pages (`/activities`) and JSON API (`/api/activities`).
+
+The same services as `hamkor activity ...`, as the signed-in user or the token's
+user: officers and above record, edit and remove; everyone reads. Participant
+names are shown only when asked for (`?with_names=1`), and only to officers and
+above. Refusals: the page again with the reason, or `{"detail": ...}` with its status.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, status
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.datastructures import FormData
+
+from web import forms
+from web.errors import humanize, status_for
+from web.forms import RowId
+from web.render import flash, redirect, render, translator
+from web.security import api_user, checked_form, page_user
+from web.state import hamkor
+from workflow.errors import HamkorError, PermissionDenied
+from workflow.lifecycle import Role
+
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api", tags=["api"])
+User = dict[str, Any]
+
+#: Form fields of an activity (the service's field names).
+FIELDS = ("kind", "agreement", "partner", "department", "direction", "category", "people",
+          "starts_on", "ends_on", "title", "purpose", "place", "funder", "amount", "currency",
+          "role", "year", "doi", "academic_year", "notes")
+
+
+def _names_allowed(user: User, with_names: bool) -> bool:
+    """Names are personal data: shown to officers and above, when asked for."""
+    if with_names and Role.parse(user["role"]) < Role.OFFICER:
+        raise PermissionDenied(user["email"], "see participant names", Role.OFFICER.label,
+                               user["role"])
+    return with_names
+
+
+def _raw(form: FormData, *, edit: bool) -> dict[str, Any]:
+    raw: dict[str, Any] = {}
+    for name in FIELDS:
+        if name in form:
+            value = forms.text(form, name)
+            if value is not None or edit:
+                raw[name] = value
+    if "names" in form:
+        text = form.get("names")
+        names = [n.strip() for n in str(text or "").splitlines() if n.strip()]
+        if names or edit:
+            raw["names"] = names
+    return raw
+
+
+# --- pages ------------------------------------------------------------------------------------
+
+
+def _list_page(request: Request, user: User, *, error: str | None = None, status_code: int = 200,
+               values: dict[str, Any] | None = None) -> Response:
+    from workflow.activities import list_activities
+    from workflow.activity_rules import KIND_FIELDS
+    from models.activities import ACTIVITY_KINDS, DIRECTIONS, MOBILITY_CATEGORIES, PROJECT_ROLES
+
+    app = hamkor(request)
+    q = request.query_params
+    filters = {k: (q.get(k) or None) for k in ("ref", "partner", "year", "kind")}
+    rows: list[dict[str, Any]] = []
+    try:
+        rows = list_activities(app.uow(), app.office().year_start, **filters)
+    except HamkorError as exc:
+        error, status_code = humanize(exc), status_for(exc)
+    return render(request, "activities.html", {
+        "rows": rows, "filters": filters, "error": error, "v": values or {},
+        "kinds": ACTIVITY_KINDS, "directions": DIRECTIONS, "categories": MOBILITY_CATEGORIES,
+        "roles": PROJECT_ROLES, "kind_fields": {k: sorted(v) for k, v in KIND_FIELDS.items()},
+        "nav": "activities",
+    }, status=status_code)
+
+
+@pages.get("/activities", response_class=HTMLResponse)
+def activity_list(request: Request, user: User = Depends(page_user)) -> Response:
+    return _list_page(request, user)
+
+
+@pages.post("/activities")
+def activity_add(request: Request, user: User = Depends(page_user),
+                 form: FormData = Depends(checked_form)) -> Response:
+    from workflow.activities import add_activity
+
+    app = hamkor(request)
+    raw = _raw(form, edit=False)
+    t = translator(request)
+    try:
+        out = add_activity(app.uow(), app.clock(), app.office(), app.office().year_start, raw,
+                           by=user["email"])
+    except HamkorError as exc:
+        return _list_page(request, user, error=f"{humanize(exc)}. {t('ag.nothing_changed')}",
+                          status_code=status_for(exc), values=raw)
+    flash(request, "ok", t("act.added", id=out["id"]))
+    return redirect(f"/activities/{out['id']}")
+
+
+def _activity_page(request: Request, user: User, activity_id: int, *, error: str | None = None,
+                   status_code: int = 200) -> Response:
+    from workflow.activities import show_activity
+
+    app = hamkor(request)
+    with_names = _names_allowed(user, request.query_params.get("with_names") in ("1", "true", "yes"))
+    a = show_activity(app.uow(), activity_id, with_names=with_names)
+    return render(request, "activity.html", {"a": a, "with_names": with_names, "error": error,
+                                             "nav": "activities"}, status=status_code)
+
+
+@pages.get("/activities/{activity_id}", response_class=HTMLResponse)
+def activity_show(request: Request, activity_id: RowId, user: User = Depends(page_user)) -> Response:
+    return _activity_page(request, user, activity_id)
+
+
+@pages.post("/activities/{activity_id}/edit")
+def activity_edit(request: Request, activity_id: RowId, user: User = Depends(page_user),
+                  form: FormData = Depends(checked_form)) -> Response:
+    from workflow.activities import edit_activity
+
+    app = hamkor(request)
+    raw = _raw(form, edit=True)
+    raw.pop("kind", None)
+    raw = {k: v for k, v in raw.items() if k != "names"}  # names: only removed, never retyped here
+    t = translator(request)
+    try:
+        edit_activity(app.uow(), app.clock(), app.office(), app.office().year_start, activity_id,
+                      raw, by=user["email"], version=forms.integer(form, "version", "version"))
+    except HamkorError as exc:
+        return _activity_page(request, user, activity_id,
+                              error=f"{humanize(exc)}. {t('ag.nothing_changed')}",
+                              status_code=status_for(exc))
+    flash(request, "ok", t("act.saved"))
+    return redirect(f"/activities/{activity_id}")
+
+
+@pages.post("/activities/{activity_id}/remove")
+def activity_remove(request: Request, activity_id: RowId, user: User = Depends(page_user),
+                    form: FormData = Depends(checked_form)) -> Response:
+    from workflow.activities import remove_activity
+
+    app = hamkor(request)
+    t = translator(request)
+    try:
+        remove_activity(app.uow(), app.clock(), activity_id, forms.text(form, "reason") or "",
+                        by=user["email"])
+    except HamkorError as exc:
+        return _activity_page(request, user, activity_id,
+                              error=f"{humanize(exc)}. {t('ag.nothing_changed')}",
+                              status_code=status_for(exc))
+    flash(request, "ok", t("act.removed"))
+    return redirect("/activities")
+
+
+@pages.post("/activities/{activity_id}/remove-names")
+def activity_remove_names(request: Request, activity_id: RowId, user: User = Depends(page_user),
+                          form: FormData = Depends(checked_form)) -> Response:
+    from workflow.activities import remove_names
+
+    app = hamkor(request)
+    t = translator(request)
+    try:
+        remove_names(app.uow(), app.clock(), activity_id, forms.text(form, "reason") or "",
+                     by=user["email"])
+    except HamkorError as exc:
+        return _activity_page(request, user, activity_id,
+                              error=f"{humanize(exc)}. {t('ag.nothing_changed')}",
+                              status_code=status_for(exc))
+    flash(request, "ok", t("act.names_removed"))
+    return redirect(f"/activities/{activity_id}")
+
+
+def agreement_extras(app: Any, ref: str) -> dict[str, Any]:
+    """What the agreement page shows of activity: its activities and the utilisation of
+    its quotas (agreed, used, gap)."""
+    from workflow.activities import agreement_utilisation, list_activities
+
+    s = app.settings
+    return {
+        "activities": list_activities(app.uow(), app.office().year_start, ref=ref),
+        "utilisation": agreement_utilisation(app.uow(), app.office().year_start, ref,
+                                             institution=s.institution, hei_id=s.institution_hei_id),
+    }
+
+
+def under_used_quotas(app: Any, user: User) -> list[dict[str, Any]]:
+    """Dashboard: the user's agreements (all, for approvers) whose quota of the current
+    academic year is less than half used three months before the year ends."""
+    from sqlalchemy import select
+
+    from models import Agreement, User as UserRow
+    from workflow.quota_warnings import under_used
+
+    uow = app.uow()
+    with uow:
+        s = uow.session
+        rows = under_used(s, app.office(), app.clock().today)
+        if not rows:
+            return []
+        refs = dict(s.execute(select(Agreement.id, Agreement.ref).where(
+            Agreement.id.in_(sorted(rows)))).tuples().all())
+        mine = set(rows)
+        if Role.parse(user["role"]) < Role.APPROVER:
+            uid = s.scalar(select(UserRow.id).where(UserRow.email == user["email"]))
+            mine = set(s.scalars(select(Agreement.id).where(Agreement.id.in_(sorted(rows)),
+                                                            Agreement.owner_id == uid)))
+    return [{"ref": refs[aid], **r} for aid in sorted(mine) for r in rows[aid]]
+
+
+# --- JSON API ---------------------------------------------------------------------------------
+
+
+class ActivityIn(BaseModel):
+    """An activity to record: the fields of `hamkor activity add` (see README)."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: str = Field(examples=["mobility"], description="mobility|visit|event|project|publication")
+    agreement: str | None = Field(None, examples=["AGR-2020-0001"])
+    partner: str | None = None
+    department: str | None = None
+    direction: str | None = Field(None, description="in|out (mobility, visit)")
+    category: str | None = Field(None, description="student-studies|student-traineeship|"
+                                                   "staff-teaching|staff-training|other")
+    people: int | None = None
+    starts_on: str | None = Field(None, description="mobility/project first day; visit/event date")
+    ends_on: str | None = None
+    title: str | None = None
+    purpose: str | None = None
+    place: str | None = None
+    funder: str | None = None
+    amount: str | None = None
+    currency: str | None = None
+    role: str | None = None
+    year: int | None = None
+    doi: str | None = None
+    academic_year: str | None = None
+    names: list[str] | None = Field(None, description="participants (personal data)")
+    notes: str | None = None
+
+
+class ActivityPatch(BaseModel):
+    """The fields to change (null clears an optional one) and the version read."""
+
+    model_config = ConfigDict(extra="forbid")
+    agreement: str | None = None
+    partner: str | None = None
+    department: str | None = None
+    direction: str | None = None
+    category: str | None = None
+    people: int | None = None
+    starts_on: str | None = None
+    ends_on: str | None = None
+    title: str | None = None
+    purpose: str | None = None
+    place: str | None = None
+    funder: str | None = None
+    amount: str | None = None
+    currency: str | None = None
+    role: str | None = None
+    year: int | None = None
+    doi: str | None = None
+    academic_year: str | None = None
+    names: list[str] | None = None
+    notes: str | None = None
+    version: int | None = None
+
+
+class ReasonIn(BaseModel):
+    reason: str = Field(examples=["recorded twice"])
+
+
+@api.get("/activities", summary="Cooperation activities")
+def api_list(request: Request, ref: str | None = None, partner: str | None = None,
+             year: str | None = None, kind: str | None = None, with_names: bool = False,
+             user: User = Depends(api_user)) -> list[dict[str, Any]]:
+    """Filters as `hamkor activity list`; `with_names` (officers and above) adds names."""
+    from workflow.activities import list_activities
+
+    app = hamkor(request)
+    return list_activities(app.uow(), app.office().year_start, ref=ref, partner=partner,
+                           year=year, kind=kind, with_names=_names_allowed(user, with_names))
+
+
+@api.post("/activities", status_code=status.HTTP_201_CREATED, summary="Record an activity")
+def api_add(request: Request, body: ActivityIn, user: User = Depends(api_user)) -> dict[str, Any]:
+    from workflow.activities import add_activity
+
+    app = hamkor(request)
+    return add_activity(app.uow(), app.clock(), app.office(), app.office().year_start,
+                        body.model_dump(exclude_none=True), by=user["email"])
+
+
+@api.get("/activities/{activity_id}", summary="One activity with its audit trail")
+def api_show(request: Request, activity_id: RowId, with_names: bool = False,
+             user: User = Depends(api_user)) -> dict[str, Any]:
+    from workflow.activities import show_activity
+
+    return show_activity(hamkor(request).uow(), activity_id,
+                         with_names=_names_allowed(user, with_names))
+
+
+@api.patch("/activities/{activity_id}", summary="Change an activity")
+def api_edit(request: Request, activity_id: RowId, body: ActivityPatch,
+             user: User = Depends(api_user)) -> dict[str, Any]:
+    from workflow.activities import edit_activity
+
+    app = hamkor(request)
+    return edit_activity(app.uow(), app.clock(), app.office(), app.office().year_start,
+                         activity_id, body.model_dump(exclude_unset=True, exclude={"version"}),
+                         by=user["email"], version=body.version)
+
+
+@api.post("/activities/{activity_id}/remove", summary="Remove an activity (audited)")
+def api_remove(request: Request, activity_id: RowId, body: ReasonIn,
+               user: User = Depends(api_user)) -> dict[str, Any]:
+    from workflow.activities import remove_activity
+
+    app = hamkor(request)
+    return remove_activity(app.uow(), app.clock(), activity_id, body.reason, by=user["email"])
+
+
+@api.post("/activities/{activity_id}/remove-names",
+          summary="Erase an activity's participant names (audited)")
+def api_remove_names(request: Request, activity_id: RowId, body: ReasonIn,
+                     user: User = Depends(api_user)) -> dict[str, Any]:
+    from workflow.activities import remove_names
+
+    app = hamkor(request)
+    return remove_names(app.uow(), app.clock(), activity_id, body.reason, by=user["email"])
+
+
+@api.get("/agreements/{ref}/utilisation",
+         summary="Agreed and used mobility per academic year, direction and kind")
+def api_utilisation(request: Request, ref: str, user: User = Depends(api_user)) -> list[dict[str, Any]]:
+    from workflow.activities import agreement_utilisation
+
+    app = hamkor(request)
+    return agreement_utilisation(app.uow(), app.office().year_start, ref,
+                                 institution=app.settings.institution,
+                                 hei_id=app.settings.institution_hei_id)
