@@ -62,9 +62,9 @@ def _raw(form: FormData, *, edit: bool) -> dict[str, Any]:
 
 def _list_page(request: Request, user: User, *, error: str | None = None, status_code: int = 200,
                values: dict[str, Any] | None = None) -> Response:
+    from models.activities import ACTIVITY_KINDS, DIRECTIONS, MOBILITY_CATEGORIES, PROJECT_ROLES
     from workflow.activities import list_activities
     from workflow.activity_rules import KIND_FIELDS
-    from models.activities import ACTIVITY_KINDS, DIRECTIONS, MOBILITY_CATEGORIES, PROJECT_ROLES
 
     app = hamkor(request)
     q = request.query_params
@@ -196,7 +196,8 @@ def under_used_quotas(app: Any, user: User) -> list[dict[str, Any]]:
     academic year is less than half used three months before the year ends."""
     from sqlalchemy import select
 
-    from models import Agreement, User as UserRow
+    from models import Agreement
+    from models import User as UserRow
     from workflow.quota_warnings import under_used
 
     uow = app.uow()
