@@ -200,6 +200,7 @@ class DemoRun:
         self._walk(before)
         self._say(f"[4/6] history: {len(before)} staff steps from {before[0].on} to "
                   f"{before[-1].on}, each made on its date")
+        self._activities()
         self._simulate([s for s in steps if s.on >= self.start])
         self._report()
         self._exchange()
@@ -265,6 +266,25 @@ class DemoRun:
         officer = next(u["email"] for u in self.data["users"] if u["role"] == "officer")
         added = apply_demo_conditions(self.app.uow, self.app.clock(), self._home(), ref, by=officer)
         self._say(f"      conditions: {len(added)} mobility specs on {ref} (Erasmus+ IIA)")
+
+    def _activities(self) -> None:
+        """The cooperation activities of the data file, through `hamkor activity add`'s service."""
+        from collections import Counter as Tally
+
+        from workflow.activities import add_activity
+
+        officer = next(u["email"] for u in self.data["users"] if u["role"] == "officer")
+        office = self.app.office()
+        kinds: Tally[str] = Tally()
+        for item in self.data.get("activities", []):
+            raw = {k: v for k, v in item.items() if k not in ("basis", "agreement")}
+            if item.get("agreement"):
+                raw["agreement"] = self.refs[item["agreement"]]
+            add_activity(self.app.uow(), self.app.clock(), office, office.year_start, raw, by=officer)
+            kinds[item["kind"]] += 1
+        if kinds:
+            self._say("      activities: " + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+                      + " (cli/data/demo.yaml, through `hamkor activity add`'s service)")
 
     def _exchange(self) -> None:
         """The whole EWP exchange for the Erasmus+ IIA: export, partner copy, approvals."""
@@ -368,7 +388,21 @@ class DemoRun:
             candidates.append(retry_at.date())  # UTC date: at worst a day early
         if waiting:
             candidates.append(day + timedelta(days=1))
+        candidates.append(self._next_quota_check(day))
         return max(day + timedelta(days=1), min(candidates))
+
+    def _next_quota_check(self, day: date) -> date:
+        """The next day on which the quota warnings of an academic year open (the tick's
+        quota rule looks then)."""
+        from workflow.activity_rules import academic_year_of, first_year, year_label
+        from workflow.quota_warnings import warning_window
+
+        start = self.app.office().year_start
+        label = academic_year_of(day, start)
+        opens, _ = warning_window(label, start)
+        if opens <= day:
+            opens, _ = warning_window(year_label(first_year(label) + 1, start), start)
+        return opens
 
     def _report(self) -> None:
         from reports.service import ReportRequest, generate
@@ -442,6 +476,8 @@ class DemoRun:
                   "  hamkor tick --dry-run",
                   "  hamkor export agreements.csv",
                   f"  hamkor ewp status {self.refs.get(EWP_KEY, '')}".rstrip(),
+                  "  hamkor activity list --year 2025/2026",
+                  f"  hamkor agreement show {self.refs.get(EWP_KEY, '')}   # quota use".rstrip(),
                   "  hamkor serve      # then open http://127.0.0.1:8000 and sign in"]
         text = "\n".join(lines)
         click.echo(text)
