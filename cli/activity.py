@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
-from cli.app import App
 from cli.output import emit_json, table
+from root import App
 
 JSON = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 BY = click.option("--by", metavar="EMAIL", help="Acting user (default: HAMKOR_USER).")
