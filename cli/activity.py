@@ -117,7 +117,7 @@ def activity() -> None:
 @BY
 @JSON
 @click.pass_obj
-def add(app: App, ref: str | None, kind: str, by: str | None, as_json: bool, **given: Any) -> None:
+def add(app: App, /, ref: str | None, kind: str, by: str | None, as_json: bool, **given: Any) -> None:
     """Record an activity under agreement REF (or --partner NAME without an agreement)."""
     from workflow.activities import add_activity
 
@@ -187,7 +187,7 @@ def show(app: App, activity_id: int, with_names: bool, as_json: bool) -> None:
 @BY
 @JSON
 @click.pass_obj
-def edit(app: App, activity_id: int, ref: str | None, remove_names: bool, reason: str | None,
+def edit(app: App, /, activity_id: int, ref: str | None, remove_names: bool, reason: str | None,
          by: str | None, as_json: bool, **given: Any) -> None:
     """Change an activity's fields (an empty value clears an optional one)."""
     from workflow.activities import edit_activity

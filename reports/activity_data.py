@@ -166,9 +166,9 @@ def build_sections(rows: Iterable[tuple[Any, ...]], label: str, *, orgs: dict[in
                              "ends_on": ends_on, "partner": name, "country": country,
                              "agreement": ref, "department": dept})
             if amount is not None and currency is not None:
-                cell = funding.setdefault(currency, [Decimal(0), 0])
-                cell[0] += Decimal(amount)
-                cell[1] += 1
+                money = funding.setdefault(currency, [Decimal(0), 0])
+                money[0] += Decimal(amount)
+                money[1] += 1
             figures["projects"] += 1
             dep["projects"] += 1
         else:
@@ -216,7 +216,7 @@ def build_sections(rows: Iterable[tuple[Any, ...]], label: str, *, orgs: dict[in
             })
     quota_rows.sort(key=lambda r: (r["agreement"], r["direction"] != "outgoing", r["kind"]))
 
-    dep_rows = [{"department": d, **{k: c[k] for k in (
+    dep_rows: list[dict[str, Any]] = [{"department": d, **{k: c[k] for k in (
         "mobility_out", "mobility_in", "visits", "events", "projects", "publications",
         "activities")}} for d, c in departments.items()]
     dep_rows.sort(key=lambda r: (-r["activities"], r["department"] is None, r["department"] or ""))

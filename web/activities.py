@@ -71,7 +71,9 @@ def _list_page(request: Request, user: User, *, error: str | None = None, status
     filters = {k: (q.get(k) or None) for k in ("ref", "partner", "year", "kind")}
     rows: list[dict[str, Any]] = []
     try:
-        rows = list_activities(app.uow(), app.office().year_start, **filters)
+        rows = list_activities(app.uow(), app.office().year_start, ref=filters["ref"],
+                               partner=filters["partner"], year=filters["year"],
+                               kind=filters["kind"])
     except HamkorError as exc:
         error, status_code = humanize(exc), status_for(exc)
     return render(request, "activities.html", {

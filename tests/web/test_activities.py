@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from root import App
 from fastapi.testclient import TestClient
 
+from root import App
 from tests.helpers import hamkor, ok
 from tests.integration.dbstate import snapshot
 from tests.integration.test_activity_cli import AGREEMENTS
