@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -247,3 +248,56 @@ def print_utilisation(rows: list[dict[str, Any]]) -> None:
     for r in rows:
         click.echo(f"    {r['academic_year']} {r['direction']:<3} {r['kind']:<20} "
                    f"{_amount(r['agreed'])} / {_amount(r['used'])}, gap {r['gap']}")
+
+
+@activity.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check and show what would change; write nothing.")
+@BY
+@JSON
+@click.pass_obj
+def import_cmd(app: App, file: Path, dry_run: bool, by: str | None, as_json: bool) -> None:
+    """Import activities from FILE (.csv, .xlsx or .json): all rows or nothing.
+
+    Columns: those of `hamkor activity export` (id, kind, agreement, partner,
+    department, academic_year, direction, category, people, starts_on, ends_on,
+    title, purpose, place, funder, amount, currency, role, year, doi, names, notes).
+    """
+    import sys
+
+    from workflow.activity_transfer import import_activities, read_file
+    from workflow.transfer import ImportRejected
+
+    try:
+        sheet = read_file(file)
+        report = import_activities(app.uow(immediate=True), app.clock(), app.office(), sheet,
+                                   source=file.name, by=app.actor(by), dry_run=dry_run)
+    except ImportRejected as exc:
+        click.echo(f"error: {exc}", err=True)
+        for error in exc.errors:
+            click.echo(f"  {error}", err=True)
+        sys.exit(1)
+    if as_json:
+        emit_json(report.as_dict())
+        return
+    if dry_run and len(report.planned) <= 200:
+        for p in report.planned:
+            click.echo(f"row {p.row}: {p.action} " + (f"activity {p.activity_id} " if p.activity_id else "")
+                       + (f"({', '.join(p.changes)})" if p.changes else ""))
+    verb = ("would create", "would update", "would skip") if dry_run else ("created", "updated", "skipped")
+    click.echo(f"{file.name}: {verb[0]} {report.count('create')}, {verb[1]} {report.count('update')}, "
+               f"{verb[2]} {report.count('skip')} activities"
+               + ("; dry run: nothing written" if dry_run else ""))
+
+
+@activity.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--with-names", is_flag=True, help="Include participant names (personal data).")
+@click.pass_obj
+def export_cmd(app: App, file: Path, with_names: bool) -> None:
+    """Export every activity to FILE (.csv or .json) in the import's columns."""
+    from workflow.activity_transfer import export_rows, write_export
+
+    rows = export_rows(app.uow(), with_names=with_names)
+    write_export(file, rows, with_names=with_names)
+    click.echo(f"exported {len(rows)} activities to {file}" + (" (with names)" if with_names else ""))

@@ -300,40 +300,70 @@ def _blank(value: Any) -> bool:
 def check(raw: Mapping[str, Any], start: MonthDay) -> Checked:
     """Validate one activity given as field -> raw value (strings, numbers, dates).
 
-    Raises `FieldInvalid` for the first problem found, in field order: the kind,
-    fields the kind does not take, each value, required fields, dates in order,
-    amount with currency, and the academic year.
+    Raises `FieldInvalid` for the first problem (in field order); `problems` lists
+    them all (an import reports every one).
     """
-    kind = parse_kind(raw.get("kind"))
+    checked, found = problems(raw, start)
+    if found:
+        raise found[0]
+    assert checked is not None
+    return checked
+
+
+def problems(raw: Mapping[str, Any], start: MonthDay) -> tuple[Checked | None, list[FieldInvalid]]:
+    """Every problem of one activity: the kind, fields the kind does not take, each
+    value, required fields, dates in order, amount with currency, the academic year."""
+    try:
+        kind = parse_kind(raw.get("kind"))
+    except FieldInvalid as exc:
+        return None, [exc]
+    found: list[FieldInvalid] = []
     allowed = KIND_FIELDS[kind] | COMMON
     for name in FIELDS:
         if name in raw and name not in allowed and name not in ("id", "academic_year") \
                 and not _blank(raw[name]):
-            raise FieldInvalid(name, f"is not recorded for a {kind}")
+            found.append(FieldInvalid(name, f"is not recorded for a {kind}"))
     values: dict[str, Any] = {}
     for name, parse in _PARSERS.items():
-        values[name] = parse(raw.get(name)) if name in allowed else None
+        try:
+            values[name] = parse(raw.get(name)) if name in allowed else None
+        except FieldInvalid as exc:
+            found.append(exc)
+            values[name] = _BAD
     for name in REQUIRED[kind]:
         if values[name] is None:
             what = "date" if name == "starts_on" and kind in ONE_DAY_KINDS else name
-            raise FieldInvalid(name, f"a {kind} needs its {what.replace('_', ' ')}")
-    if values["starts_on"] and values["ends_on"] and values["ends_on"] < values["starts_on"]:
-        raise FieldInvalid("ends_on", f"{values['ends_on'].isoformat()} is before the start "
-                                      f"{values['starts_on'].isoformat()}")
+            found.append(FieldInvalid(name, f"a {kind} needs its {what.replace('_', ' ')}"))
+    starts, ends = values["starts_on"], values["ends_on"]
+    if isinstance(starts, date) and isinstance(ends, date) and ends < starts:
+        found.append(FieldInvalid("ends_on", f"{ends.isoformat()} is before the start "
+                                             f"{starts.isoformat()}"))
     if (values["amount"] is None) != (values["currency"] is None):
         missing = "currency" if values["currency"] is None else "amount"
-        raise FieldInvalid(missing, "an amount needs its currency and a currency its amount")
+        found.append(FieldInvalid(missing, "an amount needs its currency and a currency its amount"))
     given = raw.get("academic_year")
-    if kind == "publication":
-        year = values["year"]
-        label = (parse_academic_year(str(given), start) if not _blank(given)
-                 else year_label(year, start))
-    else:
-        label = academic_year_of(values["starts_on"], start)
-        if not _blank(given) and parse_academic_year(str(given), start) != label:
-            raise FieldInvalid("academic_year", f"{str(given).strip()} does not match the start date "
-                                                f"{values['starts_on'].isoformat()} ({label})")
-    return Checked(kind, values, label)
+    label = None
+    try:
+        if kind == "publication":
+            if not _blank(given):
+                label = parse_academic_year(str(given), start)
+            elif isinstance(values["year"], int):
+                label = year_label(values["year"], start)
+        elif isinstance(starts, date):
+            label = academic_year_of(starts, start)
+            if not _blank(given) and parse_academic_year(str(given), start) != label:
+                found.append(FieldInvalid("academic_year", f"{str(given).strip()} does not match "
+                                                           f"the start date {starts.isoformat()} "
+                                                           f"({label})"))
+    except FieldInvalid as exc:
+        found.append(exc)
+    if found or label is None:
+        return None, found
+    return Checked(kind, values, label), []
+
+
+#: Stands for a value that did not parse (its problem is reported already).
+_BAD = object()
 
 
 def duration_days(starts_on: date | None, ends_on: date | None) -> int:

@@ -228,3 +228,107 @@ def test_the_quota_warning_goes_to_the_owner_once_three_months_before_the_year_e
     mail = "\n".join(p.read_text() for p in (tmp_path / "mail").glob("*.eml") if "quota" in p.name)
     assert "less than half used in 2025/2026" in mail
     assert "incoming staff-teacher: 0 of 2 used" in mail
+
+
+IMPORT_CSV = """kind,agreement,partner,direction,category,people,starts_on,ends_on,title,year,doi,names,amount,currency
+mobility,AGR-2024-0001,,out,student-studies,2,2025-09-15,2026-02-10,,,,Aziz Karimov;Dilnoza R,,
+visit,,Politecnico di Torino,in,,4,2025-10-02,,,,,,,
+publication,AGR-2020-0001,,,,,,,Joint paper,2025,10.1000/abc,,,
+project,AGR-2024-0001,,,,,2025-01-01,2027-12-31,Grant,,,,5000,EUR
+"""
+
+
+def test_import_records_every_row_once_and_export_round_trips(db_url: str, tmp_path: Path,
+                                                               sqlite_template: Path) -> None:
+    setup(db_url, tmp_path)
+    path = tmp_path / "activities.csv"
+    path.write_text(IMPORT_CSV)
+    before = snapshot(db_url)
+    dry = ok(cli(db_url, "activity", "import", str(path), "--dry-run", "--json")).json()
+    assert (dry["created"], dry["skipped"]) == (4, 0) and snapshot(db_url) == before
+    assert "would create 4" in ok(cli(db_url, "activity", "import", str(path), "--dry-run")).out
+    assert "created 4" in ok(cli(db_url, "activity", "import", str(path))).out
+    assert "created 0, updated 0, skipped 4" in ok(cli(db_url, "activity", "import", str(path))).out
+    listed = ok(cli(db_url, "activity", "list", "--with-names", "--json")).json()
+    assert [a["kind"] for a in listed] == ["mobility", "visit", "publication", "project"]
+    assert listed[0]["names"] == ["Aziz Karimov", "Dilnoza R"] and listed[3]["amount"] == "5000.00"
+    history = ok(cli(db_url, "activity", "show", str(listed[0]["id"]), "--json")).json()["history"]
+    assert history[0]["event"] == "import" and "Aziz" not in history[0]["note"]
+
+    # export without names leaves them out; with names keeps them; both round-trip
+    plain, named = tmp_path / "plain.csv", tmp_path / "named.json"
+    ok(cli(db_url, "activity", "export", str(plain)))
+    assert "Aziz" not in plain.read_text() and "names" not in plain.read_text().splitlines()[0]
+    ok(cli(db_url, "activity", "export", str(named), "--with-names"))
+    agreements = tmp_path / "agreements.json"
+    ok(cli(db_url, "export", str(agreements)))
+    fresh = fresh_copy(db_url, sqlite_template, tmp_path)
+    seed_people(fresh)
+    ok(cli(fresh, "import", str(agreements), "--by", "olga@uni.uz"))
+    ok(cli(fresh, "activity", "import", str(named)))
+    again = ok(cli(fresh, "activity", "list", "--with-names", "--json")).json()
+    assert again == listed
+
+
+def fresh_copy(db_url: str, template: Path, tmp_path: Path) -> str:
+    """An empty database of the same kind (PostgreSQL: this one, emptied)."""
+    from tests.conftest import fresh_sqlite, truncate_pg
+
+    if db_url.startswith("sqlite"):
+        other = tmp_path / "other"
+        other.mkdir()
+        return fresh_sqlite(template, other)
+    truncate_pg(db_url)
+    return db_url
+
+
+def test_a_bad_file_is_refused_with_every_error_by_row_and_column_and_nothing_written(
+        db_url: str, tmp_path: Path) -> None:
+    setup(db_url, tmp_path)
+    path = tmp_path / "bad.csv"
+    path.write_text(
+        "kind,agreement,partner,direction,category,people,starts_on,ends_on,year,academic_year,doi\n"
+        "mobility,AGR-2024-0001,,out,student-studies,2,2025-09-15,2026-02-10,,,\n"   # fine
+        "trip,AGR-2024-0001,,,,,,,,,\n"                                              # row 3
+        "mobility,AGR-2024-0001,,,student-studies,0,2025-09-15,2025-01-01,,,\n"      # row 4
+        "publication,AGR-2020-0001,,,,,,,2025,2025/2024,11.x\n"                      # row 5
+        "mobility,AGR-2019-0001,,out,student-studies,2,2025-09-15,2026-02-10,,,\n"   # row 6
+        "visit,,Nowhere,in,,3,2025-10-01,,,,\n")                                     # row 7
+    before = snapshot(db_url)
+    r = cli(db_url, "activity", "import", str(path))
+    assert r.code == 1  # type: ignore[attr-defined]
+    lines = r.err.splitlines()  # type: ignore[attr-defined]
+    assert lines[0].startswith("error: bad.csv: ") and "nothing was imported" in lines[0]
+    errors = [line.strip() for line in lines[1:]]
+    for expected in ("row 3, kind: 'trip' is not one of", "row 4, direction: a mobility needs",
+                     "row 4, people: 0 must be at least 1", "row 4, ends_on: 2025-01-01 is before",
+                     "row 5, academic_year: '2025/2024' is not an academic year",
+                     "row 5, doi: '11.x' is not a DOI", "row 5, title: a publication needs",
+                     "row 6, starts_on: AGR-2019-0001 ended on 2024-12-31",
+                     "row 7, partner: no partner 'Nowhere'"):
+        assert any(e.startswith(expected) for e in errors), (expected, errors)
+    assert not any(e.startswith("row 2") for e in errors)
+    assert snapshot(db_url) == before
+    header = tmp_path / "header.csv"
+    header.write_text("kind,colour\nvisit,red\n")
+    r = cli(db_url, "activity", "import", str(header))
+    assert "row 1, colour: unknown column" in r.err and snapshot(db_url) == before  # type: ignore[attr-defined]
+    refused(cli(db_url, "activity", "import", str(path.with_suffix(".txt"))), "unknown file type")
+
+
+def test_an_xlsx_file_imports_with_real_dates_and_numbers(db_url: str, tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from openpyxl import Workbook
+
+    setup(db_url, tmp_path)
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Kind", "Ref", "Direction", "Category", "Participants", "Start", "End"])
+    ws.append(["mobility", "AGR-2024-0001", "in", "staff-teaching", 3,
+               datetime(2026, 3, 2), datetime(2026, 3, 6)])
+    path = tmp_path / "activities.xlsx"
+    wb.save(path)
+    ok(cli(db_url, "activity", "import", str(path)))
+    (a,) = ok(cli(db_url, "activity", "list", "--json")).json()
+    assert (a["people"], a["starts_on"], a["days"], a["academic_year"]) == (3, "2026-03-02", 5, "2025/2026")
