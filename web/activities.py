@@ -107,6 +107,43 @@ def activity_add(request: Request, user: User = Depends(page_user),
     return redirect(f"/activities/{out['id']}")
 
 
+@pages.post("/activities/import")
+def activity_import(request: Request, user: User = Depends(page_user),
+                    form: FormData = Depends(checked_form)) -> Response:
+    """Upload a CSV, XLSX or JSON file of activities: all rows or nothing, every problem
+    listed by row and column."""
+    import tempfile
+    from pathlib import Path
+
+    from workflow.activity_transfer import import_activities, read_file
+    from workflow.transfer import ImportRejected
+
+    app = hamkor(request)
+    t = translator(request)
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str) or not upload.filename:
+        return _list_page(request, user, error=t("act.import_none"), status_code=422)
+    dry_run = forms.text(form, "dry_run") is not None
+    suffix = Path(upload.filename).suffix.lower()
+    data = upload.file.read()
+    with tempfile.TemporaryDirectory(prefix="hamkor-upload-") as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        path.write_bytes(data)
+        try:
+            sheet = read_file(path)
+            report = import_activities(app.uow(immediate=True), app.clock(), app.office(), sheet,
+                                       source=upload.filename, by=user["email"], dry_run=dry_run)
+        except ImportRejected as exc:
+            detail = "; ".join(str(e) for e in exc.errors[:50])
+            return _list_page(request, user, error=f"{exc}: {detail}", status_code=422)
+        except HamkorError as exc:
+            return _list_page(request, user, error=f"{humanize(exc)}. {t('ag.nothing_changed')}",
+                              status_code=status_for(exc))
+    counts = {k: report.count(k) for k in ("create", "update", "skip")}
+    flash(request, "ok", t("act.imported_dry" if dry_run else "act.imported", **counts))
+    return redirect("/activities")
+
+
 def _activity_page(request: Request, user: User, activity_id: int, *, error: str | None = None,
                    status_code: int = 200) -> Response:
     from workflow.activities import show_activity
@@ -299,6 +336,27 @@ def api_add(request: Request, body: ActivityIn, user: User = Depends(api_user)) 
     app = hamkor(request)
     return add_activity(app.uow(), app.clock(), app.office(), app.office().year_start,
                         body.model_dump(exclude_none=True), by=user["email"])
+
+
+@api.post("/activities/import", summary="Import activities (a list of objects): all or nothing")
+def api_import(request: Request, body: list[dict[str, Any]], dry_run: bool = False,
+               user: User = Depends(api_user)) -> dict[str, Any]:
+    """The columns of `hamkor activity export` as keys; refused with 422 and `errors`
+    (row, column, message) when any row is wrong, and nothing is written."""
+    from fastapi import HTTPException
+
+    from workflow.activity_transfer import decode_objects, import_activities
+    from workflow.transfer import ImportRejected
+
+    app = hamkor(request)
+    try:
+        sheet = decode_objects(body, "request")
+        report = import_activities(app.uow(immediate=True), app.clock(), app.office(), sheet,
+                                   source="api", by=user["email"], dry_run=dry_run)
+    except ImportRejected as exc:
+        raise HTTPException(422, detail={"message": str(exc), "errors": [
+            {"row": e.row, "column": e.column, "message": e.message} for e in exc.errors]}) from None
+    return report.as_dict()
 
 
 @api.get("/activities/{activity_id}", summary="One activity with its audit trail")

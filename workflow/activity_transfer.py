@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from models import Activity, ActivityEvent, Agreement, Organization
 from workflow.activities import (
+    Directory,
     activity_dict,
     link,
     load_directory,
@@ -46,6 +47,7 @@ from workflow.activity_rules import (
     FIELDS,
     LIST_SEP,
     VALUE_COLUMNS,
+    FieldInvalid,
     MonthDay,
     problems,
     summary,
@@ -250,7 +252,8 @@ def plan(s: Session, office: Office, start: MonthDay, sheet: Sheet, source: str,
                     errors.append(RowError(record.number, "id", f"{activity_id} is also in row "
                                                                 f"{wanted_ids[activity_id]}"))
                 wanted_ids[activity_id] = record.number
-        if checked is None:
+        if checked is None:  # still say whether its links exist
+            errors += _link_problems(directory, raw, record.number)
             continue
         try:
             linked = link(directory, checked, raw.get("agreement"), raw.get("partner"))
@@ -265,6 +268,22 @@ def plan(s: Session, office: Office, start: MonthDay, sheet: Sheet, source: str,
     if errors:
         raise ImportRejected(source, errors)
     _against_stored(s, out, sheet.columns, source)
+    return out
+
+
+def _link_problems(directory: Directory, raw: Mapping[str, Any], number: int) -> list[RowError]:
+    out = []
+    ref, partner = raw.get("agreement"), raw.get("partner")
+    if _blank(ref) and _blank(partner):
+        out.append(RowError(number, "partner", "give the agreement or, where no agreement covers "
+                                               "the activity, the partner"))
+    for name, value, find in (("agreement", ref, directory.agreement),
+                              ("partner", partner, directory.partner)):
+        if not _blank(value):
+            try:
+                find(str(value))
+            except FieldInvalid as exc:
+                out.append(RowError(number, name, exc.message))
     return out
 
 

@@ -153,3 +153,35 @@ def test_the_agreement_page_shows_agreed_used_and_the_gap(make_client: Any, seed
     assert "Use of the agreed mobility" in page
     row = page.split('<th scope="row">2025/2026</th>')[1].split("</tr>")[0]
     assert ">5 ·" in row and ">2 ·" in row and "<strong>3</strong>" in row
+
+
+def test_a_file_uploaded_on_the_page_or_sent_to_the_api_imports_all_or_nothing(
+        make_client: Any, client: TestClient, seeded: App, db_url: str) -> None:
+    from tests.web.conftest import csrf_of
+
+    officer = make_client()
+    sign_in(officer, "olga@uni.uz")
+    good = ("kind,agreement,direction,category,people,starts_on,ends_on\n"
+            "mobility,AGR-2024-0001,out,student-studies,2,2025-09-15,2026-02-10\n")
+    bad = good + "mobility,AGR-2024-0001,out,student-studies,0,2025-09-15,2026-02-10\n"
+    before = state(db_url)
+    r = officer.post("/activities/import", data={"csrf_token": csrf_of(officer, "/activities")},
+                     files={"file": ("acts.csv", bad.encode(), "text/csv")})
+    assert r.status_code == 422 and "row 3, people: 0 must be at least 1" in r.text
+    assert state(db_url) == before
+    r = officer.post("/activities/import", data={"csrf_token": csrf_of(officer, "/activities")},
+                     files={"file": ("acts.csv", good.encode(), "text/csv")}, follow_redirects=True)
+    assert r.status_code == 200 and "1 created" in r.text
+
+    headers = token_for(seeded, "olga@uni.uz")
+    body = [{"kind": "visit", "partner": "Politecnico di Torino", "direction": "in", "people": 3,
+             "starts_on": "2025-10-01"}, {"kind": "visit", "direction": "in", "people": 3}]
+    before = state(db_url)
+    r = client.post("/api/activities/import", json=body, headers=headers)
+    assert r.status_code == 422
+    assert {(e["row"], e["column"]) for e in r.json()["detail"]["errors"]} == {
+        (2, "starts_on"), (2, "partner")}
+    assert state(db_url) == before
+    r = client.post("/api/activities/import?dry_run=true", json=body[:1], headers=headers)
+    assert r.json()["created"] == 1 and state(db_url) == before
+    assert client.post("/api/activities/import", json=body[:1], headers=headers).json()["created"] == 1
