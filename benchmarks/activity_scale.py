@@ -47,15 +47,19 @@ COLUMNS = ("kind", "agreement_id", "organization_id", "department", "academic_ye
            "amount", "currency", "role", "year", "doi", "created_by", "created_at", "version")
 
 
-def _links(engine: Engine) -> list[tuple[int, int, str]]:
-    """(agreement id, its first partner's id, its ref) of every agreement."""
+def _links(engine: Engine, *, live: bool = False) -> list[tuple[int, int, str]]:
+    """(agreement id, its first partner's id, its ref) of every agreement (`live`: of those
+    that have not ended and were not withdrawn: new activities may be recorded on them)."""
     with engine.connect() as conn:
         home = conn.scalar(select(Organization.id).where(
             Organization.name_key == normalize_name(HOME)))
         rows = conn.execute(select(AgreementParty.agreement_id, AgreementParty.organization_id,
                                    Agreement.ref)
                             .join(Agreement, Agreement.id == AgreementParty.agreement_id)
-                            .where(AgreementParty.organization_id != home)
+                            .where(AgreementParty.organization_id != home,
+                                   *([Agreement.state.not_in(("expired", "terminated",
+                                                               "superseded", "withdrawn"))]
+                                     if live else []))
                             .order_by(AgreementParty.agreement_id, AgreementParty.position)).all()
     seen: dict[int, tuple[int, int, str]] = {}
     for aid, oid, ref in rows:
@@ -184,7 +188,7 @@ def benchmark(url: str, engine: Engine, agreements: int, activities: int, import
 
         if import_rows <= 0:
             return results
-        rows = activity_rows(rng, links, import_rows, year + 1, years=1)
+        rows = activity_rows(rng, _links(engine, live=True), import_rows, year + 1, years=1)
         path = Path(tmp) / "activities.csv"
         write_csv(rows, path)
         with engine.begin() as conn:  # baseline: the same rows by one Core executemany, undone

@@ -3,7 +3,7 @@ before its academic year ends.
 
 From that day to the year's last day, the daily tick queues one message per
 agreement and academic year to the owner (the approvers without one), listing
-every direction and kind under half used. Its key `quota:<agreement>:<year>`
+every direction and kind under half used. Its key `<agreement>:0:quota:<year>`
 is unique in the outbox, so it goes out exactly once, whichever tick or
 process gets there first (`tick.quota` queues it). The dashboard shows the same
 rows (`under_used`).
@@ -38,7 +38,10 @@ def warning_window(label: str, start: MonthDay) -> tuple[date, date]:
 
 
 def key(agreement_id: int, label: str) -> str:
-    return f"{RULE}:{agreement_id}:{label}"
+    """`12:0:quota:2025`: the outbox's `agreement:term:rule:offset` shape, with term 0 (the
+    warning belongs to the academic year, not to a term: a renewal does not repeat it) and
+    the academic year's first calendar year as the offset."""
+    return f"{agreement_id}:0:{RULE}:{first_year(label)}"
 
 
 def under_used(s: Session, office: Office, today: date, *,
