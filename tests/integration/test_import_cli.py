@@ -499,7 +499,7 @@ def test_the_progress_of_an_import_moves_while_updates_are_written(
     from workflow import transfer
 
     seed_people(sqlite_url)
-    monkeypatch.setattr(transfer, "BATCH", 10)
+    monkeypatch.setattr(transfer.columns, "BATCH", 10)  # read at call time by every step
     app = App(sqlite_url)
 
     def rows(department: str) -> str:

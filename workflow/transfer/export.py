@@ -1,0 +1,103 @@
+"""Export: every agreement as an import row, written as CSV or JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from models import Agreement
+from workflow.errors import Invalid
+from workflow.transfer.columns import EXPORT_COLUMNS, INDEFINITE, LIST_SEP
+from workflow.uow import UnitOfWork
+
+
+def export_records(uow: UnitOfWork) -> list[dict[str, Any]]:
+    """Every agreement as an import row (EXPORT_COLUMNS), oldest reference first."""
+    with uow:
+        s = uow.session
+        refs = {aid: ref for aid, ref in s.execute(select(Agreement.id, Agreement.ref))}
+        out = []
+        for a in s.scalars(select(Agreement).order_by(Agreement.ref_year, Agreement.ref_seq)):
+            orgs = [p.organization for p in a.parties]
+            out.append({
+                "ref": a.ref, "title": a.title, "type": a.type, "state": a.state,
+                "partners": [o.name for o in orgs],
+                "countries": [o.country or "" for o in orgs],
+                "signed_on": [p.signed_on.isoformat() if p.signed_on else "" for p in a.parties],
+                "department": a.department, "owner": a.owner.email if a.owner else None,
+                "starts_on": _iso(a.starts_on),
+                "expires_on": INDEFINITE if a.indefinite else _iso(a.expires_on),
+                "term": a.term, "auto_renew": a.auto_renew, "renewal_months": a.renewal_months,
+                "notice_days": a.notice_days, "forms": list(a.forms or []),
+                "renews": refs.get(a.renews_id) if a.renews_id else None,
+                "kinds": [o.kind for o in orgs],
+                "erasmus_codes": [o.erasmus_code or "" for o in orgs],
+                "created_on": _iso(a.created_on), "notice_given_on": _iso(a.notice_given_on),
+                "ends_on": _iso(a.ends_on) if a.notice_given_on else None, "notes": a.notes,
+            })
+        return out
+
+
+def _iso(d: date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+def write_export(path: Path, records: list[dict[str, Any]]) -> None:
+    """Write `records` as CSV or JSON (by extension), atomically."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        buf = io.StringIO(newline="")
+        writer = csv.writer(buf, lineterminator="\r\n")
+        writer.writerow(EXPORT_COLUMNS)
+        for r in records:
+            writer.writerow([_csv_cell(r["ref"], col, r[col]) for col in EXPORT_COLUMNS])
+        text = buf.getvalue()
+    elif suffix == ".json":
+        text = json.dumps(records, indent=2, ensure_ascii=False) + "\n"
+    else:
+        raise Invalid(f"{path.name}: export writes .csv or .json files")
+    _atomic_write(path, text)
+
+
+def _csv_cell(ref: str, column: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        for item in value:
+            if LIST_SEP in str(item):
+                raise Invalid(f"{ref}: {column} value {item!r} contains '{LIST_SEP}', the CSV list "
+                              "separator; export to .json instead")
+        if all(v in ("", None) for v in value):
+            return ""
+        return LIST_SEP.join(str(v) for v in value)
+    return str(value)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def export_file(uow: UnitOfWork, path: Path) -> int:
+    if path.suffix.lower() not in (".csv", ".json"):
+        raise Invalid(f"{path.name}: export writes .csv or .json files")
+    records = export_records(uow)
+    write_export(path, records)
+    return len(records)
