@@ -235,3 +235,8 @@ def diagram(fmt: str) -> None:
 from cli.conditions import conditions  # noqa: E402 - EWP (issue 11): `agreement conditions`
 
 agreement.add_command(conditions)
+
+from cli.files import attach, detach, file_cmd, files  # noqa: E402 - documents and files (issue 20)
+
+for _cmd in (attach, files, file_cmd, detach):
+    agreement.add_command(_cmd)

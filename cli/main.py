@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "ewp": "cli.ewp:ewp",
     "serve": "cli.serve:serve",
     "activity": "cli.activity:activity",
+    "files": "cli.files:files_group",
 }
 
 HELP = {
@@ -45,6 +46,7 @@ HELP = {
     "ewp": "Erasmus Without Paper: IIA v7 hash, export, import and approvals.",
     "serve": "Run the web interface and JSON API for office staff.",
     "activity": "Record and list cooperation activities (mobility, visits, events, ...).",
+    "files": "The file store: verify every stored file against its hash.",
 }
 
 

@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     reports_dir: Path = Path("hamkor-reports")  # where `hamkor serve` writes generated reports
     institution_hei_id: str | None = None
     academic_year_start: str = "09-01"
+    # Documents and files: where stored files live (default: beside the SQLite database,
+    # or ./files), the upload limit, and whether activation needs a signed copy.
+    files_dir: Path | None = None
+    max_upload_mb: int = Field(default=25, ge=1, le=2048)
+    require_signed_copy: bool = False
 
     @field_validator("timezone")
     @classmethod
@@ -141,6 +146,17 @@ class Settings(BaseSettings):
     @property
     def renewal_window_days(self) -> int:
         return max(self.reminder_days)
+
+    def files_root(self, database_url: str | None = None) -> Path:
+        """HAMKOR_FILES_DIR, else `files/` beside the SQLite database file, else ./files."""
+        if self.files_dir is not None:
+            return self.files_dir
+        from sqlalchemy.engine import make_url
+
+        url = make_url(database_url or self.database_url)
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            return Path(url.database).expanduser().resolve().parent / "files"
+        return Path("files")
 
 
 def load_settings(**overrides: object) -> Settings:

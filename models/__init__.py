@@ -3,9 +3,11 @@
 from models.activities import Activity, ActivityEvent
 from models.base import Base, metadata
 from models.entities import (
+    ATTACHMENT_KINDS,
     Agreement,
     AgreementParty,
     ApiToken,
+    Attachment,
     Event,
     EwpApproval,
     EwpSnapshot,
@@ -18,9 +20,11 @@ from models.entities import (
 )
 
 __all__ = [
+    "ATTACHMENT_KINDS",
     "Activity",
     "ActivityEvent",
     "Agreement",
+    "Attachment",
     "ApiToken",
     "EwpApproval",
     "EwpSnapshot",

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -346,4 +347,41 @@ class EwpApproval(Base):
     __table_args__ = (
         CheckConstraint("side IN ('ours', 'partner')", name="side"),
         Index("ix_ewp_approvals_agreement_id", "agreement_id", "id"),
+    )
+
+
+#: Kinds of file kept with an agreement (`hamkor agreement attach --kind`).
+ATTACHMENT_KINDS = ("signed-copy", "draft", "partner-version", "annex", "other")
+
+
+class Attachment(Base):
+    """A file kept with an agreement. The bytes live in the content-addressed store
+    under their SHA-256; removing ("detaching") hides the row and keeps bytes and row."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(255))  # sanitised display and download name
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    media_type: Mapped[str] = mapped_column(String(100))  # decided from the content
+    note: Mapped[str | None] = mapped_column(Text)
+    uploaded_by: Mapped[str] = mapped_column(String(254))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: For a generated document: the template it came from and the hash of its bytes.
+    template: Mapped[str | None] = mapped_column(String(300))
+    template_sha256: Mapped[str | None] = mapped_column(String(64))
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    removed_by: Mapped[str | None] = mapped_column(String(254))
+    removed_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('signed-copy', 'draft', 'partner-version', 'annex', 'other')", name="kind"
+        ),
+        CheckConstraint("size > 0", name="size_positive"),
+        Index("ix_attachments_agreement_id", "agreement_id", "id"),
+        Index("ix_attachments_sha256", "sha256"),
     )

@@ -85,7 +85,8 @@ class App:
         month, day = s.academic_year_start.split("-")
         return Office(s.institution, s.institution_country,
                       Policy(s.reminder_days, s.signature_nudge_days),
-                      year_start=(int(month), int(day)), hei_id=s.institution_hei_id)
+                      year_start=(int(month), int(day)), hei_id=s.institution_hei_id,
+                      require_signed_copy=s.require_signed_copy)
 
     def home(self) -> Home:
         """The home institution for EWP (HAMKOR_INSTITUTION*, HAMKOR_ACADEMIC_YEAR_START)."""

@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, Protocol
 
@@ -48,6 +48,7 @@ from workflow.lifecycle import TERMINAL, Event, State
 from workflow.registry import SYSTEM_ACTOR
 from workflow.reminders import Reminder, Rule, due_reminders, notification_key
 from workflow.schedule import due_transition, next_due_on
+from workflow.signed_copy import without_signed_copy
 from workflow.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -149,6 +150,7 @@ class _Tick:
         self.today = clock.today
         self.policy = office.policy
         self._approvers: list[str] | None = None
+        self._blocked: set[int] = set()  # this batch's signed agreements without a signed copy
 
     # --- the pass -------------------------------------------------------------------------
 
@@ -235,7 +237,10 @@ class _Tick:
         ids = [a.id for a in rows]
         watched = sorted(set(ids) | {a.renews_id for a in rows if a.renews_id is not None})
         last_on = _last_event_dates(s, ids)
-        succ_signed, succ_waiting = _with_signed_successor(s, ids, self.today)
+        succ_signed, succ_waiting = _with_signed_successor(s, ids, self.today,
+                                                           self.office.require_signed_copy)
+        self._blocked = (without_signed_copy(s, [a.id for a in rows if a.state == State.SIGNED.value])
+                         if self.office.require_signed_copy else set())
         cancelled_before = _count_cancelled(s, watched)
         outgoing: list[outbox.Outgoing] = []
         # No autoflush: nothing read while processing depends on this batch's unwritten
@@ -261,6 +266,8 @@ class _Tick:
         # Whether a successor is signed cannot change during a tick (signing is a
         # staff action), so the batch looked it up once for every agreement.
         f = facts(s, a, last_on=last_on, successor_is_signed=successor_signed)
+        if a.id in self._blocked:  # HAMKOR_REQUIRE_SIGNED_COPY: no activation without one
+            f = replace(f, activation_blocked=True)
         started_as = a.state
         steps = 0
         while (due := due_transition(f, self.today, self.policy)) is not None:
@@ -366,15 +373,19 @@ def _lock(s: Session, agreement_id: int) -> Agreement | None:
                  populate_existing=True)
 
 
-def _with_signed_successor(s: Session, ids: list[int], today: date) -> tuple[set[int], set[int]]:
+def _with_signed_successor(s: Session, ids: list[int], today: date,
+                           require_signed_copy: bool = False) -> tuple[set[int], set[int]]:
     """Which of `ids` have a successor that is signed (or in force), and which of those
-    have one still waiting to activate although its start has come: one query per batch."""
+    have one still waiting to activate although its start has come: one query per batch.
+    A successor that cannot activate for want of a signed copy is not waited for."""
     signed = [st.value for st in SUCCESSOR_SIGNED]
-    rows = s.execute(select(Agreement.renews_id, Agreement.state, Agreement.starts_on).where(
-        Agreement.renews_id.in_(ids), Agreement.state.in_(signed))).all()
-    waiting = {rid for rid, state, starts in rows
-               if state == State.SIGNED.value and starts is not None and starts <= today}
-    return {rid for rid, _, _ in rows}, waiting
+    rows = s.execute(select(Agreement.renews_id, Agreement.state, Agreement.starts_on, Agreement.id)
+                     .where(Agreement.renews_id.in_(ids), Agreement.state.in_(signed))).all()
+    due = [(rid, sid) for rid, state, starts, sid in rows
+           if state == State.SIGNED.value and starts is not None and starts <= today]
+    blocked = without_signed_copy(s, [sid for _, sid in due]) if require_signed_copy else set()
+    waiting = {rid for rid, sid in due if sid not in blocked}
+    return {rid for rid, _, _, _ in rows}, waiting
 
 
 def _last_event_dates(s: Session, ids: list[int]) -> dict[int, date]:

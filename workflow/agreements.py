@@ -64,6 +64,8 @@ class Office:
     #: HAMKOR_ACADEMIC_YEAR_START and HAMKOR_INSTITUTION_HEI_ID (activities and quotas).
     year_start: tuple[int, int] = (9, 1)
     hei_id: str | None = None
+    #: HAMKOR_REQUIRE_SIGNED_COPY: activation (manual and automatic) needs a signed copy.
+    require_signed_copy: bool = False
 
 
 # --- reading --------------------------------------------------------------------------
@@ -475,7 +477,8 @@ def available_events(s: Session, a: Agreement, who: User | None, today: date,
     """Manual events the actor could do now, with what each needs."""
     out = []
     role = Role.parse(who.role) if who else Role.ADMIN
-    base = _guard_input(a, who.email if who else "", role, today, today, office, surroundings(s, a))
+    base = _guard_input(a, who.email if who else "", role, today, today, office, surroundings(s, a),
+                        signed_copy_missing=_signed_copy_missing(s, a, office))
     for name in MANUAL_EVENTS:
         t = transition_for(Ev(name))
         if State(a.state) not in t.sources:
@@ -490,6 +493,15 @@ def available_events(s: Session, a: Agreement, who: User | None, today: date,
         out.append({"event": name, "allowed": reason is None, "reason": reason, "needs": needs,
                     "help": t.help})
     return out
+
+
+def _signed_copy_missing(s: Session, a: Agreement, office: Office) -> bool:
+    """HAMKOR_REQUIRE_SIGNED_COPY is on and `a`, signed, has no signed copy attached."""
+    if not office.require_signed_copy or a.state != State.SIGNED.value:
+        return False
+    from workflow.signed_copy import has_signed_copy
+
+    return not has_signed_copy(s, a.id)
 
 
 def _guard_input(a: Agreement, who: str, role: Role, on: date, today: date, office: Office,
@@ -533,7 +545,9 @@ def advance(uow: UnitOfWork, clock: Clock, office: Office, ref: str, event: str,
             party_name = match[0] if match else party
         t = transition_for(Ev(event))
         g = _guard_input(a, acting.who.email, acting.role, day, clock.today, office,
-                         acting.around, note=note, party=party_name, effective=effective)
+                         acting.around, note=note, party=party_name, effective=effective,
+                         signed_copy_missing=event == Ev.ACTIVATE.value
+                         and _signed_copy_missing(s, a, office))
         reason = refusal(t, g)
         if reason:
             raise TransitionRefused(a.ref, event, a.state, reason)

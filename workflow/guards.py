@@ -40,6 +40,7 @@ class GuardInput:
     renewal_window_days: int = 180
     manual: bool = True
     parties: tuple[str, ...] = field(default=())
+    signed_copy_missing: bool = False  # HAMKOR_REQUIRE_SIGNED_COPY and none attached
 
 
 def _complete(g: GuardInput) -> str | None:
@@ -123,6 +124,12 @@ def _notice_date(g: GuardInput) -> str | None:
     return None
 
 
+def _signed_copy(g: GuardInput) -> str | None:
+    from workflow.signed_copy import REASON
+
+    return REASON if g.signed_copy_missing else None
+
+
 CHECKS: dict[Guard, Callable[[GuardInput], str | None]] = {
     Guard.COMPLETE: _complete,
     Guard.FOUR_EYES: _four_eyes,
@@ -132,6 +139,7 @@ CHECKS: dict[Guard, Callable[[GuardInput], str | None]] = {
     Guard.AT_EXPIRY_AUTO: _at_expiry_auto,
     Guard.PAST_EXPIRY: _past_expiry,
     Guard.NOTICE_DATE: _notice_date,
+    Guard.SIGNED_COPY: _signed_copy,
 }
 
 

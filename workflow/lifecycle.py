@@ -49,7 +49,7 @@ class Event(StrEnum):
 
 #: History entries that are not transitions of the table.
 RECORD_EVENTS = ("create", "import", "coverage_gap", "amend", "edit", "ewp_approval",
-                 "ewp_partner_approval")
+                 "ewp_partner_approval", "attach", "detach")
 
 
 class Role(IntEnum):
@@ -78,6 +78,7 @@ class Guard(StrEnum):
     AT_EXPIRY_AUTO = "at_expiry_auto"
     PAST_EXPIRY = "past_expiry"
     NOTICE_DATE = "notice_date"
+    SIGNED_COPY = "signed_copy"  # only with HAMKOR_REQUIRE_SIGNED_COPY
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ TRANSITIONS: tuple[Transition, ...] = (
                interim=_S.AWAITING_SIGNATURES, guards=(Guard.UNSIGNED_PARTY,),
                help="record one party's signature; the last one makes it signed"),
     Transition(_E.ACTIVATE, (_S.SIGNED,), _S.ACTIVE, automatic=True,
-               guards=(Guard.STARTED,), help="put in force from its start date"),
+               guards=(Guard.STARTED, Guard.SIGNED_COPY), help="put in force from its start date"),
     Transition(_E.OPEN_RENEWAL, _ACTIVE[:1], _S.RENEWAL_DUE, manual=False, automatic=True,
                guards=(Guard.RENEWAL_WINDOW,), help="open the renewal window"),
     Transition(_E.RENEW, _ACTIVE, None, help="create a successor draft"),

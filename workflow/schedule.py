@@ -51,7 +51,7 @@ def due_transition(f: Facts, today: date, policy: Policy) -> tuple[Event, date] 
     None. Earliest first: a tick that runs late (a holiday outage) must end an
     agreement on its notice date rather than open its renewal window first."""
     due = [(due_on, order, event) for order, (due_on, event) in enumerate(_candidates(f, policy))
-           if due_on <= today]
+           if due_on <= today and not (event is Event.ACTIVATE and f.activation_blocked)]
     if not due:
         return None
     due_on, _order, event = min(due)

@@ -33,3 +33,5 @@ class Facts:
     state_since: date | None = None
     successor_signed: bool = False
     last_event_on: date | None = None
+    #: HAMKOR_REQUIRE_SIGNED_COPY and no signed copy: activation waits (checked each day).
+    activation_blocked: bool = False

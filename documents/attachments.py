@@ -1,0 +1,331 @@
+"""Files kept with an agreement: attach, list, read, detach, and verify the store.
+
+A refused upload (unknown agreement, a viewer, an empty file, a file over the
+limit, a type that is not accepted, a path that is not a file) is refused
+before its bytes are moved into the store and before any row is written: the
+staged copy is removed and the database is as it was. Attaching and detaching
+are audited events of the agreement (`attach`, `detach`). Detaching hides a
+file from the list; its bytes and its record are kept, so a hash once shown
+can always be checked again.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session
+
+from documents.sniff import ACCEPTED, extension_for, sniff
+from documents.storage import FileStore, Staged
+from models import ATTACHMENT_KINDS, Agreement, Attachment
+from workflow.errors import Invalid, NotFound
+from workflow.lifecycle import Role
+from workflow.registry import actor, require_role
+from workflow.signed_copy import has_signed_copy_clause
+
+if TYPE_CHECKING:
+    from config import Settings
+    from workflow.clock import Clock
+    from workflow.uow import UnitOfWork
+
+MB = 1024 * 1024
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]+')
+_SPACES = re.compile(r"\s+")
+MAX_NAME = 180
+
+
+def store_from(settings: Settings, database_url: str | None = None) -> FileStore:
+    """The file store configured by HAMKOR_FILES_DIR (or its default beside the database)."""
+    from documents.storage import store_for
+
+    return store_for(settings.files_root(database_url))
+
+
+def check_kind(kind: str) -> str:
+    kind = (kind or "").strip().lower()
+    if kind not in ATTACHMENT_KINDS:
+        raise Invalid(f"--kind {kind!r} is not one of {', '.join(ATTACHMENT_KINDS)}")
+    return kind
+
+
+def safe_name(name: str, media_type: str) -> str:
+    """A display and download name: the last path component, no control or reserved
+    characters, no leading dots, at most MAX_NAME characters, ending in the extension
+    of the type the content really has."""
+    base = PureWindowsPath(PurePosixPath(name or "").name).name
+    base = unicodedata.normalize("NFC", base)
+    base = _UNSAFE.sub("_", base)
+    base = _SPACES.sub(" ", base).strip().lstrip(".").strip()
+    want = extension_for(media_type)
+    stem, dot, ext = base.rpartition(".")
+    ext = "." + ext.lower() if dot else ""
+    fits = ext == want or (want == ".jpg" and ext == ".jpeg")
+    if ext in {*ACCEPTED.values(), ".jpeg"} and not fits:
+        base = stem  # a known extension that does not match the content: replaced
+    if not base:
+        base = "file"
+    if want and not fits:
+        base += want
+    if len(base) > MAX_NAME:
+        keep = MAX_NAME - len(want)
+        base = base[:keep].rstrip() + want
+    return base
+
+
+def attachment_dict(f: Attachment, ref: str | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": f.id, "name": f.name, "kind": f.kind, "size": f.size, "sha256": f.sha256,
+        "media_type": f.media_type, "uploaded_by": f.uploaded_by,
+        "uploaded_at": f.uploaded_at.isoformat(), "note": f.note,
+    }
+    if f.template:
+        out["template"] = f.template
+        out["template_sha256"] = f.template_sha256
+    if f.removed_at is not None:
+        out["removed_at"] = f.removed_at.isoformat()
+        out["removed_by"] = f.removed_by
+        out["removed_reason"] = f.removed_reason
+    if ref is not None:
+        out["agreement"] = ref
+    return out
+
+
+@dataclass(frozen=True)
+class Upload:
+    """What is being attached, besides its bytes."""
+
+    name: str
+    kind: str = "other"
+    note: str | None = None
+    template: str | None = None
+    template_sha256: str | None = None
+
+
+def _agreement(s: Session, ref: str) -> Agreement:
+    a = s.scalar(select(Agreement).where(Agreement.ref == ref.strip().upper()))
+    if a is None:
+        raise NotFound("agreement", ref)
+    return a
+
+
+def attach(uow: UnitOfWork, clock: Clock, store: FileStore, ref: str,
+           source: Path | BinaryIO, upload: Upload, *, by: str | None,
+           limit_mb: int) -> dict[str, Any]:
+    """Store the file and record it; returns the attachment (with its SHA-256)."""
+    from workflow.agreements import record
+
+    kind = check_kind(upload.kind)
+    limit = limit_mb * MB
+    if isinstance(source, Path) and not source.is_file():
+        raise Invalid(f"{source} is not a file" if source.exists() else f"{source} does not exist")
+    with uow:  # refusals that need no bytes come first
+        s = uow.session
+        _agreement(s, ref)
+        require_role(actor(s, by), Role.OFFICER, "attach files")
+    staged = _stage(store, source, limit)
+    try:
+        media_type = sniff(staged.path)
+    except BaseException:
+        store.discard(staged)
+        raise
+    created = store.keep(staged)
+    try:
+        with uow:
+            s = uow.session
+            a = _agreement(s, ref)
+            who = actor(s, by)
+            require_role(who, Role.OFFICER, "attach files")
+            uow.subject = a.ref
+            row = Attachment(
+                agreement_id=a.id, kind=kind, name=safe_name(upload.name, media_type),
+                size=staged.size, sha256=staged.sha256, media_type=media_type,
+                note=(upload.note or "").strip() or None, uploaded_by=who.email,
+                uploaded_at=clock.utcnow, template=upload.template,
+                template_sha256=upload.template_sha256,
+            )
+            s.add(row)
+            s.flush()
+            record(s, a, "attach", actor=who.email, on=clock.today, clock=clock,
+                   from_state=a.state, to_state=a.state, bump=False,
+                   note=f"{kind} #{row.id} {row.name} sha256 {row.sha256}")
+            uow.commit()
+            return attachment_dict(row)
+    except BaseException:
+        if created:
+            _forget_unreferenced(uow, store, staged.sha256)
+        raise
+
+
+def _stage(store: FileStore, source: Path | BinaryIO, limit: int) -> Staged:
+    staged = store.stage_path(source, limit) if isinstance(source, Path) else store.stage(source, limit)
+    if staged.size == 0:
+        store.discard(staged)
+        raise Invalid("the file is empty")
+    return staged
+
+
+def _forget_unreferenced(uow: UnitOfWork, store: FileStore, sha256: str) -> None:
+    """The record of a newly stored file could not be written: remove the file unless
+    another record uses the same bytes by now."""
+    with uow:
+        used = uow.session.scalar(select(exists().where(Attachment.sha256 == sha256)))
+    if not used:
+        store.forget(sha256)
+
+
+def list_files(uow: UnitOfWork, ref: str, *, include_removed: bool = False) -> list[dict[str, Any]]:
+    with uow:
+        s = uow.session
+        a = _agreement(s, ref)
+        stmt = select(Attachment).where(Attachment.agreement_id == a.id).order_by(Attachment.id)
+        if not include_removed:
+            stmt = stmt.where(Attachment.removed_at.is_(None))
+        return [attachment_dict(f) for f in s.scalars(stmt)]
+
+
+def _one(s: Session, ref: str, file_id: int | str) -> tuple[Agreement, Attachment]:
+    a = _agreement(s, ref)
+    try:
+        key = int(file_id)
+    except (TypeError, ValueError):
+        raise NotFound(f"file of {a.ref}", file_id) from None
+    f = s.get(Attachment, key)
+    if f is None or f.agreement_id != a.id:
+        raise NotFound(f"file of {a.ref}", file_id)
+    return a, f
+
+
+def get_file(uow: UnitOfWork, ref: str, file_id: int | str) -> dict[str, Any]:
+    """One file's record (removed ones too: their bytes are kept)."""
+    with uow:
+        a, f = _one(uow.session, ref, file_id)
+        return attachment_dict(f, a.ref)
+
+
+def detach(uow: UnitOfWork, clock: Clock, ref: str, file_id: int | str, *, reason: str | None,
+           by: str | None) -> dict[str, Any]:
+    """Hide a file from the agreement's list (officers and above); bytes and record stay."""
+    from workflow.agreements import record
+
+    if not (reason and reason.strip()):
+        raise Invalid("a reason is required (--reason)")
+    with uow:
+        s = uow.session
+        a, f = _one(s, ref, file_id)
+        uow.subject = a.ref
+        who = actor(s, by)
+        require_role(who, Role.OFFICER, "remove files")
+        if f.removed_at is not None:
+            raise Invalid(f"file {f.id} of {a.ref} was already removed on "
+                          f"{f.removed_at.date().isoformat()} by {f.removed_by}")
+        f.removed_at, f.removed_by, f.removed_reason = clock.utcnow, who.email, reason.strip()
+        # The version moves: a removed signed copy can matter to a concurrent activation.
+        record(s, a, "detach", actor=who.email, on=clock.today, clock=clock,
+               from_state=a.state, to_state=a.state,
+               note=f"{f.kind} #{f.id} {f.name}: {reason.strip()}")
+        uow.commit()
+        return attachment_dict(f, a.ref)
+
+
+# --- the signed-copy guard ------------------------------------------------------------------
+
+
+def missing_signed_copies(uow: UnitOfWork, states: tuple[str, ...] = ("signed", "active",
+                                                                         "renewal_due")
+                          ) -> list[dict[str, Any]]:
+    """Agreements in `states` without a signed copy, oldest reference first."""
+    with uow:
+        s = uow.session
+        rows = s.execute(select(Agreement.ref, Agreement.title, Agreement.state)
+                         .where(Agreement.state.in_(states), ~has_signed_copy_clause(Agreement.id))
+                         .order_by(Agreement.ref_year, Agreement.ref_seq)).all()
+        return [{"ref": r, "title": t, "state": st} for r, t, st in rows]
+
+
+# --- verify ---------------------------------------------------------------------------------
+
+
+def verify(uow: UnitOfWork, store: FileStore, *, workers: int | None = None) -> dict[str, Any]:
+    """Re-hash every stored file the database refers to (removed ones too).
+
+    Returns `{checked, ok, missing: [...], altered: [...]}`; each problem names the
+    digest and the files (agreement, id, name) that use it. Hashing runs on a few
+    threads (hashlib releases the GIL), so it goes at the disk's read speed.
+    """
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    with uow:
+        s = uow.session
+        rows = s.execute(select(Attachment.sha256, Agreement.ref, Attachment.id, Attachment.name)
+                         .join(Agreement, Agreement.id == Attachment.agreement_id)
+                         .order_by(Attachment.id)).all()
+    users: dict[str, list[dict[str, Any]]] = {}
+    for sha, ref, fid, name in rows:
+        users.setdefault(sha, []).append({"agreement": ref, "id": fid, "name": name})
+    digests = sorted(users)
+    n = workers or min(4, os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        results = list(pool.map(store.check, digests))
+    report: dict[str, Any] = {"checked": len(digests), "ok": 0, "missing": [], "altered": []}
+    for sha, result in zip(digests, results, strict=True):
+        if result == "ok":
+            report["ok"] += 1
+        else:
+            report[result].append({"sha256": sha, "files": users[sha]})
+    return report
+
+
+def count_files(uow: UnitOfWork) -> int:
+    with uow:
+        return int(uow.session.scalar(select(func.count()).select_from(Attachment)) or 0)
+
+
+def write_out(store: FileStore, sha256: str, target: Path, *, force: bool = False) -> Path:
+    """Copy a stored file to `target` (complete or not at all); an existing `target`
+    is replaced only with `force`."""
+    import os
+    import shutil
+    import tempfile
+
+    target = target.expanduser()
+    if target.is_dir():
+        raise Invalid(f"{target} is a directory; give a file name")
+    if target.exists() and not force:
+        raise Invalid(f"{target} already exists; use --force to overwrite it")
+    if not target.parent.is_dir():
+        raise Invalid(f"the folder {target.parent} does not exist")
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(fd, "wb") as out, store.open(sha256) as src:
+            shutil.copyfileobj(src, out, 1 << 20) if store.local_path(sha256) is None \
+                else _kernel_copy(src, out)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def _kernel_copy(src: BinaryIO, out: BinaryIO) -> None:
+    import os
+    import shutil
+
+    size = os.fstat(src.fileno()).st_size
+    try:
+        left = size
+        while left > 0:
+            n = os.copy_file_range(src.fileno(), out.fileno(), left)
+            if n == 0:
+                break
+            left -= n
+    except OSError:
+        src.seek(0)
+        out.seek(0)
+        out.truncate()
+        shutil.copyfileobj(src, out, 1 << 20)
