@@ -236,7 +236,7 @@ from cli.conditions import conditions  # noqa: E402 - EWP (issue 11): `agreement
 
 agreement.add_command(conditions)
 
-from cli.files import attach, detach, file_cmd, files  # noqa: E402 - documents and files (issue 20)
+from cli.files import attach, detach, document, file_cmd, files  # noqa: E402 - issue 20
 
-for _cmd in (attach, files, file_cmd, detach):
+for _cmd in (attach, files, file_cmd, detach, document):
     agreement.add_command(_cmd)

@@ -126,3 +126,81 @@ def verify(app: App, as_json: bool) -> None:
                     names = ", ".join(f"{u['agreement']} #{u['id']} {u['name']}" for u in item["files"])
                     click.echo(f"error: {what}: {item['sha256']} ({names})", err=True)
         sys.exit(1)
+
+
+@click.command()
+@click.argument("ref")
+@click.option("--template", metavar="NAME", help="mou, exchange, erasmus-ka171 or a user template "
+              "in HAMKOR_TEMPLATES_DIR/documents (default: by the agreement's type).")
+@click.option("--lang", default="en", show_default=True, metavar="en|uz|ru|en+uz|en+ru")
+@click.option("--format", "fmt", default="docx", show_default=True, metavar="docx|pdf")
+@click.option("--out", "out", metavar="FILE", help="Default: REF-TEMPLATE-LANG.FORMAT here.")
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+@click.option("--attach", "attach_it", is_flag=True,
+              help="Also keep it with the agreement as a draft (with its template's hash).")
+@BY
+@JSON
+@click.pass_obj
+def document(app: App, ref: str, template: str | None, lang: str, fmt: str, out: str | None,
+             force: bool, attach_it: bool, by: str | None, as_json: bool) -> None:
+    """Write the agreement document from a Word template (DOCX, or PDF via LibreOffice)."""
+    doc = render_document(app, ref, template=template, lang=lang, fmt=fmt)
+    target = Path(out) if out else Path(doc.filename)
+    if target.is_dir():
+        target = target / doc.filename
+    if target.exists() and not force:
+        from workflow.errors import Invalid
+
+        raise Invalid(f"{target} already exists; use --force to overwrite it")
+    result = {"path": str(target), "template": doc.template.name,
+              "template_sha256": doc.template.sha256, "lang": doc.lang, "format": doc.format,
+              "size": len(doc.data)}
+    if attach_it:
+        result["attachment"] = attach_document(app, ref, doc, by=app.actor(by))
+    _write_new(target, doc.data)
+    if as_json:
+        emit_json(result)
+        return
+    click.echo(str(target))
+    if attach_it:
+        click.echo(f"attached as draft #{result['attachment']['id']}  {result['attachment']['sha256']}")
+
+
+def render_document(app: App, ref: str, *, template: str | None, lang: str, fmt: str):  # type: ignore[no-untyped-def]
+    """The document for REF (the EWP conditions table included), as `documents.generate` builds it."""
+    from cli.ewp import home
+    from documents.generate import generate
+    from ewp.conditions import list_conditions
+
+    conditions = list_conditions(app.uow(), home(app), ref)
+    return generate(app.uow(), app.clock(), app.office(), ref, template=template, lang=lang,
+                    fmt=fmt, templates_dir=app.settings.templates_dir, conditions=conditions)
+
+
+def attach_document(app: App, ref: str, doc, *, by: str | None) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    """Keep a generated document with the agreement as a `draft`, naming its template."""
+    import io
+
+    from documents.attachments import Upload
+    from documents.attachments import attach as attach_file
+
+    upload = Upload(name=doc.filename, kind="draft",
+                    note=f"generated from {doc.template.name} ({doc.lang}, {doc.format})",
+                    template=doc.template.name, template_sha256=doc.template.sha256)
+    return attach_file(app.uow(), app.clock(), _store(app), ref, io.BytesIO(doc.data), upload,
+                       by=by, limit_mb=app.settings.max_upload_mb)
+
+
+def _write_new(target: Path, data: bytes) -> None:
+    import os
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".",
+                               prefix=f".{target.name}.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
