@@ -45,7 +45,7 @@ SECURITY_HEADERS = {
 
 
 def create_app(app: App, *, secret: str | None = None) -> FastAPI:
-    from web import api, docs, pages
+    from web import api, docs, files, pages
 
     web = FastAPI(
         title="Hamkor API",
@@ -78,6 +78,8 @@ def create_app(app: App, *, secret: str | None = None) -> FastAPI:
 
     web.include_router(activities.api)
     web.include_router(activities.pages)
+    web.include_router(files.api)  # an agreement's files and documents (issue 20)
+    web.include_router(files.pages)
 
     @web.exception_handler(SignInRequired)
     async def sign_in_required(request: Request, exc: SignInRequired) -> Response:

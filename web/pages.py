@@ -129,7 +129,13 @@ def dashboard(request: Request, user: User = Depends(page_user)) -> Response:
     app = hamkor(request)
     counts = counts_by_state(app.uow())
     todo = needs_action(app.uow(), app.clock(), app.office(), user)
+    missing_copies = None
+    if app.settings.require_signed_copy:  # HAMKOR_REQUIRE_SIGNED_COPY (issue 20)
+        from documents.attachments import missing_signed_copies
+
+        missing_copies = missing_signed_copies(app.uow())
     return render(request, "dashboard.html", {
+        "missing_copies": missing_copies,
         "counts": counts, "total": sum(n for _, n in counts), "todo": todo,
         "terminal": {s.value for s in TERMINAL}, "nav": "dashboard",
         "under_used": _under_used(app, user),
@@ -300,7 +306,10 @@ def agreement_page(request: Request, user: User, ref: str, *, error: str | None 
     iia = ewp_details(app, a["ref"])
     now, later = _actions(a, user)
     unsigned = [p["name"] for p in a["parties"] if not p["signed_on"]]
+    from web.files import files_context  # the agreement's files and documents (issue 20)
+
     return render(request, "agreement.html", {
+        **files_context(app, a["ref"]),
         "a": a, "events": list(reversed(events)), "actions": now, "not_now": later,
         "renewable": any(x["event"] == Ev.RENEW.value for x in now),
         "unsigned": unsigned, "error": error, "values": values or {},
