@@ -56,7 +56,7 @@ from datetime import date, timedelta
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Text, and_, case, cast, func, null, select
+from sqlalchemy import Text, and_, case, cast, func, null, or_, select
 from sqlalchemy.orm import Session
 
 from models import Agreement, AgreementParty, Event, Organization, User, normalize_name
@@ -167,6 +167,8 @@ class Facts:
     termination_notes: dict[int, str | None] = field(default_factory=dict)
     #: organisation id -> its first signature on any agreement in scope, up to the report day
     first_signatures: dict[int, date] = field(default_factory=dict)
+    #: agreements with a signed copy on file at the end of the report day
+    signed_copies: set[int] = field(default_factory=set)
 
 
 def fetch(s: Session, period: Period, department: str | None = None) -> Facts:
@@ -300,7 +302,21 @@ def fetch(s: Session, period: Period, department: str | None = None) -> Facts:
                     e.c.occurred_on <= end)
              .order_by(e.c.id))
     notes = {aid: note for aid, note in s.execute(tstmt).tuples().all() if aid in ids}
-    return Facts(agreements, dict(parties), orgs, users, dict(renewals), notes, first_signatures)
+    return Facts(agreements, dict(parties), orgs, users, dict(renewals), notes, first_signatures,
+                 _signed_copies(s, end))
+
+
+def _signed_copies(s: Session, end: date) -> set[int]:
+    """Agreements with a signed copy attached by the end of `end` and not removed by then."""
+    from datetime import UTC, datetime
+
+    from models import Attachment
+
+    t = Attachment.__table__
+    until = datetime(end.year, end.month, end.day, tzinfo=UTC) + ONE_DAY
+    return set(s.scalars(select(t.c.agreement_id).distinct().where(
+        t.c.kind == "signed-copy", t.c.uploaded_at < until,
+        or_(t.c.removed_at.is_(None), t.c.removed_at >= until))))
 
 
 def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
@@ -444,6 +460,8 @@ def build(period: Period, facts: Facts, *, institution: str | None = None,
     new_partners = _new_partners(period, facts, kept, by_id, partner_ids, home_ids)
     counts = _counts(active_ids, by_id, partner_ids, facts.orgs)
 
+    # In force at year end without a signed copy on file (documents and files).
+    without_copy = [by_id[i] for i in active_ids if i not in facts.signed_copies]
     partners_in_force = {oid for aid in active_ids for oid in partner_ids[aid]}
     summary = {
         "agreements": len(rows),
@@ -462,6 +480,7 @@ def build(period: Period, facts: Facts, *, institution: str | None = None,
         "expiring": len(expiring),
         "coverage_gaps": len(gaps),
         "data_quality": len(quality),
+        "without_signed_copy": len(without_copy),
     }
     for row in rows:
         del row["end_date"]
@@ -482,6 +501,7 @@ def build(period: Period, facts: Facts, *, institution: str | None = None,
         "expiring": expiring,
         "gaps": gaps,
         "quality": quality,
+        "without_signed_copy": [r["ref"] for r in without_copy],
         **counts,
         "academic_year": f"{period.year}/{period.year + 1}",
         "mobility_places": list(mobility_places or []),

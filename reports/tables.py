@@ -267,6 +267,7 @@ KEY_FIGURES: tuple[tuple[str, str], ...] = (
     (N_("Students in"), "students_in"),
     (N_("Staff out"), "staff_out"),
     (N_("Staff in"), "staff_in"),
+    (N_("In force without a signed copy on file"), "without_signed_copy"),
 )
 
 #: Classes of an agreement in the CSV: (msgid, flag of the register row).

@@ -97,3 +97,33 @@ def test_a_predecessor_does_not_wait_for_a_successor_blocked_by_the_guard(db_url
         assert w.state(new)["state"] == "signed"
     finally:
         w.close()
+
+
+def test_the_annual_report_counts_agreements_in_force_without_a_signed_copy(
+        db_url: str, tmp_path: Path) -> None:
+    from sqlalchemy.orm import Session
+
+    from cli.database import make_engine
+    from reports.data import annual_data
+    from tests.conftest import clock_on
+
+    w = World(db_url)
+    try:
+        env = _env(tmp_path, required=False)
+        with_copy = w.signed("With copy", on="2025-01-05", starts="2025-01-10", expires="2029-12-31")
+        without = w.signed("Without", on="2025-01-05", starts="2025-01-10", expires="2029-12-31")
+        attach_on(w, with_copy, write(tmp_path / "s.pdf", PDF), "2025-01-06", tmp_path)
+        w.tick("2025-01-10", env=env)
+        engine = make_engine(db_url)
+        try:
+            with Session(engine) as s:
+                d = annual_data(s, 2025, clock_on("2026-02-01").today, institution="Home University")
+        finally:
+            engine.dispose()
+        assert d["summary"]["active"] == 2 and d["summary"]["without_signed_copy"] == 1
+        assert d["without_signed_copy"] == [without]
+        out = tmp_path / "r.md"
+        ok(hamkor(db_url, "report", "annual", "2025", "--format", "md", "-o", str(out), env=env))
+        assert f"In force without a signed copy on file: **1** ({without})" in out.read_text()
+    finally:
+        w.close()

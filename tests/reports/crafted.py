@@ -185,5 +185,6 @@ EXPECTED_2024: dict[str, Any] = {
                 "renewed_by_successor": 1, "renewed_tacitly": 1, "expired": 1, "terminated": 1,
                 "new_partners": 2, "partners": 6, "countries": 5, "expiring": 2,
                 "coverage_gaps": 1, "data_quality": 3,
-                "students_out": 0, "students_in": 0, "staff_out": 0, "staff_in": 0},
+                "students_out": 0, "students_in": 0, "staff_out": 0, "staff_in": 0,
+                "without_signed_copy": 6},
 }

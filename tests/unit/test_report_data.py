@@ -48,6 +48,7 @@ def test_the_sample_year_is_classified_as_worked_out_by_hand() -> None:
         "renewed_by_successor": 0, "renewed_tacitly": 1, "expired": 1, "terminated": 1,
         "new_partners": 1, "partners": 3, "countries": 2, "expiring": 2, "coverage_gaps": 1,
         "data_quality": 1, "students_out": 0, "students_in": 0, "staff_out": 0, "staff_in": 0,
+        "without_signed_copy": 2,
     }
     assert [r["ref"] for r in d["agreements"]] == [
         "AGR-2020-0001", "AGR-2021-0001", "AGR-2022-0001", "AGR-2024-0001", "AGR-2025-0001",
