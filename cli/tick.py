@@ -169,6 +169,12 @@ def build_scheduler(app: App, now: datetime, *, sender_interval: float = SENDER_
     scheduler.add_job(_send_job, IntervalTrigger(seconds=sender_interval, timezone=zone),
                       args=[app], id="outbox", name="outbox sender", replace_existing=True, **minutely,
                       next_run_time=now + timedelta(seconds=min(5.0, sender_interval)))
+    from documents.watch import weekly_job  # `files verify` weekly; mails the admins on a failure
+
+    scheduler.add_job(weekly_job, CronTrigger(day_of_week="sun", hour=at.hour, minute=at.minute,
+                                              timezone=zone),
+                      args=[app], id="files-verify", name="weekly file check", replace_existing=True,
+                      **daily)
     return scheduler
 
 
