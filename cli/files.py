@@ -204,3 +204,25 @@ def _write_new(target: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def export_bundle_cmd(app: App, path: Path) -> None:
+    from documents.bundle import export_bundle
+
+    done = export_bundle(app.uow(), _store(app), path, now=app.clock().utcnow)
+    click.echo(f"exported {done['agreements']} agreements and {done['files']} files "
+               f"({done['stored']} stored) to {path}")
+
+
+def import_bundle_cmd(app: App, path: Path, *, dry_run: bool, by: str | None, as_json: bool) -> None:
+    from documents.bundle import import_bundle
+
+    report = import_bundle(app.uow(immediate=True), app.clock(), app.office(), _store(app), path,
+                           by=app.actor(by), limit_mb=app.settings.max_upload_mb, dry_run=dry_run)
+    if as_json:
+        emit_json(report.as_dict())
+        return
+    verb = "would restore" if dry_run else "restored"
+    click.echo(f"{path.name}: every hash verified; {verb} {report.agreements} agreements and "
+               f"{report.files} files ({report.stored} stored)"
+               + ("; dry run: nothing written" if dry_run else ""))

@@ -38,6 +38,11 @@ def import_cmd(app: App, file: Path, dry_run: bool, by: str | None, as_json: boo
     """
     from workflow.transfer import ImportRejected, import_sheet, read_file
 
+    if file.suffix.lower() == ".zip":  # an export bundle with its files (issue 20)
+        from cli.files import import_bundle_cmd
+
+        import_bundle_cmd(app, file, dry_run=dry_run, by=by, as_json=as_json)
+        return
     try:
         sheet = read_file(file)
         bar: Any = nullcontext(None)
@@ -84,11 +89,21 @@ def _print_report(report: ImportReport) -> None:
 
 
 @click.command("export")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--bundle", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE.zip",
+              help="Write a ZIP with the agreements, every current file and a manifest of hashes.")
 @click.pass_obj
-def export_cmd(app: App, file: Path) -> None:
+def export_cmd(app: App, file: Path | None, bundle: Path | None) -> None:
     """Export every agreement to FILE (.csv or .json) in the import columns."""
     from workflow.transfer import export_file
 
+    if (file is None) == (bundle is None):
+        raise click.UsageError("give FILE (.csv or .json) or --bundle FILE.zip")
+    if bundle is not None:
+        from cli.files import export_bundle_cmd
+
+        export_bundle_cmd(app, bundle)
+        return
+    assert file is not None
     count = export_file(app.uow(), file)
     click.echo(f"exported {count} agreements to {file}")

@@ -77,17 +77,24 @@ def safe_name(name: str, media_type: str) -> str:
     return base
 
 
+def _utc(moment: Any) -> str:
+    """ISO 8601 in UTC (SQLite hands timestamps back without their zone)."""
+    from datetime import UTC
+
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+
+
 def attachment_dict(f: Attachment, ref: str | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": f.id, "name": f.name, "kind": f.kind, "size": f.size, "sha256": f.sha256,
         "media_type": f.media_type, "uploaded_by": f.uploaded_by,
-        "uploaded_at": f.uploaded_at.isoformat(), "note": f.note,
+        "uploaded_at": _utc(f.uploaded_at), "note": f.note,
     }
     if f.template:
         out["template"] = f.template
         out["template_sha256"] = f.template_sha256
     if f.removed_at is not None:
-        out["removed_at"] = f.removed_at.isoformat()
+        out["removed_at"] = _utc(f.removed_at)
         out["removed_by"] = f.removed_by
         out["removed_reason"] = f.removed_reason
     if ref is not None:
