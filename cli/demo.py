@@ -48,7 +48,9 @@ EWP_KEY = "polito-erasmus"  # the data file's Erasmus+ IIA: gets EWP conditions 
 DEMO_PASSWORD = "hamkor-demo-2026"
 #: Everything a rerun may delete inside DIR (nothing else is touched).
 OWNED = (DEMO_DB, f"{DEMO_DB}-wal", f"{DEMO_DB}-shm", f"{DEMO_DB}-journal", MAIL_DIR,
-         REPORTS_DIR, EWP_DIR, ".env", "summary.txt")
+         REPORTS_DIR, EWP_DIR, ".env", "summary.txt", "files")
+FILES_DIR = "files"  # the demo's file store (issue 20)
+FILES_KEY = "hiroshima"  # the agreement that gets a generated draft and a demo signed copy
 TICK_HOUR = 8  # the daily tick runs at 08:00; staff steps of that day follow at 10:00
 STAFF_HOUR = 10
 REPORT_FORMATS = ("html", "xlsx", "md")
@@ -129,7 +131,7 @@ def demo(ctx: click.Context, out_dir: Path, db_url: str | None) -> None:
     institution = data["institution"]
     app = App(url, institution=institution["name"], institution_country=institution["country"],
               institution_hei_id=institution.get("hei_id"),
-              mail_backend="file", mail_dir=out_dir / MAIL_DIR)
+              mail_backend="file", mail_dir=out_dir / MAIL_DIR, files_dir=out_dir / FILES_DIR)
     ctx.call_on_close(app.close)
     run = DemoRun(app, data, out_dir, url)
     run.all()
@@ -186,6 +188,7 @@ class DemoRun:
         self.reports: list[Path] = []
         self.steps_done = 0
         self.ewp_files: list[Path] = []
+        self.files: list[dict[str, Any]] = []  # attached to FILES_KEY's agreement
 
     # -- phases --
 
@@ -202,6 +205,7 @@ class DemoRun:
                   f"{before[-1].on}, each made on its date")
         self._activities()
         self._simulate([s for s in steps if s.on >= self.start])
+        self._files()
         self._report()
         self._exchange()
         self._write_env()
@@ -404,6 +408,18 @@ class DemoRun:
             opens, _ = warning_window(year_label(first_year(label) + 1, start), start)
         return opens
 
+    def _files(self) -> None:
+        """Documents and files: the bilingual draft and a demo signed copy (issue 20)."""
+        from documents.demo import attach_demo_files
+
+        ref = self.refs.get(FILES_KEY)
+        if ref is None:
+            return
+        officer = next(u["email"] for u in self.data["users"] if u["role"] == "officer")
+        self.files = attach_demo_files(self.app, ref, by=officer)
+        self._say(f"      files: {ref} has its English-Uzbek draft and a demo signed copy "
+                  f"({self._rel(self.out_dir / FILES_DIR)})")
+
     def _report(self) -> None:
         from reports.service import ReportRequest, generate
 
@@ -437,7 +453,8 @@ class DemoRun:
             + (f"HAMKOR_INSTITUTION_HEI_ID={inst['hei_id']}\n" if inst.get("hei_id") else "")
             + "HAMKOR_MAIL_BACKEND=file\n"
             + f"HAMKOR_MAIL_DIR={self.out_dir / MAIL_DIR}\n"
-            + f"HAMKOR_REPORTS_DIR={self.out_dir / REPORTS_DIR}\n",
+            + f"HAMKOR_REPORTS_DIR={self.out_dir / REPORTS_DIR}\n"
+            + f"HAMKOR_FILES_DIR={self.out_dir / FILES_DIR}\n",
             encoding="utf-8")
 
     # -- summary --
@@ -460,6 +477,11 @@ class DemoRun:
                          f"  [{key_of.get(a['ref'], '?')}; {parties}]")
         lines += ["", *self._mail_lines(), "", "Reports:"]
         lines += [f"  {self._rel(p)}" for p in self.reports]
+        if self.files:
+            lines += ["", f"Files of {self.refs[FILES_KEY]} (hamkor agreement files "
+                      f"{self.refs[FILES_KEY]}):"]
+            lines += [f"  #{f['id']}  {f['kind']:<12} {f['name']:<44} sha256 {f['sha256']}"
+                      for f in self.files]
         if self.ewp_files:
             lines += ["", "Erasmus Without Paper files:"]
             lines += [f"  {self._rel(p)}" for p in self.ewp_files]

@@ -226,12 +226,28 @@ def generate(uow: UnitOfWork, clock: Clock, office: Office, ref: str, *, templat
         noun = "mou" if name.startswith("mou") else "agreement"
         ctx = build_context(a, office, lang, clock.today, noun=noun, conditions=conditions or [])
         ref_ = a.ref
-    data = render_docx(TemplateRef(tpl.name, tpl.path, tpl.sha256, tpl.user), ctx,
-                       Formatter(lang.split("+")[-1]))
+    data = reproducible(render_docx(TemplateRef(tpl.name, tpl.path, tpl.sha256, tpl.user), ctx,
+                                    Formatter(lang.split("+")[-1])))
     filename = f"{ref_}-{name}-{lang}.{fmt}"
     if fmt == "pdf":
         return Document(docx_to_pdf(data), filename, "application/pdf", tpl, lang, fmt)
     return Document(data, filename, DOCX_TYPE, tpl, lang, fmt)
+
+
+def reproducible(docx: bytes) -> bytes:
+    """The same document from the same data and template has the same bytes (and hash):
+    the ZIP entries' timestamps, which record when it was written, are fixed."""
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(docx)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, (1980, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            dst.writestr(fixed, src.read(info.filename))
+    return out.getvalue()
 
 
 def soffice() -> str | None:

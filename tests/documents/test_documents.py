@@ -204,3 +204,15 @@ def test_the_bilingual_pdf_has_both_texts_page_by_page(sqlite_url: str, ref: str
     assert long_date(STARTS, "en") in joined and " ".join(long_date(STARTS, second).split()) in joined
     assert "For Hiroshima University" in pages[-1]
     assert {"uz": "Hiroshima University nomidan", "ru": "От имени Hiroshima University"}[second] in pages[-1]
+
+
+def test_the_same_data_and_template_give_the_same_bytes(sqlite_url: str, ref: str, tmp_path: Path) -> None:
+    """A regenerated draft has the hash of the first one (no write time inside the file)."""
+    import hashlib
+    import time
+
+    a, b = tmp_path / "a.docx", tmp_path / "b.docx"
+    ok(hamkor(sqlite_url, "agreement", "document", ref, "--lang", "en+ru", "--out", str(a)))
+    time.sleep(2.1)  # ZIP timestamps have a resolution of two seconds
+    ok(hamkor(sqlite_url, "agreement", "document", ref, "--lang", "en+ru", "--out", str(b)))
+    assert hashlib.sha256(a.read_bytes()).hexdigest() == hashlib.sha256(b.read_bytes()).hexdigest()

@@ -247,3 +247,26 @@ def test_the_demo_ends_with_a_mutually_approved_erasmus_iia_and_web_accounts(tmp
             assert verify_password(app.uow(), role_email, DEMO_PASSWORD)["email"] == role_email
     finally:
         app.close()
+
+
+def test_the_demo_keeps_a_bilingual_draft_and_a_demo_signed_copy_with_hiroshima(
+        demo_run: dict[str, Any]) -> None:
+    """Documents and files (issue 20): the summary lists the files, whose bytes match their hashes."""
+    import hashlib
+
+    import docx
+
+    out, cwd = demo_run["out"], demo_run["cwd"]
+    ref = demo_run["summary"]["agreements"]["hiroshima"]["ref"]
+    listed = re.findall(r"^  #\d+  ([\w-]+)\s+(\S+)\s+sha256 ([0-9a-f]{64})$",
+                        out.split(f"Files of {ref}")[1], re.M)
+    assert [(kind, name) for kind, name, _ in listed] == [
+        ("draft", f"{ref}-exchange-en+uz.docx"), ("signed-copy", f"{ref}-signed-copy-DEMO.pdf")]
+    store = cwd / "hamkor-demo" / "files"
+    blobs = {p.name: p for p in store.rglob("*") if p.is_file()}
+    for _, _, sha in listed:
+        assert hashlib.sha256(blobs[sha].read_bytes()).hexdigest() == sha
+    draft = docx.Document(str(blobs[listed[0][2]]))
+    cells = [c.text for row in draft.tables[0].rows for c in row.cells]
+    assert "STUDENT AND STAFF EXCHANGE AGREEMENT" in cells and "Hiroshima University" in " ".join(cells)
+    assert b"DEMO COPY" in blobs[listed[1][2]].read_bytes()
