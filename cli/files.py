@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from cli.app import App
 from cli.output import emit_json, table
+from root import App
 
 JSON = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 BY = click.option("--by", metavar="EMAIL", help="Acting user (default: HAMKOR_USER).")
@@ -168,11 +168,10 @@ def document(app: App, ref: str, template: str | None, lang: str, fmt: str, out:
 
 def render_document(app: App, ref: str, *, template: str | None, lang: str, fmt: str):  # type: ignore[no-untyped-def]
     """The document for REF (the EWP conditions table included), as `documents.generate` builds it."""
-    from cli.ewp import home
     from documents.generate import generate
     from ewp.conditions import list_conditions
 
-    conditions = list_conditions(app.uow(), home(app), ref)
+    conditions = list_conditions(app.uow(), app.home(), ref)
     return generate(app.uow(), app.clock(), app.office(), ref, template=template, lang=lang,
                     fmt=fmt, templates_dir=app.settings.templates_dir, conditions=conditions)
 

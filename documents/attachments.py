@@ -81,7 +81,7 @@ def _utc(moment: Any) -> str:
     """ISO 8601 in UTC (SQLite hands timestamps back without their zone)."""
     from datetime import UTC
 
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+    return str((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat())
 
 
 def attachment_dict(f: Attachment, ref: str | None = None) -> dict[str, Any]:

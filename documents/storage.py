@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import IO, BinaryIO, Protocol
 
 from workflow.errors import Invalid
 
@@ -51,7 +51,7 @@ class Staged:
 class FileStore(Protocol):
     """What Hamkor needs from file storage."""
 
-    def stage(self, source: BinaryIO, limit: int) -> Staged: ...
+    def stage(self, source: IO[bytes], limit: int) -> Staged: ...
 
     def stage_path(self, source: Path, limit: int) -> Staged: ...
 
@@ -95,7 +95,7 @@ class LocalFileStore:
         staging.mkdir(parents=True, exist_ok=True)
         return staging
 
-    def stage(self, source: BinaryIO, limit: int) -> Staged:
+    def stage(self, source: IO[bytes], limit: int) -> Staged:
         """Copy a stream into the staging area, hashing it; refuse past `limit` bytes."""
         fd, name = tempfile.mkstemp(dir=self._staging(), prefix="up-")
         path = Path(name)

@@ -13,7 +13,7 @@ from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from cli.app import App
+    from root import App
 
 log = logging.getLogger("hamkor.files")
 
@@ -54,8 +54,6 @@ def check_and_alert(app: App) -> dict[str, Any]:
     if not to:
         log.error("file store: no active admin to tell")
         return report
-    from notifications.transports import make_transport
-
     today = app.clock().today.isoformat()
     msg = EmailMessage()
     msg["Subject"] = f"Hamkor: {bad} stored file(s) missing or altered"
@@ -64,7 +62,7 @@ def check_and_alert(app: App) -> dict[str, Any]:
     msg["X-Hamkor-Key"] = f"files-verify:{today}"
     msg["Message-ID"] = f"<files-verify-{today}@hamkor>"
     msg.set_content(describe(report))
-    transport = make_transport(app.settings)
+    transport = app.transport()
     try:
         transport.send(msg, app.settings.mail_from, to)
     except Exception as exc:  # noqa: BLE001 - logged; next week's run tries again

@@ -26,8 +26,8 @@ from web.state import hamkor
 from workflow.errors import HamkorError, Invalid
 
 if TYPE_CHECKING:
-    from cli.app import App
     from documents.generate import Document
+    from root import App
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["files"])
@@ -102,14 +102,10 @@ def _document_response(doc: Document) -> Response:
 def _generate(app: App, ref: str, template: str | None, lang: str, fmt: str) -> Document:
     from documents.generate import generate
     from ewp.conditions import list_conditions
-    from ewp.identity import Home
-    from ewp.rules import parse_month_day
 
-    s = app.settings
-    home = Home(app.office(), s.institution_hei_id, parse_month_day(s.academic_year_start))
     return generate(app.uow(), app.clock(), app.office(), ref, template=template, lang=lang,
-                    fmt=fmt, templates_dir=s.templates_dir,
-                    conditions=list_conditions(app.uow(), home, ref))
+                    fmt=fmt, templates_dir=app.settings.templates_dir,
+                    conditions=list_conditions(app.uow(), app.home(), ref))
 
 
 def _attach_document(app: App, ref: str, doc: Document, by: str) -> dict[str, Any]:

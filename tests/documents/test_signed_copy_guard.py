@@ -103,7 +103,7 @@ def test_the_annual_report_counts_agreements_in_force_without_a_signed_copy(
         db_url: str, tmp_path: Path) -> None:
     from sqlalchemy.orm import Session
 
-    from cli.database import make_engine
+    from models.database import make_engine
     from reports.data import annual_data
     from tests.conftest import clock_on
 

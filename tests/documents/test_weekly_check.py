@@ -16,8 +16,8 @@ def test_the_worker_schedules_the_file_check_weekly_in_the_office_time_zone(
         monkeypatch: pytest.MonkeyPatch) -> None:
     from zoneinfo import ZoneInfo
 
-    from cli.app import App
     from cli.tick import build_scheduler
+    from root import App
 
     monkeypatch.setenv("HAMKOR_TIMEZONE", "Asia/Tashkent")
     monkeypatch.setenv("HAMKOR_TICK_AT", "07:30")
@@ -31,8 +31,8 @@ def test_the_worker_schedules_the_file_check_weekly_in_the_office_time_zone(
 
 def test_a_failed_check_mails_the_active_admins_and_a_clean_one_mails_nobody(
         sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from cli.app import App
     from documents.watch import check_and_alert
+    from root import App
 
     mail = tmp_path / "mail"
     for name, value in {"HAMKOR_FILES_DIR": str(tmp_path / "store"), "HAMKOR_MAIL_BACKEND": "file",

@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from cli.app import App
+from root import App
 from tests.documents.samples import EXE, PDF, docx_bytes
 from tests.web.conftest import agreement_state, csrf_of, new_draft, sign_in
 from tests.web.test_api import token_for
