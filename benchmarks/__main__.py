@@ -60,6 +60,13 @@ def run(db: str | None, quick: bool, only: list[str] | None) -> list[Result]:
         from benchmarks import ewp
 
         results += ewp.benchmark(quick)
+    if want("files"):
+        from benchmarks import files
+
+        with fresh_database(db) as (url, engine):
+            results += files.attach_download(url, engine)
+        with fresh_database(db) as (url, engine):
+            results += files.verify_store(url, engine, 2_000 if quick else 10_000)
     if want("smtp"):
         from benchmarks import smtp
 

@@ -131,14 +131,18 @@ class LocalFileStore:
             with open(source, "rb") as src, os.fdopen(fd, "wb") as out:
                 if before.st_size:
                     with mmap.mmap(src.fileno(), 0, access=mmap.ACCESS_READ) as view:
+                        # The hash runs while the copy and then the fsync wait for the disk.
                         hasher = threading.Thread(target=digest.update, args=(view,))
                         hasher.start()
                         try:
                             _copy(src, out, before.st_size)
+                            out.flush()
+                            os.fsync(out.fileno())
                         finally:
                             hasher.join()
-                out.flush()
-                os.fsync(out.fileno())
+                else:
+                    out.flush()
+                    os.fsync(out.fileno())
             after = source.stat()
             if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
                 raise Invalid(f"{source} changed while it was being read; try again")
