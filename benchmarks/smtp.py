@@ -92,7 +92,7 @@ def benchmark(engine: Engine, n: int) -> Result:
                 enqueue(s, _rows(n, (2 * k + 1) * n), NOW)
             t = time.perf_counter()
             report = send_due(UnitOfWork(sessions), Clock(NOW, ZoneInfo("UTC")),
-                              SmtpTransport("127.0.0.1", port), mail_from=FROM, max_attempts=8)
+                              SmtpTransport("127.0.0.1", port), mail_from=FROM)
             our_times.append(time.perf_counter() - t)
             assert report.sent == n, report
             sent += report.sent

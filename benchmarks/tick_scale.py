@@ -130,8 +130,8 @@ def seed(engine: Engine, *, stored: int, due: int, today: date, chunk: int = 5_0
 
 def time_tick(url: str, today: date, *, dry_run: bool = False) -> tuple[float, dict[str, Any]]:
     """Seconds for one tick (no sending) and its report."""
-    from cli.tick import tick_once
     from root import App
+    from tick.worker import tick_once
 
     app = App(url)
     try:

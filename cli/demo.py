@@ -10,7 +10,7 @@ and drives the same services a user would, in order:
 3. each agreement's history from the file, as service calls made on their dates
    (`workflow.agreements.advance` / `renew`);
 4. a daily tick from the file's start date to today, with the staff steps that
-   fall in that period done on their day (`cli.tick.tick_once`);
+   fall in that period done on their day (`tick.worker.tick_once`);
 5. the annual report (`reports.service.generate`), then a summary.
 
 It is safe to run twice: DIR is marked as a demo directory on first use, and a
@@ -344,7 +344,7 @@ class DemoRun:
         no staff step) is fast-forwarded: the tick reads only what is due, so it
         would change nothing there. That keeps the demo within seconds.
         """
-        from cli.tick import tick_once
+        from tick.worker import tick_once
 
         days = (self.today - self.start).days + 1
         label = f"[5/6] daily ticks {self.start} .. {self.today} ({days} days)"

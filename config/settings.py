@@ -7,7 +7,7 @@ Bad values fail at start with the variable's name in the message; secrets are
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -48,9 +48,10 @@ class Settings(BaseSettings):
     smtp_user: str | None = None
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
-    smtp_timeout: float = Field(default=30.0, gt=0)
+    smtp_timeout: float = Field(default=300.0, gt=0)  # per command (RFC 5321 4.5.3.2)
+    smtp_data_timeout: float = Field(default=600.0, gt=0)  # the reply to the end of DATA
     mail_from: str = "hamkor@localhost"
-    mail_max_attempts: int = Field(default=8, ge=1, le=100)
+    mail_retry_for: Annotated[timedelta, NoDecode] = timedelta(days=5)
     templates_dir: Path | None = None
     tick_at: str = "08:00"
     secret_key: SecretStr | None = None  # signs web session cookies
@@ -90,6 +91,19 @@ class Settings(BaseSettings):
         if not value or any(d <= 0 for d in value):
             raise ValueError("expected at least one positive number of days")
         return tuple(sorted(set(value), reverse=True))
+
+    @field_validator("mail_retry_for", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        if isinstance(value, str):
+            m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([dhms]?)\s*", value.lower())
+            if not m:
+                raise ValueError("expected a duration such as 5d, 36h or 90m")
+            unit = {"d": "days", "": "days", "h": "hours", "m": "minutes", "s": "seconds"}[m[2]]
+            value = timedelta(**{unit: float(m[1])})
+        if isinstance(value, timedelta) and value <= timedelta(0):
+            raise ValueError("expected a positive duration such as 5d")
+        return value
 
     @field_validator("institution_country")
     @classmethod

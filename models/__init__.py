@@ -15,6 +15,7 @@ from models.entities import (
     Notification,
     Organization,
     Report,
+    TickDay,
     User,
     normalize_name,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "Notification",
     "Organization",
     "Report",
+    "TickDay",
     "User",
     "metadata",
     "normalize_name",

@@ -26,6 +26,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     if parsed.drivername == "postgresql":
         url = str(parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False))
+    # A pooled connection is checked before use: after a database restart (or a
+    # terminated backend) a stale one is replaced instead of failing the work.
+    kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
 
 

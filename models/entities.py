@@ -248,6 +248,16 @@ class Notification(Base):
     message_id: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: The claim that holds a `sending` row (random per claim): the fencing token.
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    #: Retrying stops (`dead`) HAMKOR_MAIL_RETRY_FOR after this (queued, or retried by hand).
+    retry_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Per recipient: [state, detail], state one of sent, deferred, refused, unknown.
+    rcpt_state: Mapped[dict[str, list[str]] | None] = mapped_column(JSON)
+    #: Attempts whose outcome was unknown (no reply to the end of DATA).
+    unknown_outcomes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: When it was given up (`dead`), for `hamkor outbox retry --dead --since`.
+    dead_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         CheckConstraint(
@@ -265,6 +275,15 @@ class Notification(Base):
             sqlite_where=text("status IN ('pending', 'failed', 'sending')"),
         ),
     )
+
+
+class TickDay(Base):
+    """A business day whose tick completed (the worker catches up on the days missing)."""
+
+    __tablename__ = "tick_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    completed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Report(Base):

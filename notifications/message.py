@@ -106,8 +106,5 @@ def _international(c: Claimed, mail_from: str) -> EmailMessage:
 
 
 def recipients(c: Claimed) -> list[str]:
-    seen: list[str] = []
-    for addr in (c.to_addr, *c.cc):
-        if addr and addr.lower() not in (a.lower() for a in seen):
-            seen.append(addr)
-    return seen
+    """Every recipient of the message (To, then Cc), each once."""
+    return c.all_recipients()

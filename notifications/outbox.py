@@ -16,13 +16,27 @@ and cancelled (its term ended before it went out) are final.
 from __future__ import annotations
 
 import hashlib
+import logging
+import secrets
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, func, or_, select, update
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Integer,
+    Table,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -31,13 +45,21 @@ from models import Agreement, Notification
 from workflow.errors import ConcurrentUpdate, Invalid, NotFound, TransitionRefused
 from workflow.uow import UnitOfWork, is_lock_error
 
+log = logging.getLogger(__name__)
+
 STATUSES = ("pending", "sending", "sent", "failed", "dead", "skipped", "cancelled")
 #: Rows a sender may pick up (when due).
 OPEN = ("pending", "failed")
-#: How long a claimed row belongs to its sender before another may take it over.
+#: How long claimed rows that are not being sent yet belong to their sender (a row being
+#: sent gets a lease covering its whole send: `Fence`).
 LEASE = timedelta(minutes=5)
+#: Retry waits: 15 min, 30 min, then every hour (as mail servers queue), until
+#: HAMKOR_MAIL_RETRY_FOR has passed since the row was queued (or retried by hand).
 BACKOFF_BASE = timedelta(minutes=15)
-BACKOFF_MAX = timedelta(hours=24)
+BACKOFF_MAX = timedelta(hours=1)
+RETRY_FOR = timedelta(days=5)
+#: An attempt whose outcome was unknown is retried once more, then left to an operator.
+MAX_UNKNOWN = 2
 _TABLE: Table = Notification.__table__  # type: ignore[assignment]
 
 
@@ -47,8 +69,8 @@ def message_id_for(key: str) -> str:
 
 
 def backoff(attempts: int) -> timedelta:
-    """Wait before the next attempt after `attempts` failed ones: 15 min, 30 min, 1 h, ... 24 h."""
-    factor: int = 2 ** max(attempts - 1, 0)
+    """Wait before the next attempt after `attempts` tried ones: 15 min, 30 min, 1 h, 1 h ..."""
+    factor: int = 2 ** min(max(attempts - 1, 0), 16)
     return min(BACKOFF_BASE * factor, BACKOFF_MAX)
 
 
@@ -77,7 +99,7 @@ class Outgoing:
             "to_addr": self.to_addr, "cc": list(self.cc), "subject": self.subject[:500],
             "body_text": self.body_text, "body_html": self.body_html, "status": self.status,
             "attempts": 0, "last_error": self.last_error, "message_id": message_id_for(self.key),
-            "created_at": utc(now),
+            "created_at": utc(now), "unknown_outcomes": 0,
         }
 
 
@@ -103,6 +125,12 @@ def utc(now: datetime) -> datetime:
     if now.tzinfo is None:
         raise ValueError("outbox times must be timezone-aware")
     return now.astimezone(UTC)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:  # SQLite returns naive UTC
+        return value.replace(tzinfo=UTC)
+    return value
 
 
 def due_clause(now: Any) -> Any:
@@ -135,89 +163,243 @@ class Claimed:
     body_html: str | None
     message_id: str
     created_at: datetime
-    #: The lease this claim set: with `attempts`, the fencing token (see `_settling`).
+    #: The lease this claim set (the row is claimable again after it).
     lease_until: datetime | None = None
+    #: This claim's fencing token: only its holder may send or settle the row.
+    token: str = ""
+    #: Per recipient [state, detail] from earlier attempts (sent, deferred, refused, unknown).
+    rcpt_state: dict[str, list[str]] = field(default_factory=dict)
+    unknown_outcomes: int = 0
+    retry_since: datetime | None = None
+
+    def all_recipients(self) -> list[str]:
+        seen: list[str] = []
+        for addr in (self.to_addr, *self.cc):
+            if addr and addr.lower() not in (a.lower() for a in seen):
+                seen.append(addr)
+        return seen
+
+    def recipients(self) -> list[str]:
+        """Those still to deliver to: not already sent to, not refused for good."""
+        return [a for a in self.all_recipients()
+                if self.rcpt_state.get(a, ["pending"])[0] not in ("sent", "refused")]
+
+    def give_up_at(self, retry_for: timedelta) -> datetime:
+        since = _aware(self.retry_since) or _aware(self.created_at)
+        assert since is not None
+        return since + retry_for
 
 
 @cache
 def _claiming() -> Any:
-    """`claim`'s statement, built once (bind parameters: now, lease_until, n)."""
+    """`claim`'s statement, built once (bind parameters: now, lease_until, n, token)."""
     t = _TABLE
     picked = (select(t.c.id).where(due_clause(bindparam("now"))).order_by(t.c.id)
               .limit(bindparam("n")).with_for_update(skip_locked=True)
               .cte("picked").prefix_with("MATERIALIZED", dialect="postgresql"))
     return (update(t).where(t.c.id.in_(select(picked.c.id)))
             .values(status="sending", lease_until=bindparam("lease_until"),
-                    attempts=func.coalesce(t.c.attempts, 0) + 1)
+                    claim_token=bindparam("token"))
             .returning(t.c.id, t.c.key, t.c.attempts, t.c.to_addr, t.c.cc, t.c.subject,
-                       t.c.body_text, t.c.body_html, t.c.message_id, t.c.created_at))
+                       t.c.body_text, t.c.body_html, t.c.message_id, t.c.created_at,
+                       t.c.rcpt_state, t.c.unknown_outcomes, t.c.retry_since))
 
 
 def claim(s: Session, now: datetime, limit: int, lease: timedelta = LEASE) -> list[Claimed]:
-    """Take up to `limit` due rows: status sending, lease until now + lease, attempts + 1.
+    """Take up to `limit` due rows: status sending, a lease until now + lease, a new token.
 
     One statement: `WITH picked AS MATERIALIZED (SELECT ... FOR UPDATE SKIP LOCKED)
     UPDATE ... WHERE id IN (SELECT id FROM picked) RETURNING ...` -- on PostgreSQL
     rows another sender is claiming are skipped, not waited for, and the
     materialised CTE runs the locking LIMIT once (inlined as a subquery, a plan could
     run it again and take more than `limit` rows); SQLite's BEGIN IMMEDIATE has
-    already serialised the claim.
+    already serialised the claim. A claim charges no attempt: only a message the
+    sender really tries does (`Fence`).
     """
     if limit <= 0:
         return []
     if s.get_bind().dialect.name == "postgresql":
-        # As `DeliveryLog`: a claim lost to a database crash only means a resend.
+        # A claim lost to a database crash only means the rows are claimed again.
         s.connection().exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
     until = utc(now) + lease
+    token = secrets.token_hex(16)
     rows = s.connection().execute(_claiming(), {"now": utc(now), "lease_until": until,
-                                                "n": limit}).all()
-    return sorted((Claimed(r.id, r.key, r.attempts, r.to_addr, tuple(r.cc or ()), r.subject,
-                           r.body_text, r.body_html, r.message_id, r.created_at, until)
+                                                "n": limit, "token": token}).all()
+    return sorted((Claimed(r.id, r.key, r.attempts or 0, r.to_addr, tuple(r.cc or ()), r.subject,
+                           r.body_text, r.body_html, r.message_id, r.created_at, until, token,
+                           dict(r.rcpt_state or {}), r.unknown_outcomes or 0, r.retry_since)
                    for r in rows), key=lambda c: c.id)
 
 
-def _settling(c: Claimed, **values: Any) -> Any:
-    """The UPDATE that settles a claimed row (a plain Core UPDATE: nothing of it is
-    loaded in a session). Only the sender holding this claim may settle it: `attempts`
-    and the lease it set are the fencing token (a manual retry starts `attempts` again
-    from 0, so a later claim could repeat a stalled sender's count, never its lease)."""
-    return update(_TABLE).where(
-        _TABLE.c.id == c.id, _TABLE.c.status == "sending", _TABLE.c.attempts == c.attempts,
-        _TABLE.c.lease_until == c.lease_until,
-    ).values(**values)
+# --- fencing and settling ------------------------------------------------------------------
 
 
-def _settle(s: Session, c: Claimed, **values: Any) -> bool:
-    return bool(s.connection().execute(_settling(c, **values)).rowcount)
+@dataclass(frozen=True)
+class Fence:
+    """Right before a message is sent: extend its lease to cover the whole send, charge
+    the attempt, and check -- in the same statement -- that this claim still holds the
+    row and that it is still wanted (`sending`: cancelling an agreement's reminders
+    cancels claimed ones too)."""
+
+    row: Claimed
+    lease_until: datetime
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """How an attempt ended, to record: the row's new status and columns."""
+
+    row: Claimed
+    status: str
+    delivered: bool
+    values: dict[str, Any]
+
+
+def settlement(c: Claimed, attempts: int, outcome: Any, now: datetime,
+               retry_for: timedelta = RETRY_FOR) -> Settlement:
+    """The record of one tried attempt (`outcome`: a transports.Outcome).
+
+    Per recipient: accepted ones are `sent` (and never sent again), those refused with
+    a 4xx are `deferred` (retried alone), with a 5xx `refused` (recorded, given up);
+    after an unknown outcome the accepted ones are `unknown`. The row is `sent` once
+    no recipient is left to try; otherwise `failed` with a backoff, or `dead` once
+    HAMKOR_MAIL_RETRY_FOR has passed, after a permanent failure, or after a second
+    unknown outcome.
+    """
+    now = utc(now)
+    state = {k: list(v) for k, v in c.rcpt_state.items()}
+    delivered = outcome.delivered
+    for rcpt, (code, text) in outcome.refused.items():
+        state[rcpt] = ["refused" if code >= 500 else "deferred", f"{code} {text}"[:300]]
+    if delivered is True:
+        for rcpt in outcome.accepted:
+            state[rcpt] = ["sent", now.isoformat(timespec="seconds")]
+    elif delivered is None:
+        for rcpt in outcome.accepted:
+            state[rcpt] = ["unknown", (outcome.error or "")[:300]]
+    unknown = c.unknown_outcomes + (1 if delivered is None else 0)
+    left = [a for a in c.all_recipients() if state.get(a, ["pending"])[0] not in ("sent", "refused")]
+    refused = [f"{a}: {d}" for a, (st, d) in state.items() if st == "refused"]
+    if delivered is True and not left:
+        status, error = "sent", ("refused by " + "; ".join(refused)) if refused else None
+    elif not left:  # every recipient refused for good
+        status, error = "dead", outcome.error or "refused by " + "; ".join(refused)
+    else:
+        if delivered is True:
+            deferred = "; ".join(f"{a}: {state[a][1]}" for a in left if a in state)
+            error = f"delivered to {', '.join(outcome.accepted)}; deferred: {deferred}"
+        else:
+            error = outcome.error or "not delivered"
+        status = "failed"
+        if delivered is None and unknown >= MAX_UNKNOWN:
+            status = "dead"
+            error = (f"{error}; the outcome was unknown {unknown} times: check with the "
+                     "recipient before retrying it by hand")
+        elif delivered is False and outcome.permanent:
+            status = "dead"
+        elif now >= c.give_up_at(retry_for):
+            status = "dead"
+            error = f"gave up after retrying for {_span(now - c.give_up_at(retry_for) + retry_for)}: {error}"
+        elif delivered is None:
+            error += "; it is sent once more, with the same Message-ID, after the backoff"
+    values: dict[str, Any] = {
+        "s_status": status, "s_sent_at": now if delivered is True else None,
+        "s_next": now + backoff(attempts) if status == "failed" else None,
+        "s_error": error[:2000] if error else None, "s_rcpt": state or None,
+        "s_unknown": unknown, "s_dead_at": now if status == "dead" else None,
+    }
+    return Settlement(c, status, delivered is True, values)
+
+
+def _span(d: timedelta) -> str:
+    hours = d.total_seconds() / 3600
+    return f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.1f} hours"
+
+
+def give_up(c: Claimed, error: str, now: datetime) -> Settlement:
+    """A message that can never go out (it cannot be written): dead at once."""
+    return Settlement(c, "dead", False, {
+        "s_status": "dead", "s_sent_at": None, "s_next": None, "s_error": error[:2000],
+        "s_rcpt": c.rcpt_state or None, "s_unknown": c.unknown_outcomes, "s_dead_at": utc(now)})
+
+
+def _settle_stmt() -> Any:
+    t = _TABLE
+    return update(t).where(
+        t.c.id == bindparam("s_id"), t.c.claim_token == bindparam("s_token"),
+        # A delivered message is recorded as sent even if it was cancelled while it went out.
+        or_(t.c.status == "sending",
+            and_(bindparam("s_delivered", type_=Boolean), t.c.status == "cancelled")),
+    ).values(status=bindparam("s_status"), lease_until=None, claim_token=None,
+             sent_at=func.coalesce(bindparam("s_sent_at", type_=t.c.sent_at.type), t.c.sent_at),
+             next_attempt_at=bindparam("s_next", type_=t.c.next_attempt_at.type),
+             last_error=bindparam("s_error", type_=t.c.last_error.type),
+             rcpt_state=bindparam("s_rcpt", type_=t.c.rcpt_state.type),
+             unknown_outcomes=bindparam("s_unknown", type_=Integer),
+             dead_at=bindparam("s_dead_at", type_=t.c.dead_at.type))
+
+
+def _fence_stmt() -> Any:
+    t = _TABLE
+    return update(t).where(
+        t.c.id == bindparam("f_id"), t.c.claim_token == bindparam("f_token"),
+        t.c.status == "sending",
+    ).values(lease_until=bindparam("f_lease", type_=t.c.lease_until.type),
+             attempts=func.coalesce(t.c.attempts, 0) + 1)
 
 
 @cache
-def _marking_sent() -> Any:
-    """`_settling` as sent, built once (building it costs more than running it)."""
-    return update(_TABLE).where(
-        _TABLE.c.id == bindparam("row_id"), _TABLE.c.status == "sending",
-        _TABLE.c.attempts == bindparam("claimed_attempts"),
-        _TABLE.c.lease_until == bindparam("claimed_lease"),
-    ).values(status="sent", sent_at=bindparam("now"), lease_until=None, next_attempt_at=None,
-             last_error=bindparam("note"))
+def _statements() -> tuple[Any, Any, Any]:
+    """(settle, fence, both in one statement for PostgreSQL), built once."""
+    settle = _settle_stmt()
+    fence = _fence_stmt().returning(_TABLE.c.attempts)
+    settled = settle.returning(_TABLE.c.id).cte("settled")
+    fenced = _fence_stmt().returning(_TABLE.c.attempts).cte("fenced")
+    both = select(select(func.count()).select_from(settled).scalar_subquery().label("settled"),
+                  select(fenced.c.attempts).scalar_subquery().label("attempts"))
+    return settle, fence, both
+
+
+def _params(settle: Settlement | None, fence: Fence | None) -> dict[str, Any]:
+    p: dict[str, Any] = {"s_id": 0, "s_token": "", "s_delivered": False, "s_status": "sending",
+                         "s_sent_at": None, "s_next": None, "s_error": None, "s_rcpt": None,
+                         "s_unknown": 0, "s_dead_at": None, "f_id": 0, "f_token": "", "f_lease": None}
+    if settle is not None:
+        p.update(settle.values, s_id=settle.row.id, s_token=settle.row.token,
+                 s_delivered=settle.delivered)
+    if fence is not None:
+        p.update(f_id=fence.row.id, f_token=fence.row.token, f_lease=utc(fence.lease_until))
+    return p
+
+
+def _driver(conn: Connection) -> Any:
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    return driver
 
 
 class DeliveryLog:
-    """Records deliveries as they happen, each committed on its own before the next
-    message goes out, on one connection held for a sender's run.
+    """Records attempts as they end, durably, on one connection held for a sender's run.
 
-    On PostgreSQL the connection is in autocommit mode with `synchronous_commit` off
-    for its session (reset when the run ends): each record is a single round trip
-    that does not wait for its WAL flush. If the database server itself crashes in
-    the next instant, the row is resent with the same Message-ID after its lease --
-    a duplicate, never a loss; a crash of the sender process loses nothing either
-    way. On SQLite each record is its own short write transaction.
+    `submit(settle, fence)` records the previous message's outcome and fences the next
+    one in a single statement and commit (on PostgreSQL one round trip: two
+    data-modifying CTEs in autocommit). The commit waits for its WAL flush: a
+    delivery recorded as sent stays sent after a crash of the database server. On
+    PostgreSQL the statement runs on a thread of its own, so the caller can talk
+    SMTP (MAIL FROM, RCPT TO) while it is under way, and waits for it before DATA:
+    a message is never sent before the previous one's record is durable, which is
+    what limits a kill -9 to resending the one message in flight. On SQLite the
+    statements run at once in one write transaction on a connection that syncs
+    each commit (`synchronous=FULL`).
     """
 
-    def __init__(self, bind: Any) -> None:
+    def __init__(self, bind: Any, *, overlap: bool = True) -> None:
         self._bind = bind
         self._conn: Connection | None = None
-        self._pg = False
+        self._pg = bind.dialect.name == "postgresql"
+        self._pool: ThreadPoolExecutor | None = None
+        if self._pg and overlap:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hamkor-deliveries")
 
     def __enter__(self) -> DeliveryLog:
         return self
@@ -226,10 +408,10 @@ class DeliveryLog:
         if self._conn is None:  # on the first delivery: a run with nothing to send needs none
             conn = self._bind.connect()
             try:
-                self._pg = conn.dialect.name == "postgresql"
                 if self._pg:
                     conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-                    conn.exec_driver_sql("SET synchronous_commit TO OFF")
+                else:  # outside a transaction (SQLite refuses it inside one)
+                    _driver(conn).execute("PRAGMA synchronous=FULL")
             except BaseException:
                 conn.invalidate()  # never back to the pool half-configured
                 conn.close()
@@ -237,48 +419,111 @@ class DeliveryLog:
             self._conn = conn
         return self._conn
 
-    def sent(self, c: Claimed, now: datetime, note: str | None = None) -> bool:
-        """Record `c` as delivered; False if another sender has taken the row over."""
+    def _run(self, settle: Settlement | None, fence: Fence | None) -> tuple[bool, int | None]:
         conn = self._connection()
+        settle_stmt, fence_stmt, both = _statements()
+        params = _params(settle, fence)
         try:
-            settled = bool(conn.execute(_marking_sent(), {
-                "row_id": c.id, "claimed_attempts": c.attempts, "claimed_lease": c.lease_until,
-                "now": utc(now), "note": note,
-            }).rowcount)
-            conn.commit()
+            if self._pg:
+                row = conn.execute(both, params).one()
+                settled, attempts = bool(row.settled), row.attempts
+            else:
+                settled = bool(conn.execute(settle_stmt, params).rowcount) if settle else False
+                attempts = conn.execute(fence_stmt, params).scalar() if fence else None
+                conn.commit()
         except BaseException as exc:
-            conn.rollback()
+            if not conn.invalidated:
+                conn.rollback()
             if isinstance(exc, OperationalError) and is_lock_error(exc):
-                raise ConcurrentUpdate(f"notification {c.id}") from exc
+                raise ConcurrentUpdate("a notification being sent") from exc
             raise
-        return settled
+        if settle is not None and not settled:
+            log.warning("notification %s: its outcome (%s) was not recorded: another sender "
+                        "had taken it over", settle.row.id, settle.status)
+        return settled, attempts
+
+    def submit(self, settle: Settlement | None, fence: Fence | None = None
+               ) -> Future[tuple[bool, int | None]]:
+        """Record `settle` and fence `fence`; the result is (settled, attempts after the
+        fence or None when the row is no longer ours or no longer wanted)."""
+        if self._pool is not None:
+            return self._pool.submit(self._run, settle, fence)
+        done: Future[tuple[bool, int | None]] = Future()
+        try:
+            done.set_result(self._run(settle, fence))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
+            done.set_exception(exc)
+        return done
+
+    def sent(self, c: Claimed, now: datetime) -> bool:
+        """Record `c` as delivered to all its recipients (no fence); False if `c`'s claim
+        no longer holds the row (another sender has taken it over)."""
+        from notifications.transports import Outcome
+
+        st = settlement(c, c.attempts, Outcome(True, accepted=c.recipients()), now)
+        return self.submit(st).result()[0]
+
+    def fence(self, c: Claimed, lease_until: datetime) -> int | None:
+        """Fence `c` alone: its attempt count after the fence, None if not ours or unwanted."""
+        return self.submit(None, Fence(c, lease_until)).result()[1]
+
+    def release(self, rows: Sequence[Claimed], next_attempt_at: datetime, note: str) -> None:
+        """Hand back claimed rows that were not tried (the backend is down): no attempt
+        charged, claimable again at `next_attempt_at`."""
+        if not rows:
+            return
+        def work() -> None:
+            conn = self._connection()
+            t = _TABLE
+            for c in rows:
+                conn.execute(update(t).where(t.c.id == c.id, t.c.claim_token == c.token,
+                                             t.c.status == "sending").values(
+                    status="failed" if c.attempts else "pending", lease_until=None,
+                    claim_token=None, next_attempt_at=utc(next_attempt_at),
+                    last_error=note[:2000]))
+            conn.commit()
+        if self._pool is not None:
+            self._pool.submit(work).result()
+        else:
+            work()
 
     def __exit__(self, *exc: object) -> None:
-        conn, self._conn = self._conn, None
-        if conn is None:
-            return
+        def close() -> None:
+            conn, self._conn = self._conn, None
+            if conn is None:
+                return
+            try:
+                if not self._pg and not conn.invalidated:
+                    if conn.in_transaction():
+                        conn.rollback()
+                    _driver(conn).execute("PRAGMA synchronous=NORMAL")
+            except BaseException:
+                conn.invalidate()  # its session settings are unknown: discard, do not pool it
+                raise
+            finally:
+                conn.close()
         try:
-            if self._pg and not conn.invalidated:
-                conn.exec_driver_sql("RESET synchronous_commit")
-        except BaseException:
-            conn.invalidate()  # its session settings are unknown: discard, do not pool it
-            raise
+            if self._pool is not None:
+                self._pool.submit(close).result()
+            else:
+                close()
         finally:
-            conn.close()
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
 
 
-def mark_failed(s: Session, c: Claimed, now: datetime, error: str, *, max_attempts: int,
-                permanent: bool = False) -> str | None:
-    """Record a failed attempt: `failed` with a backoff, or `dead` after the last one;
+def mark_failed(s: Session, c: Claimed, now: datetime, error: str, *,
+                retry_for: timedelta = RETRY_FOR, permanent: bool = False) -> str | None:
+    """Record a failed attempt of `c` in session `s`: `failed` with a backoff, or `dead`;
     None if another sender has taken the row over meanwhile (nothing recorded)."""
-    status = "dead" if permanent or c.attempts >= max_attempts else "failed"
-    now = utc(now)
-    settled = _settle(s, c, status=status, lease_until=None, last_error=error[:2000],
-                      next_attempt_at=None if status == "dead" else now + backoff(c.attempts))
-    return status if settled else None
+    from notifications.transports import Outcome
+
+    st = settlement(c, c.attempts, Outcome(False, error=error, permanent=permanent), now, retry_for)
+    settled = s.connection().execute(_settle_stmt(), _params(st, None)).rowcount
+    return st.status if settled else None
 
 
-# --- listing and manual retry ------------------------------------------------------------
+# --- listing, health and manual retry ------------------------------------------------------
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -292,6 +537,8 @@ def row_dict(n: Notification, ref: str) -> dict[str, Any]:
         "cc": list(n.cc or []), "subject": n.subject, "status": n.status, "attempts": n.attempts,
         "next_attempt_at": _iso(n.next_attempt_at), "lease_until": _iso(n.lease_until),
         "last_error": n.last_error, "message_id": n.message_id, "sent_at": _iso(n.sent_at),
+        "recipients": {a: {"state": st, "detail": d} for a, (st, d) in (n.rcpt_state or {}).items()},
+        "unknown_outcomes": n.unknown_outcomes or 0,
     }
 
 
@@ -310,11 +557,74 @@ def list_rows(uow: UnitOfWork, *, status: str | None = None,
         return [row_dict(n, ref) for n, ref in uow.session.execute(stmt)]
 
 
+#: Mail due longer than this and still not sent is a backlog worth an admin's attention.
+BACKLOG_AFTER = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Health:
+    """The outbox at a glance: what is waiting, for how long, and what was given up."""
+
+    waiting: int  # pending, failed or sending
+    backlog: int  # of those, queued more than BACKLOG_AFTER ago
+    oldest: datetime | None  # when the oldest waiting one was queued
+    dead: int
+    last_error: str | None  # the latest error among waiting or dead rows
+
+    @property
+    def degraded(self) -> bool:
+        return self.backlog > 0 or self.dead > 0
+
+    def problems(self) -> list[str]:
+        out = []
+        if self.backlog:
+            age = f" (oldest queued {self.oldest:%Y-%m-%d %H:%M} UTC)" if self.oldest else ""
+            out.append(f"{self.backlog} message(s) waiting for more than an hour{age}")
+        if self.dead:
+            out.append(f"{self.dead} dead message(s): see `hamkor outbox list --status dead`, "
+                       "`hamkor outbox retry --dead`")
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"waiting": self.waiting, "backlog": self.backlog, "oldest": _iso(self.oldest),
+                "dead": self.dead, "last_error": self.last_error, "degraded": self.degraded}
+
+
+def health(uow: UnitOfWork, now: datetime) -> Health:
+    now = utc(now)
+    open_ = Notification.status.in_((*OPEN, "sending"))
+    with uow:
+        s = uow.session
+        waiting, oldest = s.execute(select(func.count(), func.min(Notification.created_at))
+                                    .where(open_)).one()
+        backlog = s.scalar(select(func.count()).where(
+            open_, Notification.created_at < now - BACKLOG_AFTER)) or 0
+        dead = s.scalar(select(func.count()).where(Notification.status == "dead")) or 0
+        last_error = s.scalar(select(Notification.last_error).where(
+            Notification.status.in_(("failed", "dead")), Notification.last_error.is_not(None))
+            .order_by(Notification.id.desc()).limit(1)) if (waiting or dead) else None
+    return Health(int(waiting or 0), int(backlog), _aware(oldest), int(dead), last_error)
+
+
 RETRYABLE = ("failed", "dead", "sending")
 
 
+def _requeue(n: Notification, now: datetime) -> None:
+    """Queued again with a fresh retry period; recipients already served stay served."""
+    n.status = "pending"
+    n.attempts = 0
+    n.unknown_outcomes = 0
+    n.next_attempt_at = None
+    n.lease_until = None
+    n.claim_token = None
+    n.retry_since = now
+    n.dead_at = None
+    if n.rcpt_state:
+        n.rcpt_state = {a: v for a, v in n.rcpt_state.items() if v[0] == "sent"}
+
+
 def retry(uow: UnitOfWork, row_id: int, now: datetime) -> dict[str, Any]:
-    """Queue a failed or dead row again with a fresh set of attempts."""
+    """Queue a failed or dead row again with a fresh retry period."""
     now = utc(now)
     with uow:
         s = uow.session
@@ -322,9 +632,7 @@ def retry(uow: UnitOfWork, row_id: int, now: datetime) -> dict[str, Any]:
         if n is None:
             raise NotFound("notification", row_id)
         ref = s.scalar(select(Agreement.ref).where(Agreement.id == n.agreement_id)) or "?"
-        lease = n.lease_until
-        if lease is not None and lease.tzinfo is None:  # SQLite returns naive UTC
-            lease = lease.replace(tzinfo=UTC)
+        lease = _aware(n.lease_until)
         if n.status not in RETRYABLE or (n.status == "sending" and lease is not None and lease > now):
             why = {
                 "sent": "it was sent already",
@@ -334,9 +642,23 @@ def retry(uow: UnitOfWork, row_id: int, now: datetime) -> dict[str, Any]:
                 "cancelled": "its term ended before it was sent",
             }.get(n.status, n.status)
             raise TransitionRefused(f"notification {row_id}", "retry", n.status, why)
-        n.status = "pending"
-        n.attempts = 0
-        n.next_attempt_at = None
-        n.lease_until = None
+        _requeue(n, now)
         uow.commit()
         return row_dict(n, ref)
+
+
+def retry_dead(uow: UnitOfWork, now: datetime, *, since: date | None = None) -> int:
+    """Queue every dead row again (those given up on or after `since`, a date in UTC);
+    returns how many."""
+    now = utc(now)
+    with uow:
+        s = uow.session
+        stmt = select(Notification).where(Notification.status == "dead").with_for_update()
+        if since is not None:
+            start = datetime(since.year, since.month, since.day, tzinfo=UTC)
+            stmt = stmt.where(Notification.dead_at >= start)
+        rows = s.scalars(stmt.order_by(Notification.id)).all()
+        for n in rows:
+            _requeue(n, now)
+        uow.commit()
+        return len(rows)

@@ -1,10 +1,18 @@
 """Mail backends (`HAMKOR_MAIL_BACKEND`): smtp, file, console.
 
-A transport delivers one `email.message.Message` at a time and is reused for a batch
-(the SMTP connection stays open between messages). It raises
-`DeliveryError` for a message that failed, and `ConnectionFailed` (a kind of
-DeliveryError) when the backend itself is unusable, so the sender stops the
-run instead of failing every message the same way.
+A transport delivers one message at a time to the recipients it is given and
+reports what happened as an `Outcome`: delivered (with each recipient's
+reply), not delivered (temporarily or for good), or unknown (the data went out
+and no reply came: the server may have taken it). It raises `ConnectionFailed`
+only when nothing was delivered and the backend itself is unusable (down, TLS,
+authentication), so the sender stops the run instead of failing every message
+the same way.
+
+Before the point of no return -- for SMTP the DATA command, after the envelope
+(MAIL FROM, RCPT TO) was accepted -- the transport calls `go()`: the sender's
+fencing check (it still owns the row and the row is still wanted). If it says
+no, nothing is sent. The sender overlaps its database round trip with the
+envelope this way.
 """
 
 from __future__ import annotations
@@ -16,6 +24,9 @@ import smtplib
 import ssl
 import sys
 import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TextIO
@@ -25,7 +36,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Refused = dict[str, tuple[int, bytes]]
+#: Per recipient: (SMTP code, text).
+Replies = dict[str, tuple[int, str]]
+Go = Callable[[], bool]
 
 
 class DeliveryError(Exception):
@@ -37,24 +50,69 @@ class DeliveryError(Exception):
 
 
 class ConnectionFailed(DeliveryError):
-    """The backend is unreachable or refuses us (down, TLS, authentication)."""
+    """The backend is unreachable or refuses us (down, TLS, authentication): nothing was sent."""
+
+
+@dataclass
+class Outcome:
+    """What became of one message.
+
+    `delivered`: True (the server took it for `accepted`), False (it did not:
+    `error`, `permanent`), None (unknown: the end of the data was sent and no
+    reply came). `refused` holds the recipients refused at RCPT, each with its
+    code (4xx: try again later, 5xx: never). `fenced_out`: `go()` said no and
+    nothing was sent.
+    """
+
+    delivered: bool | None
+    accepted: list[str] = field(default_factory=list)
+    refused: Replies = field(default_factory=dict)
+    error: str | None = None
+    permanent: bool = False
+    fenced_out: bool = False
 
 
 class Transport(Protocol):
-    def send(self, msg: Message, from_addr: str, to_addrs: list[str]) -> Refused:
-        """Deliver; return the recipients refused while others accepted it."""
+    def deliver(self, msg: Message, from_addr: str, to_addrs: list[str], go: Go) -> Outcome:
+        """Deliver `msg` to `to_addrs`, calling `go()` right before the point of no return."""
+        ...
+
+    def budget(self, recipients: int) -> float:
+        """The longest delivering one message to `recipients` addresses can take (seconds)."""
+        ...
+
+    def final_budget(self) -> float:
+        """The longest the rest of a send can take once `go()` said yes (seconds)."""
         ...
 
     def close(self) -> None: ...
 
 
+def _quote(data: bytes) -> bytes:
+    """RFC 5321 4.5.2 dot-stuffing, and the terminating line."""
+    q = re.sub(rb"(?m)^\.", b"..", data)
+    if not q.endswith(b"\r\n"):
+        q += b"\r\n"
+    return q + b".\r\n"
+
+
 class SmtpTransport:
-    """SMTP with optional STARTTLS and AUTH; one connection for many messages."""
+    """SMTP with optional STARTTLS and AUTH; one connection for many messages.
+
+    Replies are awaited with RFC 5321 4.5.3.2's per-command timeouts: `timeout`
+    (default 5 minutes) for the greeting and every command, `data_timeout`
+    (default 10 minutes) for the reply to the end of the data. A connection
+    dropped before the data was sent (servers close idle ones) is reopened once
+    and the message sent on the new one; once the data has gone out, nothing is
+    sent again within the attempt: a timeout or a dropped connection then is an
+    unknown outcome.
+    """
 
     def __init__(self, host: str, port: int, *, user: str | None = None,
                  password: str | None = None, starttls: bool = False,
-                 timeout: float = 30.0) -> None:
-        self.host, self.port, self.user, self.starttls, self.timeout = host, port, user, starttls, timeout
+                 timeout: float = 300.0, data_timeout: float = 600.0) -> None:
+        self.host, self.port, self.user, self.starttls = host, port, user, starttls
+        self.timeout, self.data_timeout = timeout, data_timeout
         self._password = password
         self._smtp: smtplib.SMTP | None = None
         self.connections = 0  # how many times it connected (reuse is observable)
@@ -62,6 +120,15 @@ class SmtpTransport:
     @property
     def where(self) -> str:
         return f"{self.host}:{self.port}"
+
+    def budget(self, recipients: int) -> float:
+        """The longest one message can take: connect, greeting, EHLO (twice with STARTTLS),
+        AUTH, MAIL, each RCPT, DATA, the data, then the end-of-data reply."""
+        return self.timeout * (8 + recipients) + self.data_timeout
+
+    def final_budget(self) -> float:
+        """The longest the send can take once `go()` said yes: DATA, the data, the reply."""
+        return self.timeout * 2 + self.data_timeout
 
     def _connect(self) -> smtplib.SMTP:
         try:
@@ -98,41 +165,120 @@ class SmtpTransport:
         except OSError as exc:  # the socket may be half-open; nothing more to do
             log.debug("closing SMTP socket: %s", exc)
 
-    def send(self, msg: Message, from_addr: str, to_addrs: list[str]) -> Refused:
+    def _command(self, smtp: smtplib.SMTP, line: str, timeout: float | None = None) -> tuple[int, str]:
+        smtp.putcmd(line)
+        return self._reply(smtp, timeout)
+
+    def _reply(self, smtp: smtplib.SMTP, timeout: float | None = None) -> tuple[int, str]:
+        if smtp.sock is not None:
+            smtp.sock.settimeout(timeout or self.timeout)
+        code, text = smtp.getreply()
+        return code, text.decode(errors="replace") if isinstance(text, bytes) else str(text)
+
+    def deliver(self, msg: Message, from_addr: str, to_addrs: list[str], go: Go) -> Outcome:
         # Flattened with the message's own policy (smtplib's send_message would rewrite
-        # body lines starting with "From " as ">From "); sendmail dot-stuffs and sends it.
-        data = msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
+        # body lines starting with "From " as ">From ").
+        data = _quote(msg.as_bytes(policy=msg.policy.clone(linesep="\r\n")))
         international = not all(a.isascii() for a in (from_addr, *to_addrs))
         for attempt in (1, 2):
+            fresh = self._smtp is None
             if self._smtp is None:
                 self._smtp = self._connect()
-            options: list[str] = []
-            if international:
-                if not self._smtp.has_extn("smtputf8"):
-                    raise DeliveryError(f"SMTP server {self.where} does not accept non-ASCII "
-                                        f"addresses (no SMTPUTF8): {', '.join(to_addrs)}",
-                                        permanent=True)
-                options = ["SMTPUTF8", "BODY=8BITMIME"]
+            smtp = self._smtp
+            if international and not smtp.has_extn("smtputf8"):
+                return Outcome(False, error=f"SMTP server {self.where} does not accept non-ASCII "
+                                            f"addresses (no SMTPUTF8): {', '.join(to_addrs)}",
+                               permanent=True)
             try:
-                return self._smtp.sendmail(from_addr, to_addrs, data, mail_options=options)
-            except smtplib.SMTPServerDisconnected as exc:
-                # Servers drop idle connections: reconnect once and send again.
+                return self._exchange(smtp, data, from_addr, to_addrs, go, international)
+            except _Dropped as exc:
+                # Dropped before the data went out: nothing was delivered. A reused
+                # connection may have been closed while idle: reopen it once.
                 self._drop()
-                if attempt == 2:
-                    raise ConnectionFailed(f"SMTP server {self.where} disconnected: {exc}") from None
-            except smtplib.SMTPRecipientsRefused as exc:
-                codes = [code for code, _ in exc.recipients.values()]
-                detail = "; ".join(f"{r}: {c} {m.decode(errors='replace')}"
-                                   for r, (c, m) in exc.recipients.items())
-                raise DeliveryError(f"all recipients refused: {detail}",
-                                    permanent=all(c >= 500 for c in codes)) from None
-            except smtplib.SMTPResponseException as exc:
-                text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
-                raise DeliveryError(f"SMTP {exc.smtp_code} {text}", permanent=exc.smtp_code >= 500) from None
-            except OSError as exc:  # timeout or reset mid-message: the connection is unusable
-                self._drop()
-                raise ConnectionFailed(f"SMTP server {self.where}: {_describe(exc)}") from None
+                if attempt == 2 or fresh:
+                    raise ConnectionFailed(f"SMTP server {self.where}: {exc}") from None
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _exchange(self, smtp: smtplib.SMTP, data: bytes, from_addr: str, to_addrs: list[str],
+                  go: Go, international: bool) -> Outcome:
+        options = " SMTPUTF8 BODY=8BITMIME" if international else ""
+        smtp.command_encoding = "utf-8" if international else "ascii"
+        try:
+            code, text = self._command(smtp, f"mail FROM:{smtplib.quoteaddr(from_addr)}{options}")
+            if code == 421 or code == -1:
+                raise _Dropped(f"{code} {text}")
+            if code != 250:
+                self._reset(smtp)
+                return Outcome(False, error=f"SMTP {code} {text} (MAIL FROM)", permanent=code >= 500)
+            accepted: list[str] = []
+            refused: Replies = {}
+            for rcpt in to_addrs:
+                code, text = self._command(smtp, f"rcpt TO:{smtplib.quoteaddr(rcpt)}")
+                if code == 421 or code == -1:
+                    raise _Dropped(f"{code} {text}")
+                if code in (250, 251):
+                    accepted.append(rcpt)
+                else:
+                    refused[rcpt] = (code, text)
+        except (OSError, smtplib.SMTPServerDisconnected) as exc:
+            raise _Dropped(_describe(exc)) from None
+        if not accepted:
+            self._reset(smtp)
+            detail = "; ".join(f"{r}: {c} {t}" for r, (c, t) in refused.items())
+            return Outcome(False, refused=refused, error=f"all recipients refused: {detail}",
+                           permanent=all(c >= 500 for c, _ in refused.values()))
+        if not go():
+            self._reset(smtp)
+            return Outcome(False, accepted=accepted, refused=refused, fenced_out=True)
+        try:
+            code, text = self._command(smtp, "data")
+            if code == 421 or code == -1:
+                raise _Dropped(f"{code} {text}")
+        except (OSError, smtplib.SMTPServerDisconnected) as exc:
+            raise _Dropped(_describe(exc)) from None
+        if code != 354:
+            self._reset(smtp)
+            return Outcome(False, accepted=accepted, refused=refused,
+                           error=f"SMTP {code} {text} (DATA)", permanent=code >= 500)
+        # The point of no return: from the last byte of the data on, the server may have
+        # the message whatever happens to the connection.
+        started = time.monotonic()
+        try:
+            assert smtp.sock is not None
+            smtp.sock.settimeout(self.timeout)  # RFC 5321: 3 minutes per data block
+            smtp.sock.sendall(data)
+            code, text = self._reply(smtp, self.data_timeout)
+        except (OSError, smtplib.SMTPServerDisconnected) as exc:
+            self._drop()  # a late reply would answer the next command: never reuse it
+            waited = time.monotonic() - started
+            # smtplib reports a read timeout as "Connection unexpectedly closed: timed out".
+            timed_out = isinstance(exc, TimeoutError) or "timed out" in str(exc)
+            why = (f"no reply to the end of the data within {self.data_timeout:g} s" if timed_out
+                   else f"the connection was lost after the data was sent ({_describe(exc)})")
+            return Outcome(None, accepted=accepted, refused=refused,
+                           error=f"outcome unknown: {why} (after {waited:.1f} s)")
+        if code == 421:  # the server is closing: it did not take the message
+            self._drop()
+        if code != 250:
+            return Outcome(False, accepted=accepted, refused=refused,
+                           error=f"SMTP {code} {text} (end of data)", permanent=code >= 500)
+        return Outcome(True, accepted=accepted, refused=refused)
+
+    def _reset(self, smtp: smtplib.SMTP) -> None:
+        """RSET after a refused envelope; a connection that cannot take it is dropped."""
+        try:
+            code, _ = self._command(smtp, "rset")
+        except (OSError, smtplib.SMTPServerDisconnected):
+            code = -1
+        if code != 250:
+            self._drop()
+
+    def send(self, msg: Message, from_addr: str, to_addrs: list[str]) -> Replies:
+        """Deliver unconditionally; raise `DeliveryError` unless delivered (for scripts)."""
+        outcome = self.deliver(msg, from_addr, to_addrs, lambda: True)
+        if outcome.delivered is not True:
+            raise DeliveryError(outcome.error or "not delivered", permanent=outcome.permanent)
+        return outcome.refused
 
     def _drop(self) -> None:
         if self._smtp is not None:
@@ -142,10 +288,16 @@ class SmtpTransport:
     def close(self) -> None:
         if self._smtp is not None:
             try:
+                if self._smtp.sock is not None:
+                    self._smtp.sock.settimeout(self.timeout)
                 self._smtp.quit()
             except OSError as exc:
                 log.debug("SMTP QUIT failed: %s", exc)
             self._drop()
+
+
+class _Dropped(Exception):
+    """The connection failed before the data was sent: nothing was delivered."""
 
 
 def _describe(exc: BaseException) -> str:
@@ -166,7 +318,9 @@ class FileTransport:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
-    def send(self, msg: Message, from_addr: str, to_addrs: list[str]) -> Refused:
+    def deliver(self, msg: Message, from_addr: str, to_addrs: list[str], go: Go) -> Outcome:
+        if not go():
+            return Outcome(False, fenced_out=True)
         key = msg["X-Hamkor-Key"] or msg["Message-ID"]
         tmp: str | None = None
         try:
@@ -180,7 +334,13 @@ class FileTransport:
             if tmp is not None and os.path.exists(tmp):
                 os.unlink(tmp)
             raise ConnectionFailed(f"cannot write mail to {self.directory}: {_describe(exc)}") from None
-        return {}
+        return Outcome(True, accepted=list(to_addrs))
+
+    def budget(self, recipients: int) -> float:
+        return 60.0
+
+    def final_budget(self) -> float:
+        return 30.0
 
     def close(self) -> None:
         return None
@@ -192,13 +352,21 @@ class ConsoleTransport:
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream
 
-    def send(self, msg: Message, from_addr: str, to_addrs: list[str]) -> Refused:
+    def deliver(self, msg: Message, from_addr: str, to_addrs: list[str], go: Go) -> Outcome:
+        if not go():
+            return Outcome(False, fenced_out=True)
         out = self.stream or sys.stderr
         out.write(f"----- mail from {from_addr} to {', '.join(to_addrs)} -----\n")
         out.write(msg.as_string())
         out.write("\n")
         out.flush()
-        return {}
+        return Outcome(True, accepted=list(to_addrs))
+
+    def budget(self, recipients: int) -> float:
+        return 60.0
+
+    def final_budget(self) -> float:
+        return 30.0
 
     def close(self) -> None:
         return None
@@ -212,4 +380,4 @@ def make_transport(settings: Settings) -> Transport:
     password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
     return SmtpTransport(settings.smtp_host, settings.smtp_port, user=settings.smtp_user,
                          password=password, starttls=settings.smtp_starttls,
-                         timeout=settings.smtp_timeout)
+                         timeout=settings.smtp_timeout, data_timeout=settings.smtp_data_timeout)

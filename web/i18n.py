@@ -266,6 +266,12 @@ _LABELS: dict[str, tuple[str, str, str]] = {
     "o.retry": ("Retry", "Qayta yuborish", "Повторить"),
     "o.retried": ("Message {id} is queued again.", "{id}-xat qayta navbatga qo‘yildi.",
                   "Письмо {id} снова поставлено в очередь."),
+    "o.retry_dead": ("Retry all dead messages", "Barcha o‘lik xatlarni qayta yuborish",
+                     "Повторить все недоставленные"),
+    "o.retried_dead": ("{n} dead message(s) queued again.", "{n} ta o‘lik xat qayta navbatga qo‘yildi.",
+                       "Снова в очереди: {n} недоставленных писем."),
+    "dash.mail_problems": ("Reminders need attention", "Eslatmalar e’tibor talab qiladi",
+                           "Напоминания требуют внимания"),
     "o.unavailable": ("Notifications are not installed in this version.",
                       "Bu versiyada bildirishnomalar yo‘q.", "В этой версии нет уведомлений."),
     # reports

@@ -69,7 +69,18 @@ throttle = _Throttle()
 
 
 @router.get("/healthz")
-def healthz() -> PlainTextResponse:
+def healthz(request: Request) -> PlainTextResponse:
+    """`ok`, or `degraded` with one line per problem (a mail backlog, dead mail, an
+    overdue daily tick: the web itself still works, so still 200); 503 without a database."""
+    from tick.worker import problems
+
+    try:
+        found = problems(hamkor(request))
+    except Exception as exc:  # noqa: BLE001 - reported, not raised: this is the health check
+        log.warning("health check: %s", type(exc).__name__)
+        return PlainTextResponse("error: the database cannot be reached\n", status_code=503)
+    if found:
+        return PlainTextResponse("degraded\n" + "".join(f"- {p}\n" for p in found))
     return PlainTextResponse("ok")
 
 
@@ -134,11 +145,17 @@ def dashboard(request: Request, user: User = Depends(page_user)) -> Response:
         from documents.attachments import missing_signed_copies
 
         missing_copies = missing_signed_copies(app.uow())
+    mail_problems: list[str] = []
+    if Role.parse(user["role"]) >= Role.ADMIN:
+        from tick.worker import problems
+
+        mail_problems = problems(app)
     return render(request, "dashboard.html", {
         "missing_copies": missing_copies,
         "counts": counts, "total": sum(n for _, n in counts), "todo": todo,
         "terminal": {s.value for s in TERMINAL}, "nav": "dashboard",
         "under_used": _under_used(app, user),
+        "mail_problems": mail_problems,
     })
 
 
@@ -450,6 +467,7 @@ def _outbox(request: Request, status: str | None, *, error: str | None = None, c
         rows.reverse()  # newest first
     return render(request, "outbox.html", {
         "available": outbox is not None, "rows": rows, "statuses": statuses, "status": status or "",
+        "dead": sum(1 for r in rows if r["status"] == "dead"),
         "retryable": getattr(outbox, "RETRYABLE", ()), "error": error, "nav": "outbox",
     }, status=code)
 
@@ -466,6 +484,21 @@ def outbox_retry(request: Request, row_id: RowId, user: User = Depends(page_user
     except HamkorError as exc:
         return _outbox(request, None, error=humanize(exc), code=status_for(exc))
     flash(request, "ok", translator(request)("o.retried", id=row_id))
+    return redirect("/outbox")
+
+
+@router.post("/outbox/retry-dead")
+def outbox_retry_dead(request: Request, user: User = Depends(page_user),
+                      form: FormData = Depends(checked_form)) -> Response:
+    """Queue every dead notification again (as `hamkor outbox retry --dead`)."""
+    from notifications.outbox import retry_dead
+
+    try:
+        _require(user, Role.OFFICER, "retry notifications")
+        count = retry_dead(hamkor(request).uow(immediate=True), datetime.now(UTC))
+    except HamkorError as exc:
+        return _outbox(request, None, error=humanize(exc), code=status_for(exc))
+    flash(request, "ok", translator(request)("o.retried_dead", n=count))
     return redirect("/outbox")
 
 

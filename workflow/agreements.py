@@ -280,8 +280,11 @@ def record(
 
 def cancel_pending(s: Session, agreement_id: int, *, keep_rules: tuple[str, ...] = (),
                    term: int | None = None) -> None:
-    """Pending reminders stop when their term is over (renewed, ended, superseded)."""
-    cond = [Notification.agreement_id == agreement_id, Notification.status.in_(("pending", "failed"))]
+    """Pending reminders stop when their term is over (renewed, ended, superseded) --
+    claimed ones too: a sender checks right before sending that its row is still
+    `sending` (notifications.outbox.Fence), so a cancelled one is not sent."""
+    cond = [Notification.agreement_id == agreement_id,
+            Notification.status.in_(("pending", "failed", "sending"))]
     if keep_rules:
         cond.append(Notification.rule.not_in(keep_rules))
     if term is not None:

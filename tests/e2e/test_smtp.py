@@ -82,7 +82,10 @@ def test_a_server_down_for_the_first_ticks_gets_every_message_once_when_back(db_
     # 180 days before each expiry: 2026-06-13 .. 2026-06-16; the server is down until the 17th.
     for day in ("2026-06-13", "2026-06-14", "2026-06-15", "2026-06-16"):
         assert w.tick(day)["sent"] == 0
-    assert sorted(r["attempts"] for r in w.outbox()) == [1, 2, 3, 4]
+    # Each tick tries the first message, finds the server down and hands the others back
+    # untried: only the message tried is charged an attempt.
+    assert sorted(r["attempts"] for r in w.outbox()) == [0, 0, 0, 4]
+    assert sorted(r["status"] for r in w.outbox()) == ["failed", "pending", "pending", "pending"]
     sink = SmtpSink(port).start()
     try:
         assert w.tick("2026-06-17")["sent"] == 4
@@ -165,3 +168,57 @@ def test_a_sender_killed_mid_batch_loses_nothing_and_resends_at_most_the_in_flig
     assert [mid for mid, n in ids.items() if n > 1] == [in_flight]  # only the in-flight one twice
     assert ids[in_flight] == 2
     assert Counter(r["status"] for r in w.outbox()) == {"sent": 12}
+
+
+def test_a_worker_frozen_past_its_lease_and_resumed_sends_nothing_another_sent(
+        db_url: str) -> None:
+    """SIGSTOP a sender while it waits for a RCPT reply; another sender, after the leases
+    ran out, sends everything; SIGCONT: the frozen one finds its lease spent before DATA,
+    sends nothing more and exits. Zero duplicates. (Before: the resumed worker sent its
+    whole claimed batch again, 150 received for 120.)"""
+    sink = SmtpSink().start()
+    holding, release = threading.Event(), threading.Event()
+    rcpts: list[str] = []
+
+    async def hold_the_third(address: str) -> None:
+        rcpts.append(address)
+        if len(rcpts) == 3:
+            holding.set()
+            while not release.is_set():
+                await asyncio.sleep(0.01)
+
+    sink.before_rcpt = hold_the_third
+    # Short timeouts: a message's lease (the whole send) is 0.5 s x 9 + 0.5 s = 5 s.
+    fast = sink.env(HAMKOR_SMTP_TIMEOUT="0.5", HAMKOR_SMTP_DATA_TIMEOUT="0.5")
+    child = None
+    try:
+        w = World(db_url, fast)
+        for i in range(8):
+            w.signed(f"Exchange {i}", on="2025-12-01", starts="2026-01-01", expires="2026-12-31")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HAMKOR_")}
+        env.update(fast)
+        child = subprocess.Popen(
+            [sys.executable, "-m", "cli.main", "--db", db_url, "tick", "--now", "2026-07-04T08:00"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        assert holding.wait(60), "the sender did not reach the third message"
+        os.kill(child.pid, signal.SIGSTOP)
+        stopped = time.monotonic()
+        release.set()
+        # An hour later by the replayed clock every lease has run out: the other sender
+        # takes the frozen one's rows, the one it was about to send included.
+        report = ok(hamkor_subprocess(db_url, "tick", "--now", "2026-07-04T09:00", "--json",
+                                      env=fast)).json()
+        assert report["sent"] == 6
+        time.sleep(max(0.0, 4.5 - (time.monotonic() - stopped)))  # past its 5 s lease
+        os.kill(child.pid, signal.SIGCONT)
+        _, err = child.communicate(timeout=60)
+        assert child.returncode == 0, err
+    finally:
+        release.set()
+        if child is not None and child.poll() is None:
+            os.kill(child.pid, signal.SIGCONT)
+            child.kill()
+            child.wait()
+        sink.stop()
+    assert sorted(sink.keys().values()) == [1] * 8  # every reminder once, none twice
+    assert Counter(r["status"] for r in w.outbox()) == {"sent": 8}

@@ -9,10 +9,10 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from cli.tick import tick_once
 from models import Agreement
 from root import App
 from tests.integration.test_tick_kit import SmtpSink, World
+from tick.worker import tick_once
 from workflow.agreements import reschedule
 
 D = date.fromisoformat

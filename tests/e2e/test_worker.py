@@ -56,10 +56,12 @@ def test_the_worker_ticks_at_start_sends_the_mail_and_stops_cleanly_on_sigterm(
 
 def test_the_schedule_is_a_daily_tick_in_the_office_time_zone_and_a_sender_every_minute(
         monkeypatch: pytest.MonkeyPatch) -> None:
+    """One executor thread (never two sending runs side by side: one message in flight
+    per worker); the sender's first run comes at once and catches up an overdue tick."""
     from zoneinfo import ZoneInfo
 
-    from cli.tick import build_scheduler
     from root import App
+    from tick.worker import build_scheduler
 
     monkeypatch.setenv("HAMKOR_TIMEZONE", "Asia/Tashkent")
     monkeypatch.setenv("HAMKOR_TICK_AT", "07:30")
@@ -69,11 +71,9 @@ def test_the_schedule_is_a_daily_tick_in_the_office_time_zone_and_a_sender_every
     tick, sender = jobs["tick"], jobs["outbox"]
     assert str(tick.trigger) == "cron[hour='7', minute='30']" and tick.trigger.timezone == zone
     assert (tick.coalesce, tick.max_instances, tick.misfire_grace_time) == (True, 1, 20 * 3600)
-    assert not hasattr(tick, "next_run_time")  # no first run forced: the trigger says 07:30
     assert tick.trigger.get_next_fire_time(None, datetime(2027, 3, 1, 6, 0, tzinfo=zone)) == \
         datetime(2027, 3, 1, 7, 30, tzinfo=zone)
     assert sender.trigger.interval == timedelta(minutes=1)
     assert (sender.coalesce, sender.max_instances, sender.misfire_grace_time) == (True, 1, 60)
-    # Started after 07:30 (a restart): today's tick runs at once instead of tomorrow.
-    late = build_scheduler(App("sqlite://"), datetime(2027, 3, 1, 9, 0, tzinfo=zone))
-    assert {j.id: j for j in late.get_jobs()}["tick"].next_run_time == datetime(2027, 3, 1, 9, 0, tzinfo=zone)
+    assert sender.next_run_time == datetime(2027, 3, 1, 6, 0, 1, tzinfo=zone)
+    assert early._executors["default"]._pool._max_workers == 1

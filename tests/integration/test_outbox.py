@@ -26,8 +26,10 @@ def utc(value: datetime | None) -> datetime | None:
 
 def test_failed_mail_is_retried_with_backoff_on_the_ticks_clock_then_dead_then_retried_by_hand(
         db_url: str) -> None:
+    """Retried by time: after HAMKOR_MAIL_RETRY_FOR (here 40 minutes) a failing message
+    is dead, whatever its number of attempts."""
     port = free_port()  # nothing listens: connection refused
-    env = smtp_env(port, HAMKOR_MAIL_MAX_ATTEMPTS="3")
+    env = smtp_env(port, HAMKOR_MAIL_RETRY_FOR="40m")
     w = World(db_url, env)
     ref = w.signed("Exchange", on="2025-12-01", starts="2026-01-01", expires="2026-12-31")
 
@@ -47,6 +49,7 @@ def test_failed_mail_is_retried_with_backoff_on_the_ticks_clock_then_dead_then_r
     assert (third["failed"], third["dead"]) == (0, 1)
     dead = w.outbox("dead")
     assert [(d["id"], d["attempts"], d["next_attempt_at"]) for d in dead] == [(row.id, 3, None)]
+    assert "gave up after retrying for 0.8 hours" in dead[0]["last_error"]
     assert tick_at(w, "2026-07-10T08:00", env)["dead"] == 0  # dead rows are left alone
 
     again = ok(hamkor(db_url, "outbox", "retry", str(row.id), "--json")).json()
@@ -161,7 +164,7 @@ def test_two_senders_never_claim_the_same_rows(pg_url: str) -> None:
         w = World(pg_url, smtp_env(free_port()))
         for i in range(6):
             w.signed(f"Exchange {i}", on="2025-12-01", starts="2026-01-01", expires="2026-12-31")
-        w.tick("2026-07-04")  # six queued, none sent (server down)
+        w.tick("2026-07-04")  # six queued, none sent (server down: one tried, five not)
     finally:
         sink.stop()
     engine = make_engine(pg_url)
@@ -183,15 +186,16 @@ def test_two_senders_never_claim_the_same_rows(pg_url: str) -> None:
         with session_factory(engine)() as s:
             statuses = sorted(s.scalars(select(Notification.status).where(
                 Notification.status != "skipped")))
-        assert statuses == ["failed"] * 4 + ["sending"] * 2
+        assert statuses == ["failed"] + ["pending"] * 3 + ["sending"] * 2
     finally:
         engine.dispose()
 
 
-def test_backoff_doubles_up_to_a_day() -> None:
+def test_backoff_doubles_up_to_an_hour() -> None:
+    """As mail servers queue: 15 min, 30 min, then hourly until HAMKOR_MAIL_RETRY_FOR."""
     assert [outbox.backoff(n) for n in (1, 2, 3, 4)] == [
-        timedelta(minutes=15), timedelta(minutes=30), timedelta(hours=1), timedelta(hours=2)]
-    assert outbox.backoff(12) == timedelta(hours=24)
+        timedelta(minutes=15), timedelta(minutes=30), timedelta(hours=1), timedelta(hours=1)]
+    assert outbox.backoff(1000) == timedelta(hours=1)
 
 
 def test_the_file_backend_writes_one_multipart_eml_per_message_named_after_its_key(
@@ -239,16 +243,52 @@ def test_without_now_each_batch_is_timed_when_it_is_claimed(sqlite_url: str, tmp
     w = World(sqlite_url, {"HAMKOR_MAIL_BACKEND": "file", "HAMKOR_MAIL_DIR": str(tmp_path)})
     for i in range(3):
         w.signed(f"Exchange {i}", on="2025-12-01", starts="2026-01-01", expires="2026-12-31")
-    w.tick("2026-07-04", env={**smtp_env(free_port()), "HAMKOR_MAIL_MAX_ATTEMPTS": "5"})
+    w.tick("2026-07-04", env=smtp_env(free_port()))
     t0 = datetime(2026, 7, 5, 9, tzinfo=UTC)
-    times = iter([t0, t0 + timedelta(hours=1), t0 + timedelta(hours=2), t0 + timedelta(hours=3)])
+    calls = iter(range(100))
+
+    def live() -> datetime:  # each reading of the clock is half an hour later
+        return t0 + timedelta(minutes=30 * next(calls))
+
     app = App(sqlite_url)
     try:
         report = send_due(app.uow(immediate=True), clock_on("2026-07-05"), FileTransport(tmp_path),
-                          mail_from="x@uni.uz", max_attempts=5, batch_size=1, live=lambda: next(times))
+                          mail_from="x@uni.uz", batch_size=1, live=live)
     finally:
         app.close()
     assert report.sent == 3
     sent_at = sorted(utc(r.sent_at) for r in w.rows() if r.status == "sent")
-    assert sent_at == [t0, t0 + timedelta(hours=1), t0 + timedelta(hours=2)]
+    # Read at each claim and again for each message: 09:30, 10:30, 11:30.
+    assert sent_at == [t0 + timedelta(minutes=m) for m in (30, 90, 150)]
 
+
+
+def test_every_dead_message_is_queued_again_at_once_optionally_since_a_day(db_url: str) -> None:
+    """`hamkor outbox retry --dead [--since DATE]`: a bulk requeue with a fresh retry
+    period; `outbox list` warns of dead mail until then. Misuse changes nothing."""
+    env = smtp_env(free_port(), HAMKOR_MAIL_RETRY_FOR="10m")
+    w = World(db_url, env)
+    for i in range(3):
+        w.signed(f"Exchange {i}", on="2025-12-01", starts="2026-01-01", expires="2026-12-31")
+    w.tick("2026-07-04", env=env)
+    for at in ("2026-07-04T09:00", "2026-07-04T10:00", "2026-07-04T11:00"):
+        tick_at(w, at, env)  # each run tries (and kills) one: its retry period is over
+    dead = w.outbox("dead")
+    assert len(dead) == 3
+    listed = hamkor(db_url, "outbox", "list")
+    assert "warning: 3 dead message(s)" in listed.err
+    w.force(dead[0]["id"], dead_at=datetime(2026, 7, 1, tzinfo=UTC))  # given up earlier
+    before = snapshot(db_url)
+    for args in (["--since", "2026-07-02"], [str(dead[0]["id"]), "--dead"], []):
+        result = hamkor(db_url, "outbox", "retry", *args)
+        assert result.code == 2, args
+    refused(hamkor(db_url, "outbox", "retry", "--dead", "--since", "July"), "--since 'July' is not a date")
+    assert snapshot(db_url) == before
+    assert ok(hamkor(db_url, "outbox", "retry", "--dead", "--since", "2026-07-02", "--json")
+              ).json() == {"requeued": 2}
+    assert [r["id"] for r in w.outbox("dead")] == [dead[0]["id"]]
+    assert "2 dead" not in hamkor(db_url, "outbox", "list").err
+    out = ok(hamkor(db_url, "outbox", "retry", "--dead")).out
+    assert out.startswith("1 dead notification(s) queued again")
+    assert w.outbox("dead") == [] and len(w.outbox("pending")) == 3
+    assert {r["attempts"] for r in w.outbox("pending")} == {0}

@@ -45,8 +45,7 @@ def send(url: str, sink: SmtpSink) -> SendReport:
     engine = make_engine(url)
     try:
         return send_due(UnitOfWork(session_factory(engine, immediate=True)), CLOCK,
-                        SmtpTransport("127.0.0.1", sink.port, timeout=5), mail_from=FROM,
-                        max_attempts=3)
+                        SmtpTransport("127.0.0.1", sink.port, timeout=5), mail_from=FROM)
     finally:
         engine.dispose()
 
@@ -141,10 +140,11 @@ def test_a_message_that_cannot_be_written_is_dead_at_once_and_the_batch_goes_on(
     assert all(b"everyone@example.org" not in raw for raw, _, _ in sink.received)
 
 
-def test_a_sender_whose_lease_was_taken_over_cannot_record_the_delivery(
+def test_a_sender_whose_lease_was_taken_over_can_neither_send_nor_record_the_row(
         one_row: tuple[Engine, sessionmaker[Session]]) -> None:
-    """`attempts` is the fencing token: the first claim's late record changes nothing,
-    the second claim's record settles the row."""
+    """Each claim's random token fences the row: the first claim's fence (the check right
+    before sending) and its late record change nothing; the second claim's settle it.
+    Claiming charges no attempt; the fence does."""
     from datetime import timedelta
 
     engine, sessions = one_row
@@ -153,33 +153,39 @@ def test_a_sender_whose_lease_was_taken_over_cannot_record_the_delivery(
     later = NOW + timedelta(minutes=6)  # the first lease has expired
     with sessions.begin() as s:
         (second,) = outbox.claim(s, later, 5)
-    assert (first.attempts, second.attempts) == (1, 2)
+    assert (first.attempts, second.attempts) == (0, 0) and first.token != second.token
     with outbox.DeliveryLog(engine) as log:
+        assert log.fence(first, later + timedelta(minutes=5)) is None
         assert log.sent(first, later) is False
         with engine.connect() as conn:
             assert conn.execute(text("SELECT status, attempts FROM notifications")).one() == (
-                "sending", 2)
+                "sending", 0)
+        assert log.fence(second, later + timedelta(minutes=5)) == 1
         assert log.sent(second, later) is True
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT status, attempts FROM notifications")).one() == ("sent", 2)
+        assert conn.execute(text("SELECT status, attempts FROM notifications")).one() == ("sent", 1)
 
 
-def test_on_postgresql_deliveries_skip_the_wal_wait_on_their_own_connection_only(
-        pg_url: str) -> None:
+def test_on_postgresql_a_delivery_record_waits_for_its_wal_flush(pg_url: str) -> None:
+    """A delivery marked sent survives a crash of the database server: its commit is
+    durable (synchronous_commit on for the record), and the pooled connections keep
+    the server's default."""
+    from sqlalchemy import event
+
     queue(with_agreement(pg_url), {"key": "k1"})
     engine = make_engine(pg_url, pool_size=1, max_overflow=1)
     with session_factory(engine).begin() as s:
         (claimed,) = outbox.claim(s, NOW, 5)
+    seen: list[str] = []
+    event.listen(engine, "before_cursor_execute",
+                 lambda _c, _cur, st, *_a: seen.append(st))
     with outbox.DeliveryLog(engine) as log:
         assert log.sent(claimed, NOW) is True
         held = log._connection()  # the connection it records on
-        assert held.scalar(text("SHOW synchronous_commit")) == "off"
-        with engine.connect() as other:  # committed at once, and only that session is async
+        assert held.scalar(text("SHOW synchronous_commit")) == "on"
+        with engine.connect() as other:  # committed at once
             assert other.scalar(select(Notification.status)) == "sent"
-            assert other.scalar(text("SHOW synchronous_commit")) == "on"
-    for _ in range(2):  # both pooled connections come back with the server's default
-        with engine.connect() as conn:
-            assert conn.scalar(text("SHOW synchronous_commit")) == "on"
+    assert not [st for st in seen if "SET" in st and "synchronous_commit" in st]
     engine.dispose()
 
 
@@ -216,8 +222,8 @@ def test_a_claim_reads_the_open_notifications_not_the_history_of_sent_mail(
 
 def test_a_stalled_sender_cannot_record_a_row_retried_by_hand_and_claimed_again(
         one_row: tuple[Engine, sessionmaker[Session]]) -> None:
-    """A manual retry starts `attempts` from 0 again, so the next claim repeats the stalled
-    sender's count; the lease each claim set tells them apart."""
+    """A manual retry starts `attempts` from 0 again; the token each claim set tells the
+    stalled sender and the new one apart."""
     from datetime import timedelta
 
     engine, sessions = one_row
@@ -226,12 +232,12 @@ def test_a_stalled_sender_cannot_record_a_row_retried_by_hand_and_claimed_again(
     outbox.retry(UnitOfWork(sessions), stalled.id, NOW + timedelta(minutes=6))  # lease over
     with sessions.begin() as s:
         (fresh,) = outbox.claim(s, NOW + timedelta(minutes=7), 5)
-    assert stalled.attempts == fresh.attempts == 1
+    assert stalled.attempts == fresh.attempts == 0
     with outbox.DeliveryLog(engine) as log:
         assert log.sent(stalled, NOW + timedelta(minutes=8)) is False
         assert log.sent(fresh, NOW + timedelta(minutes=8)) is True
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT status, attempts FROM notifications")).one() == ("sent", 1)
+        assert conn.execute(text("SELECT status FROM notifications")).one() == ("sent",)
 
 
 def test_a_failure_reported_by_a_sender_whose_lease_was_taken_over_changes_nothing(
@@ -244,9 +250,9 @@ def test_a_failure_reported_by_a_sender_whose_lease_was_taken_over_changes_nothi
     with sessions.begin() as s:
         (second,) = outbox.claim(s, NOW + timedelta(minutes=6), 5)
     with sessions.begin() as s:
-        assert outbox.mark_failed(s, first, NOW, "timeout", max_attempts=3) is None
+        assert outbox.mark_failed(s, first, NOW, "timeout") is None
     with engine.connect() as conn:  # the second sender's claim stands
-        assert conn.execute(text("SELECT status, attempts, last_error FROM notifications")
-                            ).one() == ("sending", 2, None)
+        assert conn.execute(text("SELECT status, claim_token, last_error FROM notifications")
+                            ).one() == ("sending", second.token, None)
     with sessions.begin() as s:
-        assert outbox.mark_failed(s, second, NOW, "timeout", max_attempts=3) == "failed"
+        assert outbox.mark_failed(s, second, NOW, "timeout") == "failed"

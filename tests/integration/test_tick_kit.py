@@ -55,17 +55,31 @@ class SmtpSink:
         #: Per message: (over TLS, authenticated) as the server saw the session.
         self.sessions: list[tuple[bool, bool]] = []
         self.refuse: set[str] = set()
+        #: Recipients answered "450 mailbox busy" (a temporary refusal) while listed.
+        self.defer: set[str] = set()
         #: Awaited after a message is recorded, before "250 OK" (to hold a sender mid-batch).
         self.after_data: Callable[[int], Awaitable[None]] | None = None
+        #: Awaited before each RCPT reply (a slow server; or to hold a sender before DATA).
+        self.before_rcpt: Callable[[str], Awaitable[None]] | None = None
+        #: Messages (by number, from 1) after whose data the connection is dropped unanswered.
+        self.drop_after_data: set[int] = set()
+        #: Every RCPT TO the server accepted, in order.
+        self.accepted_rcpts: list[str] = []
         self._lock = threading.Lock()
         self._controller: Any = None
 
     # aiosmtpd handler hooks ---------------------------------------------------------------
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           rcpt_options: list[str]) -> str:
+        if self.before_rcpt is not None:
+            await self.before_rcpt(address)
         if address in self.refuse:
             return "550 5.1.1 mailbox unavailable"
+        if address in self.defer:
+            return "450 4.2.1 mailbox busy, try again later"
         envelope.rcpt_tos.append(address)
+        with self._lock:
+            self.accepted_rcpts.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
@@ -75,6 +89,9 @@ class SmtpSink:
             self.senders.append(envelope.mail_from)
             self.sessions.append((session.ssl is not None, bool(session.authenticated)))
             count = len(self.received)
+        if count in self.drop_after_data:
+            server.transport.close()  # received, but the client never hears the reply
+            return "250 OK"
         if self.after_data is not None:
             await self.after_data(count)
         return "250 OK"
@@ -121,7 +138,8 @@ class SmtpSink:
 
 def smtp_env(port: int, **extra: str) -> dict[str, str]:
     env = {"HAMKOR_MAIL_BACKEND": "smtp", "HAMKOR_SMTP_HOST": "127.0.0.1",
-           "HAMKOR_SMTP_PORT": str(port), "HAMKOR_SMTP_TIMEOUT": "5"}
+           "HAMKOR_SMTP_PORT": str(port), "HAMKOR_SMTP_TIMEOUT": "5",
+           "HAMKOR_SMTP_DATA_TIMEOUT": "10"}
     env.update(extra)
     return env
 

@@ -116,3 +116,55 @@ def test_reports_over_the_api(client: TestClient, hamkor_app: App, monkeypatch: 
     assert client.get("/api/reports/999/file", headers=headers).status_code == 404
     r = client.post("/api/reports", json={"year": 2024, "format": "md", "lang": "de"}, headers=headers)
     assert r.status_code == 422 and "language 'de'" in r.json()["detail"]
+
+
+def test_dead_mail_shows_for_admins_in_healthz_and_is_retried_in_bulk_from_the_outbox_page(
+        client: TestClient, hamkor_app: App, db_url: str, tmp_path: Path) -> None:
+    """A dead reminder: the admin's dashboard warns, /healthz says degraded (still 200),
+    officers retry every dead one at once from the outbox page; viewers see no warning."""
+    from sqlalchemy import update
+
+    from models import Notification
+
+    active_agreement(hamkor_app)
+    mail = {"HAMKOR_MAIL_BACKEND": "file", "HAMKOR_MAIL_DIR": str(tmp_path / "mail")}
+    ok(hamkor(db_url, "tick", env=mail))
+    assert client.get("/healthz").text == "ok"
+    with hamkor_app.uow(immediate=True) as uow:
+        uow.session.execute(update(Notification).where(Notification.status == "sent")
+                            .values(status="dead", last_error="SMTP 550 no such user"))
+        uow.commit()
+    health = client.get("/healthz")
+    assert health.status_code == 200 and health.text.startswith("degraded\n")
+    assert "1 dead message(s)" in health.text
+    sign_in(client, "vera@uni.uz")
+    assert "Reminders need attention" not in client.get("/").text
+    sign_in(client, "root@uni.uz")
+    dash = client.get("/").text
+    assert "Reminders need attention" in dash and "1 dead message(s)" in dash
+    sign_in(client, "olga@uni.uz")
+    assert "/outbox/retry-dead" in client.get("/outbox").text
+    r = post(client, "/outbox/retry-dead")
+    assert r.status_code == 303
+    rows = ok(hamkor(db_url, "outbox", "list", "--json")).json()
+    assert [x["status"] for x in rows if x["rule"] == "renewal" and x["offset"] == 90] == ["pending"]
+    assert client.get("/healthz").text == "ok"
+
+
+def test_a_viewer_cannot_retry_dead_mail_in_bulk(client: TestClient, hamkor_app: App, db_url: str,
+                                                 tmp_path: Path) -> None:
+    from sqlalchemy import update
+
+    from models import Notification
+
+    active_agreement(hamkor_app)
+    ok(hamkor(db_url, "tick", env={"HAMKOR_MAIL_BACKEND": "file", "HAMKOR_MAIL_DIR": str(tmp_path)}))
+    with hamkor_app.uow(immediate=True) as uow:
+        uow.session.execute(update(Notification).where(Notification.status == "sent")
+                            .values(status="dead"))
+        uow.commit()
+    sign_in(client, "vera@uni.uz")
+    r = post(client, "/outbox/retry-dead")
+    assert r.status_code == 403
+    rows = ok(hamkor(db_url, "outbox", "list", "--json")).json()
+    assert "pending" not in {x["status"] for x in rows}
