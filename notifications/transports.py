@@ -85,6 +85,11 @@ class Transport(Protocol):
         """The longest the rest of a send can take once `go()` said yes (seconds)."""
         ...
 
+    def send(self, msg: Message, from_addr: str, to_addrs: list[str]) -> Replies:
+        """Deliver without a fence (a one-off message, not an outbox row); raise
+        `DeliveryError` unless delivered; return the recipients refused."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -275,10 +280,7 @@ class SmtpTransport:
 
     def send(self, msg: Message, from_addr: str, to_addrs: list[str]) -> Replies:
         """Deliver unconditionally; raise `DeliveryError` unless delivered (for scripts)."""
-        outcome = self.deliver(msg, from_addr, to_addrs, lambda: True)
-        if outcome.delivered is not True:
-            raise DeliveryError(outcome.error or "not delivered", permanent=outcome.permanent)
-        return outcome.refused
+        return send_unfenced(self, msg, from_addr, to_addrs)
 
     def _drop(self) -> None:
         if self._smtp is not None:
@@ -294,6 +296,14 @@ class SmtpTransport:
             except OSError as exc:
                 log.debug("SMTP QUIT failed: %s", exc)
             self._drop()
+
+
+def send_unfenced(t: Transport, msg: Message, from_addr: str, to_addrs: list[str]) -> Replies:
+    """`Transport.send` for every backend: deliver or raise `DeliveryError`."""
+    outcome = t.deliver(msg, from_addr, to_addrs, lambda: True)
+    if outcome.delivered is not True:
+        raise DeliveryError(outcome.error or "not delivered", permanent=outcome.permanent)
+    return outcome.refused
 
 
 class _Dropped(Exception):
@@ -342,6 +352,9 @@ class FileTransport:
     def final_budget(self) -> float:
         return 30.0
 
+    def send(self, msg: Message, from_addr: str, to_addrs: list[str]) -> Replies:
+        return send_unfenced(self, msg, from_addr, to_addrs)
+
     def close(self) -> None:
         return None
 
@@ -367,6 +380,9 @@ class ConsoleTransport:
 
     def final_budget(self) -> float:
         return 30.0
+
+    def send(self, msg: Message, from_addr: str, to_addrs: list[str]) -> Replies:
+        return send_unfenced(self, msg, from_addr, to_addrs)
 
     def close(self) -> None:
         return None

@@ -16,8 +16,8 @@ def test_the_worker_schedules_the_file_check_weekly_in_the_office_time_zone(
         monkeypatch: pytest.MonkeyPatch) -> None:
     from zoneinfo import ZoneInfo
 
-    from cli.tick import build_scheduler
     from root import App
+    from tick.worker import build_scheduler
 
     monkeypatch.setenv("HAMKOR_TIMEZONE", "Asia/Tashkent")
     monkeypatch.setenv("HAMKOR_TICK_AT", "07:30")
