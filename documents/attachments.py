@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from sqlalchemy import exists, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from documents.sniff import ACCEPTED, extension_for, sniff
 from documents.storage import FileStore, Staged
@@ -114,7 +114,9 @@ class Upload:
 
 
 def _agreement(s: Session, ref: str) -> Agreement:
-    a = s.scalar(select(Agreement).where(Agreement.ref == ref.strip().upper()))
+    # Only its own row: the parties, organisations and owner are not needed here.
+    a = s.scalar(select(Agreement).where(Agreement.ref == ref.strip().upper())
+                 .options(lazyload("*")))
     if a is None:
         raise NotFound("agreement", ref)
     return a
