@@ -1,4 +1,4 @@
-"""Settings from the environment and an optional `.env` (SPEC §7)."""
+"""Settings from the environment and an optional `.env` (README "Configuration")."""
 
 from config.settings import ConfigError, Settings, load_settings, redact_url
 

@@ -3,4 +3,4 @@
 import logging
 
 # A library logs; the application (CLI, worker) decides where it goes.
-logging.getLogger(__name__).addHandler(logging.NullHandler())
+logging.getLogger(f"hamkor.{__name__}").addHandler(logging.NullHandler())

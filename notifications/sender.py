@@ -30,7 +30,7 @@ from notifications.transports import ConnectionFailed, Outcome, Transport
 from workflow.clock import Clock
 from workflow.uow import UnitOfWork
 
-log = logging.getLogger(__name__)
+log = logging.getLogger(f"hamkor.{__name__}")
 
 #: Rows claimed at a time (one of them is sent at a time).
 BATCH_SIZE = 20

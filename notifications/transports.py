@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Protocol, TextIO
 if TYPE_CHECKING:
     from config import Settings
 
-log = logging.getLogger(__name__)
+log = logging.getLogger(f"hamkor.{__name__}")
 
 #: Per recipient: (SMTP code, text).
 Replies = dict[str, tuple[int, str]]

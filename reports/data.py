@@ -4,7 +4,7 @@
 numbers and `datetime.date`s) that every format and language renders; nothing
 here knows about templates or languages, and no ORM object leaves this module.
 
-Definitions (SPEC §5). Everything is read from the append-only `events` table
+Definitions (README "Annual report"). Everything is read from the append-only `events` table
 by business date (`occurred_on`), so back-dated events count in the year they
 happened and a late tick changes nothing:
 

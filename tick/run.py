@@ -1,4 +1,5 @@
-"""The daily tick (SPEC §3, §4): automatic transitions, reminders, then sending.
+"""The daily tick: automatic transitions, reminders, then sending (README "The
+lifecycle" and "Reminders, the tick and the worker").
 
 One idempotent pass for the business day `clock.today`:
 
@@ -51,7 +52,7 @@ from workflow.schedule import due_transition, next_due_on
 from workflow.signed_copy import without_signed_copy
 from workflow.uow import UnitOfWork
 
-log = logging.getLogger(__name__)
+log = logging.getLogger(f"hamkor.{__name__}")
 
 #: Renders one message kind: (kind, context) -> (subject, text, html).
 Compose = Callable[[str, Mapping[str, Any]], tuple[str, str, str]]

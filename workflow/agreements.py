@@ -146,10 +146,6 @@ def _acting_statement() -> Any:
         .outerjoin(User, User.email == bindparam("email")))
 
 
-def party_names(a: Agreement) -> list[str]:
-    return [p.organization.name for p in a.parties]
-
-
 def agreement_dict(a: Agreement) -> dict[str, Any]:
     return {
         "ref": a.ref,

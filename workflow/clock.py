@@ -28,7 +28,7 @@ class Clock:
 
     @classmethod
     def at(cls, value: datetime, zone: ZoneInfo) -> Clock:
-        """A naive `value` is read in `zone` (SPEC §4 `--now`)."""
+        """A naive `value` is read in `zone` (`hamkor tick --now`)."""
         if value.tzinfo is None:
             value = value.replace(tzinfo=zone)
         return cls(value, zone)

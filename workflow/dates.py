@@ -54,8 +54,3 @@ def notice_deadline(expires_on: date, notice_days: int) -> date:
     """Last day notice can be given to stop a tacit renewal."""
     return expires_on - timedelta(days=notice_days)
 
-
-def in_force_on(day: date, starts_on: date | None, expires_on: date | None) -> bool:
-    if starts_on is None or starts_on > day:
-        return False
-    return expires_on is None or day <= expires_on

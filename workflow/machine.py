@@ -7,18 +7,11 @@ with `machine.events[name].trigger(obj)` as the library's FAQ recommends.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 from transitions import Machine
 
 from workflow.lifecycle import State, machine_transitions
-
-
-class Stateful(Protocol):
-    state: str
-
-    def is_last_signature(self) -> bool: ...
-
 
 MACHINE = Machine(
     model=None,

@@ -1,4 +1,4 @@
-"""SPEC §3 through the `hamkor agreement` commands, on SQLite and PostgreSQL.
+"""The lifecycle (README "The lifecycle") through the `hamkor agreement` commands, on SQLite and PostgreSQL.
 
 Every refusal must print one `error:` line, exit 1 and leave every table as it was.
 """
