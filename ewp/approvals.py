@@ -26,7 +26,7 @@ from models import Agreement, EwpApproval, EwpSnapshot
 from workflow.agreements import get_agreement, record
 from workflow.clock import Clock
 from workflow.errors import Invalid, NotFound
-from workflow.lifecycle import Role
+from workflow.lifecycle import RecordEvent, Role
 from workflow.registry import SYSTEM_ACTOR, actor, require_role
 from workflow.uow import UnitOfWork
 
@@ -69,7 +69,7 @@ def approve(uow: UnitOfWork, clock: Clock, ref: str, *, by: str | None) -> dict[
         s.add(EwpApproval(agreement_id=a.id, side="ours", iia_hash=snapshot.iia_hash,
                           approved_at=clock.utcnow, approved_by=who.email,
                           snapshot_id=snapshot.id))
-        record(s, a, "ewp_approval", actor=who.email, on=clock.today, clock=clock,
+        record(s, a, RecordEvent.EWP_APPROVAL, actor=who.email, on=clock.today, clock=clock,
                from_state=a.state, to_state=a.state,
                note=f"approved the partner's copy, iia-hash {snapshot.iia_hash}")
         uow.commit()
@@ -148,7 +148,7 @@ def import_approvals(uow: UnitOfWork, clock: Clock, home: Home, xml: bytes, *, s
                                        approved_at=clock.utcnow, approved_by=approver)
             s.add(theirs[a.id])
             when = "our current copy" if current == x.iia_hash else "an earlier copy of ours"
-            record(s, a, "ewp_partner_approval", actor=who.email if who else SYSTEM_ACTOR,
+            record(s, a, RecordEvent.EWP_PARTNER_APPROVAL, actor=who.email if who else SYSTEM_ACTOR,
                    on=clock.today, clock=clock, from_state=a.state, to_state=a.state,
                    note=f"{approver} approved {when}, iia-hash {x.iia_hash} ({source})")
             out["recorded"] += 1

@@ -38,7 +38,7 @@ from models import Agreement, AgreementParty, MobilitySpec, Organization, normal
 from workflow.agreements import Office, get_agreement, record
 from workflow.clock import Clock
 from workflow.errors import Invalid, NotFound, TransitionRefused
-from workflow.lifecycle import Role
+from workflow.lifecycle import BINDING, FROZEN, UNAPPROVED, RecordEvent, Role
 from workflow.registry import actor, require_role
 from workflow.uow import UnitOfWork
 
@@ -57,9 +57,9 @@ __all__ = [
     "validate",
 ]
 
-EDITABLE = frozenset(("draft", "in_review"))
+EDITABLE = UNAPPROVED
 _IDENTIFIER = re.compile(r"^[!-~]{1,64}$")  # an EWP organisational-unit id
-AMENDABLE = frozenset(("signed", "active", "renewal_due"))
+AMENDABLE = BINDING
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ def change_mode(a: Agreement, what: str = "change conditions") -> str:
         return "edit"
     if a.state in AMENDABLE:
         return "amend"
-    if a.state in ("approved", "awaiting_signatures"):
+    if a.state in FROZEN:
         reason = "the approved text is out for signature; amend it once signed"
     else:
         reason = "the agreement is closed"
@@ -171,7 +171,7 @@ def _finish_change(s: Session, clock: Clock, home: Home, a: Agreement, who: str,
     s.flush()
     new_hash = our_hash(s, a.id, home)
     if mode == "amend":
-        record(s, a, "amend", actor=who, on=clock.today, clock=clock, from_state=a.state,
+        record(s, a, RecordEvent.AMEND, actor=who, on=clock.today, clock=clock, from_state=a.state,
                to_state=a.state, note=f"cooperation conditions: {what}; "
                                       f"iia-hash {old_hash or '-'} -> {new_hash or '-'}")
     return {"ref": a.ref, "amended": mode == "amend", "old_hash": old_hash, "hash": new_hash}

@@ -46,7 +46,7 @@ from models import Agreement, AgreementParty, EwpSnapshot, MobilitySpec, Organiz
 from workflow.agreements import _insert_agreement, record, reschedule
 from workflow.clock import Clock
 from workflow.errors import HamkorError, Invalid, NotFound
-from workflow.lifecycle import Role
+from workflow.lifecycle import BEFORE_SIGNED, RecordEvent, Role, State
 from workflow.registry import SYSTEM_ACTOR, actor, new_organization, require_role, valid_hei_id
 from workflow.uow import UnitOfWork
 
@@ -100,7 +100,7 @@ def export_iias(uow: UnitOfWork, home: Home, refs: Sequence[str] = ()) -> Export
     wanted = [r.strip().upper() for r in refs]
     with uow, gc_paused():
         s = uow.session
-        where = Agreement.ref.in_(wanted) if wanted else Agreement.state != "withdrawn"
+        where = Agreement.ref.in_(wanted) if wanted else Agreement.state != State.WITHDRAWN
         views = load_views(s, where, home)
         found = {v.ref for v in views}
         for ref in wanted:
@@ -237,24 +237,24 @@ def _match(s: Session, side: _Sides, partner: Organization, home_org: Organizati
 
 
 def _state_by_dates(in_effect: bool, starts: date | None, expires: date | None,
-                    today: date) -> str:
+                    today: date) -> State:
     if not in_effect:
-        return "draft"
+        return State.DRAFT
     if starts is None or today < starts:
-        return "signed"
+        return State.SIGNED
     if expires is not None and expires < today:
-        return "expired"
-    return "active"
+        return State.EXPIRED
+    return State.ACTIVE
 
 
-def _dated(state: str, created: date, signatures: list[date], starts: date | None,
+def _dated(state: State, created: date, signatures: list[date], starts: date | None,
            expires: date | None, today: date) -> date:
     """Business date of the `import` event: the latest date the state implies, at most
     today (the tick never dates a later event before it)."""
     known = [created, *signatures]
-    if state == "active" and starts is not None:
+    if state is State.ACTIVE and starts is not None:
         known.append(starts)
-    if state == "expired" and expires is not None:
+    if state is State.EXPIRED and expires is not None:
         known.append(expires + timedelta(days=1))
     return min(max(known), today)
 
@@ -307,7 +307,7 @@ def _create(s: Session, clock: Clock, home: Home, side: _Sides, partner: Organiz
         s.add(MobilitySpec(agreement_id=a.id, position=position, **values))
     s.flush()
     _snapshot(s, clock, a, side.item)
-    record(s, a, "import", actor=who, on=day, clock=clock, from_state=None, to_state=state,
+    record(s, a, RecordEvent.IMPORT, actor=who, on=day, clock=clock, from_state=None, to_state=state,
            note=f"EWP IIA from {source}: {side.theirs.hei_id} iia-id {side.theirs.iia_id}, "
                 f"partner iia-hash {side.item.computed}")
     reschedule(s, a, home.office.policy, today - timedelta(days=1), last_on=day)
@@ -351,7 +351,7 @@ def _update(s: Session, clock: Clock, home: Home, side: _Sides, a: Agreement,
     if new_hash != old_hash:
         changes.append(f"iia-hash {old_hash or '-'} -> {new_hash or '-'}")
     flag_modified(a, "title")  # bump the version (optimistic locking)
-    record(s, a, "amend" if amended else "import", actor=who, on=clock.today, clock=clock,
+    record(s, a, RecordEvent.AMEND if amended else RecordEvent.IMPORT, actor=who, on=clock.today, clock=clock,
            from_state=a.state, to_state=a.state,
            note=f"EWP IIA from {source}: {'; '.join(changes)}")
     return True
@@ -384,8 +384,7 @@ def import_iias(uow: UnitOfWork, clock: Clock, home: Home, xml: bytes, *, source
                 outcome.unchanged.append(a.ref)
             uow.subject = a.ref
             outcome.agreements.append(a.ref)
-            if side.item.iia.in_effect and a.state in ("draft", "in_review", "approved",
-                                                       "awaiting_signatures"):
+            if side.item.iia.in_effect and a.state in BEFORE_SIGNED:
                 outcome.warnings.append(f"{a.ref}: the partner says the IIA is in effect, "
                                         f"here it is {a.state}")
         s.flush()

@@ -21,6 +21,8 @@ from ewp.model import KINDS, STUDENT_KINDS, Iia, LanguageSkill, Partner, Spec, S
 from ewp.rules import year_start
 from models import Agreement, AgreementParty, Event, MobilitySpec, Organization
 from workflow.errors import Invalid
+from workflow.lifecycle import SIGNED_OR_LATER, State
+from workflow.lifecycle import Event as LifecycleEvent
 
 __all__ = [
     "IN_EFFECT_STATES",
@@ -37,8 +39,7 @@ __all__ = [
 ]
 
 #: States in which an agreement is or was in effect (signed by everyone): `in-effect` true.
-IN_EFFECT_STATES = frozenset(
-    ("signed", "active", "renewal_due", "expired", "superseded", "terminated"))
+IN_EFFECT_STATES = SIGNED_OR_LATER
 _RANK = {kind: i for i, kind in enumerate(KINDS)}
 
 
@@ -239,7 +240,7 @@ def load_views(s: Session, where: ColumnElement[bool], home: Home) -> list[Agree
     terminated = dict(conn.execute(
         select(Event.agreement_id, func.max(Event.occurred_on))
         .join(a_t, a_t.c.id == Event.agreement_id)
-        .where(where, Agreement.state == "terminated", Event.event == "terminate")
+        .where(where, Agreement.state == State.TERMINATED, Event.event == LifecycleEvent.TERMINATE)
         .group_by(Event.agreement_id)).tuples().all())
     return [
         AgreementView(r.id, r.ref, r.state, r.iia_id, r.partner_iia_id, tuple(parties[r.id]),
@@ -283,7 +284,7 @@ def to_iia(v: AgreementView, home: Home) -> Iia:
                                        "both its parties")
     specs = tuple(stored.spec for stored in v.specs)
     terminated = False
-    if v.state == "terminated" and v.terminated_on is not None and specs:
+    if v.state == State.TERMINATED and v.terminated_on is not None and specs:
         first = min(year_start(sp.first_year, home.year_start) for sp in specs)
         # Ended on or before the first day of its first academic year: no mobility
         # happened under it, so it is terminated as a whole.

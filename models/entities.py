@@ -23,14 +23,30 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy.types import TypeDecorator
 
 from models.base import Base
+from workflow.lifecycle import TERMINAL, State
 
 _SPACES = re.compile(r"\s+")
 
-#: States after which an agreement no longer occupies its predecessor's "successor slot".
-DEAD_STATES = ("withdrawn", "expired", "terminated", "superseded")
+#: An ended agreement no longer occupies its predecessor's "successor slot".
+_ENDED_SQL = ", ".join(f"'{s.value}'" for s in State if s in TERMINAL)
+
+
+class StateColumn(TypeDecorator[State]):
+    """The lifecycle state, stored as its name (text) and read as a `State`."""
+
+    impl = String(24)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return value.value if isinstance(value, State) else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> State | None:
+        return None if value is None else State(value)
 
 
 #: Apostrophe-like characters written interchangeably, notably in Uzbek Latin
@@ -111,7 +127,7 @@ class Agreement(Base):
     ref_seq: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(500))
     type: Mapped[str] = mapped_column(String(20))
-    state: Mapped[str] = mapped_column(String(24))
+    state: Mapped[State] = mapped_column(StateColumn())
     department: Mapped[str | None] = mapped_column(String(200))
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     starts_on: Mapped[date | None] = mapped_column(Date)
@@ -149,6 +165,11 @@ class Agreement(Base):
     )
     renews: Mapped[Agreement | None] = relationship(remote_side=[id], lazy="select")
 
+    @validates("state")
+    def _a_state(self, _key: str, value: str) -> State:
+        """Whatever sets the state (the machine gives its name) leaves a `State`."""
+        return State(value)
+
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         UniqueConstraint("ref_year", "ref_seq"),
@@ -170,14 +191,8 @@ class Agreement(Base):
             "uq_agreements_live_successor",
             "renews_id",
             unique=True,
-            postgresql_where=text(
-                "renews_id IS NOT NULL AND state NOT IN "
-                "('withdrawn', 'expired', 'terminated', 'superseded')"
-            ),
-            sqlite_where=text(
-                "renews_id IS NOT NULL AND state NOT IN "
-                "('withdrawn', 'expired', 'terminated', 'superseded')"
-            ),
+            postgresql_where=text(f"renews_id IS NOT NULL AND state NOT IN ({_ENDED_SQL})"),
+            sqlite_where=text(f"renews_id IS NOT NULL AND state NOT IN ({_ENDED_SQL})"),
         ),
     )
 

@@ -62,14 +62,14 @@ from sqlalchemy.orm import Session
 from models import Agreement, AgreementParty, Event, Organization, User, normalize_name
 from reports.gcpause import no_gc
 from workflow.errors import Invalid
+from workflow.lifecycle import IN_FORCE, ON_ITS_WAY, SIGNED_OR_LATER, TERMINAL, RecordEvent, State
+from workflow.lifecycle import Event as Ev
 
 ONE_DAY = timedelta(days=1)
-IN_FORCE = frozenset({"active", "renewal_due"})
-CLOSED = frozenset({"expired", "superseded", "terminated", "withdrawn"})
+CLOSED = TERMINAL
 #: States in which an agreement has been signed by every party.
-SIGNED_STATES = frozenset({"signed", "active", "renewal_due", "expired", "superseded", "terminated"})
+SIGNED_STATES = SIGNED_OR_LATER
 #: States of a successor that is still on its way (its predecessor's gap stays open).
-ON_ITS_WAY = frozenset({"draft", "in_review", "approved", "awaiting_signatures", "signed"})
 FIRST_YEAR = 1900
 
 #: The data-quality codes, in the order a row lists them (labels: `reports.i18n`).
@@ -205,7 +205,7 @@ def fetch(s: Session, period: Period, department: str | None = None) -> Facts:
             e.c.agreement_id.label("aid"),
             func.max(case((upto(end, with_state), e.c.id))).label("last_end"),
             func.max(case((upto(before, with_state), e.c.id))).label("last_start"),
-            func.max(case((upto(end, e.c.event == "sign", e.c.to_state == "signed"),
+            func.max(case((upto(end, e.c.event == Ev.SIGN, e.c.to_state == State.SIGNED),
                            e.c.occurred_on))).label("signed_event_on"),
             func.min(case((upto(end, e.c.event == "activate"), e.c.occurred_on))).label(
                 "activated_on"),
@@ -427,7 +427,7 @@ def build(period: Period, facts: Facts, *, institution: str | None = None,
             continue
         row = by_id[f.id]
         pred = by_id.get(f.renews_id)
-        if pred is not None and f.state_end != "withdrawn" and (
+        if pred is not None and f.state_end != State.WITHDRAWN and (
                 pred["successor"] is None or row["state"] not in CLOSED):
             pred["successor"] = f.ref
         if f.activated_on in period:
@@ -522,10 +522,10 @@ def _row(period: Period, f: AgreementFacts, parties: list[tuple[int, date | None
         last = max(d for _, d in parties if d is not None)  # imported: no sign events
         signed_on = last if last <= end else None
     expired_on, terminated_on = f.expired_on, f.terminated_on
-    if f.event_end == "import":  # the state was imported: date its end by the terms
-        if f.state_end == "expired" and expired_on is None and f.expires_on is not None:
+    if f.event_end == RecordEvent.IMPORT:  # the state was imported: date its end by the terms
+        if f.state_end == State.EXPIRED and expired_on is None and f.expires_on is not None:
             expired_on = f.expires_on + ONE_DAY
-        if f.state_end == "terminated" and terminated_on is None and f.ends_on is not None:
+        if f.state_end == State.TERMINATED and terminated_on is None and f.ends_on is not None:
             terminated_on = f.ends_on + ONE_DAY
         expired_on = expired_on if expired_on and expired_on <= end else None
         terminated_on = terminated_on if terminated_on and terminated_on <= end else None
@@ -615,7 +615,7 @@ def _gap(period: Period, pred_ref: str | None, lapsed: date | None,
 
 def _problems(period: Period, row: dict[str, Any]) -> list[dict[str, Any]]:
     state = row["state"]
-    if state == "withdrawn":
+    if state == State.WITHDRAWN:
         return []
     out: list[dict[str, Any]] = []
     if row["starts_on"] is None:

@@ -38,14 +38,13 @@ from sqlalchemy.orm import Session
 
 from models import Agreement, Notification, User
 from models import Event as Event_
-from models.entities import DEAD_STATES
 from notifications import outbox
 from notifications.context import AgreementView, Occasion, context_for
 from tick import quota
 from workflow.agreements import SUCCESSOR_SIGNED, Office, apply, facts
 from workflow.clock import Clock
 from workflow.errors import ConcurrentUpdate
-from workflow.lifecycle import TERMINAL, Event, State
+from workflow.lifecycle import LIVE, TERMINAL, Event, State
 from workflow.registry import SYSTEM_ACTOR
 from workflow.reminders import Reminder, Rule, due_reminders, notification_key
 from workflow.schedule import due_transition, next_due_on
@@ -348,7 +347,7 @@ class _Tick:
         successor = None
         if a.state in (State.EXPIRED.value, State.TERMINATED.value):
             successor = s.scalar(select(Agreement.ref).where(
-                Agreement.renews_id == a.id, Agreement.state.not_in(DEAD_STATES)).limit(1))
+                Agreement.renews_id == a.id, Agreement.state.not_in(TERMINAL)).limit(1))
         return AgreementView(
             ref=a.ref, title=a.title, type=a.type, term=a.term,
             parties=tuple(p.organization.name for p in a.parties),
@@ -379,7 +378,7 @@ def _with_signed_successor(s: Session, ids: list[int], today: date,
     """Which of `ids` have a successor that is signed (or in force), and which of those
     have one still waiting to activate although its start has come: one query per batch.
     A successor that cannot activate for want of a signed copy is not waited for."""
-    signed = [st.value for st in SUCCESSOR_SIGNED]
+    signed = SUCCESSOR_SIGNED
     rows = s.execute(select(Agreement.renews_id, Agreement.state, Agreement.starts_on, Agreement.id)
                      .where(Agreement.renews_id.in_(ids), Agreement.state.in_(signed))).all()
     due = [(rid, sid) for rid, state, starts, sid in rows
@@ -409,7 +408,7 @@ def reschedule_all(uow: UnitOfWork, clock: Clock, office: Office, *, batch_size:
     """
     from workflow.dates import ONE_DAY
 
-    live = [st.value for st in State if st not in TERMINAL]
+    live = LIVE
     changed, last_id = 0, 0
     while True:
         with uow:

@@ -59,7 +59,7 @@ def needs_action(uow: UnitOfWork, clock: Clock, office: Office, user: dict[str, 
         me = s.scalar(select(User).where(User.email == email))
         owned = select(Agreement).where(Agreement.owner_id == (me.id if me else -1))
         notice = []
-        for a in s.scalars(owned.where(Agreement.state.in_([x.value for x in IN_FORCE]),
+        for a in s.scalars(owned.where(Agreement.state.in_(IN_FORCE),
                                        Agreement.auto_renew.is_(True),
                                        Agreement.notice_given_on.is_(None),
                                        Agreement.expires_on.is_not(None))

@@ -45,12 +45,12 @@ from workflow.activity_rules import (
 from workflow.agreements import Office
 from workflow.clock import Clock
 from workflow.errors import Invalid, NotFound
-from workflow.lifecycle import Role
+from workflow.lifecycle import TERMINAL, Role, State
 from workflow.registry import actor, require_role
 from workflow.uow import UnitOfWork
 
 #: States in which an agreement has ended; activities after its last day are refused.
-ENDED = ("expired", "terminated", "superseded")
+ENDED = TERMINAL - {State.WITHDRAWN}
 
 
 # --- what links an activity -------------------------------------------------------------
@@ -117,7 +117,7 @@ def load_directory(s: Session, office: Office, refs: Iterable[str] | None) -> Di
                                       .where(ap.c.agreement_id.in_(part))
                                       .order_by(ap.c.agreement_id, ap.c.position)).tuples():
                 by_id[aid].party_ids.append(oid)
-        ended = [i.id for i in by_id.values() if i.state in ENDED or i.state == "withdrawn"]
+        ended = [i.id for i in by_id.values() if i.state in TERMINAL]
         for i in range(0, len(ended), 500):
             part = ended[i:i + 500]
             rows = s.execute(select(e.c.agreement_id, e.c.event, e.c.to_state, e.c.occurred_on)
@@ -167,7 +167,7 @@ def link(d: Directory, c: Checked, ref: str | None, partner: str | None) -> Link
     if org_id is None and len(others) == 1:
         org_id = others[0]
     day: date | None = c.values["starts_on"]
-    if info.state == "withdrawn":
+    if info.state == State.WITHDRAWN:
         raise FieldInvalid("agreement", f"{info.ref} was withdrawn and never in force: "
                                         "record the activity against the partner (--partner)")
     if info.state in ENDED and info.last_day is not None and day is not None and day > info.last_day:

@@ -22,9 +22,11 @@ from workflow.clock import Clock
 from workflow.errors import ConcurrentUpdate, Invalid, NotFound, TransitionRefused
 from workflow.guards import GuardInput, refusal
 from workflow.lifecycle import (
+    BINDING,
     IN_FORCE,
     MANUAL_EVENTS,
     TERMINAL,
+    RecordEvent,
     Role,
     State,
     transition_for,
@@ -51,7 +53,7 @@ TYPES = ("mou", "exchange", "cooperation", "double_degree", "internship", "resea
 FORMS = ("student exchange", "staff exchange", "joint programme", "joint research",
          "internship", "training", "lab", "other")
 #: States in which a successor counts as "signed" and stops its predecessor's reminders.
-SUCCESSOR_SIGNED = (State.SIGNED, State.ACTIVE, State.RENEWAL_DUE)
+SUCCESSOR_SIGNED = BINDING
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,7 @@ def _surroundings_of(agreement_id: Any) -> tuple[Any, Any, Any]:
     # growing with the register); a LIMIT 1 subquery always takes the renews_id index.
     signed = (select(successor.c.id)
               .where(successor.c.renews_id == agreement_id,
-                     successor.c.state.in_([st.value for st in SUCCESSOR_SIGNED]))
+                     successor.c.state.in_(SUCCESSOR_SIGNED))
               .limit(1).scalar_subquery())
     return last_on, submitter, signed
 
@@ -411,7 +413,7 @@ def create(uow: UnitOfWork, clock: Clock, office: Office, spec: NewAgreement, *,
         for i, org in enumerate(orgs):
             s.add(AgreementParty(agreement=a, organization=org, position=i))
         s.flush()
-        record(s, a, "create", actor=who.email, on=day, clock=clock, from_state=None,
+        record(s, a, RecordEvent.CREATE, actor=who.email, on=day, clock=clock, from_state=None,
                to_state=a.state, bump=False)
         uow.subject = a.ref
         uow.commit()
@@ -459,7 +461,7 @@ def _insert_agreement(s: Session, clock: Clock, day: date, **values: Any) -> Agr
     """Insert with the next free reference of `day`'s year (retried if a racer took it)."""
     for _ in range(5):
         seq, ref = _next_ref(s, day.year)
-        a = Agreement(ref=ref, ref_year=day.year, ref_seq=seq, state=State.DRAFT.value, term=1,
+        a = Agreement(ref=ref, ref_year=day.year, ref_seq=seq, state=State.DRAFT, term=1,
                       created_on=day, created_at=clock.utcnow, state_since=day, **values)
         try:
             with s.begin_nested():
@@ -631,7 +633,7 @@ def _succeed(s: Session, a: Agreement, *, on: date, clock: Clock, office: Office
     elif state is State.EXPIRED and end is not None and end + dates.ONE_DAY < on:
         gap_from, gap_to = end + dates.ONE_DAY, on - dates.ONE_DAY
         days = (gap_to - gap_from).days + 1
-        record(s, a, "coverage_gap", actor=SYSTEM_ACTOR, on=on, clock=clock,
+        record(s, a, RecordEvent.COVERAGE_GAP, actor=SYSTEM_ACTOR, on=on, clock=clock,
                from_state=a.state, to_state=a.state, party=None,
                note=f"{pred.ref} expired on {gap_from.isoformat()}; no agreement in force from "
                     f"{gap_from.isoformat()} to {gap_to.isoformat()} ({days} days)")
@@ -651,7 +653,7 @@ def renew(uow: UnitOfWork, clock: Clock, office: Office, ref: str, *, by: str | 
         if reason:
             raise TransitionRefused(pred.ref, "renew", pred.state, reason)
         live = s.scalar(select(Agreement.ref).where(
-            Agreement.renews_id == pred.id, Agreement.state.not_in([x.value for x in TERMINAL])))
+            Agreement.renews_id == pred.id, Agreement.state.not_in(TERMINAL)))
         if live:
             raise TransitionRefused(pred.ref, "renew", pred.state, f"it already has a successor {live}")
         start = starts or (pred.expires_on if pred.expires_on else day)
@@ -675,7 +677,7 @@ def renew(uow: UnitOfWork, clock: Clock, office: Office, ref: str, *, by: str | 
         for p in pred.parties:
             s.add(AgreementParty(agreement=succ, organization_id=p.organization_id, position=p.position))
         s.flush()
-        record(s, succ, "create", actor=who.email, on=day, clock=clock, from_state=None,
+        record(s, succ, RecordEvent.CREATE, actor=who.email, on=day, clock=clock, from_state=None,
                to_state=succ.state, note=f"renews {pred.ref}", bump=False)
         record(s, pred, Ev.RENEW.value, actor=who.email, on=day, clock=clock,
                from_state=pred.state, to_state=pred.state, note=f"successor {succ.ref}")
@@ -721,7 +723,7 @@ def list_agreements(uow: UnitOfWork, clock: Clock, *, state: str | None = None,
             if expiring_within > dates.MAX_WITHIN_DAYS:
                 raise Invalid(f"--expiring-within must be at most {dates.MAX_WITHIN_DAYS} days")
             stmt = stmt.where(
-                Agreement.state.in_(("signed", "active", "renewal_due")),
+                Agreement.state.in_(BINDING),
                 Agreement.expires_on.is_not(None),
                 Agreement.expires_on <= clock.today + timedelta(days=expiring_within),
             )

@@ -27,11 +27,11 @@ from workflow.agreements import (
 )
 from workflow.clock import Clock
 from workflow.errors import ConcurrentUpdate, Invalid, TransitionRefused
-from workflow.lifecycle import Role, State
+from workflow.lifecycle import RecordEvent, Role, State
 from workflow.registry import actor, get_partner, get_user, require_role
 from workflow.uow import UnitOfWork
 
-EDIT_EVENT = "edit"
+EDIT_EVENT = RecordEvent.EDIT
 #: What `update_draft` accepts; a key left out keeps its value.
 EDITABLE = frozenset({
     "title", "type", "partners", "owner", "department", "starts", "expires", "months",

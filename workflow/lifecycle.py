@@ -2,7 +2,10 @@
 
 Everything else is derived from `TRANSITIONS`: the `transitions` machine, the
 guard checks, the list of events the CLI accepts, and the diagram. Adding a
-state or an event is one edit here.
+state or an event is one edit here. The named groups of states (ended, in
+force, live, signed or later, ...) and the history's own events
+(`RecordEvent`) are defined here too and imported wherever they are needed:
+no other module spells a state's name (README "The lifecycle").
 """
 
 from __future__ import annotations
@@ -26,8 +29,32 @@ class State(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+#: Ended: nothing happens to the agreement any more (it no longer blocks a successor).
 TERMINAL = frozenset({State.EXPIRED, State.SUPERSEDED, State.TERMINATED, State.WITHDRAWN})
+#: Not ended: the tick still has work for it, now or later.
+LIVE = frozenset(State) - TERMINAL
+#: In force now.
 IN_FORCE = frozenset({State.ACTIVE, State.RENEWAL_DUE})
+#: Signed by every party and not ended: reminded, and a signed successor of its predecessor.
+BINDING = frozenset({State.SIGNED}) | IN_FORCE
+#: Not approved yet: the text may still change freely.
+UNAPPROVED = frozenset({State.DRAFT, State.IN_REVIEW})
+#: Approved and not yet signed by every party: the text is fixed until signed.
+FROZEN = frozenset({State.APPROVED, State.AWAITING_SIGNATURES})
+#: Before any signature.
+UNSIGNED = UNAPPROVED | {State.APPROVED}
+#: Not yet signed by every party (and not abandoned): can still be withdrawn.
+BEFORE_SIGNED = UNSIGNED | {State.AWAITING_SIGNATURES}
+#: Signed by every party, now or in the past ("in effect" for EWP).
+SIGNED_OR_LATER = frozenset(State) - BEFORE_SIGNED - {State.WITHDRAWN}
+#: Has been in force.
+STARTED = IN_FORCE | {State.EXPIRED, State.SUPERSEDED}
+#: May carry a notice given while in force (in force, or ended after it).
+NOTICE_POSSIBLE = STARTED | {State.TERMINATED}
+#: Needed a complete draft to get there (the `submit` guard).
+COMPLETE = frozenset(State) - {State.DRAFT, State.WITHDRAWN}
+#: On its way to being in force (a successor in these states keeps its predecessor's gap open).
+ON_ITS_WAY = BEFORE_SIGNED | {State.SIGNED}
 
 
 class Event(StrEnum):
@@ -47,9 +74,18 @@ class Event(StrEnum):
     SUPERSEDE = "supersede"
 
 
-#: History entries that are not transitions of the table.
-RECORD_EVENTS = ("create", "import", "coverage_gap", "amend", "edit", "ewp_approval",
-                 "ewp_partner_approval", "attach", "detach")
+class RecordEvent(StrEnum):
+    """History entries that are not transitions of the table."""
+
+    CREATE = "create"
+    IMPORT = "import"
+    COVERAGE_GAP = "coverage_gap"
+    AMEND = "amend"
+    EDIT = "edit"
+    EWP_APPROVAL = "ewp_approval"
+    EWP_PARTNER_APPROVAL = "ewp_partner_approval"
+    ATTACH = "attach"
+    DETACH = "detach"
 
 
 class Role(IntEnum):
@@ -125,8 +161,8 @@ TRANSITIONS: tuple[Transition, ...] = (
                guards=(Guard.PAST_EXPIRY,), help="past its last day in force"),
     Transition(_E.TERMINATE, (_S.ACTIVE, _S.RENEWAL_DUE, _S.SIGNED), _S.TERMINATED,
                note_required=True, help="end now, with a reason"),
-    Transition(_E.WITHDRAW, (_S.DRAFT, _S.IN_REVIEW, _S.APPROVED, _S.AWAITING_SIGNATURES),
-               _S.WITHDRAWN, note_required=True, help="abandon before signature"),
+    Transition(_E.WITHDRAW, tuple(s for s in State if s in BEFORE_SIGNED), _S.WITHDRAWN,
+               note_required=True, help="abandon before signature"),
     Transition(_E.SUPERSEDE, _ACTIVE, _S.SUPERSEDED, manual=False, automatic=True,
                help="replaced by its successor on the successor's activation"),
 )

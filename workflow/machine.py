@@ -36,15 +36,15 @@ class _Target:
         return self._last
 
 
-def fire(state: str, event: str, *, last_signature: bool = False) -> str:
+def fire(state: str, event: str, *, last_signature: bool = False) -> State:
     """Run `event` from `state` through the machine; return the new state.
 
     Guards with reasons run before this (in `workflow.guards`); here the table's
     shape decides the destination. Raises `transitions.MachineError` when the
     table has no such row.
     """
-    target = _Target(state, last_signature)
+    target = _Target(State(state).value, last_signature)  # the machine knows plain names
     ok: Any = MACHINE.events[event].trigger(target)
     if not ok:  # pragma: no cover - the guards ran already
         raise RuntimeError(f"machine refused {event} from {state}")
-    return target.state
+    return State(target.state)

@@ -22,13 +22,13 @@ from workflow.activities import home_org_ids, read_quotas, read_usage, utilisati
 from workflow.activity_rules import MonthDay, academic_year_end, academic_year_of, first_year
 from workflow.agreements import Office
 from workflow.dates import add_months
+from workflow.lifecycle import IN_FORCE
 
 RULE = "quota"
 #: A quota is under-used below this share of its mobilities.
 THRESHOLD = 0.5
 #: The warning comes this many months before the academic year ends.
 MONTHS_BEFORE_END = 3
-IN_FORCE = ("active", "renewal_due")
 
 
 def warning_window(label: str, start: MonthDay) -> tuple[date, date]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from workflow.lifecycle import State
+from workflow.lifecycle import BINDING, State
 from workflow.schedule_facts import Facts, Policy
 
 
@@ -39,7 +39,7 @@ def notification_key(agreement_id: int, term: int, rule: str, offset: int) -> st
     return f"{agreement_id}:{term}:{rule}:{offset}"
 
 
-_REMINDABLE = frozenset({State.SIGNED, State.ACTIVE, State.RENEWAL_DUE})
+_REMINDABLE = BINDING
 
 
 def renews_tacitly(f: Facts) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from workflow.dates import ONE_DAY, renewal_opens_on
-from workflow.lifecycle import Event, State
+from workflow.lifecycle import IN_FORCE, Event, State
 from workflow.reminders import next_reminder_on, renews_tacitly
 from workflow.schedule_facts import Facts, Policy
 
@@ -34,7 +34,7 @@ def _candidates(f: Facts, policy: Policy) -> list[tuple[date, Event]]:
     out: list[tuple[date, Event]] = []
     if f.state is State.SIGNED and f.starts_on is not None:
         out.append((f.starts_on, Event.ACTIVATE))
-    if f.state in (State.ACTIVE, State.RENEWAL_DUE):
+    if f.state in IN_FORCE:
         if f.state is State.ACTIVE and f.expires_on is not None:
             out.append((renewal_opens_on(f.expires_on, policy.window_days), Event.OPEN_RENEWAL))
         if renews_tacitly(f) and f.expires_on is not None:

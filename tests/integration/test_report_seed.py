@@ -13,7 +13,7 @@ from models import Agreement, AgreementParty, Event, Organization
 from models.database import make_engine
 from reports.data import annual_data
 from tests.helpers import hamkor, ok
-from workflow.lifecycle import BY_EVENT, RECORD_EVENTS
+from workflow.lifecycle import BY_EVENT, RecordEvent
 from workflow.lifecycle import Event as Ev
 
 TODAY = date(2025, 6, 30)
@@ -50,7 +50,7 @@ def test_seeded_histories_follow_the_lifecycle_and_the_report_adds_up(db_url: st
                     if t.dest is not None:
                         assert e.to_state == t.dest.value, (a.ref, e.event)
                 else:
-                    assert e.event in RECORD_EVENTS or e.event == "sign", e.event
+                    assert e.event in set(RecordEvent) or e.event == "sign", e.event
                 assert e.from_state in (before.to_state, None) or e.event == "coverage_gap", a.ref
             assert a.state == history[-1].to_state, a.ref
             assert len(parties[aid]) >= 2

@@ -19,7 +19,7 @@ from models import Agreement, AgreementParty, Event, Organization, User
 from workflow import dates
 from workflow.agreements import Office, cancel_pending, record, reschedule
 from workflow.clock import Clock
-from workflow.lifecycle import TERMINAL, Role, State
+from workflow.lifecycle import BINDING, TERMINAL, RecordEvent, Role, State
 from workflow.registry import SYSTEM_ACTOR, actor, require_role
 from workflow.schedule import Facts, next_due_on
 from workflow.transfer import columns as _columns
@@ -129,7 +129,7 @@ def _apply(s: Session, p: Plan, clock: Clock, office: Office, who: str, source: 
              "signed_on": party.signed_on}
             for a in chunk for j, (org, party) in enumerate(zip(a.orgs, a.row.parties, strict=True))])
         bulk_insert(s, Event, [
-            {"agreement_id": ids_by_ref[a.ref], "event": "import", "from_state": None,
+            {"agreement_id": ids_by_ref[a.ref], "event": RecordEvent.IMPORT, "from_state": None,
              "to_state": a.row.state.value, "actor": who, "occurred_on": on[a.ref],
              "recorded_at": now, "note": _import_note(a, source), "party": None,
              "term": a.row.term}
@@ -269,7 +269,7 @@ def _update(s: Session, a: Action, users: dict[str, int], clock: Clock, who: str
         else:
             setattr(agreement, name, getattr(row, name))
     s.flush()
-    record(s, agreement, "amend", actor=who, on=clock.today, clock=clock,
+    record(s, agreement, RecordEvent.AMEND, actor=who, on=clock.today, clock=clock,
            from_state=agreement.state, to_state=agreement.state,
            note=f"updated from {source} row {row.number}: {', '.join(a.changes)}")
 
@@ -296,13 +296,13 @@ def _replace_parties(s: Session, agreement: Agreement, a: Action) -> None:
 def _after_successors(s: Session, p: Plan, creates: list[Action], ids_by_ref: dict[str, int],
                       all_ids: dict[str, int], clock: Clock, office: Office) -> None:
     """A signed successor stops its predecessor's reminders (as `sign` does)."""
-    signed = (State.SIGNED, State.ACTIVE, State.RENEWAL_DUE)
+    signed = BINDING
     for a in creates:
         if a.row.renews is None or a.row.state not in signed:
             continue
         pred = s.get(Agreement, _ref_id(s, a.row.renews, all_ids))
         assert pred is not None
-        if pred.state in {st.value for st in TERMINAL}:
+        if pred.state in TERMINAL:
             continue
         s.flush()
         if pred.ref not in ids_by_ref:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workflow.errors import Invalid
-from workflow.lifecycle import State
+from workflow.lifecycle import COMPLETE, SIGNED_OR_LATER, STARTED, UNSIGNED, State
 
 #: The columns README "Import and export" lists, in the order an export writes them.
 COLUMNS: tuple[str, ...] = (
@@ -45,15 +45,10 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _TRUE = {"true", "yes", "y", "1", "x"}
 _FALSE = {"false", "no", "n", "0", ""}
 
-#: States in which every party has signed.
-SIGNED_STATES = frozenset({State.SIGNED, State.ACTIVE, State.RENEWAL_DUE, State.EXPIRED,
-                           State.SUPERSEDED, State.TERMINATED})
-#: States before any signature.
-UNSIGNED_STATES = frozenset({State.DRAFT, State.IN_REVIEW, State.APPROVED})
-#: States that needed a complete draft to get there (the `submit` guard).
-COMPLETE_STATES = frozenset(State) - {State.DRAFT, State.WITHDRAWN}
-#: States in which the agreement has been in force.
-STARTED_STATES = frozenset({State.ACTIVE, State.RENEWAL_DUE, State.EXPIRED, State.SUPERSEDED})
+SIGNED_STATES = SIGNED_OR_LATER
+UNSIGNED_STATES = UNSIGNED
+COMPLETE_STATES = COMPLETE
+STARTED_STATES = STARTED
 #: What an import may still change once an agreement has left draft.
 DESCRIPTIVE_FIELDS = ("title", "type", "department", "owner", "forms", "notes")
 

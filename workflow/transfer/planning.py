@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
-from models.entities import DEAD_STATES
-from workflow.lifecycle import IN_FORCE, State
+from workflow.lifecycle import IN_FORCE, TERMINAL, State
 from workflow.transfer.columns import (
     _REF,
     COMPLETE_STATES,
@@ -231,7 +230,7 @@ def _check_successors(p: Plan, snap: Snapshot, errors: list[RowError]) -> None:
             renews_of[a.ref] = a.row.renews
     live: dict[str, list[str]] = {}
     for ref, pred in renews_of.items():
-        if pred and final.get(ref) not in DEAD_STATES:
+        if pred and final.get(ref) not in TERMINAL:
             live.setdefault(pred, []).append(ref)
     for a in p.actions:
         pred = a.row.renews
@@ -242,7 +241,7 @@ def _check_successors(p: Plan, snap: Snapshot, errors: list[RowError]) -> None:
                                    "or in the file (give that row its ref)"))
             continue
         others = [r for r in live.get(pred, []) if r != a.ref]
-        if others and final.get(a.ref) not in DEAD_STATES:
+        if others and final.get(a.ref) not in TERMINAL:
             errors.append(RowError(a.row.number, "renews", f"{pred} already has the live successor "
                                    f"{', '.join(others)}"))
         if State(final[a.ref]) in IN_FORCE and State(final[pred]) in IN_FORCE:

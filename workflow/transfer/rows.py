@@ -15,7 +15,7 @@ from workflow import dates
 from workflow.agreements import FORMS, TYPES
 from workflow.dates import MAX_MONTHS, MAX_NOTICE_DAYS
 from workflow.errors import Invalid
-from workflow.lifecycle import State
+from workflow.lifecycle import IN_FORCE, NOTICE_POSSIBLE, State
 from workflow.registry import KINDS
 from workflow.transfer import columns as _columns
 from workflow.transfer.cells import _Cells, _country, _form, _reference
@@ -220,7 +220,7 @@ def _check_state(c: _Cells, row: Row) -> None:
         c.error("state", "every party has signed: the state is signed (or later)")
     if state in UNSIGNED_STATES and len(unsigned) < len(row.parties):
         c.error("signed_on", f"state {state.value} comes before any signature")
-    if state in (State.ACTIVE, State.RENEWAL_DUE) and row.starts_on and row.starts_on > c.today:
+    if state in IN_FORCE and row.starts_on and row.starts_on > c.today:
         c.error("starts_on", f"state {state.value} but it starts on {row.starts_on.isoformat()}"
                              " (a signed agreement that has not started is 'signed')")
     if state is State.RENEWAL_DUE and row.expires_on is None:
@@ -230,8 +230,7 @@ def _check_state(c: _Cells, row: Row) -> None:
     if row.ends_on is not None and row.notice_given_on is None:
         c.error("ends_on", "is set by notice: give notice_given_on too")
     if row.notice_given_on is not None:
-        if state not in (State.ACTIVE, State.RENEWAL_DUE, State.EXPIRED, State.TERMINATED,
-                         State.SUPERSEDED):
+        if state not in NOTICE_POSSIBLE:
             c.error("notice_given_on", f"notice is given on an agreement in force, not {state.value}")
         end = row.ends_on or row.expires_on
         if end is None:
