@@ -191,18 +191,9 @@ def attach_document(app: App, ref: str, doc, *, by: str | None) -> dict:  # type
 
 
 def _write_new(target: Path, data: bytes) -> None:
-    import os
-    import tempfile
+    from workflow.atomic import write_atomically
 
-    fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".",
-                               prefix=f".{target.name}.")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(target, data)
 
 
 def export_bundle_cmd(app: App, path: Path) -> None:

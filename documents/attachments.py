@@ -298,9 +298,9 @@ def count_files(uow: UnitOfWork) -> int:
 def write_out(store: FileStore, sha256: str, target: Path, *, force: bool = False) -> Path:
     """Copy a stored file to `target` (complete or not at all); an existing `target`
     is replaced only with `force`."""
-    import os
     import shutil
-    import tempfile
+
+    from workflow.atomic import atomic_output
 
     target = target.expanduser()
     if target.is_dir():
@@ -309,15 +309,9 @@ def write_out(store: FileStore, sha256: str, target: Path, *, force: bool = Fals
         raise Invalid(f"{target} already exists; use --force to overwrite it")
     if not target.parent.is_dir():
         raise Invalid(f"the folder {target.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    try:
-        with os.fdopen(fd, "wb") as out, store.open(sha256) as src:
-            shutil.copyfileobj(src, out, 1 << 20) if store.local_path(sha256) is None \
-                else _kernel_copy(src, out)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_output(target) as out, store.open(sha256) as src:
+        shutil.copyfileobj(src, out, 1 << 20) if store.local_path(sha256) is None \
+            else _kernel_copy(src, out)
     return target
 
 

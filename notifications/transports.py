@@ -18,18 +18,18 @@ envelope this way.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import smtplib
 import ssl
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TextIO
+
+from workflow.atomic import write_atomically
 
 if TYPE_CHECKING:
     from config import Settings
@@ -332,17 +332,11 @@ class FileTransport:
         if not go():
             return Outcome(False, fenced_out=True)
         key = msg["X-Hamkor-Key"] or msg["Message-ID"]
-        tmp: str | None = None
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".eml")
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(msg.as_bytes())
             # Whole files only: a reader never sees half a message, a resend replaces it.
-            os.replace(tmp, self.directory / eml_name(str(key)))
+            write_atomically(self.directory / eml_name(str(key)), msg.as_bytes())
         except OSError as exc:
-            if tmp is not None and os.path.exists(tmp):
-                os.unlink(tmp)
             raise ConnectionFailed(f"cannot write mail to {self.directory}: {_describe(exc)}") from None
         return Outcome(True, accepted=list(to_addrs))
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from models import Report
+from workflow.atomic import write_atomically
 from workflow.clock import Clock
 from workflow.errors import Invalid
 from workflow.uow import UnitOfWork
@@ -95,16 +93,7 @@ def generate(uow: UnitOfWork, clock: Clock, req: ReportRequest, *,
 
 
 def _write_atomically(path: Path, content: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(content)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    write_atomically(path, content)
 
 
 def list_reports(uow: UnitOfWork) -> list[dict[str, Any]]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from models import Agreement
+from workflow.atomic import write_atomically
 from workflow.errors import Invalid
 from workflow.transfer.columns import EXPORT_COLUMNS, INDEFINITE, LIST_SEP
 from workflow.uow import UnitOfWork
@@ -85,14 +84,7 @@ def _csv_cell(ref: str, column: str, value: Any) -> str:
 
 def _atomic_write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, text)
 
 
 def export_file(uow: UnitOfWork, path: Path) -> int:
