@@ -101,7 +101,7 @@ def activity_rows(rng: random.Random, links: list[tuple[int, int, str]], n: int,
 
 def seed_activities(engine: Engine, rows: list[dict[str, Any]], *, batch: int = 20_000) -> float:
     """Bulk Core inserts of the rows; returns the seconds taken."""
-    from benchmarks.seed import _insert_many
+    from models.bulk import insert_many
 
     table = Activity.__table__
     now = datetime.now(UTC)
@@ -110,7 +110,7 @@ def seed_activities(engine: Engine, rows: list[dict[str, Any]], *, batch: int = 
         for i in range(0, len(rows), batch):
             values = [tuple({**r, "created_by": "bench", "created_at": now, "version": 1}.get(c)
                             for c in COLUMNS) for r in rows[i:i + batch]]
-            _insert_many(conn, table, COLUMNS, values)  # type: ignore[arg-type]
+            insert_many(conn, table, COLUMNS, values)  # type: ignore[arg-type]
     return time.perf_counter() - t
 
 
@@ -193,10 +193,10 @@ def benchmark(url: str, engine: Engine, agreements: int, activities: int, import
         write_csv(rows, path)
         with engine.begin() as conn:  # baseline: the same rows by one Core executemany, undone
             t = time.perf_counter()
-            from benchmarks.seed import _insert_many
+            from models.bulk import insert_many
 
             now = datetime.now(UTC)
-            _insert_many(conn, Activity.__table__, COLUMNS,  # type: ignore[arg-type]
+            insert_many(conn, Activity.__table__, COLUMNS,  # type: ignore[arg-type]
                          [tuple({**r, "created_by": "bench", "created_at": now, "version": 1}.get(c)
                                 for c in COLUMNS) for r in rows])
             baseline = time.perf_counter() - t

@@ -23,17 +23,15 @@ import argparse
 import random
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    Connection,
     Engine,
     Table,
-    bindparam,
     func,
     insert,
     select,
@@ -49,8 +47,9 @@ from models import (
     metadata,
     normalize_name,
 )
+from models.bulk import insert_many
 from workflow.dates import extend_term, term_end
-from workflow.lifecycle import State
+from workflow.lifecycle import TERMINAL, State
 from workflow.schedule import Facts, Policy, next_due_on
 
 ONE_DAY = timedelta(days=1)
@@ -422,7 +421,7 @@ AGREEMENT_COLUMNS = (
 PARTY_COLUMNS = ("agreement_id", "organization_id", "position", "signed_on")
 EVENT_COLUMNS = ("agreement_id", "event", "from_state", "to_state", "actor", "occurred_on",
                  "recorded_at", "note", "party", "term")
-TERMINAL_STATES = frozenset({"expired", "superseded", "terminated", "withdrawn"})
+TERMINAL_STATES = TERMINAL
 
 
 def _flush(engine: Engine, batch: list[_Agreement], seqs: dict[int, int], home_id: int,
@@ -463,9 +462,9 @@ def _flush(engine: Engine, batch: list[_Agreement], seqs: dict[int, int], home_i
         if conn.dialect.name == "sqlite":
             # A large page cache keeps index inserts in memory (the default is 2 MB).
             conn.exec_driver_sql("PRAGMA cache_size=-262144")
-        _insert_many(conn, _table(Agreement), AGREEMENT_COLUMNS, agreements)
-        _insert_many(conn, _table(AgreementParty), PARTY_COLUMNS, parties)
-        _insert_many(conn, _table(Event), EVENT_COLUMNS, events)
+        insert_many(conn, _table(Agreement), AGREEMENT_COLUMNS, agreements)
+        insert_many(conn, _table(AgreementParty), PARTY_COLUMNS, parties)
+        insert_many(conn, _table(Event), EVENT_COLUMNS, events)
     counts["agreements"] += len(agreements)
     counts["parties"] += len(parties)
     counts["events"] += len(events)
@@ -488,42 +487,6 @@ def _indexes_rebuilt_after(engine: Engine) -> Iterator[None]:
         with engine.begin() as conn:
             for ix in indexes:
                 ix.create(conn, checkfirst=True)
-
-
-def _insert_many(conn: Connection, table: Table, names: tuple[str, ...],
-                 rows: list[tuple[Any, ...]]) -> None:
-    """One Core `insert()`, compiled once for the dialect and run as one executemany.
-
-    `conn.execute(insert(t), rows)` spends most of its time building parameters
-    value by value; here each column is converted at once by its own bind
-    processor (memoised: dates repeat), so 100k agreements with their history
-    go in in seconds.
-    """
-    if not rows:
-        return
-    dialect = conn.dialect
-    compiled = insert(table).values({n: bindparam(n) for n in names}).compile(dialect=dialect)
-    columns = list(zip(*rows, strict=True))
-    for i, n in enumerate(names):
-        proc = table.c[n].type.dialect_impl(dialect).bind_processor(dialect)
-        if proc is not None:
-            columns[i] = _converted(proc, columns[i])
-    if compiled.positional:
-        order = [names.index(k) for k in compiled.positiontup or ()]
-        params: Any = list(zip(*(columns[i] for i in order), strict=True))
-    else:
-        params = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
-    conn.exec_driver_sql(compiled.string, params)
-
-
-def _converted(proc: Callable[[Any], Any], values: tuple[Any, ...]) -> tuple[Any, ...]:
-    """`proc` applied to each value, once per distinct value (dates repeat a lot)."""
-    try:
-        table = {v: proc(v) for v in set(values) if v is not None}
-    except TypeError:  # unhashable values (JSON lists)
-        return tuple(None if v is None else proc(v) for v in values)
-    table[None] = None
-    return tuple(map(table.__getitem__, values))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from models import Agreement, AgreementParty, Event, Organization, User
+from models.bulk import insert_dicts
 from workflow import dates
 from workflow.agreements import Office, cancel_pending, record, reschedule
 from workflow.clock import Clock
@@ -161,32 +162,9 @@ def _apply(s: Session, p: Plan, clock: Clock, office: Office, who: str, source: 
 
 
 def bulk_insert(s: Session, model: type[Any], rows: list[dict[str, Any]]) -> None:
-    """INSERT many rows with one driver-level executemany.
-
-    SQLAlchemy's executemany spends ~20 µs per row binding parameters; for a
-    50k-row import that is most of the time. Here each column's bind processor
-    (from the dialect, as SQLAlchemy itself uses) runs once per value and the
-    statement is compiled once. Every row must give the same keys.
-    """
-    if not rows:
-        return
-    table = _table(model)
-    keys = list(rows[0])
-    conn = s.connection()
-    dialect = conn.dialect
-    compiled = table.insert().compile(dialect=dialect, column_keys=keys)
-    procs = {k: table.c[k].type.dialect_impl(dialect).bind_processor(dialect) for k in keys}
-    order = [compiled.binds[name].key for name in compiled.positiontup or ()] or keys
-
-    def convert(row: dict[str, Any]) -> dict[str, Any]:
-        return {k: (proc(row[k]) if proc is not None and row[k] is not None else row[k])
-                for k, proc in procs.items()}
-
-    if compiled.positional:
-        params: list[Any] = [tuple(c[k] for k in order) for c in map(convert, rows)]
-    else:
-        params = [convert(r) for r in rows]
-    conn.exec_driver_sql(str(compiled), params)
+    """INSERT many rows with one driver-level executemany (`models.bulk`).
+    Every row must give the same keys."""
+    insert_dicts(s.connection(), _table(model), rows)
 
 
 def _table(model: type[Any]) -> SqlTable:
