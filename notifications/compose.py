@@ -17,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 
 from config import ConfigError
 from notifications.rules import Rule
+from workflow.dates import format_date
 
 DEFAULT_DIR = Path(__file__).parent / "templates"
 KINDS: tuple[str, ...] = tuple(r.value for r in Rule) + ("quota",)  # quota: workflow.quota_warnings
@@ -34,7 +35,7 @@ def long_date(value: date | None) -> str:
     """`2027-06-30` -> `30 June 2027` (unambiguous in every office)."""
     if value is None:
         return "(no date)"
-    return f"{value.day} {value.strftime('%B')} {value.year}"
+    return format_date(value, "en", "d MMMM y")
 
 
 def plural(n: int, word: str) -> str:

@@ -147,7 +147,6 @@ class Formatter:
         self.lang = check_language(lang)
         self.locale = Locale.parse(lang)
         self._t = translations(lang)
-        self._dates: dict[dt.date, str] = {}
         self._labels: dict[tuple[str, Any], str] = {}
 
     def gettext(self, message: str) -> str:
@@ -159,19 +158,16 @@ class Formatter:
     def date(self, value: dt.date | None) -> str:
         if value is None:
             return ""
-        out = self._dates.get(value)
-        if out is None:
-            from babel.dates import format_date
+        from workflow.dates import format_date
 
-            out = self._dates[value] = format_date(value, SHORT_DATE[self.lang], locale=self.locale)
-        return out
+        return format_date(value, self.lang, SHORT_DATE[self.lang])
 
     def long_date(self, value: dt.date | None) -> str:
         if value is None:
             return ""
-        from babel.dates import format_date
+        from workflow.dates import format_date
 
-        return format_date(value, "long", locale=self.locale)
+        return format_date(value, self.lang, "long")
 
     def datetime(self, value: dt.datetime | None) -> str:
         if value is None:

@@ -8,7 +8,6 @@ the reader's language; timestamps are shown in the office's time zone.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -420,11 +419,10 @@ class Translator:
         return _format_datetime(moment, self.zone, self.lang)
 
 
-@lru_cache(maxsize=4096)
 def _format_date(day: date, lang: str) -> str:
-    from babel.dates import format_date
+    from workflow.dates import format_date
 
-    return format_date(day, format="medium", locale=lang)
+    return format_date(day, lang, "medium")
 
 
 def _format_datetime(moment: datetime, zone: ZoneInfo, lang: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, timedelta
+from functools import lru_cache
 
 ONE_DAY = timedelta(days=1)
 #: Dates Hamkor accepts: far enough for any agreement, and the tick's arithmetic
@@ -54,3 +55,13 @@ def notice_deadline(expires_on: date, notice_days: int) -> date:
     """Last day notice can be given to stop a tacit renewal."""
     return expires_on - timedelta(days=notice_days)
 
+
+
+@lru_cache(maxsize=16384)
+def format_date(day: date, lang: str = "en", pattern: str = "medium") -> str:
+    """`day` written for people: a CLDR width (`short`, `medium`, `long`) or pattern, in
+    `lang` (en, uz, ru). The one date formatter of the web, the reports, the documents
+    and the mail; memoised, since the same dates recur on every page and report."""
+    from babel.dates import format_date as babel_format_date
+
+    return babel_format_date(day, format=pattern, locale=lang)
