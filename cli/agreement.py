@@ -203,7 +203,7 @@ def advance(app: App, ref: str, event: str, by: str | None, note: str | None, on
 
 @agreement.command()
 @click.argument("ref")
-@click.option("--starts", metavar="DATE", help="Default: the predecessor's expiry date.")
+@click.option("--starts", metavar="DATE", help="Default: the day after the predecessor's last day in force.")
 @click.option("--expires", metavar="DATE")
 @click.option("--months", type=int)
 @ON

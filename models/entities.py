@@ -95,6 +95,19 @@ class ApiToken(Base):
     __table_args__ = (Index("ix_api_tokens_user_id", "user_id"),)
 
 
+class EndedSession(Base):
+    """A web session signed out on its own (the user's other sessions go on). Only a hash
+    of the session's random id is kept, and only as long as the session could live."""
+
+    __tablename__ = "ended_sessions"
+
+    sid_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    ended_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_ended_sessions_ended_at", "ended_at"),)
+
+
 class Organization(Base):
     __tablename__ = "organizations"
 

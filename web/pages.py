@@ -118,7 +118,15 @@ def login(request: Request, form: FormData = Depends(checked_form)) -> Response:
 
 @router.post("/logout")
 def logout(request: Request, form: FormData = Depends(checked_form)) -> Response:
+    """This browser only: the user's other sessions (another computer, the phone) go on."""
     sign_out(request)
+    return redirect("/login")
+
+
+@router.post("/logout/everywhere")
+def logout_everywhere(request: Request, form: FormData = Depends(checked_form)) -> Response:
+    """Every session of the user, on every device (a lost phone, a shared computer)."""
+    sign_out(request, everywhere=True)
     return redirect("/login")
 
 
@@ -640,7 +648,10 @@ def _reports_page(request: Request, *, error: str | None = None, status: int = 2
             r["available"] = Path(r["path"]).is_file()
     this_year = app.clock().today.year
     v = values or {"year": str(this_year - 1), "format": "html", "lang": translator(request).lang}
+    from web.queries import departments
+
     return render(request, "reports.html", {
+        "departments": departments(app.uow()),
         "available": service is not None, "reports": rows, "formats": formats, "langs": langs,
         "years": list(range(this_year, this_year - 15, -1)), "v": v, "error": error, "nav": "reports",
     }, status=status)
@@ -664,6 +675,16 @@ def generate_report(request: Request, user: User = Depends(page_user),
         if year is None:
             raise Invalid("Year is required")
         fmt, lang = values["format"].lower(), values["lang"].lower()
+        if values["department"].strip():
+            from web.queries import departments, unknown_department
+
+            suggestions = unknown_department(values["department"], departments(app.uow()))
+            if suggestions is not None:
+                t = translator(request)
+                message = t("r.unknown_department", name=values["department"].strip())
+                if suggestions:
+                    message += " " + t("r.known_departments", names=", ".join(suggestions))
+                return _reports_page(request, error=message, status=422, values=values)
         out = report_output(app, year, lang, fmt)
         rec = service.generate(app.uow(), app.clock(),
                                service.ReportRequest(year=year, format=fmt, lang=lang, output=out,

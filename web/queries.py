@@ -108,3 +108,29 @@ def _haystack(a: dict[str, Any]) -> str:
     parts = [a["ref"], a["title"], a["department"] or "", a["owner"] or "", a["type"]]
     parts += [p["name"] for p in a["parties"]]
     return " ".join(" ".join(parts).split()).casefold()
+
+
+def departments(uow: UnitOfWork) -> list[str]:
+    """Every department an agreement names, once each (as first written), sorted."""
+    with uow:
+        stored = uow.session.scalars(select(Agreement.department).where(
+            Agreement.department.is_not(None)).distinct())
+        seen: dict[str, str] = {}
+        for d in stored:
+            if d and d.strip():
+                seen.setdefault(d.strip().casefold(), d.strip())
+    return sorted(seen.values(), key=str.casefold)
+
+
+def unknown_department(wanted: str, known: list[str]) -> list[str] | None:
+    """None when `wanted` names a known department (any case); else the known ones
+    closest to it first (a typo's likely meaning), then the rest."""
+    import difflib
+
+    key = wanted.strip().casefold()
+    if any(d.casefold() == key for d in known):
+        return None
+    folded = {d.casefold(): d for d in known}
+    close = [folded[c] for c in difflib.get_close_matches(key, list(folded), n=3, cutoff=0.5)]
+    return close + [d for d in known if d not in close]
+

@@ -4,9 +4,9 @@ Sessions are a signed cookie (HttpOnly, SameSite=Lax) holding the user's email,
 a fingerprint of their password hash and when the session began: a new
 password, a deactivated user or a changed role takes effect on the next
 request, because the user is read from the database every time. A session ends
-12 hours after sign-in however active it is, and signing out ends the user's
-sessions server-side (`users.sessions_ended_at`), so a copied cookie dies with
-it. Every form carries a session-bound CSRF token.
+12 hours after sign-in however active it is. Signing out ends this session
+server-side (`ended_sessions`), so a copied cookie dies with it; "sign out
+everywhere" ends every session of the user (`users.sessions_ended_at`). Every form carries a session-bound CSRF token.
 """
 
 from __future__ import annotations
@@ -75,9 +75,10 @@ def session_user(request: Request) -> dict[str, Any] | None:
         app = hamkor(request)
         now = app.clock().utcnow
         if since is not None and now - since < timedelta(seconds=SESSION_MAX_AGE_S):
-            user = current_user(app.uow(), email, auth, since)
+            sid = request.session.get("sid")
+            user = current_user(app.uow(), email, auth, since, sid if isinstance(sid, str) else None)
         if user is None:  # expired, signed out, deactivated or password changed: over
-            for key in ("user", "auth", "since"):
+            for key in ("user", "auth", "since", "sid"):
                 request.session.pop(key, None)
     request.state.user = user
     return user
@@ -116,21 +117,24 @@ def sign_in(request: Request, user: dict[str, Any]) -> None:
     # The session lasts SESSION_MAX_AGE_S from here, however often its cookie is renewed.
     request.session.update({"user": user["email"], "auth": user["auth"],
                             "since": hamkor(request).clock().utcnow.isoformat(),
-                            "csrf": secrets.token_urlsafe(32)})
+                            "csrf": secrets.token_urlsafe(32), "sid": secrets.token_urlsafe(24)})
     if lang:
         request.session["lang"] = lang
     request.state.user = user
 
 
-def sign_out(request: Request) -> None:
-    """End the session -- and, server-side, every session of this user begun until now,
-    so a copy of the cookie is worthless too."""
-    from workflow.accounts import end_sessions
+def sign_out(request: Request, *, everywhere: bool = False) -> None:
+    """End this session, server-side too (a copy of its cookie is worthless); with
+    `everywhere`, every session of this user begun until now (other browsers, phones)."""
+    from workflow.accounts import end_session, end_sessions
 
-    email = request.session.get("user")
+    email, sid = request.session.get("user"), request.session.get("sid")
     if isinstance(email, str):
         app = hamkor(request)
-        end_sessions(app.uow(), email, app.clock().utcnow)
+        if everywhere or not isinstance(sid, str):
+            end_sessions(app.uow(), email, app.clock().utcnow)
+        else:
+            end_session(app.uow(), email, sid, app.clock().utcnow, timedelta(seconds=SESSION_MAX_AGE_S))
     lang = request.session.get("lang")
     request.session.clear()
     if lang:

@@ -14,9 +14,9 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import delete, exists, false, select, update
 
-from models import ApiToken, User
+from models import ApiToken, EndedSession, User
 from workflow.clock import Clock
 from workflow.errors import Invalid, NotFound
 from workflow.registry import get_user, user_dict
@@ -94,11 +94,17 @@ def credential_fingerprint(password_hash: str | None) -> str:
 
 
 def current_user(uow: UnitOfWork, email: str, fingerprint: str,
-                 since: datetime) -> dict[str, Any] | None:
+                 since: datetime, sid: str | None = None) -> dict[str, Any] | None:
     """The user of a session that began at `since`, if still active, its password
-    unchanged and its sessions not ended since; else None."""
+    unchanged, its sessions not ended since and this session (`sid`) not signed
+    out; else None."""
     with uow:
-        user = uow.session.scalar(select(User).where(User.email == email))
+        ended_here = (exists().where(EndedSession.sid_sha256 == _sid_sha256(sid)) if sid
+                      else false())
+        row = uow.session.execute(select(User, ended_here).where(User.email == email)).one_or_none()
+        if row is None or row[1]:
+            return None
+        user = row[0]
         if user is None or not user.active or not user.password_hash:
             return None
         if not secrets.compare_digest(credential_fingerprint(user.password_hash), fingerprint):
@@ -107,6 +113,23 @@ def current_user(uow: UnitOfWork, email: str, fingerprint: str,
         if ended is not None and since <= (ended if ended.tzinfo else ended.replace(tzinfo=UTC)):
             return None
         return session_user(user)
+
+
+def _sid_sha256(sid: str | None) -> str:
+    return hashlib.sha256((sid or "").encode()).hexdigest()
+
+
+def end_session(uow: UnitOfWork, email: str, sid: str, now: datetime, max_age: timedelta) -> None:
+    """Sign out of one session (`sid`): a copy of its cookie is worthless from now on,
+    the user's other sessions go on. Records older than any session could live are
+    dropped on the way."""
+    with uow:
+        s = uow.session
+        user_id = s.scalar(select(User.id).where(User.email == email))
+        s.execute(delete(EndedSession).where(EndedSession.ended_at < now - max_age))
+        if user_id is not None and s.get(EndedSession, _sid_sha256(sid)) is None:
+            s.add(EndedSession(sid_sha256=_sid_sha256(sid), user_id=user_id, ended_at=now))
+        uow.commit()
 
 
 def end_sessions(uow: UnitOfWork, email: str, now: datetime) -> None:

@@ -104,14 +104,16 @@ class Surroundings:
     last_event_on: date | None  # the business date of its latest event (back-dating rule)
     last_submitter: str | None  # who last submitted it (four eyes)
     successor_signed: bool  # a successor is signed or in force (its reminders stop)
+    approved_on: date | None = None  # the business date of its latest approval (signatures)
 
 
-def _surroundings_of(agreement_id: Any) -> tuple[Any, Any, Any]:
-    """`Surroundings`' three fields as scalar subqueries on `agreement_id` (a value or
+def _surroundings_of(agreement_id: Any) -> tuple[Any, Any, Any, Any]:
+    """`Surroundings`' four fields as scalar subqueries on `agreement_id` (a value or
     a column to correlate with), all by index."""
     mine = Event.agreement_id == agreement_id
-    last_on = (select(Event.occurred_on).where(mine).order_by(Event.id.desc()).limit(1)
-               .scalar_subquery())
+    # The latest business date, not the latest row's: a signature may be dated back
+    # to the approval, before the "sent for signature" recorded after it.
+    last_on = select(func.max(Event.occurred_on)).where(mine).scalar_subquery()
     submitter = (select(Event.actor).where(mine, Event.event == Ev.SUBMIT.value)
                  .order_by(Event.id.desc()).limit(1).scalar_subquery())
     successor = Agreement.__table__.alias("successor")
@@ -122,7 +124,9 @@ def _surroundings_of(agreement_id: Any) -> tuple[Any, Any, Any]:
               .where(successor.c.renews_id == agreement_id,
                      successor.c.state.in_(SUCCESSOR_SIGNED))
               .limit(1).scalar_subquery())
-    return last_on, submitter, signed
+    approved = (select(Event.occurred_on).where(mine, Event.event == Ev.APPROVE.value)
+                .order_by(Event.id.desc()).limit(1).scalar_subquery())
+    return last_on, submitter, signed, approved
 
 
 @cache
@@ -134,9 +138,9 @@ def surroundings(s: Session, a: Agreement) -> Surroundings:
     """`a`'s surroundings in one statement (an agreement not yet flushed has none)."""
     if a.id is None:
         return Surroundings(None, None, False)
-    last_on, submitter, signed = s.execute(_surroundings_statement(),
-                                           {"agreement_id": a.id}).one()
-    return Surroundings(last_on, submitter, signed is not None)
+    last_on, submitter, signed, approved = s.execute(_surroundings_statement(),
+                                                     {"agreement_id": a.id}).one()
+    return Surroundings(last_on, submitter, signed is not None, approved)
 
 
 @cache
@@ -440,7 +444,7 @@ def _acting_on(uow: UnitOfWork, ref: str, by: str | None, on: date | None, clock
         "ref": ref.strip().upper(), "email": (by or "").strip().lower()}).unique().one_or_none()
     if row is None:
         raise NotFound("agreement", ref)
-    a, who, last_on, submitter, signed = row
+    a, who, last_on, submitter, signed, approved = row
     uow.subject = a.ref
     if expected_version is not None and a.version != expected_version:
         raise ConcurrentUpdate(a.ref)
@@ -448,7 +452,7 @@ def _acting_on(uow: UnitOfWork, ref: str, by: str | None, on: date | None, clock
         raise Invalid(NO_ACTOR)
     who = active_user(who, by)
     return Acting(a, who, Role.parse(who.role), on or clock.today,
-                  Surroundings(last_on, submitter, signed is not None))
+                  Surroundings(last_on, submitter, signed is not None, approved))
 
 
 def get_partner_or_none(s: Session, name: str) -> Organization | None:
@@ -486,6 +490,8 @@ def available_events(s: Session, a: Agreement, who: User | None, today: date,
             continue
         g = GuardInput(**{**base.__dict__, "note": "x", "party": (base.unsigned_parties or (None,))[0]})
         reason = refusal(t, g)
+        if reason is None and t.event is Ev.RENEW and (live := _live_successor(s, a)):
+            reason = f"it already has a successor {live}"
         needs = []
         if t.note_required:
             needs.append("--note")
@@ -505,6 +511,12 @@ def _signed_copy_missing(s: Session, a: Agreement, office: Office) -> bool:
     return not has_signed_copy(s, a.id)
 
 
+def _live_successor(s: Session, a: Agreement) -> str | None:
+    """The reference of `a`'s successor that has not ended, if any (renew is refused then)."""
+    return s.scalar(select(Agreement.ref).where(
+        Agreement.renews_id == a.id, Agreement.state.not_in([x.value for x in TERMINAL])).limit(1))
+
+
 def _guard_input(a: Agreement, who: str, role: Role, on: date, today: date, office: Office,
                  around: Surroundings, **extra: Any) -> GuardInput:
     """Plain inputs for the guards."""
@@ -517,7 +529,7 @@ def _guard_input(a: Agreement, who: str, role: Role, on: date, today: date, offi
         last_submitter=around.last_submitter,
         unsigned_parties=tuple(p.organization.name for p in a.parties if p.signed_on is None),
         parties=tuple(p.organization.name for p in a.parties),
-        last_event_on=around.last_event_on,
+        last_event_on=around.last_event_on, approved_on=around.approved_on,
         renewal_window_days=office.policy.window_days, **extra,
     )
 
@@ -554,8 +566,11 @@ def advance(uow: UnitOfWork, clock: Clock, office: Office, ref: str, event: str,
             raise TransitionRefused(a.ref, event, a.state, reason)
         apply(s, a, Ev(event), actor=acting.who.email, on=day, clock=clock, office=office,
               note=note, party=party_name, effective=effective)
-        # This event is now the last; its successors are as they were read.
-        reschedule(s, a, office.policy, clock.today - timedelta(days=1), last_on=day,
+        # This event is now the last (a back-dated signature may be dated before an
+        # earlier row); its successors are as they were read.
+        prior = acting.around.last_event_on
+        reschedule(s, a, office.policy, clock.today - timedelta(days=1),
+                   last_on=max(day, prior) if prior else day,
                    successor_is_signed=acting.around.successor_signed)
         uow.commit()
         return agreement_dict(a)
@@ -652,11 +667,11 @@ def renew(uow: UnitOfWork, clock: Clock, office: Office, ref: str, *, by: str | 
                                          acting.around))
         if reason:
             raise TransitionRefused(pred.ref, "renew", pred.state, reason)
-        live = s.scalar(select(Agreement.ref).where(
-            Agreement.renews_id == pred.id, Agreement.state.not_in(TERMINAL)))
-        if live:
+        if live := _live_successor(s, pred):
             raise TransitionRefused(pred.ref, "renew", pred.state, f"it already has a successor {live}")
-        start = starts or (pred.expires_on if pred.expires_on else day)
+        # The day after the predecessor's last day in force: never two agreements in
+        # force on the same day.
+        start = starts or (pred.expires_on + dates.ONE_DAY if pred.expires_on else day)
         if months is None and expires is None and pred.starts_on and pred.expires_on:
             # Same length as the predecessor's term, in whole months when it was.
             span = (pred.expires_on.year - pred.starts_on.year) * 12 + pred.expires_on.month - pred.starts_on.month

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from workflow import dates
-from workflow.lifecycle import Guard, Role, State, Transition
+from workflow.lifecycle import Event, Guard, Role, State, Transition
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class GuardInput:
     note: str | None = None
     effective: date | None = None  # --effective for give_notice
     last_event_on: date | None = None
+    approved_on: date | None = None  # a signature may be dated any day from the approval on
     renewal_window_days: int = 180
     manual: bool = True
     parties: tuple[str, ...] = field(default=())
@@ -155,7 +156,12 @@ def refusal(t: Transition, g: GuardInput) -> str | None:
     if g.manual:
         if g.on > g.today:
             return f"--on {g.on.isoformat()} is in the future"
-        if g.last_event_on is not None and g.on < g.last_event_on:
+        if t.event is Event.SIGN and g.approved_on is not None:
+            # The office often records "sent for signature" after the partner signed:
+            # a signature may be dated back to the approval, not only to the last event.
+            if g.on < g.approved_on:
+                return f"--on {g.on.isoformat()} is before the approval ({g.approved_on.isoformat()})"
+        elif g.last_event_on is not None and g.on < g.last_event_on:
             return f"--on {g.on.isoformat()} is before the previous event ({g.last_event_on.isoformat()})"
     if t.note_required and not (g.note and g.note.strip()):
         return "a note is required (--note)"

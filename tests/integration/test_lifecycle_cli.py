@@ -263,3 +263,48 @@ def test_show_lists_next_events_for_the_actor(db: str) -> None:
     assert events["withdraw"]["allowed"] is True and events["withdraw"]["needs"] == ["--note"]
     approver_view = ok(hamkor(db, "agreement", "show", ref, "--by", APPROVER2)).out
     assert "approve              ok" in approver_view and "aziza@uni.uz (approver)" in approver_view
+
+
+def test_renew_with_the_defaults_starts_the_day_after_the_predecessor_ends(db: str) -> None:
+    """Never two agreements in force on one day: the successor's default start is the day
+    after the predecessor's last day, for a term of the same length."""
+    ref = create(db, "--starts", "2022-01-01", "--months", "36", on="2021-11-01")
+    to_signed(db, ref, dates=("2021-11-02", "2021-11-03", "2021-11-03", "2021-11-05", "2021-11-06"))
+    ok(adv(db, ref, "activate", OFFICER, "--on", "2022-01-01"))
+    succ = ok(hamkor(db, "agreement", "renew", ref, "--by", OFFICER, "--on", "2024-10-01")).out.strip()
+    s = state(db, succ)
+    assert (s["starts_on"], s["expires_on"]) == ("2025-01-01", "2027-12-31")
+    assert state(db, ref)["expires_on"] == "2024-12-31"
+
+
+def test_renew_is_listed_as_not_possible_once_a_successor_exists(db: str) -> None:
+    ref = create(db, "--starts", "2022-01-01", "--months", "36", on="2021-11-01")
+    to_signed(db, ref, dates=("2021-11-02", "2021-11-03", "2021-11-03", "2021-11-05", "2021-11-06"))
+    ok(adv(db, ref, "activate", OFFICER, "--on", "2022-01-01"))
+    before = {e["event"]: e for e in state(db, ref)["next_events"]}
+    assert before["renew"]["allowed"] is True
+    succ = ok(hamkor(db, "agreement", "renew", ref, "--by", OFFICER, "--on", "2024-10-01")).out.strip()
+    after = {e["event"]: e for e in state(db, ref)["next_events"]}
+    assert after["renew"]["allowed"] is False
+    assert after["renew"]["reason"] == f"it already has a successor {succ}"
+
+
+def test_a_signature_may_be_dated_back_to_the_approval_but_not_before_or_ahead(db: str) -> None:
+    """The office records "sent for signature" after the partner has already signed: a
+    signature may carry any date from the approval on, never a day before it or in the future."""
+    ref = create(db, on="2024-11-01")
+    ok(adv(db, ref, "submit", OFFICER, "--on", "2024-11-02"))
+    ok(adv(db, ref, "approve", APPROVER, "--on", "2024-11-05"))
+    ok(adv(db, ref, "send_for_signature", OFFICER, "--on", "2024-11-20"))
+    assert_refused_unchanged(db, ["agreement", "advance", ref, "sign", "--by", OFFICER, "--party",
+                                  "Hiroshima University", "--on", "2024-11-04"], "before the approval")
+    assert_refused_unchanged(db, ["agreement", "advance", ref, "sign", "--by", OFFICER, "--party",
+                                  "Hiroshima University", "--on", "2999-01-01"], "in the future")
+    ok(adv(db, ref, "sign", OFFICER, "--party", "Hiroshima University", "--on", "2024-11-05"))
+    ok(adv(db, ref, "sign", OFFICER, "--party", "home university", "--on", "2024-11-12"))
+    a = state(db, ref)
+    assert a["state"] == "signed"
+    assert sorted(p["signed_on"] for p in a["parties"]) == ["2024-11-05", "2024-11-12"]
+    # The next event is still never dated before the latest business date (the sending).
+    assert_refused_unchanged(db, ["agreement", "advance", ref, "terminate", "--by", OFFICER,
+                                  "--note", "x", "--on", "2024-11-15"], "before the previous event")

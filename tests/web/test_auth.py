@@ -52,9 +52,36 @@ def test_sign_out_ends_the_session(client: TestClient) -> None:
     assert client.get("/", follow_redirects=False).status_code == 303
 
 
+def test_signing_out_ends_this_session_only(make_client) -> None:
+    """Signing out on the desk computer leaves the same user's phone signed in."""
+    desk, phone = make_client(), make_client()
+    sign_in(desk, "olga@uni.uz")
+    sign_in(phone, "olga@uni.uz")
+    assert post(desk, "/logout").status_code == 303
+    assert desk.get("/account", follow_redirects=False).status_code == 303
+    assert phone.get("/account", follow_redirects=False).status_code == 200
+
+
+def test_sign_out_everywhere_ends_every_session_of_the_user_only(make_client) -> None:
+    """"Sign out everywhere" (on the account page) ends the user's sessions on every
+    device, and nobody else's."""
+    desk, phone, colleague = make_client(), make_client(), make_client()
+    sign_in(desk, "olga@uni.uz")
+    sign_in(phone, "olga@uni.uz")
+    sign_in(colleague, "oleg@uni.uz")
+    assert 'action="/logout/everywhere"' in desk.get("/account").text
+    r = post(desk, "/logout/everywhere")
+    assert (r.status_code, r.headers["location"]) == (303, "/login")
+    assert desk.get("/account", follow_redirects=False).status_code == 303
+    assert phone.get("/account", follow_redirects=False).status_code == 303
+    assert colleague.get("/account", follow_redirects=False).status_code == 200
+    sign_in(phone, "olga@uni.uz")  # a new sign-in after it is valid
+    assert phone.get("/account", follow_redirects=False).status_code == 200
+
+
 def test_a_copy_of_the_cookie_is_worthless_once_its_user_signed_out(make_client) -> None:
-    """Signing out ends the session server-side: a saved copy of the cookie (a stolen
-    one, or another browser of the same user) no longer signs anyone in."""
+    """Signing out ends the session server-side: a saved copy of its cookie (a stolen
+    one) no longer signs anyone in."""
     browser, thief = make_client(), make_client()
     sign_in(browser, "olga@uni.uz")
     thief.cookies.set("hamkor_session", browser.cookies["hamkor_session"])
