@@ -10,6 +10,13 @@ from alembic import context
 from sqlalchemy import Engine
 
 from models import metadata
+from models.search_index import UNMODELLED
+
+
+def _modelled(name: str | None, type_: str, parent_names: object) -> bool:
+    """Leave the search index's database-specific objects (FTS5 table, GIN index) alone."""
+    return not (name and name.startswith(UNMODELLED))
+
 
 config = context.config
 
@@ -26,6 +33,7 @@ def _run(engine: Engine) -> None:
             target_metadata=metadata,
             render_as_batch=True,
             compare_type=True,
+            include_name=_modelled,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -20,6 +20,7 @@ from models.entities import (
     User,
     normalize_name,
 )
+from models.search_index import AgreementSearch
 
 __all__ = [
     "ATTACHMENT_KINDS",
@@ -33,6 +34,7 @@ __all__ = [
     "EwpSnapshot",
     "MobilitySpec",
     "AgreementParty",
+    "AgreementSearch",
     "Base",
     "Event",
     "Notification",

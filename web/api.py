@@ -263,20 +263,27 @@ def users(request: Request, user: User = Depends(api_user)) -> list[User]:
     return list_users(hamkor(request).uow())
 
 
-@router.get("/agreements", response_model=list[AgreementOut], summary="List agreements")
-def list_agreements(request: Request, state: str | None = None, partner: str | None = None,
-                    expiring_within: int | None = None, q: str | None = None,
-                    limit: int | None = Query(None, ge=1),
+@router.get("/agreements", response_model=list[AgreementOut], summary="List and search agreements")
+def list_agreements(request: Request, q: str | None = None, state: str | None = None,
+                    partner: str | None = None, country: str | None = None,
+                    department: str | None = None, type: str | None = None,
+                    owner: str | None = None, expiring_within: int | None = None,
+                    sort: str = Query("ref", description="ref, title, type, state, department, "
+                                      "starts, expires or created; a leading - sorts descending."),
+                    offset: int = Query(0, ge=0), limit: int | None = Query(None, ge=1),
                     user: User = Depends(api_user)) -> list[dict[str, Any]]:
-    """The filters of `hamkor agreement list`, plus `q`: text in the reference, title,
-    department, owner or a party's name. Oldest first; complete unless `limit` is given."""
-    from web.queries import search_agreements
+    """The filters of the Agreements page (and of `hamkor agreement list`), plus `q`: every
+    word must appear in the reference, title, a partner's name, country (code or name in
+    English, Uzbek or Russian), city, hei-id or Erasmus code, the department, the notes or
+    an ISCED code of the conditions; case and accents do not matter."""
+    from web.queries import agreements_by_id
+    from workflow.search import search
 
     app = hamkor(request)
-    page = search_agreements(app.uow(), app.clock(), state=state, partner=partner,
-                             expiring_within=expiring_within, q=q, size=10**9)
-    rows = list(reversed(page.rows))
-    return rows[:limit] if limit else rows
+    _, ids = search(app.uow(), app.clock(), app.settings.institution, sort=sort, offset=offset,
+                    limit=limit, q=q, state=state, partner=partner, country=country,
+                    department=department, type=type, owner=owner, expiring_within=expiring_within)
+    return agreements_by_id(app.uow(), ids)
 
 
 @router.post("/agreements", response_model=AgreementOut, status_code=status.HTTP_201_CREATED,

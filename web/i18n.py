@@ -8,6 +8,7 @@ the reader's language; timestamps are shown in the office's time zone.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -97,8 +98,21 @@ _LABELS: dict[str, tuple[str, str, str]] = {
     # list
     "list.title": ("Agreements", "Shartnomalar", "Соглашения"),
     "list.search": ("Search", "Qidirish", "Поиск"),
-    "list.search_hint": ("reference, title, partner or department", "raqam, nom, hamkor yoki bo‘lim",
-                         "номер, название, партнёр или отдел"),
+    "list.search_hint": ("e.g. politecnico torino, Italy, 0613", "masalan: politecnico torino, Italiya, 0613",
+                         "например: politecnico torino, Италия, 0613"),
+    "list.search_help": ("Every word must appear somewhere: reference, title, partner, country (in any of the three languages), city, department, notes, hei-id or ISCED code. Capitals and accents do not matter.",
+                         "Har bir so‘z biror joyda uchrashi kerak: raqam, nom, hamkor, mamlakat (uch tilning istalganida), shahar, bo‘lim, izoh, hei-id yoki ISCED kodi. Katta-kichik harf va urg‘u belgilari ahamiyatsiz.",
+                         "Каждое слово должно встречаться где-либо: номер, название, партнёр, страна (на любом из трёх языков), город, отдел, заметки, hei-id или код ISCED. Регистр и диакритика не важны."),
+    "list.bad_format": ("“{fmt}”: the list downloads as csv or xlsx", "“{fmt}”: ro‘yxat csv yoki xlsx ko‘rinishida yuklanadi",
+                        "«{fmt}»: список скачивается в формате csv или xlsx"),
+    "p.search_hint": ("name, country, city or hei-id", "nom, mamlakat, shahar yoki hei-id",
+                      "название, страна, город или hei-id"),
+    "p.found": ("{n} partners", "{n} ta hamkor", "Партнёров: {n}"),
+    "list.country": ("Country", "Mamlakat", "Страна"),
+    "list.download": ("Download this list", "Ushbu ro‘yxatni yuklab olish", "Скачать этот список"),
+    "list.bad_days": ("Expiring within: “{value}” is not a whole number of days",
+                      "Tugashiga: “{value}” butun kunlar soni emas",
+                      "Истекает в течение: «{value}» — не целое число дней"),
     "list.state": ("State", "Holat", "Состояние"),
     "list.partner": ("Partner", "Hamkor", "Партнёр"),
     "list.any": ("any", "barchasi", "любое"),
@@ -413,6 +427,25 @@ class Translator:
         entry = EVENT_LABELS.get(value)
         return entry[self._i] if entry else value.replace("_", " ")
 
+    def _labels(self) -> Any:
+        """The reports' gettext catalogs (shared: one translation of a code everywhere)."""
+        return _formatter(self.lang)
+
+    def type(self, value: str | None) -> str:
+        """An agreement type's name (`double_degree` → "Double degree" / "Qo‘sh diplom")."""
+        return str(self._labels().label("type", value)) if value else ""
+
+    def form(self, value: str | None) -> str:
+        return str(self._labels().label("form", value)) if value else ""
+
+    def kind(self, value: str | None) -> str:
+        """A partner kind (university, company, ...)."""
+        return str(self._labels().label("kind", value)) if value else ""
+
+    def country(self, code: str | None) -> str:
+        """A country's name in this language (Babel's CLDR data), from its ISO code."""
+        return str(self._labels().country(code)) if code else ""
+
     def date(self, value: date | str | None) -> str:
         """A business date, e.g. '19 Feb 2020' / '19-fev, 2020' / '19 февр. 2020 г.'."""
         if not value:
@@ -428,6 +461,13 @@ class Translator:
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
         return _format_datetime(moment, self.zone, self.lang)
+
+
+@lru_cache(maxsize=3)
+def _formatter(lang: str) -> Any:
+    from reports.i18n import Formatter
+
+    return Formatter(lang)
 
 
 def _format_date(day: date, lang: str) -> str:

@@ -173,29 +173,75 @@ def _under_used(app: Any, user: User) -> list[dict[str, Any]]:
     return under_used_quotas(app, user)
 
 
+LIST_FILTERS = ("q", "state", "partner", "country", "department", "type", "owner",
+                "expiring_within", "sort")
+
+
 @router.get("/agreements", response_class=HTMLResponse)
-def agreement_list(request: Request, state: str | None = None, partner: str | None = None,
-                   expiring_within: str | None = None, q: str | None = None, page: int = 1,
-                   user: User = Depends(page_user)) -> Response:
-    from web.queries import search_agreements
-    from workflow.registry import list_partners
+def agreement_list(request: Request, page: int = 1, user: User = Depends(page_user)) -> Response:
+    """The register: one search box over everything an agreement says, filters, sortable
+    columns; the same query downloads as CSV or XLSX (`/agreements/export`)."""
+    from web.queries import departments, search_agreements
+    from workflow.agreements import TYPES
+    from workflow.registry import list_partners, list_users
 
     app = hamkor(request)
-    filters = {"state": state or "", "partner": partner or "", "expiring_within": expiring_within or "",
-               "q": q or ""}
+    filters = {k: (request.query_params.get(k) or "").strip() for k in LIST_FILTERS}
     error, status, result = None, 200, None
     try:
-        days = int(expiring_within) if expiring_within else None
-        result = search_agreements(app.uow(), app.clock(), state=state or None, partner=partner or None,
-                                   expiring_within=days, q=q, page=page)
-    except ValueError:
-        error, status = f"Expiring within: {expiring_within!r} is not a whole number of days", 422
+        result = search_agreements(app.uow(), app.clock(), institution=app.settings.institution,
+                                   page=page, **_search_args(request, filters))
     except HamkorError as exc:
         error, status = humanize(exc), status_for(exc)
+    partners = list_partners(app.uow())
+    countries = sorted({p["country"] for p in partners if p.get("country")})
     return render(request, "agreements.html", {
         "result": result, "filters": filters, "error": error, "states": [s.value for s in State],
-        "partners": list_partners(app.uow()), "nav": "agreements",
+        "partners": partners, "countries": countries, "types": TYPES,
+        "departments": departments(app.uow()),
+        "owners": [u for u in list_users(app.uow()) if u["role"] != "viewer"],
+        "query": _query_string(filters),
+        "query_with_sort": lambda key: _query_string(filters, sort=key), "nav": "agreements",
     }, status=status)
+
+
+@router.get("/agreements/export.{fmt}")
+def export_list(request: Request, fmt: str, user: User = Depends(page_user)) -> Response:
+    """The filtered, sorted list (every page) as CSV or XLSX, in `hamkor export`'s columns."""
+    from web import exports
+    from web.queries import search_agreements
+
+    if fmt not in exports.MEDIA:
+        return error_page(request, Invalid(translator(request)("list.bad_format", fmt=fmt)))
+    app = hamkor(request)
+    filters = {k: (request.query_params.get(k) or "").strip() for k in LIST_FILTERS}
+    try:
+        found = search_agreements(app.uow(), app.clock(), institution=app.settings.institution,
+                                  size=None, **_search_args(request, filters))
+        records = exports.records_for(app.uow(), [a["ref"] for a in found.rows])
+        body = exports.as_csv(records) if fmt == "csv" else exports.as_xlsx(records)
+    except HamkorError as exc:
+        return error_page(request, exc)
+    stamp = app.clock().today.isoformat()
+    return Response(body, media_type=exports.MEDIA[fmt], headers={
+        "Content-Disposition": f'attachment; filename="agreements-{stamp}.{fmt}"'})
+
+
+def _search_args(request: Request, filters: dict[str, str]) -> dict[str, Any]:
+    """The list's filters as the search takes them; a bad number is refused (422)."""
+    t = translator(request)
+    days = filters["expiring_within"]
+    if days and not days.isdigit():
+        raise Invalid(t("list.bad_days", value=days))
+    args: dict[str, Any] = {k: (filters[k] or None) for k in LIST_FILTERS if k != "expiring_within"}
+    args["expiring_within"] = int(days) if days else None
+    return args
+
+
+def _query_string(filters: dict[str, str], **override: str) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode({k: v for k, v in {**filters, **override}.items() if v})
 
 
 # --- create and edit ------------------------------------------------------------------------
@@ -415,16 +461,18 @@ def renew(request: Request, ref: str, user: User = Depends(page_user),
 
 
 @router.get("/partners", response_class=HTMLResponse)
-def partners(request: Request, user: User = Depends(page_user)) -> Response:
-    return _partners_page(request)
+def partners(request: Request, q: str = "", user: User = Depends(page_user)) -> Response:
+    return _partners_page(request, q=q)
 
 
 def _partners_page(request: Request, *, error: str | None = None, status: int = 200,
-                   values: dict[str, Any] | None = None) -> Response:
+                   values: dict[str, Any] | None = None, q: str = "") -> Response:
     from workflow.registry import KINDS, list_partners
+    from workflow.search import partner_matches
 
+    found = [p for p in list_partners(hamkor(request).uow()) if partner_matches(p, q)]
     return render(request, "partners.html", {
-        "partners": list_partners(hamkor(request).uow()), "kinds": KINDS, "error": error,
+        "partners": found, "kinds": KINDS, "error": error, "q": q,
         "v": values or {"kind": "university"}, "nav": "partners",
     }, status=status)
 

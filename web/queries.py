@@ -90,24 +90,43 @@ class Page:
     pages: int
 
 
-def search_agreements(uow: UnitOfWork, clock: Clock, *, state: str | None = None,
-                      partner: str | None = None, expiring_within: int | None = None,
-                      q: str | None = None, page: int = 1, size: int = PAGE_SIZE) -> Page:
-    """The CLI's `agreement list` filters, plus a text search, one page at a time."""
-    rows = list_agreements(uow, clock, state=state, partner=partner, expiring_within=expiring_within)
-    needle = " ".join((q or "").split()).casefold()
-    if needle:
-        rows = [a for a in rows if needle in _haystack(a)]
-    rows.reverse()  # newest first
-    pages = max(1, math.ceil(len(rows) / size))
-    page = min(max(1, page), pages)
-    return Page(rows[(page - 1) * size: page * size], len(rows), page, pages)
+def search_agreements(uow: UnitOfWork, clock: Clock, *, institution: str = "",
+                      state: str | None = None, partner: str | None = None,
+                      expiring_within: int | None = None, q: str | None = None,
+                      country: str | None = None, department: str | None = None,
+                      type: str | None = None, owner: str | None = None, sort: str | None = None,
+                      page: int = 1, size: int | None = PAGE_SIZE) -> Page:
+    """One page of the agreements matching the search box and the filters (by index)."""
+    from workflow.search import search
+
+    filters = {"q": q, "state": state, "partner": partner, "expiring_within": expiring_within,
+               "country": country, "department": department, "type": type, "owner": owner}
+    page = max(1, page)
+    count, ids = search(uow, clock, institution, sort=sort, offset=(page - 1) * (size or 0),
+                        limit=size, **filters)
+    pages = max(1, math.ceil(count / size)) if size else 1
+    if page > pages:  # past the end (the list shrank): the last page
+        page = pages
+        count, ids = search(uow, clock, institution, sort=sort, offset=(page - 1) * (size or 0),
+                            limit=size, **filters)
+    return Page(agreements_by_id(uow, ids), count, page, pages)
 
 
-def _haystack(a: dict[str, Any]) -> str:
-    parts = [a["ref"], a["title"], a["department"] or "", a["owner"] or "", a["type"]]
-    parts += [p["name"] for p in a["parties"]]
-    return " ".join(" ".join(parts).split()).casefold()
+def agreements_by_id(uow: UnitOfWork, ids: list[int]) -> list[dict[str, Any]]:
+    """The agreements (with parties and owner), in the order of `ids`."""
+    from sqlalchemy.orm import joinedload
+
+    from models import AgreementParty
+
+    if not ids:
+        return []
+    with uow:
+        rows = uow.session.scalars(
+            select(Agreement).where(Agreement.id.in_(ids))
+            .options(joinedload(Agreement.parties).joinedload(AgreementParty.organization),
+                     joinedload(Agreement.owner), joinedload(Agreement.renews))).unique()
+        by_id = {a.id: agreement_dict(a) for a in rows}
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def departments(uow: UnitOfWork) -> list[str]:

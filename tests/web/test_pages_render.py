@@ -132,3 +132,46 @@ def test_partner_form_adds_and_refuses_duplicates(client: TestClient) -> None:
     assert r.status_code == 409 and "already exists" in r.text
     r = post(client, "/partners", {"name": "Nowhere U", "country": "XX", "kind": "university"})
     assert r.status_code == 422 and "ISO 3166" in r.text
+
+
+def test_the_list_searches_filters_sorts_and_downloads_what_it_shows(client: TestClient) -> None:
+    """One box over partner, country (any language) and title; sortable columns keep the
+    filters; the CSV and XLSX downloads hold exactly the rows of the filtered list."""
+    import io
+
+    from openpyxl import load_workbook
+
+    sign_in(client, "olga@uni.uz")
+    a = new_draft(client, title="Student exchange with Hiroshima")
+    b = new_draft(client, title="Double degree", partners=["Politecnico di Torino"], type="double_degree",
+                  department="Mechanical Engineering")
+    for q in ("politecnico torino", "Italy", "Италия", "TURIN"):
+        html = client.get("/agreements", params={"q": q}).text
+        assert b in html and a not in html, q
+    html = client.get("/agreements", params={"country": "JP"}).text
+    assert a in html and b not in html
+    html = client.get("/agreements", params={"department": "Mechanical Engineering", "sort": "title"}).text
+    assert b in html and a not in html and 'aria-sort="ascending"' in html
+    assert "sort=-title" in html and "department=Mechanical+Engineering" in html
+    html = client.get("/agreements", params={"sort": "ref"}).text
+    assert html.index(a) < html.index(b)
+    html = client.get("/agreements", params={"sort": "-ref"}).text
+    assert html.index(b) < html.index(a)
+    csv = client.get("/agreements/export.csv", params={"q": "torino"})
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    lines = csv.text.strip().splitlines()
+    assert len(lines) == 2 and lines[0].startswith("ref,") and b in lines[1]
+    xlsx = client.get("/agreements/export.xlsx", params={"type": "double_degree"})
+    rows = list(load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True))
+    assert rows[0][0] == "ref" and [r[0] for r in rows[1:]] == [b]
+    assert client.get("/agreements", params={"sort": "colour"}).status_code == 422
+    assert client.get("/agreements/export.pdf").status_code == 422
+
+
+def test_the_partners_page_is_searchable_by_name_country_and_city(client: TestClient) -> None:
+    sign_in(client, "vera@uni.uz")
+    for q in ("torino", "Italy", "италия", "turin"):
+        html = client.get("/partners", params={"q": q}).text
+        assert "Politecnico di Torino" in html and "Hiroshima University" not in html, q
+    html = client.get("/partners", params={"q": "nowhere"}).text
+    assert "Politecnico di Torino" not in html and "0 partners" in html
