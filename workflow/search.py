@@ -165,16 +165,17 @@ def refresh(uow: UnitOfWork, institution: str) -> int:
 def _insert_missing(s: Session, rows: list[dict[str, Any]]) -> None:
     """Insert, skipping a row another search stored meanwhile."""
     dialect = s.get_bind().dialect.name
+    table: Any = AgreementSearch.__table__  # Core: no ORM bulk bookkeeping per row
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        s.execute(pg_insert(AgreementSearch.__table__).on_conflict_do_nothing(), rows)
+        s.execute(pg_insert(table).on_conflict_do_nothing(), rows)
     elif dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as lite_insert
 
-        s.execute(lite_insert(AgreementSearch.__table__).on_conflict_do_nothing(), rows)
+        s.execute(lite_insert(table).on_conflict_do_nothing(), rows)
     else:  # pragma: no cover - the two supported databases are above
-        s.execute(insert(AgreementSearch.__table__), rows)
+        s.execute(insert(table), rows)
 
 
 def _like(token: str) -> str:
