@@ -71,8 +71,11 @@ def _after_flush(session: Session, _flush: UOWTransaction) -> None:
         if isinstance(obj, Agreement):
             if obj not in session.new and _changed(obj, AGREEMENT_COLUMNS):
                 agreements.add(obj.id)
-        elif isinstance(obj, AgreementParty | MobilitySpec) and obj.agreement_id is not None:
+        elif isinstance(obj, MobilitySpec) and obj.agreement_id is not None:
             agreements.add(obj.agreement_id)
+        elif (isinstance(obj, AgreementParty) and obj.agreement_id is not None
+              and (obj not in session.dirty or _changed(obj, ("organization_id", "agreement_id")))):
+            agreements.add(obj.agreement_id)  # a party added, removed or replaced (not a signature)
         elif (isinstance(obj, Organization) and obj not in session.new
               and _changed(obj, ORGANIZATION_COLUMNS)):
             organizations.add(obj.id)
