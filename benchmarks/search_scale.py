@@ -40,7 +40,7 @@ QUERIES: list[tuple[str, dict[str, Any]]] = [
 
 
 def _politecnico(url: str) -> None:
-    from cli.app import App
+    from root import App
     from workflow.agreements import NewAgreement, create
     from workflow.registry import add_partner, add_user
 
@@ -83,7 +83,7 @@ def _unindexed(engine: Engine, q: str) -> float:
 
 def benchmark(url: str, engine: Engine, n: int) -> list[Result]:
     from benchmarks.seed import seed
-    from cli.app import App
+    from root import App
     from workflow.search import refresh
 
     seeded = seed(engine, n, today=TODAY)
@@ -95,7 +95,8 @@ def benchmark(url: str, engine: Engine, n: int) -> list[Result]:
         build_s = time.perf_counter() - t
         results = []
         for q, filters in QUERIES:
-            best, total, refs = 9e9, 0, []
+            best, total = 9e9, 0
+            refs: list[str] = []
             for _ in range(5):
                 t = time.perf_counter()
                 total, refs = _page(app, q, filters)

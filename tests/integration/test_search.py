@@ -13,7 +13,7 @@ from tests.helpers import ok
 
 
 def edit(db_url: str, ref: str, **changes: object) -> None:
-    from cli.app import App
+    from root import App
     from workflow.drafts import update_draft
 
     app = App(db_url)
@@ -24,7 +24,7 @@ def edit(db_url: str, ref: str, **changes: object) -> None:
 
 
 def found(db_url: str, q: str | None = None, **filters: object) -> list[str]:
-    from cli.app import App
+    from root import App
     from web.queries import agreements_by_id
     from workflow.search import search
 
@@ -104,7 +104,7 @@ def test_imported_agreements_are_found(db_url: str, register: dict[str, str], tm
 
 
 def test_sorting_and_a_bad_sort_or_state_is_refused(db_url: str, register: dict[str, str]) -> None:
-    from cli.app import App
+    from root import App
     from workflow.errors import Invalid
     from workflow.search import search
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from cli.app import App
+from root import App
 from tests.web.conftest import post, sign_in
 from tests.web.test_outbox_reports import active_agreement
 
