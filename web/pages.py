@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict, deque
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -142,12 +142,14 @@ def set_language(request: Request, form: FormData = Depends(checked_form)) -> Re
 
 
 @router.get("/", response_class=HTMLResponse)
-def dashboard(request: Request, user: User = Depends(page_user)) -> Response:
+def dashboard(request: Request, scope: str | None = None, user: User = Depends(page_user)) -> Response:
+    """What needs doing: the whole office's for approvers and admins, an officer's own
+    (with a switch to the team's, `?scope=office`)."""
     from web.queries import counts_by_state, needs_action
 
     app = hamkor(request)
     counts = counts_by_state(app.uow())
-    todo = needs_action(app.uow(), app.clock(), app.office(), user)
+    todo = needs_action(app.uow(), app.clock(), app.office(), user, scope)
     missing_copies = None
     if app.settings.require_signed_copy:  # HAMKOR_REQUIRE_SIGNED_COPY (issue 20)
         from documents.attachments import missing_signed_copies
@@ -377,10 +379,16 @@ def agreement_page(request: Request, user: User, ref: str, *, error: str | None 
     iia = ewp_details(app, a["ref"])
     now, later = _actions(a, user)
     unsigned = [p["name"] for p in a["parties"] if not p["signed_on"]]
+    from web.queries import activation_day
+
+    today = app.clock().today
+    starts = date.fromisoformat(a["starts_on"]) if a["starts_on"] else None
+    activates_on = activation_day(starts, today) if a["state"] == State.SIGNED.value else None
     from web.files import files_context  # the agreement's files and documents (issue 20)
 
     return render(request, "agreement.html", {
         **files_context(app, a["ref"]),
+        "activates_on": activates_on,
         "a": a, "events": list(reversed(events)), "actions": now, "not_now": later,
         "renewable": any(x["event"] == Ev.RENEW.value for x in now),
         "unsigned": unsigned, "error": error, "values": values or {},

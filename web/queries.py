@@ -19,7 +19,6 @@ from workflow.agreements import (
     Office,
     agreement_dict,
     available_events,
-    list_agreements,
 )
 from workflow.clock import Clock
 from workflow.lifecycle import IN_FORCE, Event, Role, State
@@ -39,39 +38,69 @@ def counts_by_state(uow: UnitOfWork) -> list[tuple[str, int]]:
 @dataclass
 class NeedsAction:
     window_days: int
+    scope: str  # "mine" (the user's own agreements) or "office" (everyone's)
     expiring: list[dict[str, Any]]
     notice: list[dict[str, Any]]
     signatures: list[dict[str, Any]]
     review: list[dict[str, Any]]
     drafts: list[dict[str, Any]]
+    returned: list[dict[str, Any]]  # drafts an approver sent back, with the approver's note
+    signed: list[dict[str, Any]]  # fully signed, waiting for their start date
 
 
-def needs_action(uow: UnitOfWork, clock: Clock, office: Office, user: dict[str, Any]) -> NeedsAction:
-    """The signed-in user's to-do: their agreements that need something soon, and for
-    approvers the agreements in review they may approve (four eyes decided by the guards)."""
+def default_scope(user: dict[str, Any]) -> str:
+    """Approvers and admins (the head of office) look after the whole office; an officer
+    after their own agreements; a viewer reads the office's."""
+    role = Role.parse(user["role"])
+    return "mine" if role is Role.OFFICER else "office"
+
+
+def needs_action(uow: UnitOfWork, clock: Clock, office: Office, user: dict[str, Any],
+                 scope: str | None = None) -> NeedsAction:
+    """What needs doing soon: agreements expiring or at their notice deadline within the
+    renewal window, awaiting signatures, signed and about to start, drafts (those an
+    approver returned first, with the note), and what waits for this approver's approval
+    (four eyes decided by the guards). `scope` "mine" keeps the user's own agreements."""
     window = office.policy.window_days
     today = clock.today
     role = Role.parse(user["role"])
-    email = user["email"]
-    mine = [a for a in list_agreements(uow, clock, expiring_within=window) if a["owner"] == email]
+    scope = scope if scope in ("mine", "office") else default_scope(user)
     with uow:
         s = uow.session
-        me = s.scalar(select(User).where(User.email == email))
-        owned = select(Agreement).where(Agreement.owner_id == (me.id if me else -1))
+        me = s.scalar(select(User).where(User.email == user["email"]))
+        base = select(Agreement)
+        if scope == "mine":
+            base = base.where(Agreement.owner_id == (me.id if me else -1))
+        horizon = today + timedelta(days=window)
+        expiring = [agreement_dict(a) for a in s.scalars(
+            base.where(Agreement.state.in_(("signed", "active", "renewal_due")),
+                       Agreement.expires_on.is_not(None), Agreement.expires_on <= horizon)
+            .order_by(Agreement.expires_on, Agreement.id))]
         notice = []
-        for a in s.scalars(owned.where(Agreement.state.in_(IN_FORCE),
-                                       Agreement.auto_renew.is_(True),
-                                       Agreement.notice_given_on.is_(None),
-                                       Agreement.expires_on.is_not(None))
+        for a in s.scalars(base.where(Agreement.state.in_([x.value for x in IN_FORCE]),
+                                      Agreement.auto_renew.is_(True),
+                                      Agreement.notice_given_on.is_(None),
+                                      Agreement.expires_on.is_not(None))
                            .order_by(Agreement.expires_on)):
             assert a.expires_on is not None
             deadline = dates.notice_deadline(a.expires_on, a.notice_days or 0)
-            if today <= deadline <= today + timedelta(days=window):
+            if today <= deadline <= horizon:
                 notice.append({**agreement_dict(a), "deadline": deadline.isoformat()})
         signatures = [agreement_dict(a) for a in s.scalars(
-            owned.where(Agreement.state == State.AWAITING_SIGNATURES.value).order_by(Agreement.state_since))]
-        drafts = [agreement_dict(a) for a in s.scalars(
-            owned.where(Agreement.state == State.DRAFT.value).order_by(Agreement.id))]
+            base.where(Agreement.state == State.AWAITING_SIGNATURES.value).order_by(Agreement.state_since))]
+        signed = [{**agreement_dict(a), "activates_on": activation_day(a.starts_on, today)}
+                  for a in s.scalars(base.where(Agreement.state == State.SIGNED.value)
+                                     .order_by(Agreement.starts_on, Agreement.id))]
+        drafts, returned = [], []
+        draft_rows = list(s.scalars(base.where(Agreement.state == State.DRAFT.value).order_by(Agreement.id)))
+        last = _last_events(s, [a.id for a in draft_rows])
+        for a in draft_rows:
+            ev = last.get(a.id)
+            if ev is not None and ev.event == Event.REQUEST_CHANGES.value:
+                returned.append({**agreement_dict(a), "returned_by": ev.actor,
+                                 "returned_on": ev.occurred_on.isoformat(), "returned_note": ev.note})
+            else:
+                drafts.append(agreement_dict(a))
         review = []
         if role >= Role.APPROVER and me is not None:
             for a in s.scalars(select(Agreement).where(Agreement.state == State.IN_REVIEW.value)
@@ -79,7 +108,26 @@ def needs_action(uow: UnitOfWork, clock: Clock, office: Office, user: dict[str, 
                 events = available_events(s, a, me, today, office)
                 if any(e["event"] == Event.APPROVE.value and e["allowed"] for e in events):
                     review.append(agreement_dict(a))
-    return NeedsAction(window, mine, notice, signatures, review, drafts)
+    return NeedsAction(window, scope, expiring, notice, signatures, review, drafts, returned, signed)
+
+
+def activation_day(starts_on: Any, today: Any) -> str | None:
+    """When a signed agreement becomes active by itself: its start date (the daily check
+    activates it), or today's check if it has already started."""
+    if starts_on is None:
+        return None
+    return max(starts_on, today).isoformat()
+
+
+def _last_events(s: Any, ids: list[int]) -> dict[int, Any]:
+    """Each agreement's latest audit row."""
+    from models import Event as EventRow
+
+    if not ids:
+        return {}
+    latest = (select(func.max(EventRow.id)).where(EventRow.agreement_id.in_(ids))
+              .group_by(EventRow.agreement_id))
+    return {e.agreement_id: e for e in s.scalars(select(EventRow).where(EventRow.id.in_(latest)))}
 
 
 @dataclass

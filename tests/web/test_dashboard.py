@@ -1,0 +1,73 @@
+"""The dashboard serves each role: the head of office sees the whole office's needs,
+an officer their own with a switch to the team's; returned drafts carry the approver's
+note; a signed agreement says when it activates."""
+
+from __future__ import annotations
+
+import html
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+
+from root import App
+from tests.web.conftest import new_draft, post, sign_in
+from tests.web.test_outbox_reports import active_agreement
+
+
+def section(page: str, anchor: str) -> str:
+    return html.unescape(page.split(f'id="{anchor}"')[1].split("</section>")[0])
+
+
+def test_the_head_of_office_sees_a_colleagues_agreement_expiring_in_150_days(
+        make_client, hamkor_app: App) -> None:
+    ref = active_agreement(hamkor_app, expires_in_days=150)  # owned by Olga
+    head, colleague, owner = make_client(), make_client(), make_client()
+    sign_in(head, "anvar@uni.uz")
+    sign_in(colleague, "oleg@uni.uz")
+    sign_in(owner, "olga@uni.uz")
+    assert ref in section(head.get("/").text, "todo-expiring")
+    assert ref in section(owner.get("/").text, "todo-expiring")
+    page = colleague.get("/").text
+    assert ref not in section(page, "todo-expiring")  # an officer's own, by default
+    assert 'href="/?scope=office"' in page
+    assert ref in section(colleague.get("/?scope=office").text, "todo-expiring")
+    assert ref not in section(head.get("/?scope=mine").text, "todo-expiring")
+
+
+def test_a_returned_draft_is_flagged_with_the_approvers_note(make_client, hamkor_app: App) -> None:
+    officer, approver = make_client(), make_client()
+    sign_in(officer, "olga@uni.uz")
+    sign_in(approver, "anvar@uni.uz")
+    ref = new_draft(officer)
+    other = new_draft(officer, title="Untouched draft")
+    assert post(officer, f"/agreements/{ref}/events/submit").status_code == 303
+    assert post(approver, f"/agreements/{ref}/events/request_changes",
+                {"note": "Add the Erasmus code of the partner"}).status_code == 303
+    returned = section(officer.get("/").text, "todo-returned")
+    assert ref in returned and other not in returned
+    assert "Anvar" in returned or "anvar@uni.uz" in returned
+    assert "“Add the Erasmus code of the partner”" in returned
+    assert other in section(officer.get("/").text, "todo-drafts")
+
+
+def test_a_signed_agreement_says_when_it_activates(client: TestClient, hamkor_app: App) -> None:
+    from workflow.agreements import NewAgreement, advance, create
+
+    app = hamkor_app
+    today = app.clock().today
+    starts = today + timedelta(days=20)
+    ref = create(app.uow(), app.clock(), app.office(),
+                 NewAgreement(title="Staff exchange", partners=["Hiroshima University"], type="exchange",
+                              owner="olga@uni.uz", starts=starts, months=12), by="olga@uni.uz")["ref"]
+    for event, by, party in [("submit", "olga@uni.uz", None), ("approve", "anvar@uni.uz", None),
+                             ("send_for_signature", "olga@uni.uz", None),
+                             ("sign", "olga@uni.uz", "Home University"),
+                             ("sign", "olga@uni.uz", "Hiroshima University")]:
+        advance(app.uow(), app.clock(), app.office(), ref, event, by=by, party=party)
+    sign_in(client, "olga@uni.uz")
+    from web.i18n import Translator
+
+    when = Translator("en", app.settings.zone).date(starts)
+    assert f"activates automatically on {when}" in html.unescape(client.get(f"/agreements/{ref}").text)
+    signed = section(client.get("/").text, "todo-signed")
+    assert ref in signed and f"activates automatically on {when}" in signed
