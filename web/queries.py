@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -111,7 +111,7 @@ def needs_action(uow: UnitOfWork, clock: Clock, office: Office, user: dict[str, 
     return NeedsAction(window, scope, expiring, notice, signatures, review, drafts, returned, signed)
 
 
-def activation_day(starts_on: Any, today: Any) -> str | None:
+def activation_day(starts_on: date | None, today: date) -> str | None:
     """When a signed agreement becomes active by itself: its start date (the daily check
     activates it), or today's check if it has already started."""
     if starts_on is None:
