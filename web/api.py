@@ -308,14 +308,26 @@ def show_agreement(request: Request, ref: str, user: User = Depends(api_user)) -
     return {**a, **ewp_details(app, a["ref"])}
 
 
-@router.patch("/agreements/{ref}", response_model=AgreementOut, summary="Edit a draft")
+@router.patch("/agreements/{ref}", response_model=AgreementOut,
+               summary="Edit a draft, or correct an agreement past draft")
 def edit_draft(request: Request, ref: str, body: DraftEditIn, user: User = Depends(api_user)) -> dict[str, Any]:
+    """A draft takes every field. An agreement past draft that has not ended takes only
+    `title`, `owner`, `department`, `notes` and `forms` (its terms change through the
+    lifecycle); either way the history records an `edit` with each field's old and new
+    value. The owner must be an officer, approver or admin."""
+    from workflow.agreements import get_agreement
+    from workflow.corrections import correct
     from workflow.drafts import update_draft
+    from workflow.lifecycle import State
 
     app = hamkor(request)
     changes = body.model_dump(exclude_unset=True, exclude={"version"})
-    return update_draft(app.uow(), app.clock(), app.office(), ref, changes, by=user["email"],
-                        expected_version=body.version)
+    with app.uow() as uow:
+        state = get_agreement(uow.session, ref).state
+    if state == State.DRAFT.value:
+        return update_draft(app.uow(), app.clock(), app.office(), ref, changes, by=user["email"],
+                            expected_version=body.version)
+    return correct(app.uow(), app.clock(), ref, changes, by=user["email"], expected_version=body.version)
 
 
 @router.get("/agreements/{ref}/history", response_model=list[HistoryOut],

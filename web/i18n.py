@@ -106,6 +106,16 @@ _LABELS: dict[str, tuple[str, str, str]] = {
                         "вступит в силу автоматически {on}"),
     "ag.no_start": ("no start date: it cannot activate until one is set", "boshlanish sanasi yo‘q: u belgilanmaguncha kuchga kirmaydi",
                     "нет даты начала: соглашение не вступит в силу, пока она не указана"),
+    "cor.title": ("Correct {ref}", "{ref} ni tuzatish", "Исправить {ref}"),
+    "cor.button": ("Correct details", "Ma’lumotlarni tuzatish", "Исправить сведения"),
+    "cor.help": ("Title, owner, department, notes and forms can be corrected until the agreement ends; each change is recorded in the history with its old and new value. Dates and terms change only through the lifecycle (notice, renewal, amendments of the conditions).",
+                 "Nom, mas’ul, bo‘lim, izoh va shakllarni shartnoma tugagunga qadar tuzatish mumkin; har bir o‘zgarish eski va yangi qiymati bilan tarixga yoziladi. Sanalar va shartlar faqat hayot sikli orqali o‘zgaradi (ogohlantirish, uzaytirish, shartlarga o‘zgartirish).",
+                 "Название, ответственного, отдел, заметки и формы можно исправлять, пока соглашение не закончилось; каждое изменение записывается в историю со старым и новым значением. Даты и условия меняются только по жизненному циклу (уведомление, продление, изменение условий)."),
+    "cor.owner_help": ("Receives the reminders; an officer, approver or admin.",
+                       "Eslatmalarni oladi; xodim, tasdiqlovchi yoki administrator.",
+                       "Получает напоминания; сотрудник, утверждающий или администратор."),
+    "cor.save": ("Save the correction", "Tuzatishni saqlash", "Сохранить исправление"),
+    "cor.cancel": ("Cancel", "Bekor qilish", "Отмена"),
     "dash.nothing": ("Nothing here.", "Hech narsa yo‘q.", "Здесь ничего нет."),
     "dash.viewer": ("You can read everything; changes need the officer role.",
                     "Siz hammasini ko‘ra olasiz; o‘zgartirish uchun xodim roli kerak.",
@@ -386,7 +396,7 @@ STATE_LABELS: dict[str, tuple[str, str, str]] = {
 EVENT_LABELS: dict[str, tuple[str, str, str]] = {
     "create": ("created", "yaratildi", "создано"),
     "import": ("imported", "import qilindi", "импортировано"),
-    "edit": ("draft edited", "qoralama tahrirlandi", "черновик изменён"),
+    "edit": ("edited", "tahrirlandi", "изменено"),
     "amend": ("amended", "o‘zgartirildi", "изменено"),
     "coverage_gap": ("coverage gap", "qamrovda uzilish", "разрыв действия"),
     "ewp_approval": ("EWP: we approved the partner’s copy", "EWP: hamkor nusxasini tasdiqladik",
@@ -412,6 +422,12 @@ EVENT_LABELS: dict[str, tuple[str, str, str]] = {
 }
 
 _INDEX = {"en": 0, "uz": 1, "ru": 2}
+#: Column names (as the history's `edit` lines name them) → label keys.
+FIELD_KEYS = {"title": "f.title", "type": "f.type", "owner": "f.owner", "department": "f.department",
+              "notes": "f.notes", "forms": "f.forms", "starts_on": "f.starts", "expires_on": "f.expires",
+              "indefinite": "f.indefinite_short", "auto_renew": "f.auto_renew",
+              "renewal_months": "f.renewal_months", "notice_days": "f.notice_days",
+              "parties": "f.parties"}
 
 
 def pick_language(requested: str | None, accept_language: str | None) -> str:
@@ -462,6 +478,11 @@ class Translator:
     def country(self, code: str | None) -> str:
         """A country's name in this language (Babel's CLDR data), from its ISO code."""
         return str(self._labels().country(code)) if code else ""
+
+    def field(self, name: str) -> str:
+        """An agreement field's label, by its column name (the history's `edit` lines)."""
+        entry = _LABELS.get(FIELD_KEYS.get(name, ""))
+        return entry[self._i] if entry else name.replace("_", " ")
 
     def date(self, value: date | str | None) -> str:
         """A business date, e.g. '19 Feb 2020' / '19-fev, 2020' / '19 февр. 2020 г.'."""

@@ -259,7 +259,7 @@ def _form_page(request: Request, *, values: dict[str, Any], mode: str, error: st
     partners = list_partners(app.uow())
     if mode == "create":
         partners = [p for p in partners if normalize_name(p["name"]) != home]
-    users = [u for u in list_users(app.uow()) if u["active"]]
+    users = [u for u in list_users(app.uow()) if u["active"] and u["role"] != Role.VIEWER.label]
     return render(request, "agreement_form.html", {
         "v": values, "mode": mode, "error": error, "ref": ref, "version": version,
         "types": TYPES, "form_choices": FORMS, "partners": partners, "users": users,
@@ -305,12 +305,15 @@ def create(request: Request, user: User = Depends(page_user),
 
 @router.get("/agreements/{ref}/edit", response_class=HTMLResponse)
 def edit_form(request: Request, ref: str, user: User = Depends(page_user)) -> Response:
+    """A draft: every field. Past draft and not ended: the correctable ones."""
     from workflow.agreements import show
 
     app = hamkor(request)
     a = show(app.uow(), app.clock(), app.office(), ref)
-    if a["state"] != State.DRAFT.value or role_of(user) is None or Role.parse(user["role"]) < Role.OFFICER:
+    if role_of(user) is None or Role.parse(user["role"]) < Role.OFFICER or State(a["state"]) in TERMINAL:
         return redirect(f"/agreements/{a['ref']}")
+    if a["state"] != State.DRAFT.value:
+        return _correct_page(request, values=a, ref=a["ref"], version=a["version"])
     ids = _party_ids(request, [p["name"] for p in a["parties"]])
     values = {**a, "partner_keys": ids, "months": None}
     return _form_page(request, values=values, mode="edit", ref=a["ref"], version=a["version"])
@@ -350,6 +353,46 @@ def edit(request: Request, ref: str, user: User = Depends(page_user),
     return redirect(f"/agreements/{a['ref']}")
 
 
+def _correct_page(request: Request, *, values: dict[str, Any], ref: str, version: int | None,
+                  error: str | None = None, status: int = 200) -> Response:
+    from web.queries import departments
+    from workflow.agreements import FORMS
+    from workflow.registry import list_users
+
+    app = hamkor(request)
+    users = [u for u in list_users(app.uow()) if u["active"] and u["role"] != Role.VIEWER.label]
+    return render(request, "agreement_correct.html", {
+        "v": values, "ref": ref, "version": version, "error": error, "users": users,
+        "form_choices": FORMS, "departments": departments(app.uow()), "nav": "agreements",
+    }, status=status)
+
+
+@router.post("/agreements/{ref}/correct")
+def correct(request: Request, ref: str, user: User = Depends(page_user),
+            form: FormData = Depends(checked_form)) -> Response:
+    """Correct an agreement past draft: title, owner, department, notes, forms (audited)."""
+    from workflow.corrections import correct as correct_agreement
+
+    app = hamkor(request)
+    t = translator(request)
+    version = forms.integer(form, "version", "version")
+    ticked = [str(f) for f in form.getlist("forms")]
+    changes: dict[str, Any] = {
+        "title": forms.text(form, "title") or "", "owner": forms.text(form, "owner"),
+        "department": forms.text(form, "department"), "notes": forms.text(form, "notes"),
+        "forms": ticked}
+    try:
+        a = correct_agreement(app.uow(), app.clock(), ref, changes, by=user["email"],
+                              expected_version=version)
+    except ConcurrentUpdate as exc:
+        return _refused(request, user, ref, exc)
+    except HamkorError as exc:
+        return _correct_page(request, values=changes, ref=ref.upper(), version=version,
+                             error=humanize(exc), status=status_for(exc))
+    flash(request, "ok", t("ag.saved", ref=a["ref"]))
+    return redirect(f"/agreements/{a['ref']}")
+
+
 # --- one agreement --------------------------------------------------------------------------
 
 
@@ -375,7 +418,10 @@ def agreement_page(request: Request, user: User, ref: str, *, error: str | None 
 
     app = hamkor(request)
     a = show(app.uow(), app.clock(), app.office(), ref, by=user["email"])
-    events = history(app.uow(), a["ref"])
+    from workflow.corrections import EDIT_EVENT, parse
+
+    events = [{**e, "changes": parse(e["note"]) if e["event"] == EDIT_EVENT else None}
+              for e in history(app.uow(), a["ref"])]
     iia = ewp_details(app, a["ref"])
     now, later = _actions(a, user)
     unsigned = [p["name"] for p in a["parties"] if not p["signed_on"]]

@@ -394,6 +394,10 @@ def create(uow: UnitOfWork, clock: Clock, office: Office, spec: NewAgreement, *,
         who = actor(s, by)
         require_role(who, Role.OFFICER, "create agreements")
         owner = get_user(s, spec.owner) if spec.owner else None
+        if owner is not None:
+            from workflow.corrections import check_owner
+
+            check_owner(owner)
         orgs: list[Organization] = []
         if not spec.no_institution:
             home = get_partner_or_none(s, office.institution) or new_organization(

@@ -2,7 +2,7 @@
 
 The same validation as `agreements.create` (one copy of each rule); one unit
 of work, one commit; the version goes up and the history records an `edit`
-naming the fields that changed. Only a draft can be edited: once submitted, an
+listing each changed field with its old and new value. Only a draft can be edited: once submitted, an
 agreement changes only through the lifecycle's events.
 """
 
@@ -26,6 +26,7 @@ from workflow.agreements import (
     reschedule,
 )
 from workflow.clock import Clock
+from workflow.corrections import check_owner, describe
 from workflow.errors import ConcurrentUpdate, Invalid, TransitionRefused
 from workflow.lifecycle import RecordEvent, Role, State
 from workflow.registry import actor, get_partner, get_user, require_role
@@ -92,7 +93,7 @@ def update_draft(uow: UnitOfWork, clock: Clock, office: Office, ref: str, change
         forms = _validate_forms(list(changes.get("forms", a.forms or [])))
         owner = a.owner
         if "owner" in changes:
-            owner = get_user(s, changes["owner"]) if _text(changes["owner"]) else None
+            owner = check_owner(get_user(s, changes["owner"])) if _text(changes["owner"]) else None
 
         new: dict[str, Any] = {
             "title": title, "type": type_, "department": _text(changes.get("department", a.department)),
@@ -100,13 +101,15 @@ def update_draft(uow: UnitOfWork, clock: Clock, office: Office, ref: str, change
             "auto_renew": auto_renew, "renewal_months": renewal_months, "notice_days": notice_days,
             "forms": forms, "notes": _text(changes.get("notes", a.notes)),
         }
-        changed = [k for k, v in new.items() if getattr(a, k) != v]
+        changed = [(k, getattr(a, k), v) for k, v in new.items() if getattr(a, k) != v]
         if owner is not a.owner:
-            changed.append("owner")
+            changed.append(("owner", a.owner.email if a.owner else None,
+                            owner.email if owner else None))
         if "partners" in changes:
             orgs = _parties(s, changes["partners"])
             if [p.organization_id for p in a.parties] != [o.id for o in orgs]:
-                changed.append("parties")
+                changed.append(("parties", [p.organization.name for p in a.parties],
+                                [o.name for o in orgs]))
                 _replace_parties(a.parties, orgs, a)
         if not changed:
             return agreement_dict(a)
@@ -116,7 +119,7 @@ def update_draft(uow: UnitOfWork, clock: Clock, office: Office, ref: str, change
         a.owner = owner
         flag_modified(a, "title")  # a change of parties alone still bumps the version
         record(s, a, EDIT_EVENT, actor=who.email, on=clock.today, clock=clock,
-               from_state=a.state, to_state=a.state, note="changed " + ", ".join(changed))
+               from_state=a.state, to_state=a.state, note=describe(changed))
         reschedule(s, a, office.policy, clock.today - timedelta(days=1), last_on=clock.today)
         uow.commit()
         return agreement_dict(a)

@@ -3,6 +3,9 @@ roles enforced by the services, conflicts, draft editing."""
 
 from __future__ import annotations
 
+import html
+import re
+
 from fastapi.testclient import TestClient
 
 from root import App
@@ -137,7 +140,13 @@ def test_edit_draft_bumps_the_version_and_records_an_edit(client: TestClient, ha
     assert r.status_code == 303, r.text
     page = client.get(f"/agreements/{ref}").text
     assert "Academic and educational exchange" in page and "Politecnico di Torino" in page
-    assert "draft edited" in page and "changed title, starts_on, expires_on, forms, owner, parties" in page
+    timeline = html.unescape(page.split('id="timeline"')[1])
+    assert "edited" in timeline
+    for line in ("Title: Academic exchange → Academic and educational exchange",
+                 "Starts on: 2020-01-01 → 2020-02-19", "Owner: olga@uni.uz → oleg@uni.uz",
+                 "Parties: Home University, Hiroshima University → Home University, "
+                 "Hiroshima University, Politecnico di Torino"):
+        assert line in " ".join(re.sub(r"<[^>]+>", "", timeline).split()), line
     assert agreement_state(hamkor_app, ref) == ("draft", 2, 2)
     # The old form (version 1) is now stale: nothing is saved.
     r = post(client, f"/agreements/{ref}/edit", {"version": "1", "title": "Old title", "type": "mou",
