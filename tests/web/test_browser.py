@@ -289,3 +289,54 @@ def test_report_is_generated_and_downloaded(browser: Any, server: dict) -> None:
 def _first_ref(page: Any, base: str) -> str:
     page.goto(base + "/agreements")
     return str(page.locator("table.list tbody a").first.inner_text())
+
+
+def _active(db: str, title: str, partner: str, *, starts: str, expires: str, owner: str = "olga@uni.uz") -> str:
+    """An agreement taken to active through the CLI (the same services the pages call)."""
+    env = {"HAMKOR_INSTITUTION": "Turin Polytechnic University in Tashkent"}
+    ref = ok(hamkor(db, "agreement", "create", "--title", title, "--partner", partner, "--type",
+                    "exchange", "--owner", owner, "--starts", starts, "--expires", expires,
+                    "--by", owner, "--on", starts, env=env)).out.strip()
+    for step in (["submit"], ["approve", "--by", "anvar@uni.uz"], ["send_for_signature"],
+                 ["sign", "--party", partner], ["sign", "--party", "Turin Polytechnic University in Tashkent"],
+                 ["activate"]):
+        by = [] if "--by" in step else ["--by", owner]
+        ok(hamkor(db, "agreement", "advance", ref, *step, *by, "--on", starts, env=env))
+    return ref
+
+
+def test_search_the_head_of_office_dashboard_and_a_correction(browser: Any, server: dict) -> None:
+    """"politecnico torino" and "Italy" find the Politecnico agreement; the head of office
+    (an approver) sees a colleague's agreement expiring in 150 days; an officer corrects the
+    department of an active agreement and the timeline shows old → new."""
+    base, db = server["base"], server["db"]
+    today = datetime.now(UTC).date()
+    starts = (today - timedelta(days=200)).isoformat()
+    torino = _active(db, "Double degree in mechatronics", "Politecnico di Torino", starts=starts,
+                     expires=(today + timedelta(days=150)).isoformat())
+    hiroshima = _active(db, "Staff exchange", "Hiroshima University", starts=starts,
+                        expires=(today + timedelta(days=900)).isoformat())
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    sign_in(page, base, "olga@uni.uz")
+    for q in ("politecnico torino", "Italy"):
+        page.goto(base + "/agreements")
+        page.get_by_label("Search", exact=True).fill(q)
+        page.get_by_role("button", name="Filter").click()
+        rows = page.locator("table.list tbody").inner_text()
+        assert torino in rows and hiroshima not in rows, q
+    shot(page, "search")
+
+    head = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    sign_in(head, base, "anvar@uni.uz")
+    expiring = head.locator("section[aria-labelledby=todo-expiring]").inner_text()
+    assert torino in expiring and hiroshima not in expiring
+    shot(head, "dashboard-head-of-office")
+
+    page.goto(base + f"/agreements/{torino}")
+    page.locator("#correct").click()
+    page.get_by_label("Department").fill("Mechanical Engineering")
+    page.get_by_role("button", name="Save the correction").click()
+    page.wait_for_url(base + f"/agreements/{torino}")
+    timeline = " ".join(page.locator("#timeline + ol").inner_text().split())
+    assert "Department: — → Mechanical Engineering" in timeline
+    shot(page, "correction")
