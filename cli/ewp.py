@@ -42,9 +42,10 @@ def hash_cmd(file: Path, as_json: bool) -> None:
 
     from cli.errors import fail
     from ewp.iia_hash import hash_document
+    from ewp.reader import read_partner_file
 
     try:
-        results = hash_document(file.read_bytes())
+        results = hash_document(read_partner_file(file))
     except ET.ParseError as exc:
         fail(f"{file}: not well-formed XML: {exc}")
         return
@@ -88,8 +89,9 @@ def export_cmd(app: App, refs: tuple[str, ...], out: Path | None) -> None:
 def import_cmd(app: App, file: Path, dry_run: bool, by: str | None, as_json: bool) -> None:
     """Import a partner's IIAs v7 get response FILE (all IIAs or none)."""
     from ewp.exchange import import_iias
+    from ewp.reader import read_partner_file
 
-    outcome = import_iias(app.uow(immediate=True), app.clock(), app.home(), file.read_bytes(),
+    outcome = import_iias(app.uow(immediate=True), app.clock(), app.home(), read_partner_file(file),
                           source=file.name, by=app.actor(by), dry_run=dry_run)
     for warning in outcome.warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -148,8 +150,9 @@ def approvals_export(app: App, refs: tuple[str, ...], out: Path | None) -> None:
 def approvals_import(app: App, file: Path, by: str | None, as_json: bool) -> None:
     """Record the partner's approvals of our copies from FILE (all or nothing)."""
     from ewp.approvals import import_approvals
+    from ewp.reader import read_partner_file
 
-    out = import_approvals(app.uow(immediate=True), app.clock(), app.home(), file.read_bytes(),
+    out = import_approvals(app.uow(immediate=True), app.clock(), app.home(), read_partner_file(file),
                            source=file.name, by=app.actor(by))
     if as_json:
         emit_json(out)

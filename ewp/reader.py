@@ -19,6 +19,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 from ewp.iia_hash import IIAS_V7_NAMESPACE, conditions_text, sha256_hex, valid_for_approval
@@ -38,7 +39,7 @@ from ewp.rules import CEFR_LEVELS, check_year_range, parse_year_id
 from ewp.writer import APPROVAL_V2_NAMESPACE, Approval
 from workflow.errors import Invalid
 
-__all__ = ["ReadIia", "read_approval_response", "read_get_response"]
+__all__ = ["ReadIia", "read_approval_response", "read_get_response", "read_partner_file"]
 
 _Element = Any
 _SPEC_KINDS = {element_name(kind): kind for kind in KINDS}
@@ -48,6 +49,13 @@ _ISCED = re.compile(r"^[0-9]{4}$")
 _V6 = re.compile(r"^[0-9]{1,3}$")
 _DATE = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})")
 _TRUE, _FALSE = ("true", "1"), ("false", "0")
+#: Limits on a partner's file (README "Limits and safety"): its size, how deep its elements
+#: nest (an IIA needs about ten levels), the places per year of one mobility spec and the
+#: length of a total of months or days (as stored).
+MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_DEPTH = 32
+MAX_MOBILITIES_PER_YEAR = 100_000
+MAX_TOTAL_CHARS = 20
 _SINGLE = frozenset((
     "sending-hei-id", "sending-ounit-id", "receiving-hei-id", "receiving-ounit-id",
     "receiving-first-academic-year-id", "receiving-last-academic-year-id",
@@ -106,13 +114,38 @@ class _Problems:
 
 
 def _parse(xml: bytes | str, root_name: str, namespace: str, what: str) -> _Element:
+    if len(xml) > MAX_FILE_BYTES:
+        raise Invalid(f"the file has {len(xml):,} bytes; at most {MAX_FILE_BYTES:,} are read "
+                      "(see README \"Limits and safety\")")
     try:
         root = ET.fromstring(xml)
     except ET.ParseError as exc:
         raise Invalid(f"not well-formed XML: {exc}") from None
+    _check_depth(root)
     if root.tag != f"{{{namespace}}}{root_name}":
         raise Invalid(f"not {what}: the root element is {root.tag!r}")
     return root
+
+
+def read_partner_file(path: Path) -> bytes:
+    """A partner's file from disk, refused before reading if it is over `MAX_FILE_BYTES`."""
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise Invalid(f"{path.name}: the file has {size:,} bytes; at most {MAX_FILE_BYTES:,} "
+                      "are read (see README \"Limits and safety\")")
+    return path.read_bytes()
+
+
+def _check_depth(root: _Element) -> None:
+    """Elements nested deeper than `MAX_DEPTH` (inside a text field, say) are refused before
+    anything walks the tree recursively."""
+    stack = [(root, 1)]
+    while stack:
+        elem, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise Invalid(f"elements nested deeper than {MAX_DEPTH} levels (inside "
+                          f"<{_ln(str(elem.tag))}>; see README \"Limits and safety\")")
+        stack.extend((child, depth + 1) for child in elem)
 
 
 def _identifier(value: str, what: str, p: _Problems) -> str:
@@ -202,13 +235,15 @@ def _language(elem: _Element, p: _Problems) -> LanguageSkill:
 
 
 def _positive_int(value: str, what: str, p: _Problems, *, most: int | None = None) -> int:
+    text = value.strip()
     try:
-        number = int(value.strip())
+        number = int(text) if len(text) <= 20 else 0  # no 5,000-digit conversions
     except ValueError:
         number = 0
     if number <= 0 or (most is not None and number > most):
-        bound = f"from 1 to {most}" if most else "positive"
-        raise p.fail(f"{what} {value!r} is not a {bound} whole number")
+        bound = f"from 1 to {most}" if most and most < 1000 else "positive"
+        extra = f" of at most {most:,}" if most and most >= 1000 else ""
+        raise p.fail(f"{what} {text[:30]!r} is not a {bound} whole number{extra}")
     return number
 
 
@@ -256,7 +291,7 @@ def _spec(elem: _Element, kind: str, p: _Problems) -> Spec:
     total = values.get(total_name)
     if total is not None:
         try:
-            positive = Decimal(total.strip()) > 0
+            positive = len(total.strip()) <= MAX_TOTAL_CHARS and Decimal(total.strip()) > 0
         except InvalidOperation:
             positive = False
         if not positive:
@@ -269,7 +304,8 @@ def _spec(elem: _Element, kind: str, p: _Problems) -> Spec:
         receiving_hei_id=values["receiving-hei-id"],
         first_year=values["receiving-first-academic-year-id"],
         last_year=values["receiving-last-academic-year-id"],
-        mobilities_per_year=_positive_int(values["mobilities-per-year"], "mobilities-per-year", p),
+        mobilities_per_year=_positive_int(values["mobilities-per-year"], "mobilities-per-year", p,
+                                          most=MAX_MOBILITIES_PER_YEAR),
         sending_ounit_id=values.get("sending-ounit-id"),
         receiving_ounit_id=values.get("receiving-ounit-id"),
         languages=tuple(languages),

@@ -38,6 +38,7 @@ from reports.templating import (
     builtin_environment,
     describe,
     render_text,
+    run_bounded,
     sandboxed_environment,
 )
 from workflow.errors import Invalid
@@ -136,28 +137,46 @@ def _render(fmt: str, data: dict[str, Any], *, lang: str, generated_at: datetime
 
         chart = country_chart(data["by_country"], formatter)
     text = render_template_text(ref, context(data, meta, chart), formatter,
-                                autoescape=fmt != "md")
+                                autoescape=fmt != "md", markdown=fmt == "md")
     if fmt == "pdf":
         return html_to_pdf(text), ref
     return text.encode("utf-8"), ref
 
 
 def render_template_text(ref: TemplateRef, ctx: dict[str, Any], formatter: Formatter, *,
-                         autoescape: bool) -> str:
+                         autoescape: bool, markdown: bool = False) -> str:
     assert ref.path is not None
     if not ref.user:
-        env = builtin_environment(formatter, autoescape=autoescape)
+        env = builtin_environment(formatter, autoescape=autoescape, markdown=markdown)
         return render_text(env, ref.path.name, ctx, shown_as=ref.path.name)
+    path, limit = ref.path, MAX_OUTPUT
     try:
-        sandbox = sandboxed_environment(formatter, autoescape=autoescape, template=ref.path)
+        sandbox = sandboxed_environment(formatter, autoescape=autoescape, template=path,
+                                        markdown=markdown)
     except UnicodeDecodeError:
-        raise TemplateFailed(ref.path.name, None, "not UTF-8 text") from None
-    return render_text(sandbox, ref.path.name, ctx, shown_as=ref.path.name,
-                       filename=str(ref.path), limit=MAX_OUTPUT)
+        raise TemplateFailed(path.name, None, "not UTF-8 text") from None
+
+    def work() -> str:
+        return render_text(sandbox, path.name, ctx, shown_as=path.name, filename=str(path),
+                           limit=limit)
+
+    text: str = run_bounded(work, shown_as=path.name)
+    return text
 
 
 def render_docx(ref: TemplateRef, ctx: dict[str, Any], formatter: Formatter) -> bytes:
-    """Fill the Word template (docxtpl) in the sandbox, XML-escaping every value."""
+    """Fill the Word template (docxtpl) in the sandbox, XML-escaping every value; a user
+    template in a child process with the limits of `run_bounded` and `MAX_OUTPUT`."""
+    if not ref.user:
+        return _render_docx(ref, ctx, formatter, None)
+    limit = MAX_OUTPUT
+    out: bytes = run_bounded(lambda: _render_docx(ref, ctx, formatter, limit),
+                             shown_as=ref.path.name if ref.path else ref.name)
+    return out
+
+
+def _render_docx(ref: TemplateRef, ctx: dict[str, Any], formatter: Formatter,
+                 limit: int | None) -> bytes:
     import jinja2
     from docxtpl import DocxTemplate
 
@@ -165,12 +184,15 @@ def render_docx(ref: TemplateRef, ctx: dict[str, Any], formatter: Formatter) -> 
     shown = ref.path.name
     try:
         doc = DocxTemplate(str(ref.path))
-        doc.render(ctx, jinja_env=sandboxed_environment(formatter, autoescape=True),
+        doc.render(ctx, jinja_env=sandboxed_environment(formatter, autoescape=True,
+                                                        output_limit=limit, shown_as=shown),
                    autoescape=True)
+    except TemplateFailed:
+        raise
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateFailed(shown, exc.lineno, _near(exc, exc.message or str(exc))) from None
     except (jinja2.TemplateError, ArithmeticError, LookupError, TypeError, ValueError,
-            AttributeError) as exc:
+            AttributeError, RecursionError) as exc:
         raise TemplateFailed(shown, getattr(exc, "lineno", None), _near(exc, describe(exc))) from None
     except Exception as exc:  # noqa: BLE001 - a broken .docx (zip, XML) is the template's fault
         if type(exc).__module__.split(".")[0] in ("zipfile", "lxml", "docx", "docxtpl"):

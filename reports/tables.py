@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reports.i18n import N_, Formatter
+from workflow.spreadsheet import inert
 
 
 @dataclass(frozen=True)
@@ -312,11 +313,12 @@ def render_csv(data: dict[str, Any], fmt: Formatter) -> bytes:
     """One row per agreement of the register: labels in the language, ISO dates.
 
     UTF-8 with a byte-order mark so that spreadsheet programs read Cyrillic and
-    Uzbek letters right.
+    Uzbek letters right. Text that a spreadsheet would run as a formula gets a
+    leading quote (`workflow.spreadsheet.inert`); numbers stay numbers.
     """
     out = io.StringIO(newline="")
     w = csv.writer(out, lineterminator="\r\n")
-    w.writerow([fmt.gettext(c.header) for c in REGISTER])
+    w.writerow([inert(fmt.gettext(c.header)) for c in REGISTER])
     yes, no = fmt.yes_no(True), fmt.yes_no(False)
     for row in data["agreements"]:
         values = []
@@ -328,6 +330,8 @@ def render_csv(data: dict[str, Any], fmt: Formatter) -> bytes:
                 v = v.isoformat() if v else ""
             elif v is None:
                 v = ""
+            elif type(v) is str:
+                v = inert(v)  # never a formula in a spreadsheet (README "Limits and safety")
             values.append(v)
         w.writerow(values)
     return out.getvalue().encode("utf-8-sig")

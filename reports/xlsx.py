@@ -3,18 +3,24 @@
 openpyxl in write-only mode (rows are streamed, so 100k agreements fit in
 seconds and little memory). Dates are real dates in the language's format,
 counts are numbers; each list sheet has a styled, frozen header row, column
-widths and an autofilter.
+widths and an autofilter. Text is always a string cell, never a formula: text
+that begins like one gets a leading quote (`workflow.spreadsheet.inert`), and
+characters XML cannot hold are dropped.
 """
 
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 from reports.i18n import EXCEL_DATE, N_, Formatter
 from reports.tables import KEY_FIGURES, TABLES, Column
+from workflow.spreadsheet import RISKY_FIRST, inert
 
 HEADER_FILL = "1F4E79"
+#: Control characters an XLSX cell cannot hold (openpyxl refuses them).
+_NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 MAX_SHEET_NAME = 31
 
 
@@ -27,6 +33,15 @@ def _sheet_name(title: str, used: set[str]) -> str:
         i += 1
     used.add(name.lower())
     return name
+
+
+def _text(value: Any) -> Any:
+    """A cell value as written: text inert and XML-safe, anything else as it is."""
+    if type(value) is not str or not value:
+        return value
+    if value[0] in RISKY_FIRST:
+        value = inert(value)
+    return _NOT_IN_XML.sub("", value)
 
 
 def _column_letter(index: int) -> str:
@@ -65,10 +80,13 @@ def render_xlsx(data: dict[str, Any], meta: dict[str, Any], fmt: Formatter) -> b
     def header(ws: Any, values: list[str]) -> list[Any]:
         cells = []
         for v in values:
-            c = WriteOnlyCell(ws, v)
+            c = WriteOnlyCell(ws, _text(v))
             c.font, c.fill, c.alignment = header_font, header_fill, header_align
             cells.append(c)
         return cells
+
+    def put(ws: Any, values: list[Any]) -> None:
+        ws.append([_text(v) for v in values])
 
     # -- summary --
     ws = sheet(fmt.gettext(N_("Summary")))
@@ -77,22 +95,22 @@ def render_xlsx(data: dict[str, Any], meta: dict[str, Any], fmt: Formatter) -> b
     title = WriteOnlyCell(ws, fmt.gettext(N_("Annual report on international cooperation"))
                           + f" {data['year']}")
     title.font = title_font
-    ws.append([title])
-    ws.append([data["institution"] or fmt.gettext(N_("Home institution"))])
+    put(ws, [title])
+    put(ws, [data["institution"] or fmt.gettext(N_("Home institution"))])
     as_of = WriteOnlyCell(ws, data["period"]["end"])
     as_of.number_format = date_format
     as_of.alignment = Alignment(horizontal="left")
-    ws.append([fmt.gettext(N_("Report day")), as_of])
+    put(ws, [fmt.gettext(N_("Report day")), as_of])
     if data["department"]:
-        ws.append([fmt.gettext(N_("Department")), data["department"]])
-    ws.append([])
-    ws.append(header(ws, [fmt.gettext(N_("Key figures")), fmt.gettext(N_("Value"))]))
+        put(ws, [fmt.gettext(N_("Department")), data["department"]])
+    put(ws, [])
+    put(ws, header(ws, [fmt.gettext(N_("Key figures")), fmt.gettext(N_("Value"))]))
     for msgid, key in KEY_FIGURES:
-        ws.append([fmt.gettext(msgid), data["summary"][key]])
-    ws.append([])
+        put(ws, [fmt.gettext(msgid), data["summary"][key]])
+    put(ws, [])
     info = WriteOnlyCell(ws, fmt.gettext(N_("About this report")))
     info.font = bold
-    ws.append([info])
+    put(ws, [info])
     for label, value in (
         (N_("Year"), data["year"]),
         (N_("Format"), meta["format"]),
@@ -101,7 +119,7 @@ def render_xlsx(data: dict[str, Any], meta: dict[str, Any], fmt: Formatter) -> b
         (N_("Data hash"), f"sha256 {meta['data_hash']}"),
         (N_("Generated"), fmt.datetime(meta["generated_at"])),
     ):
-        ws.append([fmt.gettext(label), value])
+        put(ws, [fmt.gettext(label), value])
 
     # -- one sheet per list --
     for table in TABLES:
@@ -109,7 +127,7 @@ def render_xlsx(data: dict[str, Any], meta: dict[str, Any], fmt: Formatter) -> b
         ws = sheet(fmt.gettext(table.title))
         if not rows and table.empty:
             ws.column_dimensions["A"].width = 60
-            ws.append([fmt.gettext(table.empty)])
+            put(ws, [fmt.gettext(table.empty)])
             continue
         cols = table.columns
         for i, col in enumerate(cols, start=1):
@@ -117,7 +135,7 @@ def render_xlsx(data: dict[str, Any], meta: dict[str, Any], fmt: Formatter) -> b
         ws.freeze_panes = "A2"
         last = _column_letter(len(cols))
         ws.auto_filter.ref = f"A1:{last}{len(rows) + 1}"
-        ws.append(header(ws, [fmt.gettext(c.header) for c in cols]))
+        put(ws, header(ws, [fmt.gettext(c.header) for c in cols]))
         _write_rows(ws, rows, cols, fmt, date_format)
 
     buf = io.BytesIO()
@@ -142,5 +160,7 @@ def _write_rows(ws: Any, rows: list[dict[str, Any]], cols: tuple[Column, ...], f
                 v = c
             elif kind == "bool":
                 v = yes if v else no
+            elif type(v) is str and v:
+                v = _text(v)
             out.append(v)
         ws.append(out)

@@ -57,7 +57,8 @@ from workflow.clock import Clock
 from workflow.errors import Invalid
 from workflow.lifecycle import Role
 from workflow.registry import actor, require_role
-from workflow.transfer import ImportRejected, Record, RowError, Sheet
+from workflow.spreadsheet import QUOTE, inert, restore
+from workflow.transfer import ImportRejected, Record, RowError, Sheet, limits
 from workflow.uow import UnitOfWork
 
 #: Headers people write for the same field.
@@ -98,6 +99,7 @@ def _rows(source: str, header: Sequence[Any] | None, body: Any) -> Sheet:
         raise ImportRejected(source, [RowError(1, "header", "the file is empty")])
     names, errors = _header(header)
     records = []
+    limits.check_rows(source, len(body))
     for i, cells in enumerate(body, start=2):
         if all(_blank(c) for c in cells):
             continue
@@ -106,7 +108,12 @@ def _rows(source: str, header: Sequence[Any] | None, body: Any) -> Sheet:
         if extra or unnamed:
             errors.append(RowError(i, "-", "a value under a column without a header"))
             continue
-        records.append(Record(i, {n: c for n, c in zip(names, cells, strict=False) if n}))
+        # The quote an export put before formula-like text comes off (workflow.spreadsheet).
+        values = {n: (restore(c) if type(c) is str and c[:1] == QUOTE else c)
+                  for n, c in zip(names, cells, strict=False) if n}
+        for value in values.values():
+            limits.check_cell(source, i, value)
+        records.append(Record(i, values))
     if errors:
         raise ImportRejected(source, errors)
     return Sheet(frozenset(n for n in names if n), records)
@@ -115,9 +122,11 @@ def _rows(source: str, header: Sequence[Any] | None, body: Any) -> Sheet:
 def read_file(path: Path) -> Sheet:
     """Decode FILE by its extension: .csv (UTF-8), .xlsx (first sheet) or .json."""
     suffix = path.suffix.lower()
+    if suffix in (".csv", ".xlsx", ".json"):
+        limits.check_file_size(path)  # README "Limits and safety", as for agreements
     if suffix == ".csv":
         try:
-            content = path.read_text(encoding="utf-8-sig")
+            content = path.read_bytes().decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise Invalid(f"{path.name}: not UTF-8 text ({exc.reason}); save the CSV as UTF-8") from None
         reader = csv.reader(io.StringIO(content, newline=""))
@@ -132,22 +141,31 @@ def read_file(path: Path) -> Sheet:
         from openpyxl import load_workbook
 
         try:
+            limits.check_xlsx(path)
             wb = load_workbook(path, read_only=True, data_only=True)
         except (BadZipFile, KeyError) as exc:
             raise Invalid(f"{path.name}: not an XLSX workbook ({exc})") from None
+        except (SyntaxError, ValueError, TypeError, IndexError, EOFError) as exc:
+            raise Invalid(f"{path.name}: not a readable XLSX workbook ({exc})"[:300]) from None
         try:
             sheet = wb.worksheets[0]
             sheet.reset_dimensions()
             it = sheet.iter_rows(values_only=True)
             header = next(it, None)
-            return _rows(path.name, list(header) if header is not None else None, [list(r) for r in it])
+            body = []
+            for r in it:
+                body.append(list(r))
+                if len(body) > limits.MAX_ROWS:
+                    limits.check_rows(path.name, len(body))
+            return _rows(path.name, list(header) if header is not None else None, body)
+        except (SyntaxError, ValueError, TypeError, IndexError, EOFError) as exc:
+            if isinstance(exc, Invalid):
+                raise
+            raise Invalid(f"{path.name}: not a readable XLSX workbook ({exc})"[:300]) from None
         finally:
             wb.close()
     if suffix == ".json":
-        try:
-            items = json.loads(path.read_text(encoding="utf-8-sig"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise Invalid(f"{path.name}: not JSON ({exc})") from None
+        items = limits.load_json(path)
         return decode_objects(items, path.name)
     raise Invalid(f"{path.name}: unknown file type {suffix or '(none)'}; use .csv, .xlsx or .json")
 
@@ -435,10 +453,13 @@ def write_export(path: Path, rows: list[dict[str, Any]], *, with_names: bool = F
 
 
 def _cell(value: Any) -> str:
+    """Text a spreadsheet would run as a formula is written inert (`workflow.spreadsheet`)."""
     if value is None:
         return ""
     if isinstance(value, list):
-        return LIST_SEP.join(str(v) for v in value)
+        return inert(LIST_SEP.join(str(v) for v in value))
+    if isinstance(value, str):
+        return inert(value)
     if isinstance(value, date):
         return value.isoformat()
     return str(value)

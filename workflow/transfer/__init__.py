@@ -23,6 +23,7 @@ signatures of a stored agreement past draft (use `hamkor agreement ...`).
 
 from __future__ import annotations
 
+from workflow.transfer import limits
 from workflow.transfer.apply import ImportReport, bulk_insert, event_on, import_sheet
 from workflow.transfer.columns import (
     ALIASES,
@@ -78,6 +79,6 @@ __all__ = [
     "RowError", "Sheet", "Snapshot", "Stored", "bulk_insert", "canonical_column",
     "changed_fields", "comparable", "decode_csv", "decode_objects", "decode_xlsx",
     "default_created_on", "event_on", "export_file", "export_records", "identity",
-    "import_sheet", "load_snapshot", "parse_record", "parse_sheet", "plan", "read_file",
+    "import_sheet", "limits", "load_snapshot", "parse_record", "parse_sheet", "plan", "read_file",
     "write_export",
 ]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from workflow.errors import Invalid
+from workflow.spreadsheet import QUOTE, restore
+from workflow.transfer import limits
 from workflow.transfer.columns import (
     ALIASES,
     IMPORT_COLUMNS,
@@ -44,7 +45,7 @@ def _check_header(headers: Sequence[Any]) -> tuple[list[str], list[RowError]]:
 
 
 
-def decode_csv(text: str) -> Sheet:
+def decode_csv(text: str, source: str = "CSV") -> Sheet:
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         rows = list(reader)
@@ -52,6 +53,7 @@ def decode_csv(text: str) -> Sheet:
         raise ImportRejected("CSV", [RowError(reader.line_num, "-", str(exc))]) from None
     if not rows:
         raise ImportRejected("CSV", [RowError(1, "header", "the file is empty")])
+    limits.check_rows(source, len(rows) - 1)
     names, errors = _check_header(rows[0])
     records = []
     for i, cells in enumerate(rows[1:], start=2):
@@ -61,10 +63,20 @@ def decode_csv(text: str) -> Sheet:
             errors.append(RowError(i, "-", f"{len(cells)} cells for {len(names)} columns"))
             continue
         errors += _unnamed(i, names, cells)
-        records.append(Record(i, {n: c for n, c in zip(names, cells, strict=False) if n}))
+        records.append(_record(source, i, names, cells))
     if errors:
         raise ImportRejected("CSV", errors)
     return Sheet(frozenset(n for n in names if n), records)
+
+
+def _record(source: str, number: int, names: list[str], cells: Sequence[Any]) -> Record:
+    """A spreadsheet row (CSV, XLSX): the quote an export put before formula-like text
+    comes off (`workflow.spreadsheet`); a cell longer than a cell may be is refused."""
+    values = {n: (restore(c) if type(c) is str and c[:1] == QUOTE else c)
+              for n, c in zip(names, cells, strict=False) if n}
+    for value in values.values():
+        limits.check_cell(source, number, value)
+    return Record(number, values)
 
 
 def _unnamed(number: int, names: list[str], cells: Sequence[Any]) -> list[RowError]:
@@ -74,8 +86,10 @@ def _unnamed(number: int, names: list[str], cells: Sequence[Any]) -> list[RowErr
 
 
 def decode_xlsx(path: Path) -> Sheet:
+    """The first sheet; the workbook is checked against the limits before it is read."""
     from openpyxl import load_workbook
 
+    limits.check_xlsx(path)
     wb = load_workbook(path, read_only=True, data_only=True)
     try:
         sheet = wb.worksheets[0]
@@ -89,10 +103,12 @@ def decode_xlsx(path: Path) -> Sheet:
         names, errors = _check_header([h for h in header])
         records = []
         for i, cells in enumerate(rows, start=2):
+            if i > limits.MAX_ROWS + 1:
+                limits.check_rows(path.name, i - 1)
             if all(_blank(c) for c in cells):
                 continue
             errors += _unnamed(i, names, cells)
-            records.append(Record(i, {n: c for n, c in zip(names, cells, strict=False) if n}))
+            records.append(_record(path.name, i, names, cells))
     finally:
         wb.close()
     if errors:
@@ -106,6 +122,7 @@ def decode_objects(items: Any, source: str) -> Sheet:
         items = items["agreements"]
     if not isinstance(items, list):
         raise ImportRejected(source, [RowError(1, "-", "expected a list of agreement objects")])
+    limits.check_rows(source, len(items))
     errors: list[RowError] = []
     records = []
     columns: set[str] = set()
@@ -132,12 +149,15 @@ def decode_objects(items: Any, source: str) -> Sheet:
 def read_file(path: Path) -> Sheet:
     """Decode FILE by its extension: .csv, .xlsx or .json."""
     suffix = path.suffix.lower()
+    if suffix in (".csv", ".xlsx", ".json"):
+        limits.check_file_size(path)
     if suffix == ".csv":
         try:
-            text = path.read_text(encoding="utf-8-sig")
+            # As written: the csv module reads line ends itself (a cell may hold a CR).
+            text = path.read_bytes().decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise Invalid(f"{path.name}: not UTF-8 text ({exc.reason}); save the CSV as UTF-8") from None
-        return _named(decode_csv, text, path.name)
+        return _named(lambda t: decode_csv(t, path.name), text, path.name)
     if suffix == ".xlsx":
         from zipfile import BadZipFile
 
@@ -147,13 +167,19 @@ def read_file(path: Path) -> Sheet:
             if not path.exists():
                 raise
             raise Invalid(f"{path.name}: not an XLSX workbook ({exc})") from None
+        except (SyntaxError, ValueError, TypeError, IndexError, EOFError) as exc:
+            # Malformed XML in a part (ParseError is a SyntaxError), a broken style or
+            # number: the workbook cannot be read.
+            raise Invalid(f"{path.name}: not a readable XLSX workbook ({_first_line(exc)})") from None
     if suffix == ".json":
-        try:
-            data = json.loads(path.read_text(encoding="utf-8-sig"))
-        except json.JSONDecodeError as exc:
-            raise Invalid(f"{path.name}: not JSON: {exc}") from None
+        data = limits.load_json(path)
         return decode_objects(data, path.name)
     raise Invalid(f"{path.name}: import reads .csv, .xlsx or .json files")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__)[:200]
 
 
 def _named(decode: Callable[[str], Sheet], text: str, source: str) -> Sheet:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from models import Agreement
 from workflow.atomic import write_atomically
 from workflow.errors import Invalid
+from workflow.spreadsheet import inert
 from workflow.transfer.columns import EXPORT_COLUMNS, INDEFINITE, LIST_SEP
 from workflow.uow import UnitOfWork
 
@@ -67,6 +68,8 @@ def write_export(path: Path, records: list[dict[str, Any]]) -> None:
 
 
 def _csv_cell(ref: str, column: str, value: Any) -> str:
+    """The cell's text; text that a spreadsheet would run as a formula is made inert
+    (README "Limits and safety"); the import takes the added quote away again."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -78,8 +81,10 @@ def _csv_cell(ref: str, column: str, value: Any) -> str:
                               "separator; export to .json instead")
         if all(v in ("", None) for v in value):
             return ""
-        return LIST_SEP.join(str(v) for v in value)
-    return str(value)
+        return inert(LIST_SEP.join(str(v) for v in value))
+    if isinstance(value, str):
+        return inert(value)
+    return str(value)  # numbers stay numbers
 
 
 def _atomic_write(path: Path, text: str) -> None:

@@ -1,0 +1,193 @@
+"""What an import file may hold (README "Limits and safety"): checked before it is read.
+
+A file past a limit is refused with one error naming the limit, in bounded time
+and memory, before any parser builds its contents: the size on disk, the size
+an XLSX file unpacks to (as its parts declare it: Python's zip reader never
+unpacks more than that), the rows, the length of one cell's text, an XLSX
+part's XML (no DTD, so no entities), the shared strings and cells of a
+workbook, the nesting and the numbers of a JSON file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from workflow.errors import Invalid
+
+#: Any import file, as stored on disk (CSV, XLSX, JSON).
+MAX_FILE_BYTES = 64 * 1024 * 1024
+#: What the parts of an XLSX file unpack to, together.
+MAX_XLSX_UNPACKED_BYTES = 256 * 1024 * 1024
+#: Parts (files) inside an XLSX file.
+MAX_XLSX_PARTS = 1000
+#: Rows of agreements (or activities) in one file.
+MAX_ROWS = 100_000
+#: Characters of one cell (Excel's own limit).
+MAX_CELL_CHARS = 32_767
+#: Different texts in an XLSX workbook's shared strings.
+MAX_SHARED_STRINGS = 1_000_000
+#: Cells in an XLSX workbook's sheets.
+MAX_CELLS = 4_000_000
+#: Levels of a JSON file (a list of objects whose values may be lists is three).
+MAX_JSON_DEPTH = 8
+#: Values in a JSON file (counted as its commas and brackets).
+MAX_JSON_VALUES = 4_000_000
+#: Digits of a number in a JSON file (a 64-bit integer has at most 20).
+MAX_NUMBER_DIGITS = 20
+
+#: An XML text run may take this many bytes (entities such as `&amp;` take 5 per character).
+_MAX_RUN_BYTES = MAX_CELL_CHARS * 6
+_CHUNK = 1 << 20
+
+
+def refuse(source: str, message: str) -> Invalid:
+    return Invalid(f"{source}: {message} (see README \"Limits and safety\")")
+
+
+def check_file_size(path: Path) -> None:
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise refuse(path.name, f"the file has {size:,} bytes; an import reads at most "
+                                f"{MAX_FILE_BYTES:,}")
+
+
+def check_rows(source: str, count: int) -> None:
+    if count > MAX_ROWS:
+        raise refuse(source, f"more than {MAX_ROWS:,} rows; split the file")
+
+
+def check_cell(source: str, row: int, value: Any) -> None:
+    if type(value) is str and len(value) > MAX_CELL_CHARS:
+        raise refuse(source, f"row {row}: a cell of {len(value):,} characters; a cell holds at "
+                             f"most {MAX_CELL_CHARS:,}")
+
+
+# --- XLSX -----------------------------------------------------------------------------------
+
+
+def check_xlsx(path: Path) -> None:
+    """The workbook's parts, before openpyxl reads any: sizes, XML without a DTD, no text
+    run longer than a cell may be, and not more shared strings and cells than the limits."""
+    import zipfile
+
+    name = path.name
+    with zipfile.ZipFile(path) as zf:
+        parts = zf.infolist()
+        if len(parts) > MAX_XLSX_PARTS:
+            raise refuse(name, f"{len(parts):,} parts in the workbook; at most {MAX_XLSX_PARTS:,}")
+        unpacked = sum(p.file_size for p in parts)
+        if unpacked > MAX_XLSX_UNPACKED_BYTES:
+            raise refuse(name, f"the workbook unpacks to {unpacked:,} bytes; at most "
+                               f"{MAX_XLSX_UNPACKED_BYTES:,}")
+        shared = cells = 0
+        for part in parts:
+            if not part.filename.endswith((".xml", ".rels")):
+                continue
+            with zf.open(part) as fh:
+                counted = _scan_xml(name, part.filename, fh)
+            if part.filename.endswith("sharedStrings.xml"):
+                shared += counted["<si"]
+                if shared > MAX_SHARED_STRINGS:
+                    raise refuse(name, f"more than {MAX_SHARED_STRINGS:,} shared strings")
+            elif "/worksheets/" in part.filename:
+                cells += counted["<c"]
+                if cells > MAX_CELLS:
+                    raise refuse(name, f"more than {MAX_CELLS:,} cells")
+
+
+def _chunks(fh: IO[bytes]) -> Iterator[bytes]:
+    while chunk := fh.read(_CHUNK):
+        yield chunk
+
+
+def _scan_xml(source: str, part: str, fh: IO[bytes]) -> dict[str, int]:
+    """One pass over a part's bytes: DTDs refused, text runs measured, elements counted."""
+    counted = {"<si": 0, "<c": 0}
+    run = 0  # bytes since the last '<'
+    tail = b""
+    for chunk in _chunks(fh):
+        window = tail + chunk
+        if b"<!DOCTYPE" in window or b"<!ENTITY" in window:
+            raise refuse(source, f"{part} declares a DTD (entities are not accepted in XLSX)")
+        counted["<si"] += chunk.count(b"<si>") + chunk.count(b"<si ")
+        counted["<c"] += chunk.count(b"<c ") + chunk.count(b"<c>")
+        first = chunk.find(b"<")
+        if first < 0:
+            run += len(chunk)
+        else:
+            run += first
+            if run <= _MAX_RUN_BYTES:
+                run = max(map(len, chunk[first:].split(b"<")))
+                if run <= _MAX_RUN_BYTES:
+                    run = len(chunk) - chunk.rfind(b"<") - 1
+        if run > _MAX_RUN_BYTES:
+            raise refuse(source, f"{part} holds a text longer than a cell may be "
+                                 f"({MAX_CELL_CHARS:,} characters)")
+        tail = chunk[-16:]
+    return counted
+
+
+# --- JSON -----------------------------------------------------------------------------------
+
+
+class _TooBig(ValueError):
+    pass
+
+
+def _int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_NUMBER_DIGITS:
+        raise _TooBig(f"a number of {len(text.lstrip('-')):,} digits; at most {MAX_NUMBER_DIGITS}")
+    return int(text)
+
+
+def _float(text: str) -> float:
+    digits = sum(ch.isdigit() for ch in text)
+    if digits > MAX_NUMBER_DIGITS:
+        raise _TooBig(f"a number of {digits:,} digits; at most {MAX_NUMBER_DIGITS}")
+    value = float(text)
+    if not math.isfinite(value):
+        raise _TooBig(f"the number {text[:30]} is too large")
+    return value
+
+
+def load_json(path: Path) -> Any:
+    """The file's JSON, within the limits on values, nesting and numbers."""
+    name = path.name
+    raw = path.read_bytes()
+    values = raw.count(b",") + raw.count(b"[") + raw.count(b"{")
+    if values > MAX_JSON_VALUES:
+        raise refuse(name, f"more than {MAX_JSON_VALUES:,} values")
+    try:
+        text = raw.decode("utf-8-sig")
+        del raw
+        data = json.loads(text, parse_int=_int, parse_float=_float)
+    except UnicodeDecodeError as exc:
+        raise Invalid(f"{name}: not UTF-8 text ({exc.reason})") from None
+    except RecursionError:
+        raise refuse(name, f"nested deeper than {MAX_JSON_DEPTH} levels") from None
+    except _TooBig as exc:
+        raise refuse(name, str(exc)) from None
+    except json.JSONDecodeError as exc:
+        raise Invalid(f"{name}: not JSON: {exc}") from None
+    if _depth(data) > MAX_JSON_DEPTH:
+        raise refuse(name, f"nested deeper than {MAX_JSON_DEPTH} levels")
+    return data
+
+
+def _depth(data: Any) -> int:
+    deepest = 0
+    stack = [(data, 1)]
+    while stack:
+        value, level = stack.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list):
+            deepest = max(deepest, level)
+            if level > MAX_JSON_DEPTH:
+                return level
+            stack.extend((v, level + 1) for v in value if isinstance(v, dict | list))
+    return deepest
