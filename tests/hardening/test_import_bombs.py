@@ -213,32 +213,36 @@ child = subprocess.Popen(sys.argv[1:], stderr=subprocess.PIPE)
 err = child.stderr.read()
 _, status, usage = os.wait4(child.pid, 0)
 print(json.dumps({"code": os.waitstatus_to_exitcode(status), "wall": time.perf_counter() - t,
-                  "maxrss_kb": usage.ru_maxrss, "err": err.decode()}))
+                  "cpu": usage.ru_utime + usage.ru_stime, "maxrss_kb": usage.ru_maxrss,
+                  "err": err.decode()}))
 """
 
 
-def measured_import(db: str, path: Path) -> tuple[int, str, float, int]:
-    """The real `hamkor import` process: exit code, stderr, wall seconds, peak memory (KiB)."""
+def measured_import(db: str, path: Path) -> tuple[int, str, float, float, int]:
+    """The real `hamkor import` process: exit code, stderr, wall and CPU seconds, peak
+    memory (KiB)."""
     argv = [sys.executable, "-c", _MEASURE, sys.executable, "-m", "cli.main", "--db", db,
             "import", str(path), "--by", "olga@uni.uz"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("HAMKOR_")}
     done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120, check=True)
     m = json.loads(done.stdout)
-    return m["code"], m["err"], m["wall"], m["maxrss_kb"]
+    return m["code"], m["err"], m["wall"], m["cpu"], m["maxrss_kb"]
 
 
 def test_each_bomb_is_refused_in_seconds_and_bounded_memory(
         sqlite_url: str, bomb_files: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
-    """Under 10 s and 300 MB each (the whole process: Python, Hamkor and the check)."""
+    """Under 10 s and 300 MB each (the whole process: Python, Hamkor and the check). The
+    time asserted is the process's CPU time, which a machine busy with other work does not
+    inflate; the wall time is printed beside it."""
     seed_people(sqlite_url)
     rows = []
     for name, (_, needle) in BOMBS.items():
-        code, err, wall, peak_kb = measured_import(sqlite_url, bomb_files[name])
+        code, err, wall, cpu, peak_kb = measured_import(sqlite_url, bomb_files[name])
         lines = [line for line in err.splitlines() if line.strip()]
         assert code == 1 and len(lines) == 1 and lines[0].startswith("error: "), (name, err)
         assert needle in lines[0], (name, lines[0])
-        rows.append(f"{name}: {wall:.2f} s, {peak_kb / 1024:.0f} MB")
-        assert wall < 10, rows[-1]
+        rows.append(f"{name}: {cpu:.2f} s CPU ({wall:.2f} s wall), {peak_kb / 1024:.0f} MB")
+        assert cpu < 10, rows[-1]
         assert peak_kb < 300 * 1024, rows[-1]
     with capsys.disabled():
         print("\nimport bombs:\n  " + "\n  ".join(rows))
