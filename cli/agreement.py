@@ -15,19 +15,10 @@ ON = click.option("--on", "on", metavar="DATE", help="Business date of the event
 
 
 def parse_date(value: str | None, option: str) -> date | None:
-    from workflow.errors import Invalid
+    """`--starts 2026-01-31` and the like, by the rule book's date rule."""
+    from workflow import rules
 
-    if value is None:
-        return None
-    from workflow.dates import out_of_range
-
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise Invalid(f"{option} {value!r} is not a date (YYYY-MM-DD)") from None
-    if why := out_of_range(day):
-        raise Invalid(f"{option} {why}")
-    return day
+    return rules.day(value, option.lstrip("-").replace("-", "_"))
 
 
 @click.group()
@@ -95,6 +86,12 @@ def show(app: App, ref: str, by: str | None, as_json: bool) -> None:
         from cli.activity import utilisation_of
 
         a["utilisation"] = utilisation_of(app, ref)
+    from cli.errors import option_name
+
+    for ev in a["next_events"]:
+        ev["reason"] = ev["reason"].text(option_name) if ev["reason"] else None
+        ev["needs"] = [option_name(f) + (f" ({', '.join(ev['unsigned_parties'])})" if f == "party" else "")
+                       for f in ev["needs"]]
     if as_json:
         emit_json(a)
         return

@@ -6,6 +6,18 @@ import sys
 
 import click
 
+#: Fields whose option (or argument) is not simply `--field-name`.
+_OPTIONS = {
+    "partners": "--partner", "forms": "--form", "email": "EMAIL", "partner_name": "NAME",
+    "token_name": "--name", "event": "EVENT", "ref": "REF", "password": "the password",
+    "id": "ID",
+}
+
+
+def option_name(field: str) -> str:
+    """How the command line calls a field of the rule book (workflow/rules.py)."""
+    return _OPTIONS.get(field) or "--" + field.replace("_", "-")
+
 
 def message_for(exc: BaseException) -> str | None:
     """The one line a user reads for a known failure, or None for a bug."""
@@ -15,7 +27,9 @@ def message_for(exc: BaseException) -> str | None:
     from workflow.errors import HamkorError
     from workflow.uow import is_lock_error
 
-    if isinstance(exc, HamkorError | ConfigError):
+    if isinstance(exc, HamkorError):
+        return exc.describe(option_name)
+    if isinstance(exc, ConfigError):
         return str(exc)
     if isinstance(exc, OperationalError):
         if is_lock_error(exc):

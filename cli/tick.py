@@ -22,14 +22,20 @@ JSON = click.option("--json", "as_json", is_flag=True, help="Machine-readable ou
 
 
 def parse_now(value: str | None) -> datetime | None:
-    from workflow.errors import Invalid
+    from workflow import rules
 
-    if value is None:
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        raise Invalid(f"--now {value!r} is not an ISO date-time (e.g. 2026-03-01T08:00)") from None
+    return rules.moment(value, "now")
+
+
+def checked_now(app: App, value: str | None, *, writes: bool, allow_future: bool) -> datetime | None:
+    """`--now`, refused beyond the real today unless nothing is written or it is confirmed."""
+    from workflow import rules
+
+    now = parse_now(value)
+    if now is not None:
+        rules.replay_day(app.clock(now).today, app.clock().today, writes=writes,
+                         confirmed=allow_future)
+    return now
 
 
 # --- hamkor tick -----------------------------------------------------------------------------
@@ -39,13 +45,16 @@ def parse_now(value: str | None) -> datetime | None:
 @click.option("--now", metavar="ISO_DATETIME",
               help="Run as if it were this moment (naive: read in HAMKOR_TIMEZONE).")
 @click.option("--dry-run", is_flag=True, help="Report what would happen; write and send nothing.")
+@click.option("--allow-future", is_flag=True,
+              help="Let --now be after today and still write and send (a test system's replay).")
 @click.option("--reschedule", is_flag=True,
               help="First recompute every live agreement's next due date (after changing "
                    "HAMKOR_REMINDER_DAYS or HAMKOR_SIGNATURE_NUDGE_DAYS; the worker does it "
                    "when it starts).")
 @JSON
 @click.pass_obj
-def tick(app: App, now: str | None, dry_run: bool, reschedule: bool, as_json: bool) -> None:
+def tick(app: App, now: str | None, dry_run: bool, allow_future: bool, reschedule: bool,
+         as_json: bool) -> None:
     """Run the daily pass: automatic transitions, reminders, sending.
 
     Exits 0 when mail could not be sent (the failures are reported and retried
@@ -55,13 +64,14 @@ def tick(app: App, now: str | None, dry_run: bool, reschedule: bool, as_json: bo
 
     if reschedule and dry_run:
         raise click.UsageError("--reschedule writes: it cannot be combined with --dry-run")
+    moment = checked_now(app, now, writes=not dry_run, allow_future=allow_future)
     if reschedule:
         from tick.run import reschedule_all
 
-        moved = reschedule_all(app.uow(immediate=True), app.clock(parse_now(now)), app.office())
+        moved = reschedule_all(app.uow(immediate=True), app.clock(moment), app.office())
         if not as_json:
             click.echo(f"rescheduled: {moved} agreement(s) have a new next due date")
-    report = tick_once(app, parse_now(now), dry_run=dry_run)
+    report = tick_once(app, moment, dry_run=dry_run)
     if as_json:
         emit_json(report.as_dict())
     else:

@@ -11,19 +11,36 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, field_validator
 
 from web.forms import RowId
 from web.security import api_user
 from web.state import hamkor
+from workflow import rules
 from workflow.errors import PermissionDenied
 from workflow.lifecycle import Role
 
 router = APIRouter(prefix="/api", tags=["api"])
 User = dict[str, Any]
+
+
+def _day(value: Any) -> date | None:
+    """The rule book's date rule (workflow/rules.py), as a validation error of the field."""
+    from workflow.errors import Invalid
+
+    try:
+        return rules.day(value, "date")
+    except Invalid as exc:
+        raise ValueError(exc.problem.text(lambda _: "the value")) from None
+
+
+#: A date in a request body: `YYYY-MM-DD` within 1900..2999, by the same rule as every door.
+Day = Annotated[date, PlainValidator(_day), WithJsonSchema({"type": "string", "format": "date"})]
+#: Whole numbers in requests fit a 64-bit column (a larger one is a 422, never a 500).
+Int64 = Annotated[int, Field(ge=-rules.MAX_INT64 - 1, le=rules.MAX_INT64)]
 
 
 class _Out(BaseModel):
@@ -169,35 +186,35 @@ class NewAgreementIn(BaseModel):
     type: str = Field(examples=["exchange"])
     owner: str | None = None
     department: str | None = None
-    starts: date | None = None
-    expires: date | None = None
-    months: int | None = None
+    starts: Day | None = None
+    expires: Day | None = None
+    months: Int64 | None = None
     indefinite: bool = False
     auto_renew: bool = False
-    renewal_months: int | None = None
-    notice_days: int | None = None
+    renewal_months: Int64 | None = None
+    notice_days: Int64 | None = None
     forms: list[str] = []
     no_institution: bool = False
     notes: str | None = None
-    on: date | None = Field(None, description="Creation date, for entering past agreements.")
+    on: Day | None = Field(None, description="Creation date, for entering past agreements.")
 
 
 class DraftEditIn(BaseModel):
     """Fields to change on a draft; a field left out keeps its value."""
 
-    version: int | None = Field(None, description="The version you read; 409 if it changed since.")
+    version: Int64 | None = Field(None, description="The version you read; 409 if it changed since.")
     title: str | None = None
     type: str | None = None
     partners: list[str] | None = Field(None, description="The complete list of parties, in order.")
     owner: str | None = None
     department: str | None = None
-    starts: date | None = None
-    expires: date | None = None
-    months: int | None = None
+    starts: Day | None = None
+    expires: Day | None = None
+    months: Int64 | None = None
     indefinite: bool | None = None
     auto_renew: bool | None = None
-    renewal_months: int | None = None
-    notice_days: int | None = None
+    renewal_months: Int64 | None = None
+    notice_days: Int64 | None = None
     forms: list[str] | None = None
     notes: str | None = None
 
@@ -213,18 +230,18 @@ class DraftEditIn(BaseModel):
 class EventIn(BaseModel):
     event: str = Field(examples=["submit"], description="A manual event of the lifecycle.")
     note: str | None = None
-    on: date | None = Field(None, description="Business date (default today; never in the future).")
+    on: Day | None = Field(None, description="Business date (default today; never in the future).")
     party: str | None = Field(None, description="For sign: the party signing.")
-    effective: date | None = Field(None, description="For give_notice: the last day in force.")
-    version: int | None = Field(None, description="The version you read; 409 if it changed since.")
+    effective: Day | None = Field(None, description="For give_notice: the last day in force.")
+    version: Int64 | None = Field(None, description="The version you read; 409 if it changed since.")
 
 
 class RenewIn(BaseModel):
-    starts: date | None = None
-    expires: date | None = None
-    months: int | None = None
-    on: date | None = None
-    version: int | None = None
+    starts: Day | None = None
+    expires: Day | None = None
+    months: Int64 | None = None
+    on: Day | None = None
+    version: Int64 | None = None
 
 
 class PartnerIn(BaseModel):
@@ -239,7 +256,7 @@ class PartnerIn(BaseModel):
 
 
 class ReportIn(BaseModel):
-    year: int = Field(examples=[2025])
+    year: Int64 = Field(examples=[2025])
     format: str = Field("html", description="html, md, csv, xlsx, docx or pdf")
     lang: str = Field("en", description="en, uz or ru")
     department: str | None = None
@@ -270,7 +287,7 @@ def list_agreements(request: Request, q: str | None = None, state: str | None = 
                     owner: str | None = None, expiring_within: int | None = None,
                     sort: str = Query("ref", description="ref, title, type, state, department, "
                                       "starts, expires or created; a leading - sorts descending."),
-                    offset: int = Query(0, ge=0), limit: int | None = Query(None, ge=1),
+                    offset: int = Query(0, ge=0, le=rules.MAX_INT64), limit: int | None = Query(None, ge=1, le=rules.MAX_INT64),
                     user: User = Depends(api_user)) -> list[dict[str, Any]]:
     """The filters of the Agreements page (and of `hamkor agreement list`), plus `q`: every
     word must appear in the reference, title, a partner's name, country (code or name in
@@ -305,6 +322,8 @@ def show_agreement(request: Request, ref: str, user: User = Depends(api_user)) -
 
     app = hamkor(request)
     a = show(app.uow(), app.clock(), app.office(), ref, by=user["email"])
+    for ev in a["next_events"]:
+        ev["reason"] = ev["reason"].text() if ev["reason"] else None
     return {**a, **ewp_details(app, a["ref"])}
 
 
@@ -398,7 +417,7 @@ def lifecycle(user: User = Depends(api_user)) -> dict[str, Any]:
 
 @router.get("/outbox", summary="Outgoing notifications")
 def outbox(request: Request, status_: str | None = Query(None, alias="status"),
-           limit: int | None = Query(None, ge=1),
+           limit: int | None = Query(None, ge=1, le=rules.MAX_INT64),
            user: User = Depends(api_user)) -> list[dict[str, Any]]:
     from web.pages import _outbox_module
 
@@ -442,6 +461,7 @@ def generate_report(request: Request, body: ReportIn, user: User = Depends(api_u
     if module is None:
         raise HTTPException(501, "reports are not installed in this version")
     app = hamkor(request)
+    rules.year(body.year)
     req = module.ReportRequest(year=body.year, format=body.format, lang=body.lang,
                                department=body.department,
                                output=report_output(app, body.year, body.lang, body.format))

@@ -6,18 +6,19 @@ same settings, database, clock and services as `hamkor` itself.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import HTTPException as FastAPIHTTPException
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from web.errors import humanize, status_for
+from web.errors import api_error, humanize, status_for
 from web.security import (
     SESSION_COOKIE,
     SESSION_MAX_AGE_S,
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from root import App
 
 STATIC = Path(__file__).parent / "static"
+log = logging.getLogger("hamkor.web")
 
 #: No inline script, no third-party origin: the pages need nothing but this server.
 SECURITY_HEADERS = {
@@ -42,6 +44,18 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
 }
+
+
+def server_error(request: Request) -> Response:
+    """The answer to a bug: no detail (it is in the log), the headers of every response."""
+    if request.url.path.startswith("/api/"):
+        response: Response = JSONResponse({"detail": "internal error; the server log has the details"},
+                                          status_code=500)
+    else:
+        response = HTMLResponse("<!doctype html><title>Hamkor: error</title><h1>Something went wrong"
+                                "</h1><p>The server log has the details. Nothing was changed by "
+                                "this request unless it says so.</p>", status_code=500)
+    return response
 
 
 def create_app(app: App, *, secret: str | None = None) -> FastAPI:
@@ -61,7 +75,13 @@ def create_app(app: App, *, secret: str | None = None) -> FastAPI:
 
     @web.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response: Response = await call_next(request)
+        try:
+            response: Response = await call_next(request)
+        except Exception:
+            # A bug: answered here, not by Starlette's outermost error handler, so that
+            # the 500 carries the same headers as every other response.
+            log.exception("%s %s failed", request.method, request.url.path)
+            response = server_error(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         if not request.url.path.startswith("/static/"):
@@ -96,11 +116,12 @@ def create_app(app: App, *, secret: str | None = None) -> FastAPI:
     @web.exception_handler(HamkorError)
     async def refused(request: Request, exc: HamkorError) -> Response:
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"detail": str(exc)}, status_code=status_for(exc))
+            return JSONResponse(api_error(exc), status_code=status_for(exc))
         from web.render import render, translator
 
-        return render(request, "error.html", {"title": translator(request)("e.title"),
-                                              "message": humanize(exc)}, status=status_for(exc))
+        t = translator(request)
+        return render(request, "error.html", {"title": t("e.title"), "message": humanize(exc, t)},
+                      status=status_for(exc))
 
     @web.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:

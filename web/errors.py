@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+from typing import TYPE_CHECKING, Any
 
 from workflow.errors import (
     ConcurrentUpdate,
@@ -15,6 +15,9 @@ from workflow.errors import (
     TransitionRefused,
 )
 
+if TYPE_CHECKING:
+    from web.i18n import Translator
+
 _STATUS: tuple[tuple[type[HamkorError], int], ...] = (
     (NotFound, 404),
     (PermissionDenied, 403),
@@ -25,18 +28,6 @@ _STATUS: tuple[tuple[type[HamkorError], int], ...] = (
     (SchemaNotReady, 503),
 )
 
-#: The CLI's option names, as the form fields they are on a page.
-_FIELDS = {
-    "--title": "Title", "--partner": "Partners", "--type": "Type", "--owner": "Owner",
-    "--starts": "Starts on", "--expires": "Last day in force", "--months": "Length in months",
-    "--indefinite": "Indefinite", "--auto-renew": "Renews automatically",
-    "--renewal-months": "Renewal period", "--notice-days": "Notice period", "--note": "the Note field",
-    "--on": "the date", "--party": "the party signing", "--effective": "Last day in force",
-    "--name": "Name", "--by": "the acting user",
-}
-_FLAG = re.compile(r"--[a-z][a-z-]*")
-
-
 def status_for(exc: HamkorError) -> int:
     for kind, status in _STATUS:
         if isinstance(exc, kind):
@@ -44,7 +35,14 @@ def status_for(exc: HamkorError) -> int:
     return 400
 
 
-def humanize(exc: HamkorError | str) -> str:
-    """The service's sentence with CLI option names replaced by what the form calls them."""
-    text = str(exc)
-    return _FLAG.sub(lambda m: _FIELDS.get(m.group(0), m.group(0)), text)
+def humanize(exc: HamkorError, t: Translator | None = None) -> str:
+    """The refusal for a page: field names as the form's labels, in the reader's language."""
+    if t is None:
+        return exc.describe()
+    return exc.describe(t.field_name, t.rule)
+
+
+def api_error(exc: HamkorError) -> dict[str, Any]:
+    """The refusal for the JSON API: the sentence with the JSON fields' names, the field
+    concerned and the rule's code (workflow/rules.py)."""
+    return {"detail": exc.describe(), "field": exc.field, "code": exc.code}

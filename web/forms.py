@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import Path as FastApiPath
 from starlette.datastructures import FormData
 
-from workflow.errors import Invalid
+from workflow import rules
 
 
 def text(form: FormData, name: str) -> str | None:
@@ -19,33 +19,18 @@ def text(form: FormData, name: str) -> str | None:
     return value or None
 
 
-def integer(form: FormData, name: str, label: str) -> int | None:
-    value = text(form, name)
-    if value is None:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise Invalid(f"{label}: {value!r} is not a whole number") from None
+def integer(form: FormData, name: str, label: str | None = None) -> int | None:
+    """A whole number field by the rule book (64-bit at most); `name` is its field."""
+    return rules.integer(text(form, name), name)
 
 
 #: A row id in a path: a 64-bit integer (a larger one is a 422, not a database error).
-RowId = Annotated[int, FastApiPath(ge=1, le=2**63 - 1)]
+RowId = Annotated[int, FastApiPath(ge=1, le=rules.MAX_INT64)]
 
 
-def day(form: FormData, name: str, label: str) -> date | None:
-    value = text(form, name)
-    if value is None:
-        return None
-    from workflow.dates import out_of_range
-
-    try:
-        parsed = date.fromisoformat(value)
-    except ValueError:
-        raise Invalid(f"{label}: {value!r} is not a date (YYYY-MM-DD)") from None
-    if why := out_of_range(parsed):
-        raise Invalid(f"{label}: {why}")
-    return parsed
+def day(form: FormData, name: str, label: str | None = None) -> date | None:
+    """A date field by the rule book; `name` is its field (the page names it by its label)."""
+    return rules.day(text(form, name), name)
 
 
 def flag(form: FormData, name: str) -> bool:

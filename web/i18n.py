@@ -421,6 +421,88 @@ EVENT_LABELS: dict[str, tuple[str, str, str]] = {
     "supersede": ("Superseded", "Almashtirildi", "Заменено"),
 }
 
+#: Field names inside a refusal's sentence (workflow/rules.py names the field; the
+#: form's own label `f.<field>` is used when there is no entry here).
+FIELD_NAMES: dict[str, tuple[str, str, str]] = {
+    "months": ("Length in months", "Muddati (oy)", "Срок в месяцах"),
+    "auto_renew": ("Renews automatically", "Avtomatik uzaytiriladi", "Продлевается автоматически"),
+    "renewal_months": ("Renewal period", "Uzaytirish muddati", "Срок продления"),
+    "notice_days": ("Notice period", "Ogohlantirish muddati", "Срок уведомления"),
+    "indefinite": ("Indefinite", "Muddatsiz", "Бессрочное"),
+    "note": ("Note", "Izoh", "Примечание"),
+    "on": ("Date", "Sana", "Дата"),
+    "party": ("Party signing", "Imzolovchi tomon", "Подписывающая сторона"),
+    "effective": ("Last day in force", "Amal qilishning oxirgi kuni", "Последний день действия"),
+    "by": ("Acting user", "Amalni bajaruvchi", "Действующий пользователь"),
+    "email": ("Email", "Elektron pochta", "Эл. почта"),
+    "role": ("Role", "Rol", "Роль"),
+    "partner_name": ("Name", "Nomi", "Название"),
+    "token_name": ("Token name", "Token nomi", "Название токена"),
+    "password": ("Password", "Parol", "Пароль"),
+    "hei_id": ("hei-id", "hei-id", "hei-id"),
+    "pic": ("PIC", "PIC", "PIC"),
+    "website": ("Website", "Veb-sayt", "Сайт"),
+    "expiring_within": ("Expiring within (days)", "Tugash muddati (kun)", "Истекают в течение (дней)"),
+    "limit": ("Limit", "Chegara", "Предел"),
+    "event": ("Event", "Hodisa", "Событие"),
+    "q": ("Search", "Qidiruv", "Поиск"),
+    "year": ("Year", "Yil", "Год"),
+    "id": ("Number", "Raqam", "Номер"),
+}
+
+#: Refusals' sentences in Uzbek and Russian (English: workflow/rules.py), by rule code.
+RULE_MESSAGES: dict[str, tuple[str, str]] = {
+    "required": ("{field} bo‘sh bo‘lmasligi kerak", "Поле «{field}» не должно быть пустым"),
+    "text.too_long": ("{field} ko‘pi bilan {limit} belgidan iborat bo‘lishi kerak ({length} berildi)",
+                      "Поле «{field}»: не более {limit} символов (дано {length})"),
+    "text.control": ("{field} boshqaruv belgisini o‘z ichiga oladi ({char}); uni olib tashlang",
+                     "Поле «{field}» содержит управляющий символ ({char}); удалите его"),
+    "text.surrogate": ("{field} buzilgan Unicode matnni o‘z ichiga oladi",
+                       "Поле «{field}» содержит повреждённый текст Unicode"),
+    "date.format": ("{field}: {value!r} sana emas (YYYY-MM-DD)",
+                    "Поле «{field}»: {value!r} — не дата (ГГГГ-ММ-ДД)"),
+    "date.range": ("{field}: {value} {earliest}..{latest} oralig‘idan tashqarida",
+                   "Поле «{field}»: {value} вне диапазона {earliest}..{latest}"),
+    "date.future": ("{field}: {value} kelajakda", "Поле «{field}»: {value} — в будущем"),
+    "integer.format": ("{field}: {value!r} butun son emas", "Поле «{field}»: {value!r} — не целое число"),
+    "integer.min": ("{field} kamida {minimum} bo‘lishi kerak", "Поле «{field}»: не меньше {minimum}"),
+    "integer.max": ("{field} ko‘pi bilan {maximum} bo‘lishi kerak",
+                    "Поле «{field}»: не больше {maximum}"),
+    "email.format": ("{field}: {value!r} elektron pochta manzili emas (name@example.org)",
+                     "Поле «{field}»: {value!r} — не адрес эл. почты (name@example.org)"),
+    "choice": ("{field}: {value!r} quyidagilardan biri emas: {choices}",
+               "Поле «{field}»: {value!r} — не одно из: {choices}"),
+    "hei_id.format": ("{field}: {value!r} polito.it kabi kichik harfli SCHAC kodi emas",
+                      "Поле «{field}»: {value!r} — не код SCHAC в нижнем регистре, как polito.it"),
+    "country.format": ("{field}: {value!r} ISO 3166 alpha-2 kodi emas (masalan UZ, JP, IT)",
+                       "Поле «{field}»: {value!r} — не код ISO 3166 alpha-2 (например UZ, JP, IT)"),
+    "term.one_of": ("{f_expires}, {f_months}, {f_indefinite} dan faqat bittasini bering",
+                    "Укажите только одно из: «{f_expires}», «{f_months}», «{f_indefinite}»"),
+    "term.months_need_start": ("{f_months} uchun {f_starts} kerak",
+                               "Для поля «{f_months}» нужно поле «{f_starts}»"),
+    "term.runs_past": ("{f_months} {months} ({starts} dan) {latest} dan oshib ketadi",
+                       "«{f_months}» {months} от {starts} выходит за {latest}"),
+    "term.expires_before_starts": ("{f_expires} {expires} {f_starts} {starts} dan oldin",
+                                   "«{f_expires}» {expires} раньше, чем «{f_starts}» {starts}"),
+    "term.auto_renew_needs_months": ("{f_auto_renew} uchun {f_renewal_months} kerak (0 dan katta)",
+                                     "Для «{f_auto_renew}» нужен «{f_renewal_months}» (больше 0)"),
+    "term.indefinite_auto_renew": ("muddatsiz shartnoma avtomatik uzaytirilmaydi",
+                                   "бессрочное соглашение не продлевается автоматически"),
+    "partners.required": ("kamida bitta hamkor kerak", "нужен хотя бы один партнёр"),
+    "partners.twice": ("{name} hamkori ikki marta ko‘rsatilgan", "партнёр {name} указан дважды"),
+    "partners.two_parties": ("shartnomaga kamida ikki tomon kerak",
+                             "у соглашения должно быть не меньше двух сторон"),
+    "password.short": ("parol kamida {minimum} belgidan iborat bo‘lishi kerak",
+                       "пароль должен содержать не меньше {minimum} символов"),
+    "password.long": ("parol ko‘pi bilan {maximum} belgidan iborat bo‘lishi kerak",
+                      "пароль должен содержать не больше {maximum} символов"),
+    "password.is_email": ("parol elektron pochta manzili bo‘lmasligi kerak",
+                          "пароль не должен совпадать с адресом эл. почты"),
+    "guard.note": ("izoh kerak ({f_note})", "нужно примечание ({f_note})"),
+    "guard.on_future": ("{f_on} {on} kelajakda", "«{f_on}» {on} — в будущем"),
+    "guard.party_missing": ("{f_party} kerak: {parties} dan biri", "Нужно поле «{f_party}»: одно из {parties}"),
+}
+
 _INDEX = {"en": 0, "uz": 1, "ru": 2}
 #: Column names (as the history's `edit` lines name them) → label keys.
 FIELD_KEYS = {"title": "f.title", "type": "f.type", "owner": "f.owner", "department": "f.department",
@@ -451,6 +533,16 @@ class Translator:
         entry = _LABELS.get(key)
         text = entry[self._i] if entry else key
         return text.format(**values) if values else text
+
+    def field_name(self, name: str) -> str:
+        """A field's name inside a sentence, in the reader's language."""
+        entry = FIELD_NAMES.get(name) or _LABELS.get(f"f.{name}")
+        return entry[self._i] if entry else name.replace("_", " ")
+
+    def rule(self, problem: Any) -> str | None:
+        """The template of a refusal (a `Problem`) in the reader's language; None: English."""
+        entry = RULE_MESSAGES.get(problem.code) if self._i else None
+        return entry[self._i - 1] if entry else None
 
     def state(self, value: str | None) -> str:
         entry = STATE_LABELS.get(value or "")

@@ -22,9 +22,11 @@ from models import normalize_name
 from web import forms
 from web.errors import humanize, status_for
 from web.forms import RowId
+from web.i18n import Translator
 from web.render import flash, redirect, render, role_of, safe_next, translator
 from web.security import checked_form, page_user, session_user, sign_in, sign_out
 from web.state import hamkor
+from workflow import rules
 from workflow.errors import ConcurrentUpdate, HamkorError, Invalid, PermissionDenied
 from workflow.lifecycle import TERMINAL, TRANSITIONS, Role, State, transition_for
 from workflow.lifecycle import Event as Ev
@@ -194,7 +196,7 @@ def agreement_list(request: Request, page: int = 1, user: User = Depends(page_us
         result = search_agreements(app.uow(), app.clock(), institution=app.settings.institution,
                                    page=page, **_search_args(request, filters))
     except HamkorError as exc:
-        error, status = humanize(exc), status_for(exc)
+        error, status = humanize(exc, translator(request)), status_for(exc)
     partners = list_partners(app.uow())
     countries = sorted({p["country"] for p in partners if p.get("country")})
     return render(request, "agreements.html", {
@@ -297,7 +299,7 @@ def create(request: Request, user: User = Depends(page_user),
         a = create_agreement(app.uow(), app.clock(), app.office(), spec, by=user["email"],
                              on=forms.day(form, "on", "Created on"))
     except HamkorError as exc:
-        return _form_page(request, values=forms.refill(form), mode="create", error=humanize(exc),
+        return _form_page(request, values=forms.refill(form), mode="create", error=humanize(exc, translator(request)),
                           status=status_for(exc))
     flash(request, "ok", t("ag.created", ref=a["ref"]))
     return redirect(f"/agreements/{a['ref']}")
@@ -347,7 +349,7 @@ def edit(request: Request, ref: str, user: User = Depends(page_user),
     except ConcurrentUpdate as exc:
         return _refused(request, user, ref, exc)
     except HamkorError as exc:
-        return _form_page(request, values=forms.refill(form), mode="edit", error=humanize(exc),
+        return _form_page(request, values=forms.refill(form), mode="edit", error=humanize(exc, translator(request)),
                           status=status_for(exc), ref=ref.upper(), version=version)
     flash(request, "ok", t("ag.saved", ref=a["ref"]))
     return redirect(f"/agreements/{a['ref']}")
@@ -396,8 +398,9 @@ def correct(request: Request, ref: str, user: User = Depends(page_user),
 # --- one agreement --------------------------------------------------------------------------
 
 
-def _actions(a: dict[str, Any], user: User) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The events this user's role may fire, split into possible now / not now (with why)."""
+def _actions(a: dict[str, Any], user: User, tr: Translator) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The events this user's role may fire, split into possible now / not now (with why,
+    worded for the page)."""
     role = Role.parse(user["role"])
     now: list[dict[str, Any]] = []
     later: list[dict[str, Any]] = []
@@ -405,7 +408,8 @@ def _actions(a: dict[str, Any], user: User) -> tuple[list[dict[str, Any]], list[
         t = transition_for(Ev(ev["event"]))
         if role < t.role:
             continue  # never shown: the role cannot do it
-        item = {**ev, "note_required": t.note_required}
+        reason = ev["reason"].text(tr.field_name, tr.rule(ev["reason"])) if ev["reason"] else None
+        item = {**ev, "note_required": t.note_required, "reason": reason}
         (now if ev["allowed"] else later).append(item)
     return now, later
 
@@ -423,7 +427,7 @@ def agreement_page(request: Request, user: User, ref: str, *, error: str | None 
     events = [{**e, "changes": parse(e["note"]) if e["event"] == EDIT_EVENT else None}
               for e in history(app.uow(), a["ref"])]
     iia = ewp_details(app, a["ref"])
-    now, later = _actions(a, user)
+    now, later = _actions(a, user, translator(request))
     unsigned = [p["name"] for p in a["parties"] if not p["signed_on"]]
     from web.queries import activation_day
 
@@ -466,7 +470,7 @@ def _refused(request: Request, user: User, ref: str, exc: HamkorError,
         a = show(app.uow(), app.clock(), app.office(), ref)
         message = t("ag.conflict", ref=a["ref"], state=t.state(a["state"]), version=a["version"])
     else:
-        message = f"{humanize(exc)}. {t('ag.nothing_changed')}"
+        message = f"{humanize(exc, translator(request))}. {t('ag.nothing_changed')}"
     return agreement_page(request, user, ref, error=message, status=status_for(exc), values=values)
 
 
@@ -544,7 +548,7 @@ def add_partner(request: Request, user: User = Depends(page_user),
                 kind=values["kind"] or "university", city=values["city"],
                 erasmus_code=values["erasmus_code"])
     except HamkorError as exc:
-        return _partners_page(request, error=humanize(exc), status=status_for(exc), values=values)
+        return _partners_page(request, error=humanize(exc, translator(request)), status=status_for(exc), values=values)
     flash(request, "ok", translator(request)("p.added", name=p["name"]))
     return redirect("/partners")
 
@@ -573,7 +577,7 @@ def _outbox(request: Request, status: str | None, *, error: str | None = None, c
         try:
             rows = outbox.list_rows(hamkor(request).uow(), status=status or None)
         except HamkorError as exc:
-            error, code = humanize(exc), status_for(exc)
+            error, code = humanize(exc, translator(request)), status_for(exc)
         rows.reverse()  # newest first
     return render(request, "outbox.html", {
         "available": outbox is not None, "rows": rows, "statuses": statuses, "status": status or "",
@@ -592,7 +596,7 @@ def outbox_retry(request: Request, row_id: RowId, user: User = Depends(page_user
         _require(user, Role.OFFICER, "retry notifications")
         outbox.retry(hamkor(request).uow(), row_id, datetime.now(UTC))
     except HamkorError as exc:
-        return _outbox(request, None, error=humanize(exc), code=status_for(exc))
+        return _outbox(request, None, error=humanize(exc, translator(request)), code=status_for(exc))
     flash(request, "ok", translator(request)("o.retried", id=row_id))
     return redirect("/outbox")
 
@@ -653,7 +657,7 @@ def create_token(request: Request, user: User = Depends(page_user),
     try:
         token = create(app.uow(), app.clock(), user["email"], forms.text(form, "name") or "")
     except HamkorError as exc:
-        return _account_page(request, user, error=humanize(exc), status=status_for(exc))
+        return _account_page(request, user, error=humanize(exc, translator(request)), status=status_for(exc))
     # Shown in this response only: never put in the (signed, not encrypted) session cookie.
     return _account_page(request, user, token=token, status=201)
 
@@ -666,7 +670,7 @@ def revoke_token(request: Request, token_id: RowId, user: User = Depends(page_us
     try:
         revoke(hamkor(request).uow(), token_id, owner=user["email"])
     except HamkorError as exc:
-        return _account_page(request, user, error=humanize(exc), status=status_for(exc))
+        return _account_page(request, user, error=humanize(exc, translator(request)), status=status_for(exc))
     flash(request, "ok", translator(request)("a.token_revoked", id=token_id))
     return redirect("/account")
 
@@ -686,7 +690,7 @@ def change_password(request: Request, user: User = Depends(page_user),
         set_password(app.uow(), user["email"], new)
         fresh = verify_password(app.uow(), user["email"], new)
     except HamkorError as exc:
-        return _account_page(request, user, error=humanize(exc), status=status_for(exc))
+        return _account_page(request, user, error=humanize(exc, translator(request)), status=status_for(exc))
     sign_in(request, fresh)  # this session goes on; every other one ends
     flash(request, "ok", t("a.password_changed"))
     return redirect("/account")
@@ -697,7 +701,7 @@ def change_password(request: Request, user: User = Depends(page_user),
 
 def error_page(request: Request, exc: HamkorError) -> Response:
     t = translator(request)
-    return render(request, "error.html", {"title": t("e.title"), "message": humanize(exc)},
+    return render(request, "error.html", {"title": t("e.title"), "message": humanize(exc, translator(request))},
                   status=status_for(exc))
 
 
@@ -773,9 +777,7 @@ def generate_report(request: Request, user: User = Depends(page_user),
     app = hamkor(request)
     values = {k: forms.text(form, k) or "" for k in ("year", "format", "lang", "department")}
     try:
-        year = forms.integer(form, "year", "Year")
-        if year is None:
-            raise Invalid("Year is required")
+        year = rules.year(forms.text(form, "year"), "year")
         fmt, lang = values["format"].lower(), values["lang"].lower()
         if values["department"].strip():
             from web.queries import departments, unknown_department
@@ -795,7 +797,7 @@ def generate_report(request: Request, user: User = Depends(page_user),
                                institution_hei_id=app.settings.institution_hei_id,
                                year_start=app.office().year_start)
     except HamkorError as exc:
-        return _reports_page(request, error=humanize(exc), status=status_for(exc), values=values)
+        return _reports_page(request, error=humanize(exc, translator(request)), status=status_for(exc), values=values)
     log.info("%s generated report %s (%s)", user["email"], rec["id"], rec["path"])
     return _download(rec)
 

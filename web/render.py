@@ -31,9 +31,17 @@ def role_of(user: dict[str, Any] | None) -> Role | None:
     return Role.parse(user["role"]) if user else None
 
 
+#: A flash lives in the session cookie until shown: its size is bounded whatever the user
+#: typed (browsers drop cookies over 4 KB, and a session would silently end).
+FLASH_CHARS, FLASHES_KEPT = 300, 3
+
+
 def flash(request: Request, kind: str, text: str) -> None:
     """A message shown once on the next page (kind: ok | error)."""
-    request.session.setdefault("flash", []).append([kind, text])
+    if len(text) > FLASH_CHARS:
+        text = text[:FLASH_CHARS - 1] + "…"
+    kept = request.session.get("flash", [])[-(FLASHES_KEPT - 1):]
+    request.session["flash"] = [*kept, [kind, text]]
 
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None, *,

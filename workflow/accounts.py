@@ -17,13 +17,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, exists, false, select, update
 
 from models import ApiToken, EndedSession, User
+from workflow import rules
 from workflow.clock import Clock
 from workflow.errors import Invalid, NotFound
 from workflow.registry import get_user, user_dict
 from workflow.uow import UnitOfWork
 
-MIN_PASSWORD_LENGTH = 10
-MAX_PASSWORD_LENGTH = 1024
+MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH = rules.MIN_PASSWORD_LENGTH, rules.MAX_PASSWORD_LENGTH
 #: Tokens look like `hmk_<43 url-safe characters>` so a leaked one is easy to recognise.
 TOKEN_PREFIX = "hmk_"
 #: How precisely `last_used_at` is kept.
@@ -42,12 +42,7 @@ class SignInFailed(Invalid):
 
 
 def check_password_strength(password: str, email: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise Invalid(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise Invalid(f"the password must have at most {MAX_PASSWORD_LENGTH} characters")
-    if password.strip().casefold() == email.strip().casefold():
-        raise Invalid("the password must not be the email address")
+    rules.password(password, email)
 
 
 def set_password(uow: UnitOfWork, email: str, password: str) -> dict[str, Any]:
@@ -161,11 +156,7 @@ def token_dict(t: ApiToken, email: str) -> dict[str, Any]:
 
 def create_token(uow: UnitOfWork, clock: Clock, email: str, name: str) -> dict[str, Any]:
     """A new token for the user; the returned `token` is the only copy there will ever be."""
-    clean = " ".join(name.split())
-    if not clean:
-        raise Invalid("--name must not be empty")
-    if len(clean) > 100:
-        raise Invalid("--name must have at most 100 characters")
+    clean = rules.name(name, "token_name")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with uow:
         user = get_user(uow.session, email)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -17,9 +17,16 @@ from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import flag_modified
 
 from models import Agreement, AgreementParty, Event, Notification, Organization, User
-from workflow import dates
+from workflow import dates, rules
 from workflow.clock import Clock
-from workflow.errors import ConcurrentUpdate, Invalid, NotFound, TransitionRefused
+from workflow.errors import (
+    ConcurrentUpdate,
+    Invalid,
+    NotFound,
+    PermissionDenied,
+    Problem,
+    TransitionRefused,
+)
 from workflow.guards import GuardInput, refusal
 from workflow.lifecycle import (
     BINDING,
@@ -36,7 +43,6 @@ from workflow.lifecycle import (
 )
 from workflow.machine import fire
 from workflow.registry import (
-    NO_ACTOR,
     SYSTEM_ACTOR,
     active_user,
     actor,
@@ -48,10 +54,7 @@ from workflow.registry import (
 from workflow.schedule import Facts, Policy, next_due_on
 from workflow.uow import UnitOfWork
 
-TYPES = ("mou", "exchange", "cooperation", "double_degree", "internship", "research",
-         "consortium", "grant", "other")
-FORMS = ("student exchange", "staff exchange", "joint programme", "joint research",
-         "internship", "training", "lab", "other")
+TYPES, FORMS = rules.TYPES, rules.FORMS
 #: States in which a successor counts as "signed" and stops its predecessor's reminders.
 SUCCESSOR_SIGNED = BINDING
 
@@ -306,53 +309,23 @@ def _validate_terms(
     starts: date | None, expires: date | None, months: int | None, indefinite: bool,
     auto_renew: bool, renewal_months: int | None, notice_days: int | None,
 ) -> date | None:
-    if sum(x is not None and x is not False for x in (expires, months, indefinite or None)) > 1:
-        raise Invalid("give only one of --expires, --months, --indefinite")
-    for option, day in (("--starts", starts), ("--expires", expires)):
-        if day is not None and (why := dates.out_of_range(day)):
-            raise Invalid(f"{option} {why}")
-    for option, n in (("--months", months), ("--renewal-months", renewal_months)):
-        if n is not None and n > dates.MAX_MONTHS:
-            raise Invalid(f"{option} must be at most {dates.MAX_MONTHS} (100 years)")
-    if notice_days is not None and notice_days > dates.MAX_NOTICE_DAYS:
-        raise Invalid(f"--notice-days must be at most {dates.MAX_NOTICE_DAYS} (10 years)")
-    if months is not None:
-        if months <= 0:
-            raise Invalid("--months must be a positive number")
-        if starts is None:
-            raise Invalid("--months needs --starts")
-        expires = dates.term_end(starts, months)
-        if dates.out_of_range(expires):
-            raise Invalid(f"--months {months} from {starts.isoformat()} runs past "
-                          f"{dates.LATEST.isoformat()}")
-    if starts and expires and expires < starts:
-        raise Invalid(f"--expires {expires.isoformat()} is before --starts {starts.isoformat()}")
-    if auto_renew:
-        if not renewal_months or renewal_months <= 0:
-            raise Invalid("--auto-renew needs --renewal-months N (N > 0)")
-        if indefinite:
-            raise Invalid("an indefinite agreement cannot renew automatically")
-    if notice_days is not None and notice_days < 0:
-        raise Invalid("--notice-days must not be negative")
-    return expires
+    return rules.terms(starts, expires, months, indefinite, auto_renew, renewal_months, notice_days)
 
 
 def _validate_forms(forms: list[str]) -> list[str]:
-    out = []
-    for f in forms:
-        norm = " ".join(f.replace("_", " ").replace("-", " ").split()).lower()
-        if norm not in FORMS:
-            raise Invalid(f"form {f!r} is not one of {', '.join(FORMS)}")
-        if norm not in out:
-            out.append(norm)
-    return out
+    return rules.forms(forms)
 
 
-def _check_on(on: date | None, today: date, what: str = "--on") -> date:
-    day = on or today
-    if day > today:
-        raise Invalid(f"{what} {day.isoformat()} is in the future")
-    return day
+def _check_on(on: date | None, today: date, field: str = "on") -> date:
+    return rules.not_future(rules.in_range(on, field), today, field) if on else today
+
+
+def _refuse_transition(ref: str, event: str, state: str, reason: Problem) -> NoReturn:
+    """A guard's refusal: forbidden for the actor's role, else refused in this state."""
+    if reason.code == "guard.role":
+        p = reason.params
+        raise PermissionDenied(p["actor"], str(p["event"]), p["needed"], p["role"])
+    raise TransitionRefused(ref, event, state, reason)
 
 
 # --- use cases ------------------------------------------------------------------------
@@ -379,12 +352,13 @@ class NewAgreement:
 
 def create(uow: UnitOfWork, clock: Clock, office: Office, spec: NewAgreement, *,
            by: str | None, on: date | None = None) -> dict[str, Any]:
-    if spec.type not in TYPES:
-        raise Invalid(f"type {spec.type!r} is not one of {', '.join(TYPES)}")
-    if not spec.title.strip():
-        raise Invalid("--title must not be empty")
-    if not spec.partners:
-        raise Invalid("at least one --partner is required")
+    rules.choice(spec.type, "type", TYPES)
+    title = rules.name(spec.title, "title")
+    department = rules.text(spec.department, "department")
+    notes = rules.text(spec.notes, "notes", multiline=True)
+    partners = [rules.name(p, "partners") for p in spec.partners]
+    if not partners:
+        rules.refuse("partners.required", "partners")
     expires = _validate_terms(spec.starts, spec.expires, spec.months, spec.indefinite,
                               spec.auto_renew, spec.renewal_months, spec.notice_days)
     forms = _validate_forms(spec.forms)
@@ -393,7 +367,8 @@ def create(uow: UnitOfWork, clock: Clock, office: Office, spec: NewAgreement, *,
         s = uow.session
         who = actor(s, by)
         require_role(who, Role.OFFICER, "create agreements")
-        owner = get_user(s, spec.owner) if spec.owner else None
+        owner_email = rules.email(spec.owner, "owner", required=False)
+        owner = get_user(s, owner_email) if owner_email else None
         if owner is not None:
             from workflow.corrections import check_owner
 
@@ -404,19 +379,19 @@ def create(uow: UnitOfWork, clock: Clock, office: Office, spec: NewAgreement, *,
                 s, clock, office.institution, country=office.institution_country, created_on=day
             )
             orgs.append(home)
-        for name in spec.partners:
+        for name in partners:
             org = get_partner(s, name)
             if org in orgs:
-                raise Invalid(f"partner {org.name} is listed twice")
+                rules.refuse("partners.twice", "partners", name=org.name)
             orgs.append(org)
         if len(orgs) < 2:
-            raise Invalid("an agreement needs at least two parties")
+            rules.refuse("partners.two_parties", "partners")
         a = _insert_agreement(
             s, clock, day,
-            title=spec.title.strip(), type=spec.type, owner=owner, department=spec.department,
+            title=title, type=spec.type, owner=owner, department=department,
             starts_on=spec.starts, expires_on=expires, indefinite=spec.indefinite,
             auto_renew=spec.auto_renew, renewal_months=spec.renewal_months,
-            notice_days=spec.notice_days, forms=forms, notes=spec.notes,
+            notice_days=spec.notice_days, forms=forms, notes=notes,
         )
         for i, org in enumerate(orgs):
             s.add(AgreementParty(agreement=a, organization=org, position=i))
@@ -453,7 +428,7 @@ def _acting_on(uow: UnitOfWork, ref: str, by: str | None, on: date | None, clock
     if expected_version is not None and a.version != expected_version:
         raise ConcurrentUpdate(a.ref)
     if not by:
-        raise Invalid(NO_ACTOR)
+        rules.refuse("actor.missing", "by")
     who = active_user(who, by)
     return Acting(a, who, Role.parse(who.role), on or clock.today,
                   Surroundings(last_on, submitter, signed is not None, approved))
@@ -495,14 +470,15 @@ def available_events(s: Session, a: Agreement, who: User | None, today: date,
         g = GuardInput(**{**base.__dict__, "note": "x", "party": (base.unsigned_parties or (None,))[0]})
         reason = refusal(t, g)
         if reason is None and t.event is Ev.RENEW and (live := _live_successor(s, a)):
-            reason = f"it already has a successor {live}"
+            reason = rules.problem("renew.has_successor", successor=live)
         needs = []
         if t.note_required:
-            needs.append("--note")
+            needs.append("note")
         if t.event is Ev.SIGN:
-            needs.append("--party (" + ", ".join(base.unsigned_parties) + ")")
+            needs.append("party")
+        # `reason` is a Problem: each door words it (the CLI with its options).
         out.append({"event": name, "allowed": reason is None, "reason": reason, "needs": needs,
-                    "help": t.help})
+                    "help": t.help, "unsigned_parties": list(base.unsigned_parties)})
     return out
 
 
@@ -544,12 +520,15 @@ def advance(uow: UnitOfWork, clock: Clock, office: Office, ref: str, event: str,
             expected_version: int | None = None) -> dict[str, Any]:
     """Fire a manual event. `expected_version`: the version the user saw; if the
     agreement has changed since, refuse with ConcurrentUpdate (a stale page)."""
-    if event not in MANUAL_EVENTS:
-        raise Invalid(f"unknown event {event!r}; one of: {', '.join(MANUAL_EVENTS)}")
+    rules.choice(event, "event", MANUAL_EVENTS)
     if event == Ev.RENEW.value:
         return renew(uow, clock, office, ref, by=by, on=on, expected_version=expected_version)
-    if effective is not None and (why := dates.out_of_range(effective)):
-        raise Invalid(f"--effective {why}")
+    if effective is not None:
+        rules.in_range(effective, "effective")
+    if on is not None:
+        rules.in_range(on, "on")
+    note = rules.text(note, "note", multiline=True)
+    party = rules.text(party, "party")
     with uow:
         s = uow.session
         acting = _acting_on(uow, ref, by, on, clock, expected_version)
@@ -567,7 +546,7 @@ def advance(uow: UnitOfWork, clock: Clock, office: Office, ref: str, event: str,
                          and _signed_copy_missing(s, a, office))
         reason = refusal(t, g)
         if reason:
-            raise TransitionRefused(a.ref, event, a.state, reason)
+            _refuse_transition(a.ref, event, a.state, reason)
         apply(s, a, Ev(event), actor=acting.who.email, on=day, clock=clock, office=office,
               note=note, party=party_name, effective=effective)
         # This event is now the last (a back-dated signature may be dated before an
@@ -662,6 +641,9 @@ def renew(uow: UnitOfWork, clock: Clock, office: Office, ref: str, *, by: str | 
           starts: date | None = None, expires: date | None = None, months: int | None = None,
           on: date | None = None, expected_version: int | None = None) -> dict[str, Any]:
     """Create a successor draft copying parties and terms, linked by `renews`."""
+    for which, d in (("starts", starts), ("expires", expires), ("on", on)):
+        if d is not None:
+            rules.in_range(d, which)
     with uow:
         s = uow.session
         acting = _acting_on(uow, ref, by, on, clock, expected_version)
@@ -670,7 +652,7 @@ def renew(uow: UnitOfWork, clock: Clock, office: Office, ref: str, *, by: str | 
         reason = refusal(t, _guard_input(pred, who.email, acting.role, day, clock.today, office,
                                          acting.around))
         if reason:
-            raise TransitionRefused(pred.ref, "renew", pred.state, reason)
+            _refuse_transition(pred.ref, "renew", pred.state, reason)
         if live := _live_successor(s, pred):
             raise TransitionRefused(pred.ref, "renew", pred.state, f"it already has a successor {live}")
         # The day after the predecessor's last day in force: never two agreements in
@@ -729,25 +711,22 @@ def list_agreements(uow: UnitOfWork, clock: Clock, *, state: str | None = None,
         s = uow.session
         stmt = select(Agreement).order_by(Agreement.ref_year, Agreement.ref_seq)
         if state:
-            if state not in {x.value for x in State}:
-                raise Invalid(f"state {state!r} is not one of {', '.join(x.value for x in State)}")
+            rules.choice(state, "state", [x.value for x in State])
             stmt = stmt.where(Agreement.state == state)
         if partner:
             org = get_partner(s, partner)
             stmt = stmt.where(Agreement.id.in_(
                 select(AgreementParty.agreement_id).where(AgreementParty.organization_id == org.id)))
         if expiring_within is not None:
-            if expiring_within < 0:
-                raise Invalid("--expiring-within must not be negative")
-            if expiring_within > dates.MAX_WITHIN_DAYS:
-                raise Invalid(f"--expiring-within must be at most {dates.MAX_WITHIN_DAYS} days")
+            rules.integer(expiring_within, "expiring_within", minimum=0,
+                          maximum=dates.MAX_WITHIN_DAYS)
             stmt = stmt.where(
                 Agreement.state.in_(BINDING),
                 Agreement.expires_on.is_not(None),
                 Agreement.expires_on <= clock.today + timedelta(days=expiring_within),
             )
         if limit:
-            stmt = stmt.limit(limit)
+            stmt = stmt.limit(rules.integer(limit, "limit", minimum=1))
         return [agreement_dict(a) for a in s.scalars(stmt)]
 
 

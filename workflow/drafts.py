@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from models import Agreement, AgreementParty, Organization
+from workflow import rules
 from workflow.agreements import (
     TYPES,
     Office,
@@ -41,13 +42,6 @@ EDITABLE = frozenset({
 _TERM_KEYS = ("expires", "months", "indefinite")
 
 
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    clean = str(value).strip()
-    return clean or None
-
-
 def update_draft(uow: UnitOfWork, clock: Clock, office: Office, ref: str, changes: dict[str, Any],
                  *, by: str | None, expected_version: int | None = None) -> dict[str, Any]:
     """Apply `changes` (keys of `EDITABLE`) to the draft `ref`.
@@ -72,12 +66,8 @@ def update_draft(uow: UnitOfWork, clock: Clock, office: Office, ref: str, change
         if expected_version is not None and expected_version != a.version:
             raise ConcurrentUpdate(a.ref)
 
-        title = _text(changes.get("title", a.title))
-        if not title:
-            raise Invalid("--title must not be empty")
-        type_ = changes.get("type", a.type)
-        if type_ not in TYPES:
-            raise Invalid(f"type {type_!r} is not one of {', '.join(TYPES)}")
+        title = rules.name(changes.get("title", a.title), "title")
+        type_ = rules.choice(changes.get("type", a.type), "type", TYPES)
         auto_renew = bool(changes.get("auto_renew", a.auto_renew))
         renewal_months = changes.get("renewal_months", a.renewal_months)
         notice_days = changes.get("notice_days", a.notice_days)
@@ -93,13 +83,16 @@ def update_draft(uow: UnitOfWork, clock: Clock, office: Office, ref: str, change
         forms = _validate_forms(list(changes.get("forms", a.forms or [])))
         owner = a.owner
         if "owner" in changes:
-            owner = check_owner(get_user(s, changes["owner"])) if _text(changes["owner"]) else None
+            owner_email = rules.email(changes["owner"], "owner", required=False)
+            owner = check_owner(get_user(s, owner_email)) if owner_email else None
 
         new: dict[str, Any] = {
-            "title": title, "type": type_, "department": _text(changes.get("department", a.department)),
+            "title": title, "type": type_,
+            "department": rules.text(changes.get("department", a.department), "department"),
             "starts_on": starts, "expires_on": expires, "indefinite": indefinite,
             "auto_renew": auto_renew, "renewal_months": renewal_months, "notice_days": notice_days,
-            "forms": forms, "notes": _text(changes.get("notes", a.notes)),
+            "forms": forms,
+            "notes": rules.text(changes.get("notes", a.notes), "notes", multiline=True),
         }
         changed = [(k, getattr(a, k), v) for k, v in new.items() if getattr(a, k) != v]
         if owner is not a.owner:
@@ -128,12 +121,12 @@ def update_draft(uow: UnitOfWork, clock: Clock, office: Office, ref: str, change
 def _parties(s: Session, names: list[str]) -> list[Organization]:
     orgs: list[Organization] = []
     for name in names:
-        org = get_partner(s, str(name))
+        org = get_partner(s, rules.name(name, "partners"))
         if org in orgs:
-            raise Invalid(f"partner {org.name} is listed twice")
+            rules.refuse("partners.twice", "partners", name=org.name)
         orgs.append(org)
     if len(orgs) < 2:
-        raise Invalid("an agreement needs at least two parties")
+        rules.refuse("partners.two_parties", "partners")
     return orgs
 
 

@@ -1,7 +1,7 @@
 """Guard checks of the lifecycle table, as pure functions returning a reason.
 
 Each takes a `GuardInput` (plain data) and returns None when the event may
-happen, or the sentence the user reads when it may not.
+happen, or the `Problem` (workflow/rules.py) the user reads when it may not.
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from workflow import dates
+from workflow.errors import Problem
 from workflow.lifecycle import Event, Guard, Role, State, Transition
+from workflow.rules import problem
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ class GuardInput:
     signed_copy_missing: bool = False  # HAMKOR_REQUIRE_SIGNED_COPY and none attached
 
 
-def _complete(g: GuardInput) -> str | None:
+def _complete(g: GuardInput) -> Problem | None:
     missing = []
     if not g.title.strip():
         missing.append("title")
@@ -55,83 +57,81 @@ def _complete(g: GuardInput) -> str | None:
     if g.starts_on is None:
         missing.append("start date")
     if g.expires_on is None and not g.indefinite:
-        missing.append("expiry date (or --indefinite)")
+        missing.append("expiry date (or indefinite)")
     if g.auto_renew and not g.renewal_months:
         missing.append("renewal months")
-    return f"incomplete: missing {', '.join(missing)}" if missing else None
+    return problem("guard.incomplete", missing=", ".join(missing)) if missing else None
 
 
-def _four_eyes(g: GuardInput) -> str | None:
+def _four_eyes(g: GuardInput) -> Problem | None:
     if g.last_submitter is not None and g.last_submitter == g.actor:
-        return f"{g.actor} submitted it; another approver must approve (four eyes)"
+        return problem("guard.four_eyes", actor=g.actor)
     return None
 
 
-def _unsigned_party(g: GuardInput) -> str | None:
+def _unsigned_party(g: GuardInput) -> Problem | None:
     if not g.party:
-        return "--party is required: one of " + ", ".join(g.unsigned_parties)
+        return problem("guard.party_missing", "party", parties=", ".join(g.unsigned_parties))
     if g.party not in g.parties:
-        return f"{g.party!r} is not a party of this agreement"
+        return problem("guard.party_unknown", "party", party=g.party)
     if g.party not in g.unsigned_parties:
-        return f"{g.party} has already signed"
+        return problem("guard.party_signed", "party", party=g.party)
     return None
 
 
-def _started(g: GuardInput) -> str | None:
+def _started(g: GuardInput) -> Problem | None:
     if g.starts_on is None:
-        return "no start date"
+        return problem("guard.no_start")
     if g.starts_on > g.on:
-        return f"it starts on {g.starts_on.isoformat()}"
+        return problem("guard.not_started", starts=g.starts_on.isoformat())
     return None
 
 
-def _renewal_window(g: GuardInput) -> str | None:
+def _renewal_window(g: GuardInput) -> Problem | None:
     if g.expires_on is None:
-        return "no expiry date"
+        return problem("guard.no_expiry")
     opens = dates.renewal_opens_on(g.expires_on, g.renewal_window_days)
-    return None if opens <= g.on else f"the renewal window opens on {opens.isoformat()}"
+    return None if opens <= g.on else problem("guard.window", opens=opens.isoformat())
 
 
-def _at_expiry_auto(g: GuardInput) -> str | None:
+def _at_expiry_auto(g: GuardInput) -> Problem | None:
     if not g.auto_renew or g.notice_given_on is not None:
-        return "it does not renew automatically"
+        return problem("guard.not_auto")
     if g.expires_on is None or g.expires_on >= g.on:
-        return "it has not reached its expiry"
+        return problem("guard.not_at_expiry")
     return None
 
 
-def _past_expiry(g: GuardInput) -> str | None:
+def _past_expiry(g: GuardInput) -> Problem | None:
     if g.expires_on is None or g.expires_on >= g.on:
-        return "it has not passed its expiry"
+        return problem("guard.not_past_expiry")
     return None
 
 
-def _notice_date(g: GuardInput) -> str | None:
+def _notice_date(g: GuardInput) -> Problem | None:
     if g.notice_given_on is not None:
-        return f"notice was already given on {g.notice_given_on.isoformat()}"
+        return problem("guard.notice_given", on=g.notice_given_on.isoformat())
     effective = g.effective or g.expires_on
     if effective is None:
-        return "--effective DATE is required for an agreement without expiry"
+        return problem("guard.effective_missing", "effective")
     if effective < g.on:
-        return f"--effective {effective.isoformat()} is before the notice date {g.on.isoformat()}"
+        return problem("guard.effective_before", "effective", effective=effective.isoformat(),
+                       on=g.on.isoformat())
     if g.expires_on is not None and effective > g.expires_on:
-        return f"--effective {effective.isoformat()} is after the expiry {g.expires_on.isoformat()}"
+        return problem("guard.effective_after", "effective", effective=effective.isoformat(),
+                       expires=g.expires_on.isoformat())
     if g.notice_days and effective < g.on + timedelta(days=g.notice_days):
         latest = effective - timedelta(days=g.notice_days)
-        return (
-            f"the notice period is {g.notice_days} days: notice for {effective.isoformat()} "
-            f"had to be given by {latest.isoformat()}"
-        )
+        return problem("guard.notice_late", "effective", days=g.notice_days,
+                       effective=effective.isoformat(), latest=latest.isoformat())
     return None
 
 
-def _signed_copy(g: GuardInput) -> str | None:
-    from workflow.signed_copy import REASON
-
-    return REASON if g.signed_copy_missing else None
+def _signed_copy(g: GuardInput) -> Problem | None:
+    return problem("guard.signed_copy", "kind") if g.signed_copy_missing else None
 
 
-CHECKS: dict[Guard, Callable[[GuardInput], str | None]] = {
+CHECKS: dict[Guard, Callable[[GuardInput], Problem | None]] = {
     Guard.COMPLETE: _complete,
     Guard.FOUR_EYES: _four_eyes,
     Guard.UNSIGNED_PARTY: _unsigned_party,
@@ -144,27 +144,31 @@ CHECKS: dict[Guard, Callable[[GuardInput], str | None]] = {
 }
 
 
-def refusal(t: Transition, g: GuardInput) -> str | None:
-    """Why `t` may not happen for `g`, or None. Order: shape, role, dates, note, guards."""
+def refusal(t: Transition, g: GuardInput) -> Problem | None:
+    """Why `t` may not happen for `g`, or None. Order: shape, role, dates, note, guards.
+    A refusal for the role has the code `guard.role` (the doors answer it as forbidden)."""
     if g.state not in t.sources:
         allowed = ", ".join(s.value for s in t.sources)
-        return f"{t.event.value} is only possible from {allowed}"
+        return problem("guard.source", event=t.event.value, allowed=allowed)
     if g.manual and not t.manual:
-        return f"{t.event.value} is automatic (run by the daily tick)"
+        return problem("guard.automatic", event=t.event.value)
     if g.manual and g.role < t.role:
-        return f"{g.actor} is {g.role.label}; {t.event.value} needs role {t.role.label} or above"
+        return problem("guard.role", actor=g.actor, role=g.role.label, event=t.event.value,
+                       needed=t.role.label)
     if g.manual:
         if g.on > g.today:
-            return f"--on {g.on.isoformat()} is in the future"
+            return problem("guard.on_future", "on", on=g.on.isoformat())
         if t.event is Event.SIGN and g.approved_on is not None:
             # The office often records "sent for signature" after the partner signed:
             # a signature may be dated back to the approval, not only to the last event.
             if g.on < g.approved_on:
-                return f"--on {g.on.isoformat()} is before the approval ({g.approved_on.isoformat()})"
+                return problem("guard.on_before_approval", "on", on=g.on.isoformat(),
+                               approved=g.approved_on.isoformat())
         elif g.last_event_on is not None and g.on < g.last_event_on:
-            return f"--on {g.on.isoformat()} is before the previous event ({g.last_event_on.isoformat()})"
+            return problem("guard.on_before_last", "on", on=g.on.isoformat(),
+                           last=g.last_event_on.isoformat())
     if t.note_required and not (g.note and g.note.strip()):
-        return "a note is required (--note)"
+        return problem("guard.note", "note")
     for guard in t.guards:
         reason = CHECKS[guard](g)
         if reason:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sqlalchemy import func, select
@@ -10,42 +9,29 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import Organization, User, normalize_name
+from workflow import rules
 from workflow.clock import Clock
 from workflow.errors import Duplicate, Invalid, NotFound, PermissionDenied
 from workflow.lifecycle import Role
+from workflow.rules import INVISIBLE
 from workflow.uow import UnitOfWork
 
 KINDS = ("university", "company", "government", "ngo", "other")
 ROLES = tuple(r.label for r in Role)
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_HEI_ID = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")
 SYSTEM_ACTOR = "system"
 
 
 def valid_country(code: str | None, *, field: str = "country") -> str | None:
     """Upper-cased ISO 3166 alpha-2 code, or Invalid."""
-    if code is None or code.strip() == "":
-        return None
-    import pycountry  # lazy: 0.1 s of data loading
-
-    value = code.strip().upper()
-    if len(value) != 2 or pycountry.countries.get(alpha_2=value) is None:
-        raise Invalid(f"{field} {code!r} is not an ISO 3166 alpha-2 code (e.g. UZ, JP, IT)")
-    return value
+    return rules.country(code, field)
 
 
 def valid_kind(kind: str) -> str:
-    if kind not in KINDS:
-        raise Invalid(f"kind {kind!r} is not one of {', '.join(KINDS)}")
-    return kind
+    return rules.choice(kind, "kind", KINDS)
 
 
 def valid_hei_id(value: str | None) -> str | None:
-    if value is None or value == "":
-        return None
-    if not _HEI_ID.match(value):
-        raise Invalid(f"hei-id {value!r} is not a lower-case SCHAC code such as polito.it")
-    return value
+    return rules.hei_id(value)
 
 
 def user_dict(u: User) -> dict[str, Any]:
@@ -68,18 +54,14 @@ def partner_dict(o: Organization) -> dict[str, Any]:
 
 
 def add_user(uow: UnitOfWork, clock: Clock, email: str, name: str, role: str) -> dict[str, Any]:
-    email = email.strip().lower()
-    if not _EMAIL.match(email):
-        raise Invalid(f"email {email!r} is not an email address")
-    if role not in ROLES:
-        raise Invalid(f"role {role!r} is not one of {', '.join(ROLES)}")
-    if not name.strip():
-        raise Invalid("name must not be empty")
+    email = rules.email(email)  # type: ignore[assignment]
+    rules.choice(role, "role", ROLES)
+    name = rules.name(name, "name")
     with uow:
         s = uow.session
         if s.scalar(select(User.id).where(User.email == email)) is not None:
             raise Duplicate("user", email)
-        user = User(email=email, name=name.strip(), role=role, active=True, created_at=clock.utcnow)
+        user = User(email=email, name=name, role=role, active=True, created_at=clock.utcnow)
         s.add(user)
         try:
             uow.commit()
@@ -100,13 +82,10 @@ def get_user(s: Session, email: str) -> User:
     return user
 
 
-NO_ACTOR = "no actor: pass --by EMAIL or set HAMKOR_USER"
-
-
 def actor(s: Session, email: str | None) -> User:
     """The active user acting; `--by` or HAMKOR_USER must name one."""
     if not email:
-        raise Invalid(NO_ACTOR)
+        rules.refuse("actor.missing", "by")
     return active_user(s.scalar(select(User).where(User.email == email.strip().lower())), email)
 
 
@@ -130,13 +109,13 @@ def require_role(user: User, needed: Role, action: str) -> Role:
 
 
 def find_partner(s: Session, name_or_id: str) -> Organization | None:
-    key = name_or_id.strip()
-    if key.isdigit():
+    key = INVISIBLE.sub("", name_or_id).strip()
+    if key.isdigit() and len(key) < 19:
         org = s.get(Organization, int(key))
         if org is not None:
             return org
     org = s.scalar(select(Organization).where(Organization.name_key == normalize_name(key)))
-    if org is None and _HEI_ID.match(key):
+    if org is None and rules.looks_like_hei_id(key):
         org = s.scalar(select(Organization).where(Organization.hei_id == key))
     return org
 
@@ -162,9 +141,7 @@ def new_organization(
     hei_id: str | None = None,
     created_on: Any = None,
 ) -> Organization:
-    clean = re.sub(r"\s+", " ", name).strip()
-    if not clean:
-        raise Invalid("partner name must not be empty")
+    clean = rules.name(name, "partner_name")
     if find_partner(s, clean) is not None and not clean.isdigit():
         raise Duplicate("partner", clean)
     hei = valid_hei_id(hei_id)
@@ -175,10 +152,10 @@ def new_organization(
         name_key=normalize_name(clean),
         country=valid_country(country),
         kind=valid_kind(kind),
-        city=city,
-        erasmus_code=erasmus_code,
-        pic=pic,
-        website=website,
+        city=rules.text(city, "city"),
+        erasmus_code=rules.text(erasmus_code, "erasmus_code"),
+        pic=rules.text(pic, "pic"),
+        website=rules.text(website, "website"),
         hei_id=hei,
         created_on=created_on or clock.today,
         created_at=clock.utcnow,

@@ -32,7 +32,7 @@ def run_ticks(url: str, sink: SmtpSink, processes: int) -> list[dict[str, object
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("HAMKOR_")}
     env.update(sink.env())
-    argv = [sys.executable, "-m", "cli.main", "--db", url, "tick", "--now", f"{TODAY}T08:00", "--json"]
+    argv = [sys.executable, "-m", "cli.main", "--db", url, "tick", "--now", f"{TODAY}T08:00", "--allow-future", "--json"]
     children = [subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                 for _ in range(processes)]
     reports = []

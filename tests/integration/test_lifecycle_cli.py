@@ -174,11 +174,11 @@ def test_unknown_ref_event_and_automatic_event(db: str) -> None:
     assert_refused_unchanged(db, ["agreement", "advance", "AGR-1999-0001", "submit", "--by", OFFICER],
                              "no agreement AGR-1999-0001")
     assert_refused_unchanged(db, ["agreement", "advance", ref, "teleport", "--by", OFFICER],
-                             "unknown event 'teleport'")
+                             "EVENT 'teleport' is not one of submit")
     to_signed(db, ref)
     ok(adv(db, ref, "activate", OFFICER, "--on", "2025-01-01"))
     assert_refused_unchanged(db, ["agreement", "advance", ref, "expire", "--by", OFFICER],
-                             "unknown event 'expire'")
+                             "EVENT 'expire' is not one of submit")
 
 
 def test_withdraw_and_terminate_need_notes_and_close_the_agreement(db: str) -> None:

@@ -17,7 +17,7 @@ from tests.integration.test_tick_kit import SmtpSink, World, free_port, smtp_env
 
 
 def tick_at(w: World, now: str, env: dict[str, str]) -> dict[str, object]:
-    return dict(ok(hamkor(w.url, "tick", "--now", now, "--json", env=env)).json())
+    return dict(ok(hamkor(w.url, "tick", "--now", now, "--allow-future", "--json", env=env)).json())
 
 
 def utc(value: datetime | None) -> datetime | None:

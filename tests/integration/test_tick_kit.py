@@ -196,7 +196,7 @@ class World:
     # the tick and what it did -------------------------------------------------------------
     def tick(self, day: str | date, *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
         when = day.isoformat() if isinstance(day, date) else day
-        result = ok(hamkor(self.url, "tick", "--now", f"{when}T08:00", "--json", *args,
+        result = ok(hamkor(self.url, "tick", "--now", f"{when}T08:00", "--allow-future", "--json", *args,
                            env={**self.env, **(env or {})}))
         return dict(result.json())
 

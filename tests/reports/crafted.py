@@ -150,7 +150,7 @@ def build(db: str, tmp: Path) -> dict[str, str]:
     # The daily tick, replayed: expiries, renewal windows and tacit renewals, dated when due.
     env = {"HAMKOR_MAIL_BACKEND": "file", "HAMKOR_MAIL_DIR": str(tmp / "mail")}
     for now in ("2023-06-02T08:00", "2024-01-02T08:00", "2025-01-02T08:00", "2025-08-02T08:00"):
-        ok(hamkor(db, "tick", "--now", now, env=env))
+        ok(hamkor(db, "tick", "--now", now, "--allow-future", env=env))
     assert refs == REFS, refs
     return refs
 

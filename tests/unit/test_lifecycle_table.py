@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 import pytest
 from transitions import MachineError
 
-from workflow.guards import GuardInput, refusal
+from cli.errors import option_name
+from workflow.guards import GuardInput
+from workflow.guards import refusal as problem_for
 from workflow.lifecycle import (
     MANUAL_EVENTS,
     TERMINAL,
@@ -22,6 +25,12 @@ from workflow.lifecycle import (
 from workflow.machine import MACHINE, fire
 
 TODAY = date(2025, 6, 1)
+
+
+def refusal(t: Any, g: Any) -> str | None:
+    """The guard's refusal as the command line words it (fields named by their options)."""
+    problem = problem_for(t, g)
+    return None if problem is None else problem.text(option_name)
 
 
 def ready(state: State, **kw: object) -> GuardInput:

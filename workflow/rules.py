@@ -1,0 +1,407 @@
+"""The rule book: what Hamkor accepts as input, decided in one place.
+
+Every door -- the services, the import, the web forms, the JSON API, the command
+line -- asks these functions; none keeps a check of its own. A refusal is an
+`Invalid` carrying a `Problem`: the field it concerns, a code, and the values
+its sentence needs. The sentence's field names are filled in by whoever shows
+it: the CLI names its option (`--expires`), the web page its label in the
+reader's language, the API its JSON field (`expires`), the import its column.
+
+Change a rule here and it changes at every door (README, "Limits and safety").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any, NoReturn
+
+from workflow import dates
+from workflow.errors import Invalid, Problem
+
+# --- the sentences -------------------------------------------------------------------------
+# `{field}` is the concerned field's name, `{f_x}` the name of field x, the rest are params.
+
+MESSAGES: dict[str, str] = {
+    "required": "{field} must not be empty",
+    "text.too_long": "{field} must have at most {limit} characters ({length} given)",
+    "text.control": "{field} contains a control character ({char}); remove it",
+    "text.surrogate": "{field} contains an unpaired surrogate (broken Unicode text)",
+    "date.format": "{field} {value!r} is not a date (YYYY-MM-DD)",
+    "date.range": "{field} {value} is outside {earliest}..{latest}",
+    "date.future": "{field} {value} is in the future",
+    "clock.future": "{field} {value} is after today ({today}): a tick on a future day writes and "
+                    "sends for real; preview it with {f_dry_run}, or confirm with {f_allow_future}",
+    "datetime.format": "{field} {value!r} is not an ISO date-time (e.g. 2026-03-01T08:00)",
+    "integer.format": "{field} {value!r} is not a whole number",
+    "integer.min": "{field} must be at least {minimum}",
+    "integer.max": "{field} must be at most {maximum}",
+    "email.format": "{field} {value!r} is not an email address (name@example.org)",
+    "choice": "{field} {value!r} is not one of {choices}",
+    "hei_id.format": "{field} {value!r} is not a lower-case SCHAC code such as polito.it",
+    "country.format": "{field} {value!r} is not an ISO 3166 alpha-2 code (e.g. UZ, JP, IT)",
+    "term.one_of": "give only one of {f_expires}, {f_months}, {f_indefinite}",
+    "term.months_need_start": "{f_months} needs {f_starts}",
+    "term.runs_past": "{f_months} {months} from {starts} runs past {latest}",
+    "term.expires_before_starts": "{f_expires} {expires} is before {f_starts} {starts}",
+    "term.auto_renew_needs_months": "{f_auto_renew} needs {f_renewal_months} N (N > 0)",
+    "term.indefinite_auto_renew": "an indefinite agreement cannot renew automatically",
+    "partners.required": "at least one {f_partners} is required",
+    "partners.twice": "partner {name} is listed twice",
+    "partners.two_parties": "an agreement needs at least two parties",
+    "actor.missing": "no actor: pass {f_by} EMAIL or set HAMKOR_USER",
+    "password.short": "the password must have at least {minimum} characters",
+    "password.long": "the password must have at most {maximum} characters",
+    "password.is_email": "the password must not be the email address",
+    # Lifecycle refusals (the guards).
+    "guard.source": "{event} is only possible from {allowed}",
+    "guard.automatic": "{event} is automatic (run by the daily tick)",
+    "guard.role": "{actor} is {role}; {event} needs role {needed} or above",
+    "guard.on_future": "{f_on} {on} is in the future",
+    "guard.on_before_last": "{f_on} {on} is before the previous event ({last})",
+    "guard.on_before_approval": "{f_on} {on} is before the approval ({approved})",
+    "renew.has_successor": "it already has a successor {successor}",
+    "guard.note": "a note is required ({f_note})",
+    "guard.incomplete": "incomplete: missing {missing}",
+    "guard.four_eyes": "{actor} submitted it; another approver must approve (four eyes)",
+    "guard.party_missing": "{f_party} is required: one of {parties}",
+    "guard.party_unknown": "{party!r} is not a party of this agreement",
+    "guard.party_signed": "{party} has already signed",
+    "guard.not_started": "it starts on {starts}",
+    "guard.no_start": "no start date",
+    "guard.no_expiry": "no expiry date",
+    "guard.window": "the renewal window opens on {opens}",
+    "guard.not_auto": "it does not renew automatically",
+    "guard.not_at_expiry": "it has not reached its expiry",
+    "guard.not_past_expiry": "it has not passed its expiry",
+    "guard.notice_given": "notice was already given on {on}",
+    "guard.effective_missing": "{f_effective} DATE is required for an agreement without expiry",
+    "guard.effective_before": "{f_effective} {effective} is before the notice date {on}",
+    "guard.effective_after": "{f_effective} {effective} is after the expiry {expires}",
+    "guard.signed_copy": "no signed copy is attached (HAMKOR_REQUIRE_SIGNED_COPY): attach one "
+                         "with {f_kind} signed-copy",
+    "guard.notice_late": "the notice period is {days} days: notice for {effective} had to be "
+                         "given by {latest}",
+}
+
+
+def problem(code: str, field: str | None = None, **params: Any) -> Problem:
+    return Problem(code, field, MESSAGES[code], params)
+
+
+def refuse(code: str, field: str | None = None, **params: Any) -> NoReturn:
+    raise Invalid(problem(code, field, **params))
+
+
+# --- text ----------------------------------------------------------------------------------
+
+#: Zero-width characters, bidirectional controls and the BOM: invisible, so two names that
+#: look the same would not be; they are removed from names, titles and display names.
+INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+#: C0 controls (but tab, line feed, carriage return), DEL and C1 controls: never stored.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+#: Lengths: the columns' widths (models/entities.py) and, for free text, a limit of ours.
+LIMITS: dict[str, int] = {
+    "title": 500, "department": 200, "notes": 10_000, "note": 10_000, "name": 200,
+    "partner_name": 300, "city": 120, "erasmus_code": 40, "pic": 20, "website": 300,
+    "hei_id": 120, "email": 254, "owner": 254, "by": 254, "party": 300, "token_name": 100,
+    "partners": 300, "q": 200,
+}
+
+
+def text(value: Any, field: str, *, required: bool = False, multiline: bool = False,
+         limit: int | None = None) -> str | None:
+    """`value` as text to store: invisible characters removed, ends trimmed, and refused
+    if it holds control characters (but tab and line breaks), is longer than the field
+    allows or is required and empty. One-line fields have every run of white space
+    (tabs and line breaks too) folded into one space."""
+    if value is None:
+        if required:
+            refuse("required", field)
+        return None
+    raw = str(value)
+    if _SURROGATE.search(raw):
+        refuse("text.surrogate", field)
+    if m := _CONTROL.search(raw):
+        refuse("text.control", field, char=f"U+{ord(m[0]):04X}")
+    raw = INVISIBLE.sub("", raw)
+    if multiline:
+        out = raw.replace("\r\n", "\n").replace("\r", "\n").strip()
+    else:
+        out = " ".join(raw.split())  # tabs and line breaks too: one line
+    if not out:
+        if required:
+            refuse("required", field)
+        return None
+    most = limit if limit is not None else LIMITS.get(field)
+    if most is not None and len(out) > most:
+        refuse("text.too_long", field, limit=most, length=len(out))
+    return out
+
+
+def name(value: Any, field: str) -> str:
+    """A required one-line name or title (see `text`)."""
+    out = text(value, field, required=True)
+    assert out is not None
+    return out
+
+
+def mixed_script(value: str) -> str | None:
+    """A warning when a mostly Latin name holds Cyrillic or Greek look-alike letters (or the
+    other way round): `Kyоto` with a Cyrillic `о` is not the partner `Kyoto`."""
+    scripts: dict[str, int] = {}
+    for ch in value:
+        if ch.isalpha():
+            script = unicodedata.name(ch, "").split(" ", 1)[0]
+            if script in ("LATIN", "CYRILLIC", "GREEK"):
+                scripts[script] = scripts.get(script, 0) + 1
+    if len(scripts) < 2:
+        return None
+    words = [w for w in re.split(r"\W+", value) if w]
+    mixed = [w for w in words
+             if len({unicodedata.name(c, "").split(" ", 1)[0] for c in w if c.isalpha()}
+                    & {"LATIN", "CYRILLIC", "GREEK"}) > 1]
+    if not mixed:
+        return None  # "Kyoto Университет": two scripts, but each word is one of them
+    return f"mixes {' and '.join(s.title() for s in sorted(scripts))} letters in {', '.join(mixed)!s}"
+
+
+# --- numbers -------------------------------------------------------------------------------
+
+#: The largest integer a database column takes (64-bit signed).
+MAX_INT64 = 2**63 - 1
+
+
+def integer(value: Any, field: str, *, minimum: int | None = None,
+            maximum: int = MAX_INT64) -> int | None:
+    """A whole number from text or a number, within `minimum`..`maximum` (64 bits)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        refuse("integer.format", field, value=value)
+    if isinstance(value, int):
+        number = value
+    else:
+        raw = str(value).strip()
+        if len(raw) > 25 or not re.fullmatch(r"[+-]?\d+", raw):
+            refuse("integer.format", field, value=raw[:40])
+        number = int(raw)
+    if minimum is not None and number < minimum:
+        refuse("integer.min", field, minimum=minimum)
+    if number > maximum:
+        refuse("integer.max", field, maximum=maximum)
+    return number
+
+
+def year(value: Any, field: str = "year") -> int:
+    """A required calendar year within the dates Hamkor accepts (1900..2999)."""
+    number = integer(value, field, minimum=dates.EARLIEST.year, maximum=dates.LATEST.year)
+    if number is None:
+        refuse("required", field)
+    return number
+
+
+# --- dates ---------------------------------------------------------------------------------
+
+
+def day(value: Any, field: str) -> date | None:
+    """A business date: `YYYY-MM-DD` (a `date` passes), within 1900..2999."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    parsed: date
+    if isinstance(value, datetime):
+        parsed = value.date()
+    elif isinstance(value, date):
+        parsed = value
+    else:
+        raw = str(value).strip()
+        try:
+            if len(raw) != 10:
+                raise ValueError
+            parsed = date.fromisoformat(raw)
+        except ValueError:
+            refuse("date.format", field, value=raw[:40])
+    return in_range(parsed, field)
+
+
+def in_range(value: date, field: str) -> date:
+    if dates.out_of_range(value):
+        refuse("date.range", field, value=value.isoformat(), earliest=dates.EARLIEST.isoformat(),
+               latest=dates.LATEST.isoformat())
+    return value
+
+
+def not_future(value: date, today: date, field: str) -> date:
+    if value > today:
+        refuse("date.future", field, value=value.isoformat())
+    return value
+
+
+def moment(value: str | None, field: str) -> datetime | None:
+    """An ISO date-time (a date alone is its midnight), its date within 1900..2999."""
+    if value is None:
+        return None
+    raw = value.strip()
+    try:
+        if len(raw) > 40:
+            raise ValueError
+        parsed = datetime.fromisoformat(raw)
+    except ValueError:
+        refuse("datetime.format", field, value=raw[:40])
+    in_range(parsed.date(), field)
+    return parsed
+
+
+def replay_day(day_: date, real_today: date, *, writes: bool, confirmed: bool,
+               field: str = "now") -> date:
+    """A day to run the tick as: a day after the real today is only replayed without
+    writing (a dry run) or when confirmed -- else `--now 9999-12-31` would expire every
+    live agreement and mail its parties."""
+    if writes and not confirmed and day_ > real_today:
+        refuse("clock.future", field, value=day_.isoformat(), today=real_today.isoformat())
+    return day_
+
+
+# --- e-mail addresses ----------------------------------------------------------------------
+
+# An address is a dot-atom local part and a domain name (RFC 5321/5322, no quoted strings,
+# no comments, no display name, no lists): what a person types, and nothing that a mail
+# library could read as something else (`a"b@x`, `evil@x,home.uz`, CR/LF). Non-ASCII
+# letters are allowed (RFC 6531); the domain has at least two labels.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u00a0-\U0010ffff-]+"
+_LABEL = r"(?:[A-Za-z0-9\u00a0-\U0010ffff](?:[A-Za-z0-9\u00a0-\U0010ffff-]{0,61}[A-Za-z0-9\u00a0-\U0010ffff])?)"
+_ADDRESS = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})+")
+
+
+def is_address(value: str) -> bool:
+    """Whether `value` is exactly one e-mail address (the sender asks this too)."""
+    return (len(value) <= 254 and _ADDRESS.fullmatch(value) is not None
+            and len(value.rsplit("@", 1)[0]) <= 64 and not INVISIBLE.search(value))
+
+
+def email(value: Any, field: str = "email", *, required: bool = True) -> str | None:
+    """An e-mail address as stored: trimmed and lower-cased, or refused."""
+    raw = text(value, field, required=required, limit=254)
+    if raw is None:
+        return None
+    if not is_address(raw):
+        refuse("email.format", field, value=raw[:80])
+    return raw.lower()
+
+
+# --- codes and choices ---------------------------------------------------------------------
+
+_HEI_ID = re.compile(r"[a-z0-9-]+(\.[a-z0-9-]+)+")
+
+
+def looks_like_hei_id(value: str) -> bool:
+    return len(value) <= LIMITS["hei_id"] and _HEI_ID.fullmatch(value) is not None
+
+
+def hei_id(value: Any, field: str = "hei_id") -> str | None:
+    """A lower-case SCHAC code such as polito.it; empty is none."""
+    raw = text(value, field)
+    if raw is None:
+        return None
+    if not looks_like_hei_id(raw):
+        refuse("hei_id.format", field, value=raw[:80])
+    return raw
+
+
+def country(value: Any, field: str = "country") -> str | None:
+    """An ISO 3166 alpha-2 code, upper-cased; empty is none."""
+    raw = text(value, field)
+    if raw is None:
+        return None
+    import pycountry  # lazy: 0.1 s of data loading
+
+    code = raw.upper()
+    if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
+        refuse("country.format", field, value=raw[:40])
+    return code
+
+
+def choice(value: Any, field: str, choices: Iterable[str]) -> str:
+    options = tuple(choices)
+    raw = "" if value is None else str(value).strip()
+    if raw not in options:
+        refuse("choice", field, value=raw[:80], choices=", ".join(options))
+    return raw
+
+
+TYPES = ("mou", "exchange", "cooperation", "double_degree", "internship", "research",
+         "consortium", "grant", "other")
+FORMS = ("student exchange", "staff exchange", "joint programme", "joint research",
+         "internship", "training", "lab", "other")
+
+
+def form(value: Any, field: str = "forms") -> str:
+    """A form of cooperation in its stored spelling ("Student-Exchange" is "student exchange")."""
+    raw = text(value, field, limit=60) or ""
+    norm = " ".join(raw.replace("_", " ").replace("-", " ").split()).lower()
+    if norm not in FORMS:
+        refuse("choice", field, value=raw, choices=", ".join(FORMS))
+    return norm
+
+
+def forms(values: Iterable[Any], field: str = "forms") -> list[str]:
+    out: list[str] = []
+    for v in values:
+        norm = form(v, field)
+        if norm not in out:
+            out.append(norm)
+    return out
+
+
+# --- terms ---------------------------------------------------------------------------------
+
+
+def terms(starts: date | None, expires: date | None, months: int | None, indefinite: bool,
+          auto_renew: bool, renewal_months: int | None, notice_days: int | None) -> date | None:
+    """Check an agreement's term; the last day in force it gives (from `months` if given)."""
+    if sum(x is not None and x is not False for x in (expires, months, indefinite or None)) > 1:
+        refuse("term.one_of", "expires")
+    for name_, d in (("starts", starts), ("expires", expires)):
+        if d is not None:
+            in_range(d, name_)
+    integer(months, "months", minimum=1, maximum=dates.MAX_MONTHS)
+    integer(renewal_months, "renewal_months", minimum=1, maximum=dates.MAX_MONTHS)
+    integer(notice_days, "notice_days", minimum=0, maximum=dates.MAX_NOTICE_DAYS)
+    if months is not None:
+        if starts is None:
+            refuse("term.months_need_start", "months")
+        expires = dates.term_end(starts, months)
+        if dates.out_of_range(expires):
+            refuse("term.runs_past", "months", months=months, starts=starts.isoformat(),
+                   latest=dates.LATEST.isoformat())
+    if starts and expires and expires < starts:
+        refuse("term.expires_before_starts", "expires", expires=expires.isoformat(),
+               starts=starts.isoformat())
+    if auto_renew:
+        if not renewal_months:
+            refuse("term.auto_renew_needs_months", "renewal_months")
+        if indefinite:
+            refuse("term.indefinite_auto_renew", "auto_renew")
+    return expires
+
+
+# --- passwords -----------------------------------------------------------------------------
+
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 1024
+
+
+def password(value: str, email_address: str) -> str:
+    if len(value) < MIN_PASSWORD_LENGTH:
+        refuse("password.short", "password", minimum=MIN_PASSWORD_LENGTH)
+    if len(value) > MAX_PASSWORD_LENGTH:
+        refuse("password.long", "password", maximum=MAX_PASSWORD_LENGTH)
+    if "\x00" in value:
+        refuse("text.control", "password", char="U+0000")
+    if value.strip().casefold() == email_address.strip().casefold():
+        refuse("password.is_email", "password")
+    return value
