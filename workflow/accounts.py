@@ -49,7 +49,7 @@ def set_password(uow: UnitOfWork, email: str, password: str) -> dict[str, Any]:
     """Store an argon2 hash of `password` for the user (replacing any previous one)."""
     check_password_strength(password, email)
     digest = _hasher.hash(password)
-    with uow:
+    with uow.writing():
         user = get_user(uow.session, email)
         user.password_hash = digest
         uow.commit()
@@ -130,7 +130,7 @@ def end_session(uow: UnitOfWork, email: str, sid: str, now: datetime, max_age: t
 def end_sessions(uow: UnitOfWork, email: str, now: datetime) -> None:
     """Sign the user out: every web session begun until `now` is over (the user's
     other browsers too: a signed cookie cannot be recalled one by one)."""
-    with uow:
+    with uow.writing():
         uow.session.execute(update(User).where(User.email == email)
                             .values(sessions_ended_at=now))
         uow.commit()
@@ -158,7 +158,7 @@ def create_token(uow: UnitOfWork, clock: Clock, email: str, name: str) -> dict[s
     """A new token for the user; the returned `token` is the only copy there will ever be."""
     clean = rules.name(name, "token_name")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    with uow:
+    with uow.writing():
         user = get_user(uow.session, email)
         if not user.active:
             raise Invalid(f"user {user.email} is not active")
@@ -181,7 +181,7 @@ def list_tokens(uow: UnitOfWork, email: str | None = None) -> list[dict[str, Any
 
 def revoke_token(uow: UnitOfWork, token_id: int, *, owner: str | None = None) -> dict[str, Any]:
     """Revoke a token; with `owner`, only if it is theirs (someone else's is 'not found')."""
-    with uow:
+    with uow.writing():
         s = uow.session
         row = s.execute(select(ApiToken, User.email).join(User, User.id == ApiToken.user_id)
                         .where(ApiToken.id == token_id)).one_or_none()

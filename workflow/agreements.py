@@ -363,7 +363,7 @@ def create(uow: UnitOfWork, clock: Clock, office: Office, spec: NewAgreement, *,
                               spec.auto_renew, spec.renewal_months, spec.notice_days)
     forms = _validate_forms(spec.forms)
     day = _check_on(on, clock.today)
-    with uow:
+    with uow.writing():
         s = uow.session
         who = actor(s, by)
         require_role(who, Role.OFFICER, "create agreements")
@@ -529,7 +529,7 @@ def advance(uow: UnitOfWork, clock: Clock, office: Office, ref: str, event: str,
         rules.in_range(on, "on")
     note = rules.text(note, "note", multiline=True)
     party = rules.text(party, "party")
-    with uow:
+    with uow.writing():
         s = uow.session
         acting = _acting_on(uow, ref, by, on, clock, expected_version)
         a, day = acting.agreement, acting.on
@@ -644,7 +644,7 @@ def renew(uow: UnitOfWork, clock: Clock, office: Office, ref: str, *, by: str | 
     for which, d in (("starts", starts), ("expires", expires), ("on", on)):
         if d is not None:
             rules.in_range(d, which)
-    with uow:
+    with uow.writing():
         s = uow.session
         acting = _acting_on(uow, ref, by, on, clock, expected_version)
         pred, who, day = acting.agreement, acting.who, acting.on

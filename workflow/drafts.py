@@ -54,7 +54,7 @@ def update_draft(uow: UnitOfWork, clock: Clock, office: Office, ref: str, change
     unknown = set(changes) - EDITABLE
     if unknown:
         raise Invalid(f"cannot edit {', '.join(sorted(unknown))}; editable: {', '.join(sorted(EDITABLE))}")
-    with uow:
+    with uow.writing():
         s = uow.session
         a = get_agreement(s, ref)
         uow.subject = a.ref

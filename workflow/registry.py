@@ -57,7 +57,7 @@ def add_user(uow: UnitOfWork, clock: Clock, email: str, name: str, role: str) ->
     email = rules.email(email)  # type: ignore[assignment]
     rules.choice(role, "role", ROLES)
     name = rules.name(name, "name")
-    with uow:
+    with uow.writing():
         s = uow.session
         if s.scalar(select(User.id).where(User.email == email)) is not None:
             raise Duplicate("user", email)
@@ -165,7 +165,7 @@ def new_organization(
 
 
 def add_partner(uow: UnitOfWork, clock: Clock, name: str, **fields: Any) -> dict[str, Any]:
-    with uow:
+    with uow.writing():
         org = new_organization(uow.session, clock, name, **fields)
         try:
             uow.commit()

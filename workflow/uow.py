@@ -28,6 +28,16 @@ class UnitOfWork:
         #: What the work is about (e.g. an agreement ref), for error messages.
         self.subject = "the record"
         self._session: Session | None = None
+        self._write = False
+
+    def writing(self) -> UnitOfWork:
+        """`with uow.writing():` for a unit that writes. On SQLite its transaction begins
+        with the write lock (BEGIN IMMEDIATE): a second writer waits for the first (up to
+        the busy timeout) and then reads what it committed, instead of failing when its
+        older snapshot cannot be upgraded to a write ("database is locked") -- which
+        would say "changed by someone else" about an agreement nobody else touched."""
+        self._write = True
+        return self
 
     @property
     def bind(self) -> Any:
@@ -42,6 +52,10 @@ class UnitOfWork:
 
     def __enter__(self) -> UnitOfWork:
         self._session = self._sessions()
+        if self._write:
+            self._write = False
+            if self._session.get_bind().dialect.name == "sqlite":
+                self._session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
         return self
 
     def __exit__(
