@@ -27,15 +27,29 @@ def serve(app: App, host: str, port: int, log_level: str) -> None:
     Uses the same database and settings as every other command. Set
     HAMKOR_SECRET_KEY so sessions survive a restart.
     """
-    import logging
     from importlib import import_module
 
     import uvicorn
 
-    logging.basicConfig(level=log_level.upper(), format="%(levelname)s: %(name)s: %(message)s")
+    from config.logs import OneLineFormatter, configure
+
+    configure(log_level, "%(levelname)s: %(name)s: %(message)s")
     app.engine  # noqa: B018 - an un-migrated database fails here, before the port is opened
     module, factory = WEB_APP.split(":")
     web = getattr(import_module(module), factory)(app)
     click.echo(f"Hamkor web interface on http://{host}:{port}/ (API docs: /api/docs)", err=True)
     uvicorn.run(web, host=host, port=port, log_level=log_level, proxy_headers=False,
-                server_header=False)
+                server_header=False, log_config=_uvicorn_logging(OneLineFormatter))
+
+
+def _uvicorn_logging(formatter: type) -> dict[str, object]:
+    """uvicorn's own loggers (errors, access lines) through the one-line formatter too."""
+    return {
+        "version": 1, "disable_existing_loggers": False,
+        "formatters": {"one_line": {"()": formatter, "fmt": "%(levelname)s: %(name)s: %(message)s"}},
+        "handlers": {"default": {"class": "logging.StreamHandler", "formatter": "one_line",
+                                 "stream": "ext://sys.stderr"}},
+        "loggers": {"uvicorn": {"handlers": ["default"], "propagate": False},
+                    "uvicorn.error": {"handlers": ["default"], "propagate": False},
+                    "uvicorn.access": {"handlers": ["default"], "propagate": False}},
+    }

@@ -130,6 +130,14 @@ class Settings(BaseSettings):
             raise ValueError("expected MM-DD with a day from 01 to 28, e.g. 09-01")
         return value
 
+    @field_validator("mail_from", "smtp_host", "institution", "user")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        # A line break in a header value would let the setting write headers of its own.
+        if value is not None and re.search("[\x00-\x1f\x7f]", value):
+            raise ValueError("must be one line without control characters (no line breaks)")
+        return value
+
     @field_validator("secret_key")
     @classmethod
     def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:

@@ -23,6 +23,7 @@ from email.utils import format_datetime, formataddr, getaddresses, parseaddr
 from typing import Any
 
 from notifications.outbox import Claimed
+from workflow.rules import is_address
 
 _UTF8 = Charset("utf-8")
 _UTF8.header_encoding = QP
@@ -41,6 +42,9 @@ def build_message(c: Claimed, mail_from: str) -> Message:
     for value in (c.subject, mail_from, c.to_addr, *c.cc, c.message_id, c.key):
         if "\n" in value or "\r" in value:  # as the modern API: no header injection
             raise ValueError(f"a header value contains a line break: {value[:60]!r}")
+    for addr in (c.to_addr, *c.cc):  # the rule book's address rule, as at entry
+        if not is_address(addr):
+            raise ValueError(f"not one e-mail address: {addr[:80]!r}")
     addresses = [a for _, a in getaddresses([mail_from, c.to_addr, *c.cc])]
     if not all(a.isascii() for a in addresses):
         return _international(c, mail_from)

@@ -74,7 +74,7 @@ FIRST_YEAR = 1900
 
 #: The data-quality codes, in the order a row lists them (labels: `reports.i18n`).
 PROBLEMS = ("no_start_date", "no_expiry_date", "no_signature_date", "no_owner",
-            "partner_without_country")
+            "partner_without_country", "mixed_script")
 
 
 @dataclass(frozen=True)
@@ -629,6 +629,14 @@ def _problems(period: Period, row: dict[str, Any]) -> list[dict[str, Any]]:
     missing = [p["name"] for p in row["partners"] if not p["country"]]
     if missing:
         out.append({"code": "partner_without_country", "detail": ", ".join(missing)})
+    # Look-alike letters of another script (a Cyrillic "о" in "Kyoto"): the name looks
+    # right and is not the partner it seems to be (workflow/rules.py, mixed_script).
+    from workflow.rules import mixed_script
+
+    mixed = [f"{name}: {why}" for name in (row["title"], *(p["name"] for p in row["partners"]))
+             if (why := mixed_script(name))]
+    if mixed:
+        out.append({"code": "mixed_script", "detail": "; ".join(mixed)})
     return out
 
 

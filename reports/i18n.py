@@ -77,6 +77,7 @@ PROBLEM_LABELS = {
     "no_signature_date": N_("No signature date"),
     "no_owner": N_("No owner"),
     "partner_without_country": N_("Partner without country"),
+    "mixed_script": N_("Letters of two scripts in one word"),
 }
 RENEWAL_LABELS = {
     "successor": N_("New agreement"),

@@ -295,7 +295,9 @@ def run_worker(app: Wiring, *, sender_interval: float = SENDER_INTERVAL_S) -> No
     """Run until SIGTERM or SIGINT (a running tick or send finishes first)."""
     import signal
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from config.logs import configure
+
+    configure(logging.INFO, "%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = app.settings
     reschedule_at_start(app)
     scheduler = build_scheduler(app, datetime.now(settings.zone), sender_interval=sender_interval)
