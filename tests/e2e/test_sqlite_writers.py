@@ -15,9 +15,9 @@ import sys
 import threading
 import time
 
+from cli.database import make_engine
 from sqlalchemy import func, select
 
-from cli.database import make_engine
 from models import Agreement, Event
 from tests.helpers import hamkor, ok, seed_people
 

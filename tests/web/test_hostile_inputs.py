@@ -13,10 +13,10 @@ import random
 from typing import Any
 
 import pytest
+from cli.app import App
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from cli.app import App
 from models import Agreement, Event, Organization, User
 from tests.helpers import hamkor, ok, refused
 from tests.web.conftest import post, sign_in
