@@ -187,11 +187,13 @@ def integer(value: Any, field: str, *, minimum: int | None = None,
         number = value
     else:
         raw = str(value).strip()
-        if len(raw) > 25 or not re.fullmatch(r"[+-]?\d+", raw):
+        if not re.fullmatch(r"[+-]?\d+", raw):
             refuse("integer.format", field, value=raw[:40])
-        number = int(raw)
-    if minimum is not None and number < minimum:
-        refuse("integer.min", field, minimum=minimum)
+        # Far beyond 64 bits: never converted (Python refuses over 4,300 digits anyway).
+        number = int(raw) if len(raw) <= 25 else (-1 if raw.startswith("-") else 1) * (MAX_INT64 + 2)
+    lowest = minimum if minimum is not None else -MAX_INT64 - 1
+    if number < lowest:
+        refuse("integer.min", field, minimum=lowest)
     if number > maximum:
         refuse("integer.max", field, maximum=maximum)
     return number

@@ -15,10 +15,10 @@ import sys
 import threading
 import time
 
-from cli.database import make_engine
 from sqlalchemy import func, select
 
 from models import Agreement, Event
+from models.database import make_engine
 from tests.helpers import hamkor, ok, seed_people
 
 OFFICER, APPROVER = "olga@uni.uz", "anvar@uni.uz"

@@ -13,11 +13,11 @@ import random
 from typing import Any
 
 import pytest
-from cli.app import App
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from models import Agreement, Event, Organization, User
+from root import App
 from tests.helpers import hamkor, ok, refused
 from tests.web.conftest import post, sign_in
 from tests.web.test_api import token_for
