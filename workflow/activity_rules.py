@@ -64,6 +64,8 @@ _YEAR_ID = re.compile(r"^(\d{4})/(\d{4})$")
 class FieldInvalid(Invalid):
     """A bad value of one field; `field` is the canonical field (import column) name."""
 
+    field: str
+
     def __init__(self, field: str, message: str) -> None:
         self.field, self.message = field, message
         super().__init__(f"{option(field)}: {message}")

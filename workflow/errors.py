@@ -88,7 +88,9 @@ class Invalid(HamkorError):
 
     def __init__(self, reason: str | Problem) -> None:
         self.problem = as_problem(reason)
-        self.field, self.code = self.problem.field, self.problem.code
+        if self.problem.field is not None:  # a subclass may have named its field already
+            self.field = self.problem.field
+        self.code = self.problem.code
         super().__init__(self.problem.text())
 
     def describe(self, name: Namer = plain_name, translate: Callable[[Problem], str | None]

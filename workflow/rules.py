@@ -124,15 +124,10 @@ def text(value: Any, field: str, *, required: bool = False, multiline: bool = Fa
             refuse("required", field)
         return None
     raw = str(value)
-    if _SURROGATE.search(raw):
-        refuse("text.surrogate", field)
-    if m := _CONTROL.search(raw):
-        refuse("text.control", field, char=f"U+{ord(m[0]):04X}")
-    raw = INVISIBLE.sub("", raw)
-    if multiline:
-        out = raw.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if raw.isascii() and raw.isprintable():  # the common case, no pattern to search
+        out = raw.strip() if multiline or "  " not in raw else " ".join(raw.split())
     else:
-        out = " ".join(raw.split())  # tabs and line breaks too: one line
+        out = _cleaned(raw, field, multiline)
     if not out:
         if required:
             refuse("required", field)
@@ -141,6 +136,17 @@ def text(value: Any, field: str, *, required: bool = False, multiline: bool = Fa
     if most is not None and len(out) > most:
         refuse("text.too_long", field, limit=most, length=len(out))
     return out
+
+
+def _cleaned(raw: str, field: str, multiline: bool) -> str:
+    if _SURROGATE.search(raw):
+        refuse("text.surrogate", field)
+    if m := _CONTROL.search(raw):
+        refuse("text.control", field, char=f"U+{ord(m[0]):04X}")
+    raw = INVISIBLE.sub("", raw)
+    if multiline:
+        return raw.replace("\r\n", "\n").replace("\r", "\n").strip()
+    return " ".join(raw.split())  # tabs and line breaks too: one line
 
 
 def name(value: Any, field: str) -> str:

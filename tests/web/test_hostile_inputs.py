@@ -341,3 +341,36 @@ def _csrf(browser: TestClient) -> str:
     from tests.web.conftest import csrf_of
 
     return csrf_of(browser, "/")
+
+
+def test_the_import_applies_the_same_rules_to_every_cell(hamkor_app: App, tmp_path: Any) -> None:
+    """The import door: each hostile cell is a row error naming its column; nothing is written."""
+    import csv
+
+    rng = random.Random(3)
+    rows = [
+        {"title": "x" * rng.randint(501, 5000), "owner": OFFICER},
+        {"title": f"Cooperation{rng.choice(CONTROLS[1:])}", "owner": OFFICER},
+        {"title": "Exchange", "owner": 'a"b@home.uz'},
+        {"title": "Exchange", "owner": "evil@attacker.example,home.uz"},
+        {"title": "Exchange", "owner": OFFICER, "starts_on": "9999-12-31"},
+        {"title": "\u200b\u2066", "owner": OFFICER},
+    ]
+    path = tmp_path / "hostile.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, ["title", "type", "partners", "owner", "starts_on"])
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({"type": "mou", "partners": "Home University;Hiroshima University", **row})
+    before = db_state(hamkor_app)
+    result = hamkor(hamkor_app.db_url, "import", str(path))
+    assert result.code == 1
+    errors = "\n".join(result.error_lines)
+    for needle in ("row 2, title: must have at most 500 characters",
+                   "row 3, title: contains a control character",
+                   "row 4, owner: 'a\"b@home.uz' is not an email address",
+                   "row 5, owner: 'evil@attacker.example,home.uz' is not an email address",
+                   "row 6, starts_on: 9999-12-31 is outside 1900-01-01..2999-12-31",
+                   "row 7, title: required"):
+        assert needle in errors, (needle, errors)
+    assert db_state(hamkor_app) == before

@@ -7,12 +7,12 @@ list, collecting every error with its row number and column.
 from __future__ import annotations
 
 import math
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from workflow.agreements import FORMS
-from workflow.dates import out_of_range
+from workflow import rules
+from workflow.errors import Invalid
 from workflow.registry import valid_country
 from workflow.transfer.columns import (
     _FALSE,
@@ -51,6 +51,12 @@ class _Cells:
     def error(self, column: str, message: str) -> None:
         self.errors.append(RowError(self.number, column, message))
 
+    def refused(self, column: str, exc: Invalid) -> None:
+        """A rule book refusal, its field named by the column (which the row error shows
+        already in front: "row 4, starts_on: 'someday' is not a date")."""
+        text = exc.problem.text(lambda _: column)
+        self.error(column, text.removeprefix(column + " "))
+
     def given(self, column: str) -> bool:
         return column in self.values
 
@@ -67,20 +73,21 @@ class _Cells:
                 self.error(column, "expected one value, not a list")
                 return None
             value = str(value)
-        if multiline:
-            return value.replace("\r\n", "\n").replace("\r", "\n").strip() or None
-        return " ".join(value.split()) if "  " in value or "\n" in value or "\t" in value else value
+        try:  # control characters, invisible characters, the column's width
+            return rules.text(value, column, multiline=multiline, limit=WIDTHS.get(column))
+        except Invalid as exc:
+            self.refused(column, exc)
+            return None
 
     def day(self, column: str, value: Any = None, *, past: bool = False) -> date | None:
         if value is None:
             value = self.values.get(column)
             if value is None:
                 return None
-        day = _as_date(value)
-        if day is None and not _blank(value):
-            self.error(column, f"{value!r} is not a date (YYYY-MM-DD)")
-        if day is not None and (why := out_of_range(day)):
-            self.error(column, why)
+        try:
+            day = rules.day(value, column)
+        except Invalid as exc:
+            self.refused(column, exc)
             return None
         if day is not None and past and day > self.today:
             self.error(column, f"{day.isoformat()} is in the future")
@@ -157,27 +164,21 @@ class _Cells:
         return items
 
 
-def _as_date(value: Any) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    return None
-
-
 @lru_cache(maxsize=512)
 def _country(code: str) -> str | None:
     return valid_country(code)
 
 
 def _form(value: str) -> str | None:
-    norm = " ".join(value.replace("_", " ").replace("-", " ").split()).lower()
-    return norm if norm in FORMS else None
+    try:
+        return rules.form(value)
+    except Invalid:
+        return None
+
+
+#: Import columns whose width is the rule book's limit of another field name.
+WIDTHS = {"owner": rules.LIMITS["email"], "partners": rules.LIMITS["partner_name"],
+          "erasmus_codes": rules.LIMITS["erasmus_code"]}
 
 
 

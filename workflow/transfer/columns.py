@@ -41,7 +41,6 @@ BATCH = 2000
 _STATES: dict[str, State] = {s.value: s for s in State}
 _COLUMN_ORDER = {name: i for i, name in enumerate(IMPORT_COLUMNS)}
 _REF = re.compile(r"^AGR-(\d{4})-(\d{4,8})$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _TRUE = {"true", "yes", "y", "1", "x"}
 _FALSE = {"false", "no", "n", "0", ""}
 

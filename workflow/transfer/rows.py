@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from models import normalize_name
-from workflow import dates
+from workflow import dates, rules
 from workflow.agreements import FORMS, TYPES
 from workflow.dates import MAX_MONTHS, MAX_NOTICE_DAYS
 from workflow.errors import Invalid
@@ -20,7 +20,6 @@ from workflow.registry import KINDS
 from workflow.transfer import columns as _columns
 from workflow.transfer.cells import _Cells, _country, _form, _reference
 from workflow.transfer.columns import (
-    _EMAIL,
     _STATES,
     COMPLETE_STATES,
     INDEFINITE,
@@ -83,8 +82,6 @@ def parse_record(record: Record, columns: frozenset[str], today: date) -> tuple[
     title = c.text("title") or ""
     if not title:
         c.error("title", "required")
-    elif len(title) > 500:
-        c.error("title", "longer than 500 characters")
     type_ = (c.text("type") or "").lower().replace(" ", "_")
     if not type_:
         c.error("type", "required: one of " + ", ".join(TYPES))
@@ -100,9 +97,10 @@ def parse_record(record: Record, columns: frozenset[str], today: date) -> tuple[
     department = c.text("department")
     owner = c.text("owner")
     if owner is not None:
-        owner = owner.lower()
-        if not _EMAIL.match(owner):
-            c.error("owner", f"{owner!r} is not an email address")
+        try:
+            owner = rules.email(owner, "owner")
+        except Invalid as exc:
+            c.refused("owner", exc)
     starts_on = c.day("starts_on")
     expires_text = c.text("expires_on")
     indefinite = expires_text is not None and expires_text.lower() == INDEFINITE
@@ -162,7 +160,14 @@ def _parse_parties(c: _Cells) -> list[PartyRow]:
     names = c.items("partners")
     if any(n is None for n in names):
         c.error("partners", f"an empty name between '{LIST_SEP}'")
-    clean = [" ".join(str(n).split()) for n in names if n is not None]
+    clean = []
+    for n in names:
+        if n is None:
+            continue
+        try:
+            clean.append(rules.name(n, "partners"))
+        except Invalid as exc:
+            c.refused("partners", exc)
     if not c.given("partners"):
         c.error("partners", "required")
     elif len(clean) < 2:
@@ -188,7 +193,12 @@ def _parse_parties(c: _Cells) -> list[PartyRow]:
             kind = str(kinds[i]).strip().lower()
             if kind not in KINDS:
                 c.error("kinds", f"{name}: {kind!r} is not one of " + ", ".join(KINDS))
-        code = " ".join(str(codes[i]).split()) if codes[i] is not None else None
+        code = None
+        if codes[i] is not None:
+            try:
+                code = rules.text(codes[i], "erasmus_codes", limit=rules.LIMITS["erasmus_code"])
+            except Invalid as exc:
+                c.refused("erasmus_codes", exc)
         signed_on = c.day("signed_on", signed[i], past=True) if signed[i] is not None else None
         parties.append(PartyRow(name, keys[i], country, kind, code, signed_on))
     return parties
