@@ -109,6 +109,10 @@ def expected_state(entry: dict[str, Any], on: date) -> dict[str, Any] | None:
 # --- the command -------------------------------------------------------------------------------
 
 
+#: What `hamkor serve` answers by default: the demo's mails link to its pages.
+DEMO_BASE_URL = "http://127.0.0.1:8000"
+
+
 @click.command()
 @click.option("--out", "out_dir", default="hamkor-demo", show_default=True,
               type=click.Path(file_okay=False, path_type=Path),
@@ -131,7 +135,8 @@ def demo(ctx: click.Context, out_dir: Path, db_url: str | None) -> None:
     institution = data["institution"]
     app = App(url, institution=institution["name"], institution_country=institution["country"],
               institution_hei_id=institution.get("hei_id"),
-              mail_backend="file", mail_dir=out_dir / MAIL_DIR, files_dir=out_dir / FILES_DIR)
+              mail_backend="file", mail_dir=out_dir / MAIL_DIR, files_dir=out_dir / FILES_DIR,
+              base_url=DEMO_BASE_URL)
     ctx.call_on_close(app.close)
     run = DemoRun(app, data, out_dir, url)
     run.all()
@@ -238,7 +243,7 @@ class DemoRun:
 
         clock = self.app.clock()
         for u in self.data["users"]:
-            add_user(self.app.uow(), clock, u["email"], u["name"], u["role"])
+            add_user(self.app.uow(), clock, u["email"], u["name"], u["role"], u.get("lang", "en"))
         self._passwords()
         self._say(f"[2/6] users: {len(self.data['users'])} demo accounts, one per role")
 
@@ -452,6 +457,7 @@ class DemoRun:
             f"HAMKOR_USER={officer}\n"
             + (f"HAMKOR_INSTITUTION_HEI_ID={inst['hei_id']}\n" if inst.get("hei_id") else "")
             + "HAMKOR_MAIL_BACKEND=file\n"
+            + f"HAMKOR_BASE_URL={DEMO_BASE_URL}\n"
             + f"HAMKOR_MAIL_DIR={self.out_dir / MAIL_DIR}\n"
             + f"HAMKOR_REPORTS_DIR={self.out_dir / REPORTS_DIR}\n"
             + f"HAMKOR_FILES_DIR={self.out_dir / FILES_DIR}\n",
@@ -509,13 +515,23 @@ class DemoRun:
         from notifications.outbox import list_rows
         from notifications.transports import eml_name
 
-        sent = list_rows(self.app.uow(), status="sent")
-        lines = [f"Reminders sent: {len(sent)} (.eml files in {self._rel(self.out_dir / MAIL_DIR)})"]
-        for n in sorted(sent, key=lambda n: (n["sent_at"] or "", n["id"])):
+        sent = sorted(list_rows(self.app.uow(), status="sent"),
+                      key=lambda n: (n["sent_at"] or "", n["id"]))
+        reminders = [n for n in sent if n["kind"] == "reminder" and ":cc:" not in n["key"]]
+        others = [n for n in sent if n not in reminders]
+        lines = [f"Reminders sent: {len(reminders)} (.eml files in {self._rel(self.out_dir / MAIL_DIR)})"]
+        for n in reminders:
             path = self.out_dir / MAIL_DIR / eml_name(n["key"])
             sent_on = (n["sent_at"] or "?")[:10]
             lines.append(f"  sent {sent_on}  {n['agreement']}  {n['rule']:<9} (due {n['due_on']})"
                          f"  to {n['to']:<24} {self._rel(path)}")
+        lines += ["", f"Other mail sent: {len(others)} (workflow mail, weekly digests, approvers' "
+                  "copies; each in its reader's language, linking to the web pages)"]
+        for n in others:
+            what = "copy" if ":cc:" in n["key"] else n["kind"]
+            path = self.out_dir / MAIL_DIR / eml_name(n["key"])
+            lines.append(f"  sent {(n['sent_at'] or '?')[:10]}  {what:<8} {n['rule']:<17} "
+                         f"{n['agreement'] or '-':<13}  to {n['to']:<24} {self._rel(path)}")
         return lines
 
     def _rel(self, path: Path) -> str:

@@ -28,17 +28,18 @@ COMMANDS: dict[str, str] = {
     "serve": "cli.serve:serve",
     "activity": "cli.activity:activity",
     "files": "cli.files:files_group",
+    "calendar": "cli.calendar_feed:calendar",
 }
 
 HELP = {
     "db": "Create or migrate the database schema.",
-    "user": "Add and list users (staff and their roles).",
+    "user": "Add, edit and list users (staff, their roles and languages).",
     "partner": "Add and list partner organisations.",
     "agreement": "Create, advance, renew and inspect agreements.",
     "diagram": "Draw the lifecycle diagram (mermaid or dot).",
     "tick": "Run the daily pass: automatic transitions, reminders, sending.",
     "worker": "Run the scheduler: daily tick and outbox sender (long-running).",
-    "outbox": "List or retry outgoing notifications.",
+    "outbox": "List, open or retry outgoing mail.",
     "report": "Generate and list annual cooperation reports.",
     "import": "Import agreements from CSV, XLSX or JSON (all rows or nothing).",
     "export": "Export agreements to CSV or JSON.",
@@ -47,6 +48,7 @@ HELP = {
     "serve": "Run the web interface and JSON API for office staff.",
     "activity": "Record and list cooperation activities (mobility, visits, events, ...).",
     "files": "The file store: verify every stored file against its hash.",
+    "calendar": "Export agreement dates as an iCalendar (.ics) file.",
 }
 
 

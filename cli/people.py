@@ -17,14 +17,35 @@ def user() -> None:
 @click.argument("email")
 @click.option("--name", required=True)
 @click.option("--role", required=True, metavar="viewer|officer|approver|admin")
+@click.option("--lang", default="en", show_default=True, metavar="en|uz|ru",
+              help="The language of the user's mail.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def user_add(app: App, email: str, name: str, role: str, as_json: bool) -> None:
+def user_add(app: App, email: str, name: str, role: str, lang: str, as_json: bool) -> None:
     """Add a user with a role."""
     from workflow.registry import add_user
 
-    u = add_user(app.uow(), app.clock(), email, name, role)
-    emit_json(u) if as_json else click.echo(f"added {u['email']} ({u['role']})")
+    u = add_user(app.uow(), app.clock(), email, name, role, lang)
+    emit_json(u) if as_json else click.echo(f"added {u['email']} ({u['role']}, mail in {u['lang']})")
+
+
+@user.command("edit")
+@click.argument("email")
+@click.option("--name")
+@click.option("--role", metavar="viewer|officer|approver|admin")
+@click.option("--lang", metavar="en|uz|ru", help="The language of the user's mail.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def user_edit(app: App, email: str, name: str | None, role: str | None, lang: str | None,
+              as_json: bool) -> None:
+    """Change a user's name, role or mail language."""
+    from workflow.registry import edit_user
+
+    u = edit_user(app.uow(), email, name=name, role=role, lang=lang)
+    if as_json:
+        emit_json(u)
+    else:
+        click.echo(f"{u['email']}: {u['name']} ({u['role']}, mail in {u['lang']})")
 
 
 @user.command("list")
@@ -38,8 +59,9 @@ def user_list(app: App, as_json: bool) -> None:
     if as_json:
         emit_json(users)
     else:
-        table([(u["email"], u["name"], u["role"], "yes" if u["active"] else "no") for u in users],
-              ["email", "name", "role", "active"])
+        table([(u["email"], u["name"], u["role"], u["lang"], "yes" if u["active"] else "no")
+               for u in users],
+              ["email", "name", "role", "lang", "active"])
 
 
 @click.group()

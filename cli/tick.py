@@ -95,9 +95,11 @@ def _print_report(r: TickReport) -> None:
     click.echo(head)
     click.echo(f"  agreements due: {d['agreements']}")
     click.echo(f"  transitions:    {_counts(d['transitions'])}")
-    click.echo(f"  queued:         {_counts(d['enqueued'])}")
+    click.echo(f"  queued:         {_counts(d['enqueued'])}"
+               + (f" (+ {d['copies']} approvers' copies)" if d["copies"] else ""))
     click.echo(f"  skipped:        {d['skipped']} (missed reminders recorded, not sent)")
     click.echo(f"  cancelled:      {d['cancelled']}")
+    click.echo(f"  digests:        {d['digests']}")
     if r.dry_run:
         click.echo(f"  would send:     {r.to_send}")
     else:
@@ -139,25 +141,50 @@ def _recipients(r: dict[str, object]) -> str:
 @outbox.command("list")
 @click.option("--status", metavar="S",
               help="pending, sending, sent, failed, dead, skipped or cancelled.")
+@click.option("--kind", metavar="K", help="reminder, workflow or digest.")
 @click.option("--limit", type=int)
 @JSON
 @click.pass_obj
-def list_cmd(app: App, status: str | None, limit: int | None, as_json: bool) -> None:
-    """List notifications, oldest first; warns of a backlog or dead mail."""
+def list_cmd(app: App, status: str | None, kind: str | None, limit: int | None,
+             as_json: bool) -> None:
+    """List notifications, oldest first (`hamkor outbox show ID` opens one)."""
     from notifications.outbox import health, list_rows
 
-    rows = list_rows(app.uow(), status=status, limit=limit)
+    rows = list_rows(app.uow(), status=status, limit=limit, kind=kind)
     if as_json:
         emit_json(rows)
     else:
-        table([(r["id"], r["status"], r["agreement"], r["rule"], r["offset"], r["due_on"], r["to"],
-                r["attempts"], r["next_attempt_at"] or "",
+        table([(r["id"], r["status"], r["kind"], r["agreement"] or "-", r["rule"], r["offset"],
+                r["due_on"], r["to"], r["attempts"], r["next_attempt_at"] or "",
                 (_recipients(r) + "  " if _recipients(r) else "") + (r["last_error"] or r["subject"])[:60])
                for r in rows],
-              ["id", "status", "agreement", "rule", "offset", "due", "to", "attempts",
+              ["id", "status", "kind", "agreement", "message", "offset", "due", "to", "attempts",
                "next attempt", "subject / last error"])
     for problem in health(app.uow(), app.clock().utcnow).problems():
         click.echo(f"warning: {problem}", err=True)
+
+
+@outbox.command("show")
+@click.argument("row_id", metavar="ID", type=int)
+@click.option("--html", "as_html", is_flag=True, help="Print the HTML part instead of the text.")
+@click.option("--eml", is_flag=True, help="Print the whole message as sent (RFC 5322, .eml).")
+@click.pass_obj
+def show_cmd(app: App, row_id: int, as_html: bool, eml: bool) -> None:
+    """Open notification ID as it was (or will be) sent: headers and text."""
+    from notifications.archive import headers, open_message, parts
+
+    row, msg = open_message(app.uow(), row_id, app.settings.mail_from)
+    if eml:
+        click.echo(msg.as_string(), nl=False)
+        return
+    click.echo(f"# {row['kind']} {row['rule']} · {row['status']}"
+               + (f" · sent {row['sent_at']}" if row["sent_at"] else ""))
+    for name, value in headers(msg):
+        if name.lower() in ("from", "to", "cc", "subject", "date", "message-id"):
+            click.echo(f"{name}: {value}")
+    click.echo()
+    text, html = parts(msg)
+    click.echo(html or "" if as_html else text, nl=False)
 
 
 @outbox.command()
@@ -191,5 +218,5 @@ def retry(app: App, row_id: int | None, all_dead: bool, since: str | None, as_js
     if as_json:
         emit_json(row)
     else:
-        click.echo(f"notification {row['id']} ({row['agreement']} {row['rule']}) queued again; "
+        click.echo(f"notification {row['id']} ({row['agreement'] or row['kind']} {row['rule']}) queued again; "
                    "the next tick or worker run sends it")

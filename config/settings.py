@@ -15,6 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+#: Weekday names as APScheduler and cron spell them, Monday first (ISO weekday - 1).
+DIGEST_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
 
 class ConfigError(Exception):
     """A configuration value is unusable; the message names the variable."""
@@ -53,6 +56,10 @@ class Settings(BaseSettings):
     mail_from: str = "hamkor@localhost"
     mail_retry_for: Annotated[timedelta, NoDecode] = timedelta(days=5)
     templates_dir: Path | None = None
+    base_url: str | None = None  # links in mail: https://hamkor.example.uz
+    workflow_mail: bool = True  # submit/approve/... mail to owners and approvers
+    digest_day: str = "mon"  # weekly digest day (mon..sun) or "off"
+    escalate: bool = True  # copy approvers on the last renewal reminder nobody acted on
     tick_at: str = "08:00"
     secret_key: SecretStr | None = None  # signs web session cookies
     secure_cookie: bool = False  # mark the session cookie Secure (HTTPS only)
@@ -138,6 +145,28 @@ class Settings(BaseSettings):
             raise ValueError("must be one line without control characters (no line breaks)")
         return value
 
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        from urllib.parse import urlsplit
+
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        parts = urlsplit(value)
+        if (parts.scheme not in ("http", "https") or not parts.hostname or parts.query
+                or parts.fragment or any(c.isspace() for c in value)):
+            raise ValueError("expected an absolute http(s) URL such as https://hamkor.example.uz")
+        return value.rstrip("/")
+
+    @field_validator("digest_day")
+    @classmethod
+    def _digest_day(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in DIGEST_DAYS and value != "off":
+            raise ValueError(f"expected one of {', '.join(DIGEST_DAYS)} or off")
+        return value
+
     @field_validator("secret_key")
     @classmethod
     def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
@@ -164,6 +193,11 @@ class Settings(BaseSettings):
     @property
     def tick_time(self) -> time:
         return time.fromisoformat(self.tick_at)
+
+    @property
+    def digest_weekday(self) -> int | None:
+        """The digest's weekday (0 = Monday), None when digests are off."""
+        return None if self.digest_day == "off" else DIGEST_DAYS.index(self.digest_day)
 
     @property
     def renewal_window_days(self) -> int:

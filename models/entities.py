@@ -72,10 +72,13 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))  # web sign-in (argon2)
     #: Web sessions that began before this moment are over (set by signing out).
     sessions_ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: The language of the mail this user receives (en, uz, ru).
+    lang: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         CheckConstraint("role IN ('viewer', 'officer', 'approver', 'admin')", name="role"),
+        CheckConstraint("lang IN ('en', 'uz', 'ru')", name="lang"),
     )
 
 
@@ -106,6 +109,21 @@ class EndedSession(Base):
     ended_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (Index("ix_ended_sessions_ended_at", "ended_at"),)
+
+
+class CalendarToken(Base):
+    """A user's secret calendar-feed address; only its SHA-256 is stored, as API tokens."""
+
+    __tablename__ = "calendar_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (Index("ix_calendar_tokens_user_id", "user_id"),)
 
 
 class Organization(Base):
@@ -258,9 +276,11 @@ class Notification(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
-    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
+    #: reminder, workflow or digest (a digest concerns no single agreement).
+    kind: Mapped[str] = mapped_column(String(12), default="reminder", server_default="reminder")
+    agreement_id: Mapped[int | None] = mapped_column(ForeignKey("agreements.id"))
     term: Mapped[int] = mapped_column(Integer)
-    rule: Mapped[str] = mapped_column(String(20))
+    rule: Mapped[str] = mapped_column(String(20))  # the message template (renewal, submitted, ...)
     offset_days: Mapped[int] = mapped_column(Integer)
     due_on: Mapped[date] = mapped_column(Date)
     to_addr: Mapped[str] = mapped_column(String(254))
@@ -292,6 +312,7 @@ class Notification(Base):
             "status IN ('pending', 'sending', 'sent', 'failed', 'dead', 'skipped', 'cancelled')",
             name="status",
         ),
+        CheckConstraint("kind IN ('reminder', 'workflow', 'digest')", name="kind"),
         Index("ix_notifications_status_next_attempt_at", "status", "next_attempt_at"),
         Index("ix_notifications_agreement_id", "agreement_id"),
         # The rows a sender may claim, in claim order: claims cost what is open, not the

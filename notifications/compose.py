@@ -1,8 +1,10 @@
-"""Render a message kind's templates: `templates/<kind>/subject.txt, body.txt, body.html`.
+"""Render a message kind in a language: `templates/<kind>/subject.txt, body.txt, body.html`.
 
 A directory given by `HAMKOR_TEMPLATES_DIR` is searched first, file by file, so
 an office can override one body and keep the rest. HTML is autoescaped, text
-is not; an undefined variable is an error, not an empty string.
+is not; an undefined variable is an error, not an empty string. The words come
+from the gettext catalogs (`notifications/locale`, Jinja's i18n extension), dates
+from Babel: one Jinja environment per language, each with its own catalog.
 """
 
 from __future__ import annotations
@@ -10,18 +12,30 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
 
 from config import ConfigError
-from notifications.rules import Rule
-from workflow.dates import format_date
+from notifications import i18n
 
 DEFAULT_DIR = Path(__file__).parent / "templates"
-KINDS: tuple[str, ...] = tuple(r.value for r in Rule) + ("quota",)  # quota: workflow.quota_warnings
+#: Reminder kinds (notifications.rules.Rule), workflow kinds, the digest.
+REMINDER_KINDS: tuple[str, ...] = ("renewal", "notice", "signature", "expired")
+WORKFLOW_KINDS: tuple[str, ...] = ("submitted", "changes_requested", "approved", "signed",
+                                   "terminated", "withdrawn")
+#: quota: the utilisation warning of workflow.quota_warnings (issue 21).
+KINDS: tuple[str, ...] = (*REMINDER_KINDS, "quota", *WORKFLOW_KINDS, "digest")
 PARTS = ("subject.txt", "body.txt", "body.html")
+
+
+def kind_of(template: str) -> str:
+    """The outbox's kind of a message template: reminder, workflow or digest."""
+    if template in WORKFLOW_KINDS:
+        return "workflow"
+    return "digest" if template == "digest" else "reminder"
 
 
 @dataclass(frozen=True)
@@ -31,19 +45,22 @@ class Rendered:
     html: str
 
 
-def long_date(value: date | None) -> str:
-    """`2027-06-30` -> `30 June 2027` (unambiguous in every office)."""
-    if value is None:
-        return "(no date)"
-    return format_date(value, "en", "d MMMM y")
+def _days(t: Any, n: int) -> str:
+    return str(t.ngettext("%(num)d day", "%(num)d days", n) % {"num": n})
 
 
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+def _months(t: Any, n: int) -> str:
+    return str(t.ngettext("%(num)d month", "%(num)d months", n) % {"num": n})
+
+
+def _attention(t: Any, n: int) -> str:
+    return str(t.ngettext("Hamkor this week: %(num)d agreement needs your attention",
+                          "Hamkor this week: %(num)d agreements need your attention", n)
+               % {"num": n})
 
 
 class Templates:
-    """The Jinja2 environment for email; `render(kind, context)` gives all three parts."""
+    """The Jinja2 environments for email; `render(kind, context, lang)` gives all three parts."""
 
     def __init__(self, override_dir: Path | None = None) -> None:
         search = [str(DEFAULT_DIR)]
@@ -51,32 +68,64 @@ class Templates:
             if not override_dir.is_dir():
                 raise ConfigError(f"HAMKOR_TEMPLATES_DIR: {override_dir} is not a directory")
             search.insert(0, str(override_dir))
-        self.env = Environment(
-            loader=FileSystemLoader(search),
-            autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False,
-                                         default=False),
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=True,
-        )
-        self.env.filters["long_date"] = long_date
-        self.env.filters["plural"] = plural
+        self._search = search
+        self._envs: dict[str, Environment] = {}
 
-    def render(self, kind: str, context: Mapping[str, Any]) -> Rendered:
+    def env(self, lang: str) -> Environment:
+        env = self._envs.get(lang)
+        if env is None:
+            t = i18n.translations(lang)
+            env = Environment(
+                loader=FileSystemLoader(self._search),
+                autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False,
+                                             default=False),
+                undefined=StrictUndefined,
+                trim_blocks=True,
+                lstrip_blocks=True,
+                keep_trailing_newline=True,
+                extensions=["jinja2.ext.i18n"],
+            )
+            env.install_gettext_translations(t, newstyle=True)  # type: ignore[attr-defined]
+            env.filters["long_date"] = partial(_long_date, lang)
+            env.filters["days"] = partial(_days, t)
+            env.filters["months"] = partial(_months, t)
+            env.filters["attention"] = partial(_attention, t)
+            self._envs[lang] = env
+        return env
+
+    def render(self, kind: str, context: Mapping[str, Any], lang: str = i18n.SOURCE_LANGUAGE) -> Rendered:
         if kind not in KINDS:
             raise ValueError(f"no email templates for {kind!r}; kinds: {', '.join(KINDS)}")
-        subject, text, html = (self._render(f"{kind}/{part}", context) for part in PARTS)
+        lang = i18n.language(lang)
+        env = self.env(lang)
+        ctx = {**context, "lang": lang}
         # A header is one line, whatever the template's layout.
-        return Rendered(" ".join(subject.split()), text, html)
+        subject = " ".join(self._render(env, f"{kind}/subject.txt", ctx).split())
+        ctx["subject"] = subject
+        text = self._render(env, f"{kind}/body.txt", ctx)
+        html = self._render(env, f"{kind}/body.html", ctx)
+        return Rendered(subject, text, html)
 
-    def _render(self, name: str, context: Mapping[str, Any]) -> str:
+    @staticmethod
+    def _render(env: Environment, name: str, context: Mapping[str, Any]) -> str:
         try:
-            return self.env.get_template(name).render(context)
+            return env.get_template(name).render(context)
         except TemplateError as exc:
             # A broken override is a configuration problem: say which file and why.
             raise ConfigError(f"email template {name}: {exc}") from exc
 
-    def __call__(self, kind: str, context: Mapping[str, Any]) -> tuple[str, str, str]:
-        r = self.render(kind, context)
+    def __call__(self, kind: str, context: Mapping[str, Any],
+                 lang: str = i18n.SOURCE_LANGUAGE) -> tuple[str, str, str]:
+        r = self.render(kind, context, lang)
         return r.subject, r.text, r.html
+
+
+def _long_date(lang: str, value: date | None) -> str:
+    return i18n.long_date(value, lang)
+
+
+@cache
+def templates(directory: Path | None = None) -> Templates:
+    """One set of environments per template directory (compiled templates are cached and
+    edits noticed), shared by every tick of a long-running worker and every web request."""
+    return Templates(directory)

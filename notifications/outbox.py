@@ -79,7 +79,7 @@ class Outgoing:
     """A notification to queue (or record as skipped)."""
 
     key: str
-    agreement_id: int
+    agreement_id: int | None  # None: a digest (about several agreements)
     term: int
     rule: str
     offset_days: int
@@ -91,10 +91,11 @@ class Outgoing:
     cc: list[str] = field(default_factory=list)
     status: str = "pending"
     last_error: str | None = None
+    kind: str = "reminder"  # reminder, workflow or digest
 
     def values(self, now: datetime) -> dict[str, Any]:
         return {
-            "key": self.key, "agreement_id": self.agreement_id, "term": self.term,
+            "key": self.key, "kind": self.kind, "agreement_id": self.agreement_id, "term": self.term,
             "rule": self.rule, "offset_days": self.offset_days, "due_on": self.due_on,
             "to_addr": self.to_addr, "cc": list(self.cc), "subject": self.subject[:500],
             "body_text": self.body_text, "body_html": self.body_html, "status": self.status,
@@ -530,9 +531,12 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def row_dict(n: Notification, ref: str) -> dict[str, Any]:
+KINDS = ("reminder", "workflow", "digest")
+
+
+def row_dict(n: Notification, ref: str | None) -> dict[str, Any]:
     return {
-        "id": n.id, "key": n.key, "rule": n.rule, "agreement": ref, "term": n.term,
+        "id": n.id, "key": n.key, "kind": n.kind, "rule": n.rule, "agreement": ref, "term": n.term,
         "offset": n.offset_days, "due_on": n.due_on.isoformat(), "to": n.to_addr,
         "cc": list(n.cc or []), "subject": n.subject, "status": n.status, "attempts": n.attempts,
         "next_attempt_at": _iso(n.next_attempt_at), "lease_until": _iso(n.lease_until),
@@ -542,16 +546,20 @@ def row_dict(n: Notification, ref: str) -> dict[str, Any]:
     }
 
 
-def list_rows(uow: UnitOfWork, *, status: str | None = None,
-              limit: int | None = None) -> list[dict[str, Any]]:
+def list_rows(uow: UnitOfWork, *, status: str | None = None, limit: int | None = None,
+              kind: str | None = None) -> list[dict[str, Any]]:
     if status is not None and status not in STATUSES:
         raise Invalid(f"status {status!r} is not one of {', '.join(STATUSES)}")
+    if kind is not None and kind not in KINDS:
+        raise Invalid(f"kind {kind!r} is not one of {', '.join(KINDS)}")
     with uow:
-        stmt = (select(Notification, Agreement.ref)
-                .join(Agreement, Agreement.id == Notification.agreement_id)
+        stmt = (select(Notification, Agreement.ref)  # a digest has no agreement
+                .outerjoin(Agreement, Agreement.id == Notification.agreement_id)
                 .order_by(Notification.id))
         if status:
             stmt = stmt.where(Notification.status == status)
+        if kind:
+            stmt = stmt.where(Notification.kind == kind)
         if limit:
             stmt = stmt.limit(limit)
         return [row_dict(n, ref) for n, ref in uow.session.execute(stmt)]
@@ -631,7 +639,7 @@ def retry(uow: UnitOfWork, row_id: int, now: datetime) -> dict[str, Any]:
         n = s.get(Notification, row_id, with_for_update=True)
         if n is None:
             raise NotFound("notification", row_id)
-        ref = s.scalar(select(Agreement.ref).where(Agreement.id == n.agreement_id)) or "?"
+        ref = s.scalar(select(Agreement.ref).where(Agreement.id == n.agreement_id))
         lease = _aware(n.lease_until)
         if n.status not in RETRYABLE or (n.status == "sending" and lease is not None and lease > now):
             why = {

@@ -79,6 +79,7 @@ class App:
 
     def office(self) -> Office:
         from workflow.agreements import Office
+        from workflow.mail_policy import MailPolicy
         from workflow.schedule import Policy
 
         s = self.settings
@@ -86,7 +87,9 @@ class App:
         return Office(s.institution, s.institution_country,
                       Policy(s.reminder_days, s.signature_nudge_days),
                       year_start=(int(month), int(day)), hei_id=s.institution_hei_id,
-                      require_signed_copy=s.require_signed_copy)
+                      require_signed_copy=s.require_signed_copy,
+                      mail=MailPolicy(s.base_url, s.workflow_mail, s.digest_weekday, s.escalate,
+                                      s.templates_dir))
 
     def home(self) -> Home:
         """The home institution for EWP (HAMKOR_INSTITUTION*, HAMKOR_ACADEMIC_YEAR_START)."""

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -38,23 +38,23 @@ from sqlalchemy.orm import Session
 
 from models import Agreement, Notification, User
 from models import Event as Event_
-from notifications import outbox
-from notifications.context import AgreementView, Occasion, context_for
+from notifications import digest, messages, outbox
+from notifications.context import AgreementView, Occasion
+from notifications.links import Links
+from notifications.messages import Compose
 from tick import quota
 from workflow.agreements import SUCCESSOR_SIGNED, Office, apply, facts
 from workflow.clock import Clock
 from workflow.errors import ConcurrentUpdate
 from workflow.lifecycle import LIVE, TERMINAL, Event, State
 from workflow.registry import SYSTEM_ACTOR
-from workflow.reminders import Reminder, Rule, due_reminders, notification_key
+from workflow.reminders import Reminder, Rule, due_reminders
 from workflow.schedule import due_transition, next_due_on
 from workflow.signed_copy import without_signed_copy
 from workflow.uow import UnitOfWork
 
 log = logging.getLogger(f"hamkor.{__name__}")
 
-#: Renders one message kind: (kind, context) -> (subject, text, html).
-Compose = Callable[[str, Mapping[str, Any]], tuple[str, str, str]]
 
 #: Automatic events the report always lists (zero when none happened).
 AUTOMATIC = (Event.ACTIVATE, Event.SUPERSEDE, Event.OPEN_RENEWAL, Event.AUTO_RENEW,
@@ -67,7 +67,7 @@ BATCH_SIZE = 200
 RETRIES = 5
 #: Catch-up bound: more automatic steps than this for one agreement is a bug, not history.
 MAX_STEPS = 10_000
-NO_RECIPIENT = "no recipient: the agreement has no active owner and there is no approver"
+NO_RECIPIENT = messages.NO_RECIPIENT
 
 
 class Delivery(Protocol):
@@ -92,6 +92,8 @@ class TickReport:
     enqueued: Counter[str] = field(default_factory=Counter)
     skipped: int = 0
     cancelled: int = 0
+    copies: int = 0  # approvers' copies of reminders queued
+    digests: int = 0  # weekly digests queued
     sent: int = 0
     failed: int = 0
     dead: int = 0
@@ -104,6 +106,7 @@ class TickReport:
         self.enqueued.update(other.enqueued)
         self.skipped += other.skipped
         self.cancelled += other.cancelled
+        self.copies += other.copies
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -116,6 +119,8 @@ class TickReport:
             | ({"quota": self.enqueued["quota"]} if self.enqueued["quota"] else {}),
             "skipped": self.skipped,
             "cancelled": self.cancelled,
+            "copies": self.copies,
+            "digests": self.digests,
             "sent": self.sent,
             "failed": self.failed,
             "dead": self.dead,
@@ -149,7 +154,7 @@ class _Tick:
         self.dry_run, self.batch_size = dry_run, batch_size
         self.today = clock.today
         self.policy = office.policy
-        self._approvers: list[str] | None = None
+        self._approvers: list[User] | None = None
         self._blocked: set[int] = set()  # this batch's signed agreements without a signed copy
 
     # --- the pass -------------------------------------------------------------------------
@@ -165,6 +170,7 @@ class _Tick:
                     s.flush()
                     s.expunge_all()  # memory stays flat; flushed state stays visible
                 self._enqueue(s, quota.warnings(s, self.clock, self.office, self.compose), report)
+                report.digests = self._digests(s)
                 report.to_send = outbox.count_due(s, self.clock.utcnow)
         else:
             while start is not None:
@@ -173,6 +179,11 @@ class _Tick:
                 s = self.uow.session
                 self._enqueue(s, quota.warnings(s, self.clock, self.office, self.compose), report)
                 self.uow.commit()
+            if digest.due_week(self.today, self.office.mail.digest_weekday) is not None:
+                with self.uow:
+                    self.uow.subject = "this week's digests"
+                    report.digests = self._digests(self.uow.session)
+                    self.uow.commit()
             if deliver is not None:
                 delivered = deliver(self.clock)
                 report.sent, report.failed, report.dead = delivered.sent, delivered.failed, delivered.dead
@@ -180,6 +191,12 @@ class _Tick:
         log.info("tick %s%s: %s", self.today.isoformat(), " (dry run)" if self.dry_run else "",
                  report.as_dict())
         return report
+
+    def _digests(self, s: Session) -> int:
+        mail = self.office.mail
+        return digest.queue_digests(s, self.today, self.clock.utcnow, weekday=mail.digest_weekday,
+                                    window_days=self.policy.window_days, compose=self.compose,
+                                    links=Links(mail.base_url), institution=self.office.institution)
 
     def _committed_batch(self, start: _Progress, report: TickReport) -> _Progress | None:
         for attempt in range(1, RETRIES + 1):
@@ -282,82 +299,68 @@ class _Tick:
                 part.transitions[_ENDED_BY[pred.state].value] += 1
                 if pred.state == State.EXPIRED.value:
                     # It lapsed before its successor began.
-                    outgoing.append(self._expired(s, pred))
+                    outgoing += self._expired(s, pred)
             f = facts(s, a, last_on=on, successor_is_signed=successor_signed)
             steps += 1
             if steps > MAX_STEPS:
                 raise RuntimeError(f"{a.ref}: automatic transitions do not settle")
         if a.state == State.EXPIRED.value and started_as != State.EXPIRED.value:
-            outgoing.append(self._expired(s, a))
+            outgoing += self._expired(s, a)
         send, skip = due_reminders(f, self.today, self.policy)
         if send or skip:
             view = self._view(s, a)
-            outgoing += [self._reminder(s, a, view, r, "pending") for r in send]
-            outgoing += [self._reminder(s, a, view, r, "skipped") for r in skip]
+            for r in send:
+                outgoing += self._reminder(s, a, view, r, "pending")
+            for r in skip:
+                outgoing += self._reminder(s, a, view, r, "skipped")
         # As workflow.agreements.reschedule does, from the facts already at hand.
         a.next_due_on = None if State(a.state) in TERMINAL else next_due_on(f, self.today, self.policy)
 
     def _reminder(self, s: Session, a: Agreement, view: AgreementView, r: Reminder,
-                  status: str) -> outbox.Outgoing:
+                  status: str) -> list[outbox.Outgoing]:
         # A missed reminder is recorded as it would have read on its own day.
         day = self.today if status == "pending" else r.due_on
-        occasion = Occasion(r.rule, r.offset, day, r.deadline, final=r.cc_approvers)
-        return self._outgoing(s, a, view, occasion, r.due_on, status, cc_approvers=r.cc_approvers)
+        # The last reminder nobody acted on (no successor started, no notice given)
+        # goes to the approvers too.
+        escalated = (r.cc_approvers and self.office.mail.escalate and a.notice_given_on is None
+                     and not messages.successor_started(s, a))
+        occasion = Occasion(r.rule, r.offset, day, r.deadline, final=r.cc_approvers,
+                            escalated=escalated)
+        return self._outgoing(s, a, view, occasion, r.due_on, status, cc_approvers=escalated)
 
-    def _expired(self, s: Session, a: Agreement) -> outbox.Outgoing:
+    def _expired(self, s: Session, a: Agreement) -> list[outbox.Outgoing]:
         occasion = Occasion(Rule.EXPIRED, 0, self.today)
         return self._outgoing(s, a, self._view(s, a), occasion, a.state_since or self.today,
                               "pending", cc_approvers=True)
 
     def _outgoing(self, s: Session, a: Agreement, view: AgreementView, o: Occasion, due_on: date,
-                  status: str, *, cc_approvers: bool) -> outbox.Outgoing:
-        subject, text, html = self.compose(o.rule.value, context_for(view, o, self.office.institution))
-        to, cc = self._recipients(s, a, cc_approvers)
-        error = None
-        if not to:
-            status, error = "skipped", NO_RECIPIENT
-        return outbox.Outgoing(
-            key=notification_key(a.id, a.term, o.rule.value, o.offset), agreement_id=a.id,
-            term=a.term, rule=o.rule.value, offset_days=o.offset, due_on=due_on, to_addr=to,
-            cc=cc, subject=subject, body_text=text, body_html=html, status=status,
-            last_error=error)
+                  status: str, *, cc_approvers: bool) -> list[outbox.Outgoing]:
+        """The owner's message and, when asked, a copy per approver, each in its reader's
+        language; with no active owner, the approvers."""
+        if self._approvers is None:  # read once per tick, when first needed
+            self._approvers = messages.approvers(s)
+        owner = messages.active_owner(a)
+        copies = self._approvers if (cc_approvers or owner is None) else []
+        if owner is None and not cc_approvers:
+            copies = copies[:1]
+        return messages.reminder_rows(a, view, o, due_on, status, owner=owner, copies=copies,
+                                      compose=self.compose, links=Links(self.office.mail.base_url),
+                                      institution=self.office.institution)
 
     def _enqueue(self, s: Session, rows: list[outbox.Outgoing], part: TickReport) -> None:
-        for rule, status in outbox.enqueue(s, rows, self.clock.utcnow):
+        """Queue the batch's rows; the report counts reminders, and approvers' copies apart."""
+        mains = [r for r in rows if not messages.is_copy(r.key)]
+        for rule, status in outbox.enqueue(s, mains, self.clock.utcnow):
             if status == "pending":
                 part.enqueued[rule] += 1
             else:
                 part.skipped += 1
-
-    def _recipients(self, s: Session, a: Agreement, cc_approvers: bool) -> tuple[str, list[str]]:
-        """The owner (approvers in Cc when asked); with no active owner, the approvers."""
-        if self._approvers is None:  # read once per tick, when first needed
-            self._approvers = list(s.scalars(
-                select(User.email).where(User.role == "approver", User.active.is_(True))
-                .order_by(User.email)))
-        approvers = self._approvers
-        owner = a.owner.email if a.owner is not None and a.owner.active else None
-        if owner:
-            return owner, [x for x in approvers if x != owner] if cc_approvers else []
-        if approvers:
-            return approvers[0], approvers[1:] if cc_approvers else []
-        return "", []
+        copies = [r for r in rows if messages.is_copy(r.key)]
+        part.copies += sum(1 for _, status in outbox.enqueue(s, copies, self.clock.utcnow)
+                           if status == "pending")
 
     def _view(self, s: Session, a: Agreement) -> AgreementView:
-        successor = None
-        if a.state in (State.EXPIRED.value, State.TERMINATED.value):
-            successor = s.scalar(select(Agreement.ref).where(
-                Agreement.renews_id == a.id, Agreement.state.not_in(TERMINAL)).limit(1))
-        return AgreementView(
-            ref=a.ref, title=a.title, type=a.type, term=a.term,
-            parties=tuple(p.organization.name for p in a.parties),
-            owner_name=a.owner.name if a.owner is not None else None,
-            owner_email=a.owner.email if a.owner is not None else None,
-            department=a.department, starts_on=a.starts_on, expires_on=a.expires_on,
-            ends_on=a.ends_on, renewal_months=a.renewal_months, notice_days=a.notice_days,
-            unsigned_parties=tuple(p.organization.name for p in a.parties if p.signed_on is None),
-            state_since=a.state_since, successor_ref=successor,
-        )
+        return messages.agreement_view(s, a)
 
 
 def _lock(s: Session, agreement_id: int) -> Agreement | None:

@@ -59,7 +59,7 @@ def server_error(request: Request) -> Response:
 
 
 def create_app(app: App, *, secret: str | None = None) -> FastAPI:
-    from web import api, docs, files, pages
+    from web import api, docs, files, mail_pages, pages
 
     web = FastAPI(
         title="Hamkor API",
@@ -100,6 +100,7 @@ def create_app(app: App, *, secret: str | None = None) -> FastAPI:
     web.include_router(activities.pages)
     web.include_router(files.api)  # an agreement's files and documents (issue 20)
     web.include_router(files.pages)
+    web.include_router(mail_pages.router)
 
     @web.exception_handler(SignInRequired)
     async def sign_in_required(request: Request, exc: SignInRequired) -> Response:

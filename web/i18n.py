@@ -370,6 +370,47 @@ _LABELS: dict[str, tuple[str, str, str]] = {
     "a.password_changed": ("Password changed.", "Parol o‘zgartirildi.", "Пароль изменён."),
     "a.mismatch": ("the two new passwords differ", "yangi parollar bir xil emas", "новые пароли не совпадают"),
     "a.token_revoked": ("Token {id} revoked.", "{id}-token bekor qilindi.", "Токен {id} отозван."),
+    # mail language, calendar feed, opening a sent message
+    "m.mail": ("Your mail", "Xatlaringiz", "Ваша почта"),
+    "m.lang": ("Language of the mail Hamkor sends you", "Hamkor yuboradigan xatlar tili",
+               "Язык писем, которые присылает Hamkor"),
+    "m.lang_saved": ("Your mail will be in {lang}.", "Xatlaringiz {lang} tilida bo‘ladi.",
+                     "Письма будут приходить на языке: {lang}."),
+    "m.save": ("Save", "Saqlash", "Сохранить"),
+    "m.calendar": ("Calendar feed", "Taqvim lentasi", "Календарь"),
+    "m.calendar_help": ("Subscribe to this address in Outlook, Google Calendar or your phone to see "
+                        "starts, last days in force, notice deadlines and renewal windows. Anyone "
+                        "with the address can read it: keep it secret, reset it if it leaks.",
+                        "Boshlanish, amal qilishning oxirgi kunlari, ogohlantirish muddatlari va "
+                        "uzaytirish davrlarini ko‘rish uchun bu manzilni Outlook, Google Calendar yoki "
+                        "telefoningizga qo‘shing. Manzilni bilgan har kim uni o‘qiy oladi: sir saqlang, "
+                        "oshkor bo‘lsa yangilang.",
+                        "Подпишитесь на этот адрес в Outlook, Google Календаре или на телефоне, чтобы "
+                        "видеть начало, последние дни действия, сроки уведомления и окна продления. "
+                        "Адрес может прочитать любой, кто его знает: храните его в тайне и смените, "
+                        "если он стал известен."),
+    "m.calendar_once": ("Copy this address now; it will not be shown again:",
+                        "Manzilni hozir nusxalang, u qayta ko‘rsatilmaydi:",
+                        "Скопируйте адрес сейчас, он больше не будет показан:"),
+    "m.calendar_active": ("A calendar address is active since {when}.",
+                          "Taqvim manzili {when} dan beri faol.", "Адрес календаря действует с {when}."),
+    "m.calendar_none": ("You have no calendar address.", "Sizda taqvim manzili yo‘q.",
+                        "У вас нет адреса календаря."),
+    "m.calendar_create": ("Create a calendar address", "Taqvim manzilini yaratish", "Создать адрес календаря"),
+    "m.calendar_reset": ("Replace the address", "Manzilni almashtirish", "Заменить адрес"),
+    "m.calendar_revoke": ("Revoke the address", "Manzilni bekor qilish", "Отозвать адрес"),
+    "m.calendar_revoked": ("The calendar address no longer works.", "Taqvim manzili endi ishlamaydi.",
+                           "Адрес календаря больше не работает."),
+    "m.kind": ("Kind", "Turi", "Вид"),
+    "m.kind.reminder": ("reminder", "eslatma", "напоминание"),
+    "m.kind.workflow": ("workflow", "jarayon", "процесс"),
+    "m.kind.digest": ("digest", "haftalik xulosa", "сводка"),
+    "m.open": ("Open", "Ochish", "Открыть"),
+    "m.message": ("Message {id}", "{id}-xat", "Письмо {id}"),
+    "m.as_sent": ("As it was sent", "Yuborilgan ko‘rinishi", "Как было отправлено"),
+    "m.as_queued": ("As it will be sent", "Yuboriladigan ko‘rinishi", "Как будет отправлено"),
+    "m.text": ("Text", "Matn", "Текст"),
+    "m.html": ("HTML", "HTML", "HTML"),
     # errors
     "e.title": ("Something is not right", "Nimadir noto‘g‘ri", "Что-то не так"),
     "e.csrf": ("The form was too old or did not come from this site; nothing was changed. Please try again.",

@@ -456,8 +456,10 @@ def _activity_extras(app: Any, ref: str) -> dict[str, Any]:
 
 
 @router.get("/agreements/{ref}", response_class=HTMLResponse)
-def agreement(request: Request, ref: str, user: User = Depends(page_user)) -> Response:
-    return agreement_page(request, user, ref)
+def agreement(request: Request, ref: str, act: str | None = None,
+              user: User = Depends(page_user)) -> Response:
+    # A mail's action link (?act=renew#act-renew) opens that action's form.
+    return agreement_page(request, user, ref, values={"event": act} if act else None)
 
 
 def _refused(request: Request, user: User, ref: str, exc: HamkorError,
@@ -565,23 +567,26 @@ def _outbox_module() -> Any:
 
 
 @router.get("/outbox", response_class=HTMLResponse)
-def outbox_page(request: Request, status: str | None = None, user: User = Depends(page_user)) -> Response:
-    return _outbox(request, status)
+def outbox_page(request: Request, status: str | None = None, kind: str | None = None,
+                user: User = Depends(page_user)) -> Response:
+    return _outbox(request, status, kind=kind)
 
 
-def _outbox(request: Request, status: str | None, *, error: str | None = None, code: int = 200) -> Response:
+def _outbox(request: Request, status: str | None, *, error: str | None = None, code: int = 200,
+            kind: str | None = None) -> Response:
     outbox = _outbox_module()
     rows, statuses = [], []
     if outbox is not None:
         statuses = list(outbox.STATUSES)
         try:
-            rows = outbox.list_rows(hamkor(request).uow(), status=status or None)
+            rows = outbox.list_rows(hamkor(request).uow(), status=status or None, kind=kind or None)
         except HamkorError as exc:
             error, code = humanize(exc, translator(request)), status_for(exc)
         rows.reverse()  # newest first
     return render(request, "outbox.html", {
         "available": outbox is not None, "rows": rows, "statuses": statuses, "status": status or "",
         "dead": sum(1 for r in rows if r["status"] == "dead"),
+        "kinds": getattr(outbox, "KINDS", ()), "kind": kind or "",
         "retryable": getattr(outbox, "RETRYABLE", ()), "error": error, "nav": "outbox",
     }, status=code)
 
@@ -635,12 +640,19 @@ def lifecycle(request: Request, user: User = Depends(page_user)) -> Response:
 
 
 def _account_page(request: Request, user: User, *, token: dict[str, Any] | None = None,
-                  error: str | None = None, status: int = 200) -> Response:
+                  error: str | None = None, status: int = 200,
+                  calendar_url: str | None = None) -> Response:
+    from web.mail_pages import account_extras
     from workflow.accounts import list_tokens
 
     tokens = list_tokens(hamkor(request).uow(), user["email"])
     return render(request, "account.html", {"tokens": tokens, "new_token": token, "error": error,
+                                            "calendar_url": calendar_url,
+                                            **account_extras(request, user),
                                             "nav": "account"}, status=status)
+
+
+account_page = _account_page
 
 
 @router.get("/account", response_class=HTMLResponse)

@@ -42,6 +42,7 @@ from workflow.lifecycle import (
     Event as Ev,
 )
 from workflow.machine import fire
+from workflow.mail_policy import MailPolicy
 from workflow.registry import (
     SYSTEM_ACTOR,
     active_user,
@@ -71,6 +72,7 @@ class Office:
     hei_id: str | None = None
     #: HAMKOR_REQUIRE_SIGNED_COPY: activation (manual and automatic) needs a signed copy.
     require_signed_copy: bool = False
+    mail: MailPolicy = field(default_factory=MailPolicy)
 
 
 # --- reading --------------------------------------------------------------------------
@@ -287,9 +289,10 @@ def cancel_pending(s: Session, agreement_id: int, *, keep_rules: tuple[str, ...]
                    term: int | None = None) -> None:
     """Pending reminders stop when their term is over (renewed, ended, superseded) --
     claimed ones too: a sender checks right before sending that its row is still
-    `sending` (notifications.outbox.Fence), so a cancelled one is not sent."""
+    `sending` (notifications.outbox.Fence), so a cancelled one is not sent. Workflow
+    mail reports what happened and still goes out."""
     cond = [Notification.agreement_id == agreement_id,
-            Notification.status.in_(("pending", "failed", "sending"))]
+            Notification.status.in_(("pending", "failed", "sending")), Notification.kind == "reminder"]
     if keep_rules:
         cond.append(Notification.rule.not_in(keep_rules))
     if term is not None:
@@ -547,8 +550,11 @@ def advance(uow: UnitOfWork, clock: Clock, office: Office, ref: str, event: str,
         reason = refusal(t, g)
         if reason:
             _refuse_transition(a.ref, event, a.state, reason)
-        apply(s, a, Ev(event), actor=acting.who.email, on=day, clock=clock, office=office,
-              note=note, party=party_name, effective=effective)
+        version = a.version
+        ev = apply(s, a, Ev(event), actor=acting.who.email, on=day, clock=clock, office=office,
+                   note=note, party=party_name, effective=effective)
+        if office.mail.workflow_mail:
+            _queue_workflow_mail(s, a, ev, version, acting.who, clock, office)
         # This event is now the last (a back-dated signature may be dated before an
         # earlier row); its successors are as they were read.
         prior = acting.around.last_event_on
@@ -557,6 +563,20 @@ def advance(uow: UnitOfWork, clock: Clock, office: Office, ref: str, event: str,
                    successor_is_signed=acting.around.successor_signed)
         uow.commit()
         return agreement_dict(a)
+
+
+def _queue_workflow_mail(s: Session, a: Agreement, ev: Event, version: int, who: User,
+                         clock: Clock, office: Office) -> None:
+    """Workflow mail for `ev`, queued in the event's own transaction (see README "Mail")."""
+    from notifications import outbox
+    from notifications.compose import templates
+    from notifications.links import Links
+    from notifications.messages import workflow_rows
+
+    rows = workflow_rows(s, a, ev, version=version, actor=who,
+                         compose=templates(office.mail.templates_dir),
+                         links=Links(office.mail.base_url), institution=office.institution)
+    outbox.enqueue(s, rows, clock.now)
 
 
 def apply(s: Session, a: Agreement, event: Ev, *, actor: str, on: date, clock: Clock,

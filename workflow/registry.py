@@ -18,6 +18,8 @@ from workflow.uow import UnitOfWork
 
 KINDS = ("university", "company", "government", "ngo", "other")
 ROLES = tuple(r.label for r in Role)
+#: Languages a user can read their mail in (notifications/locale has their catalogs).
+LANGUAGES = ("en", "uz", "ru")
 SYSTEM_ACTOR = "system"
 
 
@@ -35,7 +37,8 @@ def valid_hei_id(value: str | None) -> str | None:
 
 
 def user_dict(u: User) -> dict[str, Any]:
-    return {"email": u.email, "name": u.name, "role": u.role, "active": u.active}
+    return {"email": u.email, "name": u.name, "role": u.role, "active": u.active,
+            "lang": u.lang or "en"}
 
 
 def partner_dict(o: Organization) -> dict[str, Any]:
@@ -53,20 +56,54 @@ def partner_dict(o: Organization) -> dict[str, Any]:
 # --- users ----------------------------------------------------------------------------
 
 
-def add_user(uow: UnitOfWork, clock: Clock, email: str, name: str, role: str) -> dict[str, Any]:
+def valid_lang(lang: str) -> str:
+    """The language a user's mail is written in: en, uz or ru."""
+    value = lang.strip().lower()
+    if value not in LANGUAGES:
+        raise Invalid(f"language {lang!r} is not one of {', '.join(LANGUAGES)}")
+    return value
+
+
+def add_user(uow: UnitOfWork, clock: Clock, email: str, name: str, role: str,
+             lang: str = "en") -> dict[str, Any]:
     email = rules.email(email)  # type: ignore[assignment]
     rules.choice(role, "role", ROLES)
     name = rules.name(name, "name")
+    lang = valid_lang(lang)
     with uow.writing():
         s = uow.session
         if s.scalar(select(User.id).where(User.email == email)) is not None:
             raise Duplicate("user", email)
-        user = User(email=email, name=name, role=role, active=True, created_at=clock.utcnow)
+        user = User(email=email, name=name, role=role, active=True, lang=lang,
+                    created_at=clock.utcnow)
         s.add(user)
         try:
             uow.commit()
         except IntegrityError:
             raise Duplicate("user", email) from None
+        return user_dict(user)
+
+
+def edit_user(uow: UnitOfWork, email: str, *, name: str | None = None, role: str | None = None,
+              lang: str | None = None) -> dict[str, Any]:
+    """Change a user's name, role or mail language; at least one must be given."""
+    if name is None and role is None and lang is None:
+        raise Invalid("nothing to change: give --name, --role or --lang")
+    if name is not None and not name.strip():
+        raise Invalid("name must not be empty")
+    if role is not None and role not in ROLES:
+        raise Invalid(f"role {role!r} is not one of {', '.join(ROLES)}")
+    lang = valid_lang(lang) if lang is not None else None
+    with uow:
+        user = get_user(uow.session, email)
+        if name is not None:
+            user.name = name.strip()
+        if role is not None:
+            user.role = role
+        if lang is not None:
+            user.lang = lang
+        uow.subject = user.email
+        uow.commit()
         return user_dict(user)
 
 

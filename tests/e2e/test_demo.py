@@ -104,13 +104,59 @@ def test_the_reminders_sent_are_those_the_data_file_lists_with_their_eml_files(
     assert got == expected
     owners = {a["key"]: a["row"].get("owner") for a in data["agreements"] if "row" in a}
     mail_dir = demo_run["cwd"] / "hamkor-demo" / "mail"
-    assert sorted(p.name for p in mail_dir.glob("*.eml")) == sorted(
-        Path(m["path"]).name for m in summary["mails"])
+    others = int(re.search(r"^Other mail sent: (\d+)", demo_run["out"], re.M)[1])  # type: ignore[index]
+    names = {p.name for p in mail_dir.glob("*.eml")}
+    assert {Path(m["path"]).name for m in summary["mails"]} <= names
+    assert len(names) == len(summary["mails"]) + others
     for m in summary["mails"]:
         eml = (demo_run["cwd"] / m["path"]).read_text()
         key = next(k for k, r in ref_of.items() if r == m["ref"])
         assert m["to"] == owners[key] and f"To: {m['to']}" in eml
         assert m["ref"] in eml and "Turin Polytechnic University" in eml
+
+
+@pytest.mark.slow
+def test_the_demo_mails_link_to_pages_the_web_serves_in_each_readers_language(
+        demo_run: dict[str, Any]) -> None:
+    """Every .eml links under http://127.0.0.1:8000; a followed link opens the agreement's
+    page; the Russian-speaking approver's mail is in Russian."""
+    from email import policy
+    from email.parser import BytesParser
+
+    from cli.app import App
+    from fastapi.testclient import TestClient
+
+    from cli.demo import DEMO_PASSWORD
+    from web.app import create_app
+
+    base = "http://127.0.0.1:8000"
+    mails = [BytesParser(policy=policy.default).parsebytes(p.read_bytes())
+             for p in sorted((demo_run["cwd"] / "hamkor-demo" / "mail").glob("*.eml"))]
+    bodies = {str(m["X-Hamkor-Key"]): (str(m["To"]), str(m["Subject"]),
+                                       m.get_body(("plain",)).get_content()) for m in mails}
+    assert bodies and all(f"{base}/" in text for _, _, text in bodies.values())
+    assert not any("hamkor agreement" in text for _, _, text in bodies.values())
+    russian = [s for to, s, _ in bodies.values() if to == "approver@ttpu.example"]
+    assert russian and all(re.search("[а-яА-Я]", s) for s in russian)
+    link = next(re.search(rf"{re.escape(base)}(/agreements/[^\s]+)", text)[1]  # type: ignore[index]
+                for _, _, text in bodies.values() if "/agreements/" in text)
+    app = App(f"sqlite:///{demo_run['cwd'] / 'hamkor-demo' / 'hamkor-demo.db'}")
+    try:
+        with TestClient(create_app(app, secret="x" * 40), base_url=base) as client:
+            from tests.web.conftest import csrf_of
+
+            r = client.post("/login", data={"email": "officer@ttpu.example", "password": DEMO_PASSWORD,
+                                            "csrf_token": csrf_of(client)}, follow_redirects=False)
+            assert r.status_code in (302, 303), r.text
+            page = client.get(link.split("#")[0])
+            assert page.status_code == 200
+            ref = link.split("/")[2].split("?")[0]
+            assert ref in page.text
+            if "?act=" in link:
+                act = link.split("act=")[1].split("#")[0]
+                assert f'id="act-{act}" open' in page.text
+    finally:
+        app.close()
 
 
 @pytest.mark.slow

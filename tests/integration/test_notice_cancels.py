@@ -24,9 +24,9 @@ def test_notice_given_cancels_the_waiting_notice_reminder(db_url: str) -> None:
     # 30 days before the notice deadline (2025-11-01): the notice reminder is queued, mail is down.
     tick = ok(hamkor(db_url, "tick", "--now", "2025-10-02T08:00", "--json", env=env)).json()
     assert tick["enqueued"]["notice"] == 1 and tick["sent"] == 0
-    waiting = [r for r in ok(hamkor(db_url, "outbox", "list", "--json")).json() if r["status"] != "skipped"]
+    waiting = [r for r in ok(hamkor(db_url, "outbox", "list", "--kind", "reminder", "--json")).json() if r["status"] != "skipped"]
     assert [(r["rule"], r["status"]) for r in waiting] == [("notice", "failed")]
     ok(hamkor(db_url, "agreement", "advance", ref, "give_notice", "--by", "olga@uni.uz",
               "--note", "we end the exchange", "--on", "2025-10-03"))
-    after = [r for r in ok(hamkor(db_url, "outbox", "list", "--json")).json() if r["status"] != "skipped"]
+    after = [r for r in ok(hamkor(db_url, "outbox", "list", "--kind", "reminder", "--json")).json() if r["status"] != "skipped"]
     assert [(r["rule"], r["status"], r["id"]) for r in after] == [("notice", "cancelled", waiting[0]["id"])]

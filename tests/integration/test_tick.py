@@ -35,6 +35,11 @@ def keyed(world: World, sink: SmtpSink) -> list[str]:
     return out
 
 
+def owners(world: World, sink: SmtpSink) -> list[str]:
+    """`keyed` without the approvers' copies."""
+    return [k for k in keyed(world, sink) if ":cc:" not in k]
+
+
 def test_a_late_tick_sends_the_most_recent_due_reminder_once_and_skips_older(
         db_url: str, sink: SmtpSink) -> None:
     w = World(db_url, sink.env())
@@ -59,21 +64,24 @@ def test_a_late_tick_sends_the_most_recent_due_reminder_once_and_skips_older(
     assert sum(again["enqueued"].values()) == again["skipped"] == again["sent"] == 0
     assert len(sink.messages) == 1
 
-    # The 7-day reminder (the 30-day one missed) has the approvers in Cc.
+    # The 7-day reminder (the 30-day one missed), nobody having started a renewal or
+    # given notice, goes to the approvers too: each gets a copy of their own.
     w.tick("2027-03-24")
-    last = sink.messages[-1]
-    assert keyed(w, sink)[-1] == f"{ref} 1:renewal:7"
-    assert last["To"] == OWNER and str(last["Cc"]).split(", ") == APPROVERS
-    assert str(last["Subject"]).strip().startswith("Last reminder: ")
+    last = sink.messages[-3]
+    assert keyed(w, sink)[-3] == f"{ref} 1:renewal:7"
+    assert all(k.startswith(f"{ref} 1:renewal:7:cc:") for k in keyed(w, sink)[-2:])
+    assert [m["To"] for m in sink.messages[-3:]] == [OWNER, *APPROVERS] and last["Cc"] is None
+    assert all(str(m["Subject"]).strip().startswith("Last reminder: ") for m in sink.messages[-3:])
+    assert "You receive a copy as an approver" in sink.messages[-1].get_body(("plain",)).get_content()
     assert w.statuses(ref)["1:renewal:30"] == "skipped"
 
     # Expiry: the agreement expires the day after its last day, with a notice.
     report = w.tick("2027-04-01")
     assert report["transitions"]["expire"] == 1 and report["enqueued"]["expired"] == 1
     assert w.state(ref)["state"] == "expired"
-    notice = sink.messages[-1]
-    assert keyed(w, sink)[-1] == f"{ref} 1:expired:0"
-    assert notice["To"] == OWNER and str(notice["Cc"]).split(", ") == APPROVERS
+    notice = sink.messages[-3]
+    assert keyed(w, sink)[-3] == f"{ref} 1:expired:0"
+    assert [m["To"] for m in sink.messages[-3:]] == [OWNER, *APPROVERS] and notice["Cc"] is None
     assert "has expired" in str(notice["Subject"])
     assert sink.message_ids().most_common(1)[0][1] == 1
 
@@ -94,7 +102,7 @@ def test_running_the_tick_twice_the_same_day_sends_nothing_new(db_url: str, sink
     assert sorted(keyed(w, sink)) == sorted([f"{renewal} 1:renewal:180", f"{notice} 1:notice:180",
                                              f"{waiting} 1:signature:14"])
     for now in ("2026-07-04T08:00", "2026-07-04T23:59"):
-        again = ok(hamkor(db_url, "tick", "--now", now, "--allow-future", "--json", env=sink.env())).json()
+        again = ok(hamkor(db_url, "tick", "--now", now, "--allow-future", "--json", env=w.env)).json()
         assert sum(again["transitions"].values()) == sum(again["enqueued"].values()) == 0
         assert again["sent"] == again["skipped"] == 0
     assert len(sink.messages) == 3
@@ -113,8 +121,8 @@ def test_the_notice_reminders_restart_for_the_new_term_after_an_auto_renewal(db_
     shown = w.state(ref)
     assert (shown["state"], shown["term"], shown["expires_on"]) == ("active", 2, "2027-12-31")
     w.tick("2027-06-04")  # 180 days before the new deadline, 2027-12-01
-    assert keyed(w, sink) == [f"{ref} 1:notice:180", f"{ref} 1:notice:90", f"{ref} 1:notice:30",
-                              f"{ref} 1:notice:7", f"{ref} 2:notice:180"]
+    assert owners(w, sink) == [f"{ref} 1:notice:180", f"{ref} 1:notice:90", f"{ref} 1:notice:30",
+                               f"{ref} 1:notice:7", f"{ref} 2:notice:180"]
     subjects = [str(m["Subject"]) for m in sink.messages]
     assert ("renews automatically on 1 January 2027 unless notice is given by 1 December 2026"
             in subjects[0])
@@ -150,7 +158,7 @@ def test_a_withdrawn_successor_lets_the_reminders_go_on(sqlite_url: str, sink: S
     w.advance(succ, "withdraw", on="2026-09-15", note="partner changed its mind")
     for day in ("2026-10-02", "2026-12-01", "2027-01-01"):
         w.tick(day)
-    assert keyed(w, sink) == [f"{pred} 1:renewal:90", f"{pred} 1:renewal:30", f"{pred} 1:expired:0"]
+    assert owners(w, sink) == [f"{pred} 1:renewal:90", f"{pred} 1:renewal:30", f"{pred} 1:expired:0"]
     assert w.statuses(pred)["1:renewal:180"] == "skipped"
 
 
@@ -212,9 +220,10 @@ def test_an_auto_renewal_cancels_its_old_terms_pending_reminder(sqlite_url: str)
     w = World(sqlite_url, smtp_env(down))
     ref = w.signed("Tacit", on="2025-12-01", starts="2026-01-01", expires="2026-12-31",
                    auto_renew=True, renewal_months=12, notice_days=30)
-    assert w.tick("2026-11-24")["failed"] == 1  # the 7-day notice reminder could not go out
+    # The 7-day notice reminder (and the approvers' two copies) could not go out.
+    assert w.tick("2026-11-24")["failed"] == 3
     report = w.tick("2027-01-01")  # still down; the term it was about is over
-    assert report["transitions"]["auto_renew"] == 1 and report["cancelled"] == 1
+    assert report["transitions"]["auto_renew"] == 1 and report["cancelled"] == 3  # with the copies
     assert report["failed"] == 0
     assert w.statuses(ref)["1:notice:7"] == "cancelled"
 
@@ -249,7 +258,8 @@ def test_a_predecessor_that_lapses_before_its_successor_starts_expires_with_a_no
     assert w.state(pred)["state"] == "expired"
     history = ok(hamkor(sqlite_url, "agreement", "history", pred, "--json")).json()
     assert (history[-1]["event"], history[-1]["occurred_on"]) == ("expire", "2027-01-01")
-    assert keyed(w, sink) == [f"{pred} 1:expired:0"]
+    assert keyed(w, sink)[0] == f"{pred} 1:expired:0"  # and the approvers' copies
+    assert [m["To"] for m in sink.messages] == [OWNER, *APPROVERS]
     assert f"Its successor {succ} is not in force yet" in sink.messages[0].get_body(("plain",)).get_content()
 
 
@@ -261,9 +271,9 @@ def test_without_an_owner_the_approvers_are_reminded(sqlite_url: str, sink: Smtp
         uow.commit()
     w.tick("2026-07-04")
     w.tick("2026-12-24")
-    first, last = sink.messages
+    first, last, copy = sink.messages
     assert first["To"] == APPROVERS[0] and first["Cc"] is None
-    assert last["To"] == APPROVERS[0] and last["Cc"] == APPROVERS[1]
+    assert (last["To"], copy["To"]) == (APPROVERS[0], APPROVERS[1])  # the last one: to both
 
 
 def test_a_dry_run_reports_the_work_and_writes_and_sends_nothing(db_url: str, sink: SmtpSink) -> None:
@@ -280,15 +290,16 @@ def test_a_dry_run_reports_the_work_and_writes_and_sends_nothing(db_url: str, si
     assert dry["transitions"] == {"activate": 2, "supersede": 0, "open_renewal": 1, "auto_renew": 0,
                                   "terminate": 0, "expire": 1}
     assert dry["enqueued"] == {"renewal": 0, "notice": 0, "signature": 1, "expired": 1}
-    assert dry["to_send"] == 2 and dry["sent"] == 0
-    text = ok(hamkor(db_url, "tick", "--now", "2026-04-10T08:00", "--dry-run", env=sink.env())).out
-    assert "DRY RUN" in text and "would send:     2" in text
+    assert dry["copies"] == 2  # the expiry notice goes to both approvers too
+    assert dry["to_send"] == 4 and dry["sent"] == 0
+    text = ok(hamkor(db_url, "tick", "--now", "2026-04-10T08:00", "--dry-run", env=w.env)).out
+    assert "DRY RUN" in text and "would send:     4" in text
     assert snapshot(db_url) == before
 
     real = w.tick("2026-04-10")
     for key in ("transitions", "enqueued", "skipped", "cancelled", "agreements"):
         assert real[key] == dry[key], key
-    assert real["sent"] == 2 and len(sink.messages) == 2
+    assert real["sent"] == 4 and len(sink.messages) == 4
 
 
 def test_a_late_tick_ends_an_agreement_on_its_notice_date_before_anything_else(

@@ -26,6 +26,7 @@ from root import App
 from tests.conftest import clock_on
 from tests.helpers import hamkor, ok, seed_people
 from workflow.agreements import NewAgreement, Office, advance, create, renew
+from workflow.mail_policy import MailPolicy
 
 D = date.fromisoformat
 OWNER = "olga@uni.uz"
@@ -147,10 +148,13 @@ def smtp_env(port: int, **extra: str) -> dict[str, str]:
 class World:
     """Agreements built through the services on scenario dates; ticks through the CLI."""
 
-    def __init__(self, db_url: str, env: dict[str, str] | None = None) -> None:
+    def __init__(self, db_url: str, env: dict[str, str] | None = None, *, mail: bool = False) -> None:
+        """`mail`: workflow mail and weekly digests on (off by default: the reminder tests
+        count reminders alone)."""
         self.url = db_url
-        self.env = env or {}
-        self.office = Office()
+        quiet = {} if mail else {"HAMKOR_WORKFLOW_MAIL": "false", "HAMKOR_DIGEST_DAY": "off"}
+        self.env = {**quiet, **(env or {})}
+        self.office = Office(mail=MailPolicy(workflow_mail=mail, digest_weekday=0 if mail else None))
         self.app = App(db_url)
         seed_people(db_url)
 
