@@ -123,7 +123,7 @@ def test_the_demo_mails_link_to_pages_the_web_serves_in_each_readers_language(
     from email import policy
     from email.parser import BytesParser
 
-    from cli.app import App
+    from root import App
     from fastapi.testclient import TestClient
 
     from cli.demo import DEMO_PASSWORD
