@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cli.app import App
+from root import App
 
 
 @click.group()

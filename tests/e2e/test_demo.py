@@ -123,10 +123,10 @@ def test_the_demo_mails_link_to_pages_the_web_serves_in_each_readers_language(
     from email import policy
     from email.parser import BytesParser
 
-    from root import App
     from fastapi.testclient import TestClient
 
     from cli.demo import DEMO_PASSWORD
+    from root import App
     from web.app import create_app
 
     base = "http://127.0.0.1:8000"

@@ -65,7 +65,8 @@ def server(sqlite_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HAMKOR_")}
     env.update({"HAMKOR_SECRET_KEY": "e2e-" + "k" * 40, "HAMKOR_MAIL_BACKEND": "file",
                 "HAMKOR_MAIL_DIR": str(tmp_path / "mail"), "HAMKOR_REPORTS_DIR": str(tmp_path / "reports"),
-                "HAMKOR_INSTITUTION": "Turin Polytechnic University in Tashkent"})
+                "HAMKOR_INSTITUTION": "Turin Polytechnic University in Tashkent",
+                "HAMKOR_WORKFLOW_MAIL": "false", "HAMKOR_DIGEST_DAY": "off"})
     log = (tmp_path / "server.log").open("w")
     proc = subprocess.Popen([sys.executable, "-m", "cli.main", "--db", sqlite_url, "serve",
                              "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
