@@ -15,9 +15,13 @@ from tests.helpers import hamkor, ok, refused
 from tests.integration.dbstate import snapshot
 from tests.integration.test_tick_kit import SmtpSink, World, free_port, smtp_env
 
+#: These tests count reminders alone (as World does by default).
+QUIET = {"HAMKOR_WORKFLOW_MAIL": "false", "HAMKOR_DIGEST_DAY": "off"}
+
 
 def tick_at(w: World, now: str, env: dict[str, str]) -> dict[str, object]:
-    return dict(ok(hamkor(w.url, "tick", "--now", now, "--allow-future", "--json", env=env)).json())
+    return dict(ok(hamkor(w.url, "tick", "--now", now, "--allow-future", "--json",
+                          env={**QUIET, **env})).json())
 
 
 def utc(value: datetime | None) -> datetime | None:
@@ -68,7 +72,7 @@ def test_a_tick_exits_0_and_warns_when_mail_cannot_be_sent(sqlite_url: str) -> N
     env = smtp_env(free_port())
     w = World(sqlite_url, env)
     w.signed("Exchange", on="2025-12-01", starts="2026-01-01", expires="2026-12-31")
-    result = hamkor(sqlite_url, "tick", "--now", "2026-07-04T08:00", env=env)
+    result = hamkor(sqlite_url, "tick", "--now", "2026-07-04T08:00", env={**QUIET, **env})
     assert result.code == 0
     assert "sent:           0   failed: 1   dead: 0" in result.out
     assert any(line.startswith("warning: cannot connect to SMTP server") for line in result.error_lines)
@@ -80,7 +84,7 @@ def test_a_sending_row_whose_lease_expired_is_sent_again_with_the_same_message_i
     try:
         w = World(db_url, sink.env())
         w.signed("Exchange", on="2025-12-01", starts="2026-01-01", expires="2026-12-31")
-        w.tick("2026-07-04", env=smtp_env(free_port()))  # queued; the server was down
+        w.tick("2026-07-04", env={**QUIET, **smtp_env(free_port())})  # queued; the server was down
         (row,) = [r for r in w.rows() if r.status == "failed"]
         # As a sender killed mid-send leaves it: claimed, lease running until 08:30.
         w.force(row.id, status="sending", attempts=1,
@@ -226,7 +230,7 @@ def test_the_console_backend_prints_to_stderr_and_keeps_json_clean(sqlite_url: s
     w = World(sqlite_url)
     w.signed("Exchange", on="2025-12-01", starts="2026-01-01", expires="2026-12-31")
     result = ok(hamkor(sqlite_url, "tick", "--now", "2026-07-04T08:00", "--json",
-                       env={"HAMKOR_MAIL_BACKEND": "console"}))
+                       env={**QUIET, "HAMKOR_MAIL_BACKEND": "console"}))
     assert json.loads(result.out)["sent"] == 1
     assert "----- mail from hamkor@localhost to olga@uni.uz -----" in result.err
     assert f"Message-ID: {w.outbox('sent')[0]['message_id']}" in result.err
@@ -243,7 +247,7 @@ def test_without_now_each_batch_is_timed_when_it_is_claimed(sqlite_url: str, tmp
     w = World(sqlite_url, {"HAMKOR_MAIL_BACKEND": "file", "HAMKOR_MAIL_DIR": str(tmp_path)})
     for i in range(3):
         w.signed(f"Exchange {i}", on="2025-12-01", starts="2026-01-01", expires="2026-12-31")
-    w.tick("2026-07-04", env=smtp_env(free_port()))
+    w.tick("2026-07-04", env={**QUIET, **smtp_env(free_port())})
     t0 = datetime(2026, 7, 5, 9, tzinfo=UTC)
     calls = iter(range(100))
 
@@ -270,7 +274,7 @@ def test_every_dead_message_is_queued_again_at_once_optionally_since_a_day(db_ur
     w = World(db_url, env)
     for i in range(3):
         w.signed(f"Exchange {i}", on="2025-12-01", starts="2026-01-01", expires="2026-12-31")
-    w.tick("2026-07-04", env=env)
+    w.tick("2026-07-04", env={**QUIET, **env})
     for at in ("2026-07-04T09:00", "2026-07-04T10:00", "2026-07-04T11:00"):
         tick_at(w, at, env)  # each run tries (and kills) one: its retry period is over
     dead = w.outbox("dead")
