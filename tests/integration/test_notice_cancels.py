@@ -6,7 +6,9 @@ from benchmarks.smtp import free_port
 from tests.helpers import hamkor, ok, seed_people
 
 
-def test_notice_given_cancels_the_waiting_notice_reminder(db_url: str) -> None:
+def test_notice_given_cancels_the_waiting_notice_reminder(db_url: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("HAMKOR_WORKFLOW_MAIL", "false")  # reminders alone
+    monkeypatch.setenv("HAMKOR_DIGEST_DAY", "off")
     seed_people(db_url)
     env = {"HAMKOR_MAIL_BACKEND": "smtp", "HAMKOR_SMTP_HOST": "127.0.0.1",
            "HAMKOR_SMTP_PORT": str(free_port())}  # nothing listens: the mail server is down
