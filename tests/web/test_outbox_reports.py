@@ -127,11 +127,13 @@ def test_dead_mail_shows_for_admins_in_healthz_and_is_retried_in_bulk_from_the_o
     from models import Notification
 
     active_agreement(hamkor_app)
-    mail = {"HAMKOR_MAIL_BACKEND": "file", "HAMKOR_MAIL_DIR": str(tmp_path / "mail")}
+    mail = {"HAMKOR_MAIL_BACKEND": "file", "HAMKOR_MAIL_DIR": str(tmp_path / "mail"),
+            "HAMKOR_WORKFLOW_MAIL": "false", "HAMKOR_DIGEST_DAY": "off"}  # the reminder alone
     ok(hamkor(db_url, "tick", env=mail))
     assert client.get("/healthz").text == "ok"
     with hamkor_app.uow(immediate=True) as uow:
-        uow.session.execute(update(Notification).where(Notification.status == "sent")
+        uow.session.execute(update(Notification).where(Notification.status == "sent",
+                                                       Notification.kind == "reminder")
                             .values(status="dead", last_error="SMTP 550 no such user"))
         uow.commit()
     health = client.get("/healthz")
