@@ -94,7 +94,7 @@ def activity_rows(rng: random.Random, links: list[tuple[int, int, str]], n: int,
                        ends_on=start + timedelta(days=rng.randint(300, 1000)))
         else:
             row.update(title=f"Joint paper {i}", year=first, doi=f"10.5555/bench.{i}",
-                       academic_year=f"{first}/{first + 1}")
+                       academic_year=f"{first}/{first + 1}", starts_on=None)
         out.append(row)
     return out
 
