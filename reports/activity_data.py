@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -31,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from models import Activity, Agreement, MobilitySpec
 from models.activities import MOBILITY_CATEGORIES as MOBILITY_CATEGORIES_ORDER
-from workflow.activities import Quota, add_usage, read_quotas, utilisation
+from workflow.activities import Quota, read_quotas, utilisation
 from workflow.activity_rules import (
     DAYS_PER_MONTH,
     STAFF_CATEGORIES,
@@ -53,21 +54,89 @@ def _days(s: Session) -> Any:
     return cast(func.julianday(a.c.ends_on) - func.julianday(a.c.starts_on) + 1, Integer)
 
 
-def fetch_rows(s: Session, label: str, department: str | None) -> list[tuple[Any, ...]]:
-    """The live activities of academic year `label` (the department's only, if given)."""
+def _scope(s: Session, label: str, department: str | None) -> list[Any]:
+    """The conditions of the activities counted: the year's live ones (the department's)."""
     a = Activity.__table__
-    stmt = select(a.c.id, a.c.kind, a.c.agreement_id, a.c.organization_id, a.c.department,
-                  a.c.direction, a.c.category, a.c.people, a.c.starts_on, a.c.ends_on, _days(s),
-                  a.c.title, a.c.purpose, a.c.place, a.c.funder, a.c.amount, a.c.currency,
-                  a.c.role, a.c.year, a.c.doi).where(a.c.academic_year == label,
-                                                     a.c.removed_at.is_(None))
+    cond: list[Any] = [a.c.academic_year == label, a.c.removed_at.is_(None)]
     if department:
         # As for agreements: case-insensitive in Python (SQLite's lower() is ASCII only).
         wanted = department.casefold()
         stored = s.scalars(select(a.c.department).distinct().where(a.c.department.is_not(None),
                                                                     a.c.academic_year == label))
-        stmt = stmt.where(a.c.department.in_([d for d in stored if d.strip().casefold() == wanted]))
-    return list(s.execute(stmt.order_by(a.c.id)).tuples().all())
+        cond.append(a.c.department.in_([d for d in stored if d.strip().casefold() == wanted]))
+    return cond
+
+
+@dataclass
+class MobilitySums:
+    """The year's mobility summed in the database, four ways (rows of plain values)."""
+
+    #: (direction, category, organisation id, erasmus 0/1, people, person-days)
+    by_partner: list[tuple[Any, ...]] = field(default_factory=list)
+    #: (department, direction, people, activities)
+    by_department: list[tuple[Any, ...]] = field(default_factory=list)
+    #: (agreement id, direction, people)
+    by_agreement: list[tuple[Any, ...]] = field(default_factory=list)
+    #: (agreement id, direction, category, people, person-days) of agreements with quotas
+    usage: list[tuple[Any, ...]] = field(default_factory=list)
+
+
+def fetch_mobility(s: Session, label: str, department: str | None,
+                   quota_ids: Iterable[int] = ()) -> MobilitySums:
+    """Mobility of academic year `label`, summed four ways from one read of the year's
+    rows (their days computed by the database; no date reaches Python)."""
+    a = Activity.__table__
+    stmt = (select(a.c.agreement_id, a.c.organization_id, a.c.department, a.c.direction,
+                   a.c.category, a.c.people, _days(s))
+            .where(a.c.kind == "mobility", *_scope(s, label, department)))
+    erasmus = set(s.scalars(select(MobilitySpec.agreement_id).distinct()))
+    quotas = set(quota_ids)
+    partner: dict[tuple[Any, ...], list[int]] = {}
+    dept: dict[tuple[Any, ...], list[int]] = {}
+    agreement: dict[tuple[Any, ...], list[int]] = {}
+    usage: dict[tuple[Any, ...], list[int]] = {}
+    for aid, oid, department_, direction, category, people, days in s.execute(stmt).tuples():
+        n = people or 0
+        pdays = n * int(days or 0)
+        key = (direction, category, oid, 1 if aid in erasmus else 0)
+        cell = partner.get(key)
+        if cell is None:
+            partner[key] = [n, pdays]
+        else:
+            cell[0] += n
+            cell[1] += pdays
+        cell = dept.get((department_, direction))
+        if cell is None:
+            dept[(department_, direction)] = [n, 1]
+        else:
+            cell[0] += n
+            cell[1] += 1
+        if aid is not None:
+            cell = agreement.get((aid, direction))
+            if cell is None:
+                agreement[(aid, direction)] = [n]
+            else:
+                cell[0] += n
+            if aid in quotas:
+                cell = usage.setdefault((aid, direction, category), [0, 0])
+                cell[0] += n
+                cell[1] += pdays
+    return MobilitySums([(*k, *v) for k, v in partner.items()],
+                        [(*k, *v) for k, v in dept.items()],
+                        [(*k, *v) for k, v in agreement.items()],
+                        [(*k, *v) for k, v in usage.items()])
+
+
+def fetch_items(s: Session, label: str, department: str | None) -> list[tuple[Any, ...]]:
+    """The year's visits, events, projects and publications, one row each: (kind, agreement
+    id, organisation id, department, direction, people, starts_on, ends_on, title,
+    purpose, place, funder, amount, currency, role, year, doi)."""
+    a = Activity.__table__
+    stmt = (select(a.c.kind, a.c.agreement_id, a.c.organization_id, a.c.department,
+                   a.c.direction, a.c.people, a.c.starts_on, a.c.ends_on, a.c.title, a.c.purpose,
+                   a.c.place, a.c.funder, a.c.amount, a.c.currency, a.c.role, a.c.year, a.c.doi)
+            .where(a.c.kind != "mobility", *_scope(s, label, department)).order_by(a.c.id))
+    return list(s.execute(stmt).tuples().all())
 
 
 def activity_sections(s: Session, label: str, department: str | None, *, home_ids: set[int],
@@ -75,34 +144,35 @@ def activity_sections(s: Session, label: str, department: str | None, *, home_id
                       year_start: tuple[int, int]) -> dict[str, Any]:
     """Read and build the sections. `orgs`: organisation id -> facts with `name` and
     `country`; `register`: agreement id -> (ref, title) of the report's agreements."""
-    rows = fetch_rows(s, label, department)
     with_specs = set(s.scalars(select(MobilitySpec.agreement_id).distinct()))
+    # Quotas of the report's Erasmus+ agreements (the register's, with conditions).
+    quotas = [q for q in read_quotas(s, home_ids, sorted(set(register) & with_specs))
+              if q.first <= first_year(label) <= q.last] if home_ids else []
+    mobility = fetch_mobility(s, label, department, {q.agreement_id for q in quotas})
+    items = fetch_items(s, label, department)
     refs = dict(register)
-    missing = sorted({r[2] for r in rows if r[2] is not None and r[2] not in refs})
+    missing = sorted({r[1] for r in items if r[1] is not None and r[1] not in refs}
+                     | {r[0] for r in mobility.usage if r[0] not in refs})
     for i in range(0, len(missing), 500):
         refs.update({aid: (ref, title) for aid, ref, title in s.execute(
             select(Agreement.id, Agreement.ref, Agreement.title)
             .where(Agreement.id.in_(missing[i:i + 500]))).tuples().all()})
-    # Quotas of the report's Erasmus+ agreements (the register's, with conditions).
-    quotas = [q for q in read_quotas(s, home_ids, sorted(set(register) & with_specs))
-              if q.first <= first_year(label) <= q.last] if home_ids else []
-    return build_sections(rows, label, orgs=orgs, refs=refs, erasmus=with_specs, quotas=quotas,
-                          year_start=year_start)
+    return build_sections(mobility, items, label, orgs=orgs, refs=refs, erasmus=with_specs,
+                          quotas=quotas, year_start=year_start)
 
 
 def _money(value: Decimal) -> str:
     return format(value.quantize(Decimal("0.01")), "f")
 
 
-def build_sections(rows: Iterable[tuple[Any, ...]], label: str, *, orgs: dict[int, Any],
-                   refs: dict[int, tuple[str, str]], erasmus: set[int], quotas: list[Quota],
+def build_sections(mobility: MobilitySums, items: Iterable[tuple[Any, ...]],
+                   label: str, *, orgs: dict[int, Any], refs: dict[int, tuple[str, str]],
+                   erasmus: set[int], quotas: list[Quota],
                    year_start: tuple[int, int]) -> dict[str, Any]:
-    """The sections from the rows of `fetch_rows` (pure)."""
-    def partner(oid: int | None) -> tuple[str | None, str | None]:
-        if oid is None or oid not in orgs:
-            return None, None
-        o = orgs[oid]
-        return o.name, o.country
+    """The sections from `fetch_mobility` and `fetch_items` (pure)."""
+    partners: dict[int | None, tuple[str | None, str | None]] = {None: (None, None)}
+    for oid, o in orgs.items():
+        partners[oid] = (o.name, o.country)
 
     # (direction, key) -> [people, erasmus people, person-months (students), person-days (staff)]
     by_category: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0, 0.0, 0])
@@ -111,42 +181,49 @@ def build_sections(rows: Iterable[tuple[Any, ...]], label: str, *, orgs: dict[in
         lambda: [0, 0, 0.0, 0])
     figures: Counter[str] = Counter()
     departments: dict[str | None, Counter[str]] = defaultdict(Counter)
-    per_agreement: dict[str, Counter[str]] = defaultdict(Counter)
+    per_agreement: dict[int, Counter[str]] = defaultdict(Counter)
+    student_categories, staff_categories = set(STUDENT_CATEGORIES), set(STAFF_CATEGORIES)
+    for direction, category, oid, is_erasmus, people, person_days in mobility.by_partner:
+        name, country = partners.get(oid, (None, None))
+        d = DIRECTION[direction]
+        n = int(people or 0)
+        pdays = int(round(person_days or 0))
+        student = category in student_categories
+        staff = category in staff_categories
+        months = pdays / DAYS_PER_MONTH if is_erasmus and student else 0.0
+        sdays = pdays if is_erasmus and staff else 0
+        en = n if is_erasmus else 0
+        for cell in (by_category[(d, category)], by_country[(d, country)],
+                     by_partner[(d, name, country)]):
+            cell[0] += n
+            cell[1] += en
+            cell[2] += months
+            cell[3] += sdays
+        who = "students" if student else "staff" if staff else "other"
+        figures[f"{who}_{direction}"] += n
+        figures[f"mobility_{direction}"] += n
+    for dept, direction, people, count in mobility.by_department:
+        dep = departments[dept]
+        dep["activities"] += count
+        dep[f"mobility_{direction}"] += int(people or 0)
+    for aid, direction, people in mobility.by_agreement:
+        per_agreement[aid][f"mobility_{direction}_people"] += int(people or 0)
     usage: dict[tuple[int, int, str, str], list[int]] = {}
+    for aid, direction, category, people, person_days in mobility.usage:
+        usage[(aid, first_year(label), direction, category)] = [
+            int(people or 0), int(round(person_days or 0))]
+
     visits, events, projects, publications = [], [], [], []
     funding: dict[str, list[Any]] = {}
-    for (_id, kind, aid, oid, dept, direction, category, people, starts_on, ends_on, days, title,
-         purpose, place, funder, amount, currency, role, year, doi) in rows:
-        name, country = partner(oid)
+    for (kind, aid, oid, dept, direction, people, starts_on, ends_on, title, purpose, place,
+         funder, amount, currency, role, year, doi) in items:
+        name, country = partners.get(oid, (None, None))
         ref = refs[aid][0] if aid is not None and aid in refs else None
         dep = departments[dept]
         dep["activities"] += 1
-        if ref is not None:
-            per_agreement[ref][kind] += 1
-        if kind == "mobility":
-            d = DIRECTION[direction]
-            n = people or 0
-            cells = [by_category[(d, category)], by_country[(d, country)],
-                     by_partner[(d, name, country)]]
-            is_erasmus = aid is not None and aid in erasmus
-            student = category in STUDENT_CATEGORIES
-            for cell in cells:
-                cell[0] += n
-                if is_erasmus:
-                    cell[1] += n
-                    if student:
-                        cell[2] += n * (days or 0) / DAYS_PER_MONTH
-                    elif category in STAFF_CATEGORIES:
-                        cell[3] += n * (days or 0)
-            who = "students" if student else "staff" if category in STAFF_CATEGORIES else "other"
-            figures[f"{who}_{direction}"] += n
-            figures[f"mobility_{direction}"] += n
-            dep[f"mobility_{direction}"] += n
-            if ref is not None:
-                per_agreement[ref][f"mobility_{direction}_people"] += n
-            if aid is not None:
-                add_usage(usage, aid, label, direction, category, n, days or 0)
-        elif kind == "visit":
+        if aid is not None:
+            per_agreement[aid][kind] += 1
+        if kind == "visit":
             visits.append({"date": starts_on, "direction": DIRECTION[direction], "partner": name,
                            "country": country, "agreement": ref, "people": people,
                            "purpose": purpose, "department": dept})
@@ -157,7 +234,6 @@ def build_sections(rows: Iterable[tuple[Any, ...]], label: str, *, orgs: dict[in
             events.append({"date": starts_on, "title": title, "place": place, "people": people,
                            "partner": name, "country": country, "agreement": ref,
                            "department": dept})
-            figures["events"] += 1
             figures["event_participants"] += people or 0
             dep["events"] += 1
         elif kind == "project":
@@ -169,12 +245,10 @@ def build_sections(rows: Iterable[tuple[Any, ...]], label: str, *, orgs: dict[in
                 money = funding.setdefault(currency, [Decimal(0), 0])
                 money[0] += Decimal(amount)
                 money[1] += 1
-            figures["projects"] += 1
             dep["projects"] += 1
         else:
             publications.append({"title": title, "year": year, "doi": doi, "partner": name,
                                  "country": country, "agreement": ref, "department": dept})
-            figures["publications"] += 1
             dep["publications"] += 1
 
     def mobility_rows(table: dict[Any, list[float]], keys: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -201,10 +275,9 @@ def build_sections(rows: Iterable[tuple[Any, ...]], label: str, *, orgs: dict[in
     publications.sort(key=lambda v: (v["year"] or 0, (v["title"] or "").casefold()))
 
     quota_rows = []
-    titles = {aid: refs.get(aid, ("?", "")) for aid in {q.agreement_id for q in quotas}}
-    for aid, items in utilisation(quotas, usage, year_start, years=[first_year(label)]).items():
-        ref, title = titles[aid]
-        for r in items:
+    for aid, rows in utilisation(quotas, usage, year_start, years=[first_year(label)]).items():
+        ref, title = refs.get(aid, ("?", ""))
+        for r in rows:
             quota_rows.append({
                 "agreement": ref, "title": title, "direction": DIRECTION[r["direction"]],
                 "kind": r["kind"], "category": r["category"],
@@ -243,7 +316,8 @@ def build_sections(rows: Iterable[tuple[Any, ...]], label: str, *, orgs: dict[in
             "publications": len(publications),
             "under_used_quotas": sum(1 for r in quota_rows if r["under_used"]),
         },
-        "per_agreement": {ref: dict(c) for ref, c in per_agreement.items()},
+        "per_agreement": {refs[aid][0]: dict(c) for aid, c in per_agreement.items()
+                          if aid in refs},
     }
 
 

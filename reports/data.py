@@ -506,10 +506,11 @@ def build(period: Period, facts: Facts, *, institution: str | None = None,
         "academic_year": f"{period.year}/{period.year + 1}",
         "mobility_places": list(mobility_places or []),
     }
-    from reports.activity_data import build_sections, merge  # cooperation activity (issue 21)
+    from reports.activity_data import MobilitySums, build_sections, merge  # issue 21
 
     merge(data, activities if activities is not None else build_sections(
-        (), data["academic_year"], orgs={}, refs={}, erasmus=set(), quotas=[], year_start=(9, 1)))
+        MobilitySums(), (), data["academic_year"], orgs={}, refs={}, erasmus=set(), quotas=[],
+        year_start=(9, 1)))
     data["data_hash"] = data_hash(data)
     return data
 
@@ -702,6 +703,11 @@ def _json_default(value: Any) -> str:
     raise TypeError(f"not plain data: {type(value).__name__}")
 
 
+#: Long lists of dicts written as columns and rows in the canonical form (compact, quick).
+COLUMNAR = frozenset({"visits", "events", "projects", "publications", "mobility_by_partner",
+                      "mobility_by_country", "mobility_by_category", "quota_utilisation",
+                      "activity_by_department"})
+
 #: Lists that select rows of the register: the canonical form names them by ref.
 SELECTIONS = ("active", "signed", "expired", "terminated", "expiring", "quality")
 
@@ -719,7 +725,7 @@ def canonical_json(data: dict[str, Any]) -> str:
             continue
         if k in SELECTIONS:
             v = [r["ref"] for r in v]
-        elif k == "agreements":
+        elif k == "agreements" or k in COLUMNAR:
             columns = sorted(v[0]) if v else []
             values = itemgetter(*columns) if len(columns) > 1 else None
             v = {"columns": columns, "rows": [values(r) for r in v] if values else []}

@@ -277,13 +277,13 @@ def build(out: Path = OUT) -> Path:
             ("By partner", "partner", '{{ m.partner or _("Consortium") }}')):
         para(_t(heading), style="Heading 2")
         table(["Direction", heading.removeprefix("By ").capitalize(), *heads],
-              f"m in mobility_by_{key}",
+              f"m in mobility_by_{key}" + ("[:list_limit]" if key == "partner" else ""),
               ['{{ m.direction|label("direction") }}', cell, *numbers], numeric=(2, 3, 4, 5))
     none_if_empty("mobility_by_category")
 
     para("13. " + _t("Visits and delegations"), style="Heading 1")
     table(["Date", "Direction", "Partner", "People", "Purpose", "Agreement"],
-          "v in visits[:annex_limit]",
+          "v in visits[:list_limit]",
           ["{{ v.date|date }}", '{{ v.direction|label("direction") }}', '{{ v.partner or "—" }}',
            "{{ v.people|number }}", '{{ v.purpose or "" }}', '{{ v.agreement or "—" }}'],
           numeric=(3,))
@@ -291,7 +291,7 @@ def build(out: Path = OUT) -> Path:
 
     para("14. " + _t("Events"), style="Heading 1")
     table(["Date", "Title", "Place", "Participants", "Partner", "Agreement"],
-          "v in events[:annex_limit]",
+          "v in events[:list_limit]",
           ["{{ v.date|date }}", "{{ v.title }}", '{{ v.place or "" }}', "{{ v.people|number }}",
            '{{ v.partner or "—" }}', '{{ v.agreement or "—" }}'], numeric=(3,))
     none_if_empty("events")
@@ -300,7 +300,7 @@ def build(out: Path = OUT) -> Path:
     table(["Currency", "Funding", "Projects"], "f in funding",
           ["{{ f.currency }}", "{{ f.amount|number }}", "{{ f.projects|number }}"], numeric=(1, 2))
     table(["Title", "Funder", "Funding", "Our role", "From", "Until", "Partner", "Agreement"],
-          "p in projects[:annex_limit]",
+          "p in projects[:list_limit]",
           ["{{ p.title }}", '{{ p.funder or "" }}',
            "{% if p.amount %}{{ p.amount|number }} {{ p.currency }}{% endif %}",
            '{% if p.role %}{{ p.role|label("role") }}{% endif %}', "{{ p.starts_on|date }}",
@@ -309,7 +309,7 @@ def build(out: Path = OUT) -> Path:
     none_if_empty("projects")
 
     para("16. " + _t("Joint publications"), style="Heading 1")
-    table(["Title", "Year", "DOI", "Partner", "Agreement"], "p in publications[:annex_limit]",
+    table(["Title", "Year", "DOI", "Partner", "Agreement"], "p in publications[:list_limit]",
           ["{{ p.title }}", "{{ p.year }}", '{{ p.doi or "" }}', '{{ p.partner or "—" }}',
            '{{ p.agreement or "—" }}'])
     none_if_empty("publications")

@@ -49,6 +49,9 @@ BUILTIN = {"html": "annual.html", "pdf": "annual.html", "md": "annual.md", "docx
 #: The documents list the agreements in force in an annex up to this many; a longer register
 #: (hundreds of pages) is left to the xlsx and csv versions, which hold every row.
 ANNEX_LIMIT = 2000
+#: The documents list this many visits, events, projects, publications or partners of
+#: mobility; the xlsx holds them all.
+LIST_LIMIT = 500
 #: Formats without a template are written by code: their "template" is that code.
 CODE = {"xlsx": ("xlsx.py", "tables.py", "i18n.py"), "csv": ("tables.py", "i18n.py")}
 
@@ -100,6 +103,7 @@ def context(data: dict[str, Any], meta: dict[str, Any], chart_svg: str = "") -> 
     ctx["report"] = meta
     ctx["chart_svg"] = Markup(chart_svg)
     ctx["annex_limit"] = ANNEX_LIMIT
+    ctx["list_limit"] = LIST_LIMIT
     return ctx
 
 
