@@ -108,7 +108,7 @@ def seed_activities(engine: Engine, rows: list[dict[str, Any]], *, batch: int = 
     t = time.perf_counter()
     # As `benchmarks.seed` does: indexes built after the bulk load (as years of growth and
     # maintenance would leave them), not fragmented by a million random-order inserts.
-    indexes = list(table.indexes)
+    indexes = list(Activity.__table__.indexes)  # type: ignore[attr-defined]
     with engine.begin() as conn:
         for ix in indexes:
             ix.drop(conn, checkfirst=True)
