@@ -78,6 +78,7 @@ class App:
         return Clock.at(now, zone) if now is not None else Clock(datetime.now(UTC), zone)
 
     def office(self) -> Office:
+        from notifications.workflow_mail import queue_workflow_mail
         from workflow.agreements import Office
         from workflow.mail_policy import MailPolicy
         from workflow.schedule import Policy
@@ -89,7 +90,8 @@ class App:
                       year_start=(int(month), int(day)), hei_id=s.institution_hei_id,
                       require_signed_copy=s.require_signed_copy,
                       mail=MailPolicy(s.base_url, s.workflow_mail, s.digest_weekday, s.escalate,
-                                      s.templates_dir))
+                                      s.templates_dir),
+                      on_event=queue_workflow_mail)
 
     def home(self) -> Home:
         """The home institution for EWP (HAMKOR_INSTITUTION*, HAMKOR_ACADEMIC_YEAR_START)."""

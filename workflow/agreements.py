@@ -6,6 +6,7 @@ anything is flushed, so state, version and audit stay as they were.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
@@ -60,6 +61,10 @@ TYPES, FORMS = rules.TYPES, rules.FORMS
 SUCCESSOR_SIGNED = BINDING
 
 
+#: (session, agreement, event row, version before the event, actor, clock, office)
+EventHook = Callable[[Session, Agreement, Event, int, User, Clock, "Office"], None]
+
+
 @dataclass(frozen=True)
 class Office:
     """What the services need from configuration."""
@@ -73,6 +78,10 @@ class Office:
     #: HAMKOR_REQUIRE_SIGNED_COPY: activation (manual and automatic) needs a signed copy.
     require_signed_copy: bool = False
     mail: MailPolicy = field(default_factory=MailPolicy)
+    #: Called in the event's own transaction after a manual event is recorded; the
+    #: composition root plugs in the workflow mail (notifications/workflow_mail.py), so the
+    #: domain imports no mail package (README "Development").
+    on_event: EventHook | None = None
 
 
 # --- reading --------------------------------------------------------------------------
@@ -553,8 +562,8 @@ def advance(uow: UnitOfWork, clock: Clock, office: Office, ref: str, event: str,
         version = a.version
         ev = apply(s, a, Ev(event), actor=acting.who.email, on=day, clock=clock, office=office,
                    note=note, party=party_name, effective=effective)
-        if office.mail.workflow_mail:
-            _queue_workflow_mail(s, a, ev, version, acting.who, clock, office)
+        if office.mail.workflow_mail and office.on_event is not None:
+            office.on_event(s, a, ev, version, acting.who, clock, office)
         # This event is now the last (a back-dated signature may be dated before an
         # earlier row); its successors are as they were read.
         prior = acting.around.last_event_on
@@ -563,20 +572,6 @@ def advance(uow: UnitOfWork, clock: Clock, office: Office, ref: str, event: str,
                    successor_is_signed=acting.around.successor_signed)
         uow.commit()
         return agreement_dict(a)
-
-
-def _queue_workflow_mail(s: Session, a: Agreement, ev: Event, version: int, who: User,
-                         clock: Clock, office: Office) -> None:
-    """Workflow mail for `ev`, queued in the event's own transaction (see README "Mail")."""
-    from notifications import outbox
-    from notifications.compose import templates
-    from notifications.links import Links
-    from notifications.messages import workflow_rows
-
-    rows = workflow_rows(s, a, ev, version=version, actor=who,
-                         compose=templates(office.mail.templates_dir),
-                         links=Links(office.mail.base_url), institution=office.institution)
-    outbox.enqueue(s, rows, clock.now)
 
 
 def apply(s: Session, a: Agreement, event: Ev, *, actor: str, on: date, clock: Clock,

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from models import Notification
+from notifications.workflow_mail import queue_workflow_mail
 from tests.conftest import clock_on
 from tests.helpers import hamkor, ok, refused
 from tests.integration.dbstate import snapshot
@@ -44,7 +45,7 @@ def test_each_workflow_event_mails_its_readers_once(db_url: str) -> None:
     """submit -> every approver; request_changes -> the owner with the note; approve -> the
     owner; the last signature -> the owner; withdraw/terminate -> owner and approvers."""
     w = World(db_url, mail=True)
-    w.office = Office(mail=MailPolicy(base_url=BASE))
+    w.office = Office(mail=MailPolicy(base_url=BASE), on_event=queue_workflow_mail)
     ref = w.create("Exchange", on="2026-01-05", starts="2026-03-01", expires="2028-02-29")
     w.advance(ref, "submit", on="2026-01-06")
     assert mailed(w) == [("submitted", a) for a in APPROVERS]
@@ -131,7 +132,7 @@ def test_workflow_mail_is_in_the_readers_language(sqlite_url: str) -> None:
 
 def _digest_world(db_url: str, env: dict[str, str] | None = None) -> tuple[World, str]:
     w = World(db_url, env, mail=True)
-    w.office = Office(mail=MailPolicy(workflow_mail=False))
+    w.office = Office(mail=MailPolicy(workflow_mail=False), on_event=queue_workflow_mail)
     ref = w.signed("Ending", on="2026-01-05", starts="2026-01-10", expires="2026-06-30")
     waiting = w.create("In review", on="2026-03-01", starts="2026-09-01", expires="2028-08-31")
     w.advance(waiting, "submit", on="2026-03-02")

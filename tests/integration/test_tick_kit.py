@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from models import Notification
+from notifications.workflow_mail import queue_workflow_mail
 from root import App
 from tests.conftest import clock_on
 from tests.helpers import hamkor, ok, seed_people
@@ -154,7 +155,8 @@ class World:
         self.url = db_url
         quiet = {} if mail else {"HAMKOR_WORKFLOW_MAIL": "false", "HAMKOR_DIGEST_DAY": "off"}
         self.env = {**quiet, **(env or {})}
-        self.office = Office(mail=MailPolicy(workflow_mail=mail, digest_weekday=0 if mail else None))
+        self.office = Office(mail=MailPolicy(workflow_mail=mail, digest_weekday=0 if mail else None),
+                             on_event=queue_workflow_mail)
         self.app = App(db_url)
         seed_people(db_url)
 
