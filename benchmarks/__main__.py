@@ -67,6 +67,10 @@ def run(db: str | None, quick: bool, only: list[str] | None) -> list[Result]:
             results += files.attach_download(url, engine)
         with fresh_database(db) as (url, engine):
             results += files.verify_store(url, engine, 2_000 if quick else 10_000)
+    if want("startup"):
+        from benchmarks import startup
+
+        results += startup.benchmark(3 if quick else 9)
     if want("smtp"):
         from benchmarks import smtp
 
