@@ -12,6 +12,7 @@ Change a rule here and it changes at every door (README, "Limits and safety").
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -282,12 +283,18 @@ def replay_day(day_: date, real_today: date, *, writes: bool, confirmed: bool,
 # letters are allowed (RFC 6531); the domain has at least two labels.
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u00a0-\U0010ffff-]+"
 _LABEL = r"(?:[A-Za-z0-9\u00a0-\U0010ffff](?:[A-Za-z0-9\u00a0-\U0010ffff-]{0,61}[A-Za-z0-9\u00a0-\U0010ffff])?)"
-_ADDRESS = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})+")
+
+
+@functools.cache
+def _address() -> re.Pattern[str]:
+    # Compiled on first use: the non-ASCII classes make it the costliest pattern to build,
+    # and most commands (listing, the tick) never check an address.
+    return re.compile(rf"{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})+")
 
 
 def is_address(value: str) -> bool:
     """Whether `value` is exactly one e-mail address (the sender asks this too)."""
-    return (len(value) <= 254 and _ADDRESS.fullmatch(value) is not None
+    return (len(value) <= 254 and _address().fullmatch(value) is not None
             and len(value.rsplit("@", 1)[0]) <= 64 and not INVISIBLE.search(value))
 
 
