@@ -46,6 +46,7 @@ def run(db: str | None, quick: bool, only: list[str] | None) -> list[Result]:
         from benchmarks import tick_scale
 
         results += tick_scale.benchmark(db, sizes["tick_stored"], sizes["tick_due"])
+        results += tick_scale.catchup_benchmark(db, (200, 800) if quick else (10_000, 100_000))
     if want("report"):
         from benchmarks import report_scale
 

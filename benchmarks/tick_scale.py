@@ -205,12 +205,69 @@ def benchmark(url: str | None, stored: tuple[int, ...] = (10_000, 100_000),
     )]
 
 
+_CHILD = """
+import json, resource, sys
+from benchmarks.tick_scale import time_tick
+from datetime import date
+seconds, report = time_tick(sys.argv[1], date.fromisoformat(sys.argv[2]))
+print(json.dumps({"seconds": seconds, "agreements": report["agreements"],
+                  "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def catchup(url: str | None, due: int, today: date = TODAY) -> dict[str, Any]:
+    """After a long outage: `due` agreements all due at once, one real tick in its own process.
+
+    Returns the tick's seconds and the process's peak resident memory (MiB; interpreter and
+    imports included), so memory bounded by the batch, not the due count, shows directly.
+    """
+    import json
+    import subprocess
+
+    with fresh_database(url) as (db_url, engine):
+        seeded = seed(engine, stored=due, due=due, today=today)
+        p = subprocess.run([sys.executable, "-c", _CHILD, db_url, today.isoformat()],
+                           capture_output=True, text=True, check=True)
+    out: dict[str, Any] = json.loads(p.stdout.strip().splitlines()[-1])
+    assert out["agreements"] == due, (out, seeded)
+    return out
+
+
+def catchup_benchmark(url: str | None, sizes: tuple[int, int] = (10_000, 100_000)) -> list[Result]:
+    """For `python -m benchmarks`: time linear in the due count, peak memory under 300 MB."""
+    small, large = (catchup(url, n) for n in sizes)
+    per_small = small["seconds"] / sizes[0]
+    per_large = large["seconds"] / sizes[1]
+    ratio = per_large / per_small
+    dialect = "postgresql" if url and url.startswith("postgresql") else "sqlite"
+    peak = max(small["peak_mib"], large["peak_mib"])
+    return [Result(
+        name=f"tick catch-up ({dialect})",
+        measured=f"one tick with all {sizes[1]:,} agreements due at once: seconds per agreement "
+                 f"(peak memory {large['peak_mib']:.0f} MiB; {small['peak_mib']:.0f} MiB at {sizes[0]:,})",
+        value=round(per_large * 1000, 3), unit="ms/agreement",
+        baseline=f"the same with {sizes[0]:,} due", baseline_value=round(per_small * 1000, 3),
+        ratio=round(ratio, 2), target="time per agreement ratio <= 1.3 (linear) and peak < 300 MB",
+        ok=ratio <= 1.3 and peak * 1.048576 < 300, detail={"small": small, "large": large},
+    )]
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--stored", type=int, nargs="+", default=[10_000, 100_000])
     p.add_argument("--due", type=int, default=1_000)
     p.add_argument("--pg", metavar="URL", help="also run on this PostgreSQL database (it is WIPED)")
+    p.add_argument("--catchup", type=int, nargs="*", metavar="DUE",
+                   help="instead: one tick with DUE agreements all due at once (e.g. 10000 100000): "
+                        "seconds and peak memory")
     args = p.parse_args(argv)
+    if args.catchup is not None:
+        for n in args.catchup or [10_000, 100_000]:
+            for name, url in [("sqlite", None), *([("postgresql", args.pg)] if args.pg else [])]:
+                out = catchup(url, n)
+                print(f"{name}: {n:,} due at once: tick {out['seconds']:.2f} s "
+                      f"({out['seconds'] / n * 1000:.3f} ms each), peak {out['peak_mib']:.0f} MiB", flush=True)
+        return 0
     targets: list[tuple[str, str | None]] = [("sqlite", None)]
     if args.pg:
         targets.append(("postgresql", args.pg))
