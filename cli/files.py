@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -15,9 +16,9 @@ KINDS = "signed-copy|draft|partner-version|annex|other"
 
 
 def _store(app: App):  # type: ignore[no-untyped-def]
-    from documents.attachments import store_from
+    from documents.service import file_store
 
-    return store_from(app.settings, app.db_url)
+    return file_store(app)
 
 
 def _size(n: int) -> str:
@@ -144,6 +145,8 @@ def verify(app: App, as_json: bool) -> None:
 def document(app: App, ref: str, template: str | None, lang: str, fmt: str, out: str | None,
              force: bool, attach_it: bool, by: str | None, as_json: bool) -> None:
     """Write the agreement document from a Word template (DOCX, or PDF via LibreOffice)."""
+    from documents.service import attach_document, render_document
+
     doc = render_document(app, ref, template=template, lang=lang, fmt=fmt)
     target = Path(out) if out else Path(doc.filename)
     if target.is_dir():
@@ -152,7 +155,7 @@ def document(app: App, ref: str, template: str | None, lang: str, fmt: str, out:
         from workflow.errors import Invalid
 
         raise Invalid(f"{target} already exists; use --force to overwrite it")
-    result = {"path": str(target), "template": doc.template.name,
+    result: dict[str, Any] = {"path": str(target), "template": doc.template.name,
               "template_sha256": doc.template.sha256, "lang": doc.lang, "format": doc.format,
               "size": len(doc.data)}
     if attach_it:
@@ -164,30 +167,6 @@ def document(app: App, ref: str, template: str | None, lang: str, fmt: str, out:
     click.echo(str(target))
     if attach_it:
         click.echo(f"attached as draft #{result['attachment']['id']}  {result['attachment']['sha256']}")
-
-
-def render_document(app: App, ref: str, *, template: str | None, lang: str, fmt: str):  # type: ignore[no-untyped-def]
-    """The document for REF (the EWP conditions table included), as `documents.generate` builds it."""
-    from documents.generate import generate
-    from ewp.conditions import list_conditions
-
-    conditions = list_conditions(app.uow(), app.home(), ref)
-    return generate(app.uow(), app.clock(), app.office(), ref, template=template, lang=lang,
-                    fmt=fmt, templates_dir=app.settings.templates_dir, conditions=conditions)
-
-
-def attach_document(app: App, ref: str, doc, *, by: str | None) -> dict:  # type: ignore[no-untyped-def,type-arg]
-    """Keep a generated document with the agreement as a `draft`, naming its template."""
-    import io
-
-    from documents.attachments import Upload
-    from documents.attachments import attach as attach_file
-
-    upload = Upload(name=doc.filename, kind="draft",
-                    note=f"generated from {doc.template.name} ({doc.lang}, {doc.format})",
-                    template=doc.template.name, template_sha256=doc.template.sha256)
-    return attach_file(app.uow(), app.clock(), _store(app), ref, io.BytesIO(doc.data), upload,
-                       by=by, limit_mb=app.settings.max_upload_mb)
 
 
 def _write_new(target: Path, data: bytes) -> None:

@@ -13,7 +13,7 @@ from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from root import App
+    from documents.service import Wiring
 
 log = logging.getLogger("hamkor.files")
 
@@ -30,7 +30,7 @@ def describe(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def admins(app: App) -> list[str]:
+def admins(app: Wiring) -> list[str]:
     from sqlalchemy import select
 
     from models import User
@@ -40,11 +40,12 @@ def admins(app: App) -> list[str]:
             User.role == "admin", User.active.is_(True)).order_by(User.email)))
 
 
-def check_and_alert(app: App) -> dict[str, Any]:
+def check_and_alert(app: Wiring) -> dict[str, Any]:
     """Verify every stored file; on a failure mail the active admins. Returns the report."""
-    from documents.attachments import store_from, verify
+    from documents.attachments import verify
+    from documents.service import file_store
 
-    report = verify(app.uow(), store_from(app.settings, app.db_url))
+    report = verify(app.uow(), file_store(app))
     bad = len(report["missing"]) + len(report["altered"])
     if not bad:
         log.info("file store verified: %d files intact", report["ok"])
@@ -72,7 +73,7 @@ def check_and_alert(app: App) -> dict[str, Any]:
     return report
 
 
-def weekly_job(app: App) -> None:
+def weekly_job(app: Wiring) -> None:
     try:
         check_and_alert(app)
     except Exception:  # noqa: BLE001 - logged; the next run tries again

@@ -37,9 +37,9 @@ _ENVELOPE = 64 * 1024
 
 
 def _store(app: App) -> Any:
-    from documents.attachments import store_from
+    from documents.service import file_store
 
-    return store_from(app.settings, app.db_url)
+    return file_store(app)
 
 
 def _too_large(request: Request, app: App) -> Invalid | None:
@@ -97,27 +97,6 @@ def _document_response(doc: Document) -> Response:
     return Response(doc.data, media_type=doc.media_type, headers={
         "Content-Disposition": _disposition(doc.filename), "X-Content-Type-Options": "nosniff",
         "X-Hamkor-Template-SHA256": doc.template.sha256})
-
-
-def _generate(app: App, ref: str, template: str | None, lang: str, fmt: str) -> Document:
-    from documents.generate import generate
-    from ewp.conditions import list_conditions
-
-    return generate(app.uow(), app.clock(), app.office(), ref, template=template, lang=lang,
-                    fmt=fmt, templates_dir=app.settings.templates_dir,
-                    conditions=list_conditions(app.uow(), app.home(), ref))
-
-
-def _attach_document(app: App, ref: str, doc: Document, by: str) -> dict[str, Any]:
-    import io
-
-    from documents.attachments import Upload, attach
-
-    upload = Upload(name=doc.filename, kind="draft",
-                    note=f"generated from {doc.template.name} ({doc.lang}, {doc.format})",
-                    template=doc.template.name, template_sha256=doc.template.sha256)
-    return attach(app.uow(), app.clock(), _store(app), ref, io.BytesIO(doc.data), upload, by=by,
-                  limit_mb=app.settings.max_upload_mb)
 
 
 def _require_officer(app: App, user: User, action: str) -> None:
@@ -203,14 +182,17 @@ def document(request: Request, ref: str, user: User = Depends(page_user),
     app = hamkor(request)
     values = {"event": "document", "template": forms.text(form, "template"),
               "doc_lang": forms.text(form, "lang"), "doc_format": forms.text(form, "format")}
+    from documents.service import attach_document, render_document
+
     try:
         keep = forms.flag(form, "attach")
         if keep:
             _require_officer(app, user, "attach files")
-        doc = _generate(app, ref, forms.text(form, "template"), forms.text(form, "lang") or "en",
-                        forms.text(form, "format") or "docx")
+        doc = render_document(app, ref, template=forms.text(form, "template"),
+                              lang=forms.text(form, "lang") or "en",
+                              fmt=forms.text(form, "format") or "docx")
         if keep:
-            f = _attach_document(app, ref, doc, user["email"])
+            f = attach_document(app, ref, doc, by=user["email"])
     except HamkorError as exc:
         return _refused(request, user, ref, exc, values)
     if keep:
@@ -302,12 +284,14 @@ def api_detach(request: Request, ref: str, file_id: RowId, body: DetachIn,
 @api.post("/agreements/{ref}/document", summary="Generate the agreement document (DOCX or PDF)",
           response_class=Response)
 def api_document(request: Request, ref: str, body: DocumentIn, user: User = Depends(api_user)) -> Any:
+    from documents.service import attach_document, render_document
+
     app = hamkor(request)
     if body.attach:
         _require_officer(app, user, "attach files")
-    doc = _generate(app, ref, body.template, body.lang, body.format)
+    doc = render_document(app, ref, template=body.template, lang=body.lang, fmt=body.format)
     if body.attach:
         from fastapi.responses import JSONResponse
 
-        return JSONResponse(_attach_document(app, ref, doc, user["email"]), status_code=201)
+        return JSONResponse(attach_document(app, ref, doc, by=user["email"]), status_code=201)
     return _document_response(doc)
