@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, field_validator
 
 from web.forms import RowId
@@ -419,22 +419,16 @@ def lifecycle(user: User = Depends(api_user)) -> dict[str, Any]:
 def outbox(request: Request, status_: str | None = Query(None, alias="status"),
            limit: int | None = Query(None, ge=1, le=rules.MAX_INT64),
            user: User = Depends(api_user)) -> list[dict[str, Any]]:
-    from web.pages import _outbox_module
+    from notifications import outbox as module
 
-    module = _outbox_module()
-    if module is None:
-        raise HTTPException(501, "notifications are not installed in this version")
     rows: list[dict[str, Any]] = module.list_rows(hamkor(request).uow(), status=status_, limit=limit)
     return rows
 
 
 @router.post("/outbox/{row_id}/retry", summary="Queue a failed or dead notification again")
 def outbox_retry(request: Request, row_id: RowId, user: User = Depends(api_user)) -> dict[str, Any]:
-    from web.pages import _outbox_module
+    from notifications import outbox as module
 
-    module = _outbox_module()
-    if module is None:
-        raise HTTPException(501, "notifications are not installed in this version")
     _require(user, Role.OFFICER, "retry notifications")
     row: dict[str, Any] = module.retry(hamkor(request).uow(), row_id, datetime.now(UTC))
     return row
@@ -443,11 +437,8 @@ def outbox_retry(request: Request, row_id: RowId, user: User = Depends(api_user)
 
 @router.get("/reports", summary="Annual reports generated so far")
 def reports(request: Request, user: User = Depends(api_user)) -> list[dict[str, Any]]:
-    from web.pages import _reports_module
+    from reports import service as module
 
-    module = _reports_module()
-    if module is None:
-        raise HTTPException(501, "reports are not installed in this version")
     rows: list[dict[str, Any]] = module.list_reports(hamkor(request).uow())
     return rows
 
@@ -455,11 +446,9 @@ def reports(request: Request, user: User = Depends(api_user)) -> list[dict[str, 
 @router.post("/reports", status_code=status.HTTP_201_CREATED,
              summary="Generate an annual report (then GET /api/reports/{id}/file)")
 def generate_report(request: Request, body: ReportIn, user: User = Depends(api_user)) -> dict[str, Any]:
-    from web.pages import _reports_module, report_output
+    from reports import service as module
+    from web.pages import report_output
 
-    module = _reports_module()
-    if module is None:
-        raise HTTPException(501, "reports are not installed in this version")
     app = hamkor(request)
     rules.year(body.year)
     req = module.ReportRequest(year=body.year, format=body.format, lang=body.lang,
@@ -473,11 +462,11 @@ def generate_report(request: Request, body: ReportIn, user: User = Depends(api_u
 
 @router.get("/reports/{report_id}/file", summary="Download a generated report")
 def report_file(request: Request, report_id: RowId, user: User = Depends(api_user)) -> Any:
-    from web.pages import _download, _reports_module
+    from reports import service as module
+    from web.pages import _download
     from workflow.errors import NotFound
 
-    module = _reports_module()
-    rows = module.list_reports(hamkor(request).uow()) if module else []
+    rows = module.list_reports(hamkor(request).uow())
     rec = next((r for r in rows if r["id"] == report_id), None)
     if rec is None or not Path(rec["path"]).is_file():
         raise NotFound("report file", report_id)

@@ -316,8 +316,6 @@ _LABELS: dict[str, tuple[str, str, str]] = {
                        "Снова в очереди: {n} недоставленных писем."),
     "dash.mail_problems": ("Reminders need attention", "Eslatmalar e’tibor talab qiladi",
                            "Напоминания требуют внимания"),
-    "o.unavailable": ("Notifications are not installed in this version.",
-                      "Bu versiyada bildirishnomalar yo‘q.", "В этой версии нет уведомлений."),
     # reports
     "r.unknown_department": ("No agreement names the department “{name}”: the report would be empty.",
                              "“{name}” bo‘limi hech bir shartnomada yo‘q: hisobot bo‘sh bo‘lardi.",
@@ -333,8 +331,6 @@ _LABELS: dict[str, tuple[str, str, str]] = {
     "r.lang": ("Report language", "Hisobot tili", "Язык отчёта"),
     "r.generated": ("Generated reports", "Yaratilgan hisobotlar", "Созданные отчёты"),
     "r.download": ("Download", "Yuklab olish", "Скачать"),
-    "r.unavailable": ("Reports are not installed in this version.", "Bu versiyada hisobotlar yo‘q.",
-                      "В этой версии нет отчётов."),
     # lifecycle
     "l.title": ("Lifecycle", "Hayot sikli", "Жизненный цикл"),
     "l.event": ("Event", "Hodisa", "Событие"),

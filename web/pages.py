@@ -558,14 +558,6 @@ def add_partner(request: Request, user: User = Depends(page_user),
 # --- outbox ---------------------------------------------------------------------------------
 
 
-def _outbox_module() -> Any:
-    try:
-        from notifications import outbox
-    except ImportError:
-        return None
-    return outbox if hasattr(outbox, "list_rows") else None
-
-
 @router.get("/outbox", response_class=HTMLResponse)
 def outbox_page(request: Request, status: str | None = None, kind: str | None = None,
                 user: User = Depends(page_user)) -> Response:
@@ -574,29 +566,27 @@ def outbox_page(request: Request, status: str | None = None, kind: str | None = 
 
 def _outbox(request: Request, status: str | None, *, error: str | None = None, code: int = 200,
             kind: str | None = None) -> Response:
-    outbox = _outbox_module()
-    rows, statuses = [], []
-    if outbox is not None:
-        statuses = list(outbox.STATUSES)
-        try:
-            rows = outbox.list_rows(hamkor(request).uow(), status=status or None, kind=kind or None)
-        except HamkorError as exc:
-            error, code = humanize(exc, translator(request)), status_for(exc)
-        rows.reverse()  # newest first
+    from notifications import outbox
+
+    rows: list[dict[str, Any]] = []
+    try:
+        rows = outbox.list_rows(hamkor(request).uow(), status=status or None, kind=kind or None)
+    except HamkorError as exc:
+        error, code = humanize(exc, translator(request)), status_for(exc)
+    rows.reverse()  # newest first
     return render(request, "outbox.html", {
-        "available": outbox is not None, "rows": rows, "statuses": statuses, "status": status or "",
+        "rows": rows, "statuses": list(outbox.STATUSES), "status": status or "",
         "dead": sum(1 for r in rows if r["status"] == "dead"),
-        "kinds": getattr(outbox, "KINDS", ()), "kind": kind or "",
-        "retryable": getattr(outbox, "RETRYABLE", ()), "error": error, "nav": "outbox",
+        "kinds": outbox.KINDS, "kind": kind or "",
+        "retryable": outbox.RETRYABLE, "error": error, "nav": "outbox",
     }, status=code)
 
 
 @router.post("/outbox/{row_id}/retry")
 def outbox_retry(request: Request, row_id: RowId, user: User = Depends(page_user),
                  form: FormData = Depends(checked_form)) -> Response:
-    outbox = _outbox_module()
-    if outbox is None:
-        return redirect("/outbox")
+    from notifications import outbox
+
     try:
         _require(user, Role.OFFICER, "retry notifications")
         outbox.retry(hamkor(request).uow(), row_id, datetime.now(UTC))
@@ -727,14 +717,6 @@ MEDIA_TYPES = {
 }
 
 
-def _reports_module() -> Any:
-    try:
-        from reports import service
-    except ImportError:
-        return None
-    return service if hasattr(service, "generate") else None
-
-
 def reports_dir(app: Any) -> Path:
     """Where the server writes the reports it generates (HAMKOR_REPORTS_DIR, default ./hamkor-reports)."""
     path = Path(app.settings.reports_dir).expanduser().absolute()
@@ -751,26 +733,21 @@ def report_output(app: Any, year: int, lang: str, fmt: str) -> Path:
 
 def _reports_page(request: Request, *, error: str | None = None, status: int = 200,
                   values: dict[str, Any] | None = None) -> Response:
-    service = _reports_module()
-    app = hamkor(request)
-    rows: list[dict[str, Any]] = []
-    formats: tuple[str, ...] = ()
-    langs: tuple[str, ...] = ()
-    if service is not None:
-        from reports.i18n import LANGUAGES as REPORT_LANGS
-        from reports.render import FORMATS
+    from reports import service
+    from reports.i18n import LANGUAGES as REPORT_LANGS
+    from reports.render import FORMATS
 
-        formats, langs = FORMATS, REPORT_LANGS
-        rows = list(reversed(service.list_reports(app.uow())))
-        for r in rows:
-            r["available"] = Path(r["path"]).is_file()
+    app = hamkor(request)
+    rows = list(reversed(service.list_reports(app.uow())))
+    for r in rows:
+        r["available"] = Path(r["path"]).is_file()
     this_year = app.clock().today.year
     v = values or {"year": str(this_year - 1), "format": "html", "lang": translator(request).lang}
     from web.queries import departments
 
     return render(request, "reports.html", {
         "departments": departments(app.uow()),
-        "available": service is not None, "reports": rows, "formats": formats, "langs": langs,
+        "reports": rows, "formats": FORMATS, "langs": REPORT_LANGS,
         "years": list(range(this_year, this_year - 15, -1)), "v": v, "error": error, "nav": "reports",
     }, status=status)
 
@@ -783,9 +760,8 @@ def reports(request: Request, user: User = Depends(page_user)) -> Response:
 @router.post("/reports")
 def generate_report(request: Request, user: User = Depends(page_user),
                     form: FormData = Depends(checked_form)) -> Response:
-    service = _reports_module()
-    if service is None:
-        return redirect("/reports")
+    from reports import service
+
     app = hamkor(request)
     values = {k: forms.text(form, k) or "" for k in ("year", "format", "lang", "department")}
     try:
@@ -823,11 +799,11 @@ def _download(rec: dict[str, Any]) -> Response:
 
 @router.get("/reports/{report_id}/download")
 def download_report(request: Request, report_id: RowId, user: User = Depends(page_user)) -> Response:
+    from reports import service
     from workflow.errors import NotFound
 
-    service = _reports_module()
-    rec = next((r for r in (service.list_reports(hamkor(request).uow()) if service else [])
-                if r["id"] == report_id), None)
+    rec = next((r for r in service.list_reports(hamkor(request).uow()) if r["id"] == report_id),
+               None)
     if rec is None or not Path(rec["path"]).is_file():
         return error_page(request, NotFound("report file", report_id))
     return _download(rec)
