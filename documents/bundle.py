@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -55,6 +54,7 @@ def export_bundle(uow: UnitOfWork, store: FileStore, path: Path, *,
     """Write the bundle to `path` (complete or not at all); returns what it holds."""
     from documents.attachments import attachment_dict
     from models import Agreement, Attachment
+    from workflow.atomic import atomic_output
     from workflow.transfer import export_file
 
     if path.suffix.lower() != ".zip":
@@ -66,42 +66,35 @@ def export_bundle(uow: UnitOfWork, store: FileStore, path: Path, *,
                                    .order_by(Attachment.id)).all()
         records = [attachment_dict(f, ref) for f, ref in rows]
     target = path.expanduser()
-    fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".",
-                               prefix=f".{target.name}.")
-    os.close(fd)
     entries: dict[str, dict[str, Any]] = {}
-    try:
-        with tempfile.TemporaryDirectory(prefix="hamkor-bundle-") as work:
-            count = 0
+    with atomic_output(target) as bundle, \
+            tempfile.TemporaryDirectory(prefix="hamkor-bundle-") as work:
+        count = 0
+        for name in ("agreements.csv", "agreements.json"):
+            count = export_file(uow, Path(work) / name)
+        with zipfile.ZipFile(bundle, "w", zipfile.ZIP_DEFLATED) as z:
             for name in ("agreements.csv", "agreements.json"):
-                count = export_file(uow, Path(work) / name)
-            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
-                for name in ("agreements.csv", "agreements.json"):
-                    data = (Path(work) / name).read_bytes()
-                    z.writestr(name, data)
-                    entries[name] = _entry(data)
-                meta = json.dumps(records, ensure_ascii=False, indent=2).encode()
-                z.writestr("attachments.json", meta)
-                entries["attachments.json"] = _entry(meta)
-                for sha in sorted({r["sha256"] for r in records}):
-                    name = f"files/{sha}"
-                    with store.open(sha) as src, z.open(zipfile.ZipInfo(name, _stamp(now)), "w") as out:
-                        digest, size = hashlib.sha256(), 0
-                        while chunk := src.read(CHUNK):
-                            digest.update(chunk)
-                            size += len(chunk)
-                            out.write(chunk)
-                    if digest.hexdigest() != sha:
-                        raise Invalid(f"the stored file {sha} is altered (run `hamkor files verify`); "
-                                      "no bundle written")
-                    entries[name] = {"sha256": sha, "size": size}
-                manifest = {"format": FORMAT, "version": VERSION, "created_at": now.isoformat(),
-                            "agreements": count, "files": len(records), "entries": entries}
-                z.writestr("manifest.json", json.dumps(manifest, indent=2).encode())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+                data = (Path(work) / name).read_bytes()
+                z.writestr(name, data)
+                entries[name] = _entry(data)
+            meta = json.dumps(records, ensure_ascii=False, indent=2).encode()
+            z.writestr("attachments.json", meta)
+            entries["attachments.json"] = _entry(meta)
+            for sha in sorted({r["sha256"] for r in records}):
+                name = f"files/{sha}"
+                with store.open(sha) as src, z.open(zipfile.ZipInfo(name, _stamp(now)), "w") as out:
+                    digest, size = hashlib.sha256(), 0
+                    while chunk := src.read(CHUNK):
+                        digest.update(chunk)
+                        size += len(chunk)
+                        out.write(chunk)
+                if digest.hexdigest() != sha:
+                    raise Invalid(f"the stored file {sha} is altered (run `hamkor files verify`); "
+                                  "no bundle written")
+                entries[name] = {"sha256": sha, "size": size}
+            manifest = {"format": FORMAT, "version": VERSION, "created_at": now.isoformat(),
+                        "agreements": count, "files": len(records), "entries": entries}
+            z.writestr("manifest.json", json.dumps(manifest, indent=2).encode())
     return {"agreements": count, "files": len(records),
             "stored": sum(1 for n in entries if n.startswith("files/"))}
 
