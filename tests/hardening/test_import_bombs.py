@@ -19,6 +19,7 @@ import pytest
 
 from tests.helpers import hamkor, ok, refused, seed_people
 from tests.integration.dbstate import snapshot
+from workflow import rules
 from workflow.transfer import limits
 
 MiB = 1024 * 1024
@@ -249,12 +250,12 @@ def test_each_bomb_is_refused_in_seconds_and_bounded_memory(
 
 
 def test_a_file_within_the_limits_still_imports(db_url: str, tmp_path: Path) -> None:
-    """The limits leave ordinary files alone: a long note, numbers, a JSON wrapper object."""
+    """The limits leave ordinary files alone: a note as long as the rule book allows, numbers, a JSON wrapper object."""
     seed_people(db_url)
     path = tmp_path / "fine.json"
     path.write_text(json.dumps({"agreements": [{
         "title": "Exchange", "type": "exchange", "partners": ["Home University", "Kyoto U"],
-        "notes": "n" * limits.MAX_CELL_CHARS, "notice_days": 90, "term": 1}]}))
+        "notes": "n" * rules.LIMITS["notes"], "notice_days": 90, "term": 1}]}))
     ok(hamkor(db_url, "import", str(path), "--by", "olga@uni.uz"))
     xlsx = tmp_path / "fine.xlsx"
     base_xlsx(xlsx)

@@ -225,7 +225,7 @@ def test_a_two_day_outage_leaves_nothing_dead_and_delivers_each_reminder_once(
     start = datetime(2026, 7, 4, 8)
     for step in range(25):
         at = (start + timedelta(hours=2 * step)).isoformat(timespec="minutes")
-        report = ok(hamkor(db_url, "tick", "--now", at, "--json", env=env)).json()
+        report = ok(hamkor(db_url, "tick", "--now", at, "--json", env=w.env)).json()
         assert report["sent"] == 0 and report["dead"] == 0
     waiting = w.outbox()
     assert Counter(r["status"] for r in waiting if r["rule"] == "renewal") == {"failed": 1, "pending": 4}
@@ -234,10 +234,10 @@ def test_a_two_day_outage_leaves_nothing_dead_and_delivers_each_reminder_once(
     sink = SmtpSink(port).start()
     try:
         at = (start + timedelta(hours=50)).isoformat(timespec="minutes")
-        report = ok(hamkor(db_url, "tick", "--now", at, "--json", env=env)).json()
+        report = ok(hamkor(db_url, "tick", "--now", at, "--json", env=w.env)).json()
         assert report["sent"] == 5
         ok(hamkor(db_url, "tick", "--now", (start + timedelta(hours=52)).isoformat(timespec="minutes"),
-                  "--json", env=env))
+                  "--json", env=w.env))
     finally:
         sink.stop()
     assert sorted(sink.keys().values()) == [1] * 5

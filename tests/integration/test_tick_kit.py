@@ -139,7 +139,10 @@ class SmtpSink:
 
 
 def smtp_env(port: int, **extra: str) -> dict[str, str]:
-    env = {"HAMKOR_MAIL_BACKEND": "smtp", "HAMKOR_SMTP_HOST": "127.0.0.1",
+    """A loopback SMTP sink's settings. Workflow mail and weekly digests are off unless
+    `extra` turns them on: these tests count the reminders alone."""
+    env = {"HAMKOR_WORKFLOW_MAIL": "false", "HAMKOR_DIGEST_DAY": "off",
+           "HAMKOR_MAIL_BACKEND": "smtp", "HAMKOR_SMTP_HOST": "127.0.0.1",
            "HAMKOR_SMTP_PORT": str(port), "HAMKOR_SMTP_TIMEOUT": "5",
            "HAMKOR_SMTP_DATA_TIMEOUT": "10"}
     env.update(extra)

@@ -30,7 +30,9 @@ def due_today(w: World, n: int = 1) -> list[str]:
 
 
 def file_app(url: str, mail: Path, **settings: Any) -> App:
-    return App(url, **{"mail_backend": "file", "mail_dir": mail, "tick_at": "00:00", **settings})
+    return App(url, **{"mail_backend": "file", "mail_dir": mail, "tick_at": "00:00",
+                       # the reminders alone: no workflow mail, no weekly digest
+                       "workflow_mail": False, "digest_day": "off", **settings})
 
 
 def test_pooled_connections_terminated_before_the_daily_tick_do_not_lose_the_day(
