@@ -19,7 +19,8 @@ def test_the_demo_year_delivers_each_expected_reminder_once_over_smtp(db_url: st
     inst = data["institution"]
     app = App(db_url, institution=inst["name"], institution_country=inst["country"],
               institution_hei_id=inst.get("hei_id"), mail_backend="smtp",
-              smtp_host="127.0.0.1", smtp_port=sink.port, mail_dir=tmp_path / MAIL_DIR)
+              smtp_host="127.0.0.1", smtp_port=sink.port, mail_dir=tmp_path / MAIL_DIR,
+              workflow_mail=False, digest_day="off")  # the reminders alone
     try:
         DemoRun(app, data, tmp_path, db_url).all()
     finally:

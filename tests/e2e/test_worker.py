@@ -28,7 +28,8 @@ def test_the_worker_ticks_at_start_sends_the_mail_and_stops_cleanly_on_sigterm(
     mail = tmp_path / "mail"
     env = {k: v for k, v in os.environ.items() if not k.startswith("HAMKOR_")}
     env.update(HAMKOR_DATABASE_URL=sqlite_url, HAMKOR_MAIL_BACKEND="file", HAMKOR_MAIL_DIR=str(mail),
-               HAMKOR_TICK_AT="00:00", HAMKOR_SMTP_PASSWORD="never-logged-secret")
+               HAMKOR_TICK_AT="00:00", HAMKOR_SMTP_PASSWORD="never-logged-secret",
+               HAMKOR_WORKFLOW_MAIL="false", HAMKOR_DIGEST_DAY="off")  # the reminder alone
     worker = subprocess.Popen([sys.executable, str(REPO / "worker.py")], cwd=tmp_path, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
