@@ -59,7 +59,7 @@ def _csrf(client: TestClient) -> str:
 @pytest.mark.parametrize("changes, needle", [
     ({"owner": "vera@uni.uz"}, "vera@uni.uz is a viewer and cannot own an agreement"),
     ({"title": "  "}, "the title must not be empty"),
-    ({"forms": ["tourism"]}, "form 'tourism' is not one of"),
+    ({"forms": ["tourism"]}, "forms 'tourism' is not one of"),
     ({"expires": "2030-01-01"}, "cannot correct expires"),
 ])
 def test_a_refused_correction_changes_nothing(hamkor_app: App, changes: dict, needle: str) -> None:

@@ -54,7 +54,7 @@ def test_list_filters_and_search(client: TestClient) -> None:
     html = client.get("/agreements", params={"partner": "1"}).text  # Hiroshima's id
     assert a in html and b not in html
     r = client.get("/agreements", params={"state": "bogus"})
-    assert r.status_code == 422 and "State &#39;bogus&#39; is not one of" in r.text
+    assert r.status_code == 422 and "is not one of" in r.text, r.text
     r = client.get("/agreements", params={"expiring_within": "soon"})
     assert r.status_code == 422
 
