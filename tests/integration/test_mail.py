@@ -257,7 +257,7 @@ def test_a_month_of_ticks_delivers_reminders_workflow_mail_and_four_digests_once
         sqlite_url: str, sink: SmtpSink) -> None:
     """Four weeks (2-29 March 2026) ticked daily: each reminder, workflow mail and weekly
     digest reaches the SMTP server exactly once."""
-    w = World(sqlite_url, sink.env(), mail=True)
+    w = World(sqlite_url, sink.env(HAMKOR_WORKFLOW_MAIL="true", HAMKOR_DIGEST_DAY="mon"), mail=True)
     ref = w.create("Ending", on="2025-01-05", starts="2025-01-10", expires="2026-09-15")
     w.send_for_signature(ref, on="2025-01-06")
     w.sign(ref, on="2025-01-07")
