@@ -10,7 +10,7 @@ import click
 _OPTIONS = {
     "partners": "--partner", "forms": "--form", "email": "EMAIL", "partner_name": "NAME",
     "token_name": "--name", "event": "EVENT", "ref": "REF", "password": "the password",
-    "id": "ID",
+    "id": "ID", "contact_email": "--email",
 }
 
 

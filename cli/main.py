@@ -34,7 +34,7 @@ COMMANDS: dict[str, str] = {
 HELP = {
     "db": "Create or migrate the database schema.",
     "user": "Add, edit and list users (staff, their roles and languages).",
-    "partner": "Add and list partner organisations.",
+    "partner": "Add, edit and list partner organisations and their contact persons.",
     "agreement": "Create, advance, renew and inspect agreements.",
     "diagram": "Draw the lifecycle diagram (mermaid or dot).",
     "tick": "Run the daily pass: automatic transitions, reminders, sending.",

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from cli.output import emit_json, table
 from root import App
+
+BY = click.option("--by", metavar="EMAIL", help="Acting user (default: HAMKOR_USER).")
+#: User administration acts as --by only: HAMKOR_USER is usually an officer, and the
+#: command line is also how the first admin is made.
+ADMIN_BY = click.option("--by", metavar="EMAIL",
+                        help="Acting admin (default: the operator of this command line).")
 
 
 @click.group()
@@ -66,7 +74,7 @@ def user_list(app: App, as_json: bool) -> None:
 
 @click.group()
 def partner() -> None:
-    """Add and list partner organisations."""
+    """Add, edit and list partner organisations and their contact persons."""
 
 
 @partner.command("add")
@@ -107,17 +115,137 @@ def partner_list(app: App, as_json: bool) -> None:
               ["id", "name", "country", "kind", "city"])
 
 
-@partner.command("edit")  # EWP (issue 11)
+@partner.command("edit")
 @click.argument("name")
-@click.option("--hei-id", required=True, help="EWP SCHAC code, e.g. polito.it ('' removes it).")
+@click.option("--name", "new_name", help="A new name (unique, ignoring case and spaces).")
+@click.option("--country", help="ISO 3166 alpha-2 code, e.g. JP.")
+@click.option("--kind", metavar="university|company|government|ngo|other")
+@click.option("--city", help="'' removes it (as for every optional field).")
+@click.option("--erasmus-code")
+@click.option("--pic", help="Participant Identification Code.")
+@click.option("--website")
+@click.option("--hei-id", help="EWP SCHAC code, e.g. polito.it ('' removes it).")
+@BY
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def partner_edit(app: App, name: str, hei_id: str, as_json: bool) -> None:
-    """Set a partner's EWP hei-id (NAME: its name, id or current hei-id)."""
-    from ewp.identity import set_partner_hei_id
+def partner_edit(app: App, name: str, new_name: str | None, country: str | None,
+                 kind: str | None, city: str | None, erasmus_code: str | None, pic: str | None,
+                 website: str | None, hei_id: str | None, by: str | None, as_json: bool) -> None:
+    """Change a partner's fields (NAME: its name, id or hei-id); each change is recorded
+    in the partner's history with its old and new value."""
+    from workflow.partners import edit_partner
 
-    p = set_partner_hei_id(app.uow(), name, hei_id)
-    emit_json(p) if as_json else click.echo(f"partner {p['id']}: {p['name']} hei-id {p['hei_id'] or '-'}")
+    given = {"name": new_name, "country": country, "kind": kind, "city": city,
+             "erasmus_code": erasmus_code, "pic": pic, "website": website, "hei_id": hei_id}
+    done = edit_partner(app.uow(), app.clock(), name,
+                        {k: v for k, v in given.items() if v is not None},
+                        actor_email=app.actor(by))
+    p = done["partner"]
+    if as_json:
+        emit_json({**p, "changes": done["changes"]})
+        return
+    click.echo(f"partner {p['id']}: {p['name']}" + ("" if done["changes"] else " (nothing changed)"))
+    for c in done["changes"]:
+        click.echo(f"  {c['field']}: {c['old'] or '-'} -> {c['new'] or '-'}")
+
+
+@partner.command("show")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def partner_show(app: App, name: str, as_json: bool) -> None:
+    """A partner's fields, contact persons and history."""
+    from workflow.partners import partner_detail
+
+    d = partner_detail(app.uow(), name)
+    if as_json:
+        emit_json(d)
+        return
+    for field, value in d["partner"].items():
+        click.echo(f"{field}: {'' if value is None else value}")
+    click.echo("contacts:")
+    _contact_table(d["contacts"])
+    click.echo("history:")
+    for e in d["history"]:
+        click.echo(f"  {e['recorded_at'][:19]} {e['event']} by {e['actor']}: {e['note'] or ''}")
+
+
+@partner.group("contact")
+def partner_contact() -> None:
+    """A partner's contact persons (signatories sign the agreement documents)."""
+
+
+def _contact_table(rows: list[Any]) -> None:
+    table([(c["id"], c["name"], c["role"], c["position"], c["email"], c["phone"]) for c in rows],
+          ["id", "name", "role", "position", "email", "phone"])
+
+
+@partner_contact.command("add")
+@click.argument("partner_name", metavar="PARTNER")
+@click.option("--name", required=True)
+@click.option("--role", default="other", show_default=True, metavar="signatory|coordinator|other")
+@click.option("--position", help="e.g. Rector (printed under a signatory's name).")
+@click.option("--email", "email_", metavar="EMAIL")
+@click.option("--phone")
+@BY
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def contact_add(app: App, partner_name: str, name: str, role: str, position: str | None,
+                email_: str | None, phone: str | None, by: str | None, as_json: bool) -> None:
+    """Add a contact person to PARTNER."""
+    from workflow.partners import add_contact
+
+    c = add_contact(app.uow(), app.clock(), partner_name, name=name, role=role, email=email_,
+                    phone=phone, position=position, actor_email=app.actor(by))
+    emit_json(c) if as_json else click.echo(f"added contact {c['id']}: {c['name']} ({c['role']}) "
+                                            f"of {c['partner']}")
+
+
+@partner_contact.command("list")
+@click.argument("partner_name", metavar="PARTNER")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def contact_list(app: App, partner_name: str, as_json: bool) -> None:
+    """PARTNER's contact persons."""
+    from workflow.partners import list_contacts
+
+    rows = list_contacts(app.uow(), partner_name)
+    emit_json(rows) if as_json else _contact_table(rows)
+
+
+@partner_contact.command("edit")
+@click.argument("contact_id", type=int, metavar="ID")
+@click.option("--name")
+@click.option("--role", metavar="signatory|coordinator|other")
+@click.option("--position", help="'' removes it (as for --email and --phone).")
+@click.option("--email", "email_", metavar="EMAIL")
+@click.option("--phone")
+@BY
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def contact_edit(app: App, contact_id: int, name: str | None, role: str | None,
+                 position: str | None, email_: str | None, phone: str | None, by: str | None,
+                 as_json: bool) -> None:
+    """Change contact person ID (see `partner contact list`)."""
+    from workflow.partners import edit_contact
+
+    given = {"name": name, "role": role, "position": position, "email": email_, "phone": phone}
+    c = edit_contact(app.uow(), app.clock(), contact_id,
+                     {k: v for k, v in given.items() if v is not None}, actor_email=app.actor(by))
+    emit_json(c) if as_json else click.echo(f"contact {c['id']}: {c['name']} ({c['role']}) "
+                                            f"of {c['partner']}")
+
+
+@partner_contact.command("remove")
+@click.argument("contact_id", type=int, metavar="ID")
+@BY
+@click.pass_obj
+def contact_remove(app: App, contact_id: int, by: str | None) -> None:
+    """Remove contact person ID (the partner's history keeps who it was)."""
+    from workflow.partners import remove_contact
+
+    c = remove_contact(app.uow(), app.clock(), contact_id, actor_email=app.actor(by))
+    click.echo(f"removed contact {c['id']}: {c['name']} of {c['partner']}")
 
 
 # --- web sign-in: passwords and API tokens ----------------------------------------------
@@ -190,3 +318,54 @@ def user_token_revoke(app: App, token_id: int) -> None:
 
     t = revoke_token(app.uow(), token_id)
     click.echo(f"revoked token {t['id']} ({t['name']}) of {t['user']}")
+
+
+# --- user administration: set-password links, deactivation ------------------------------
+
+
+@user.command("reset-link")
+@click.argument("email")
+@ADMIN_BY
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def user_reset_link(app: App, email: str, by: str | None, as_json: bool) -> None:
+    """Make a one-time set-password link for EMAIL (valid 72 hours, replaces older ones);
+    mailed too when HAMKOR_BASE_URL is set."""
+    from workflow.users import issue_link
+
+    clock = app.clock()
+    link = issue_link(app.uow(), clock, email, actor_email=by, mailer=app.password_mailer(clock))
+    url = app.password_link(link.token)
+    if as_json:
+        emit_json({"email": link.email, "link": url, "expires_at": link.expires_at.isoformat(),
+                   "mailed": link.mailed})
+        return
+    click.echo(url)
+    hint = "" if app.settings.base_url else " (set HAMKOR_BASE_URL to print the full address)"
+    click.echo(f"set-password link for {link.email}, valid until {link.expires_at:%Y-%m-%d %H:%M} UTC"
+               f"{'; mailed' if link.mailed else ''}{hint}", err=True)
+
+
+def _set_active(app: App, email: str, active: bool, by: str | None) -> None:
+    from workflow.users import set_active
+
+    u = set_active(app.uow(), app.clock(), email, active, actor_email=by)
+    click.echo(f"{u.email} is {'active' if u.active else 'deactivated'}")
+
+
+@user.command("deactivate")
+@click.argument("email")
+@ADMIN_BY
+@click.pass_obj
+def user_deactivate(app: App, email: str, by: str | None) -> None:
+    """Deactivate EMAIL: signed out at once, API tokens and links stop working."""
+    _set_active(app, email, False, by)
+
+
+@user.command("reactivate")
+@click.argument("email")
+@ADMIN_BY
+@click.pass_obj
+def user_reactivate(app: App, email: str, by: str | None) -> None:
+    """Reactivate EMAIL (their password, if any, works again)."""
+    _set_active(app, email, True, by)

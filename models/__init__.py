@@ -21,6 +21,7 @@ from models.entities import (
     User,
     normalize_name,
 )
+from models.people import CONTACT_ROLES, PartnerContact, PartnerEvent, PasswordLink
 from models.search_index import AgreementSearch
 
 __all__ = [
@@ -45,5 +46,9 @@ __all__ = [
     "TickDay",
     "User",
     "metadata",
+    "CONTACT_ROLES",
+    "PartnerContact",
+    "PartnerEvent",
+    "PasswordLink",
     "normalize_name",
 ]

@@ -276,7 +276,7 @@ class Notification(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
-    #: reminder, workflow or digest (a digest concerns no single agreement).
+    #: reminder, workflow, digest or account (a digest or account mail concerns no agreement).
     kind: Mapped[str] = mapped_column(String(12), default="reminder", server_default="reminder")
     agreement_id: Mapped[int | None] = mapped_column(ForeignKey("agreements.id"))
     term: Mapped[int] = mapped_column(Integer)
@@ -312,7 +312,7 @@ class Notification(Base):
             "status IN ('pending', 'sending', 'sent', 'failed', 'dead', 'skipped', 'cancelled')",
             name="status",
         ),
-        CheckConstraint("kind IN ('reminder', 'workflow', 'digest')", name="kind"),
+        CheckConstraint("kind IN ('reminder', 'workflow', 'digest', 'account')", name="kind"),
         Index("ix_notifications_status_next_attempt_at", "status", "next_attempt_at"),
         Index("ix_notifications_agreement_id", "agreement_id"),
         # The rows a sender may claim, in claim order: claims cost what is open, not the

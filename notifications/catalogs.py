@@ -28,7 +28,8 @@ TEMPLATES = HERE / "templates"
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true",
                  "newstyle_gettext": "true", "silent": "false"}
-PYTHON_SOURCES = ("i18n.py", "compose.py", "context.py", "digest.py", "calendar_feed.py")
+PYTHON_SOURCES = ("i18n.py", "compose.py", "context.py", "digest.py", "calendar_feed.py",
+                  "account_mail.py")
 TRANSLATED = tuple(lang for lang in LANGUAGES if lang != SOURCE_LANGUAGE)
 
 

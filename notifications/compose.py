@@ -27,14 +27,17 @@ REMINDER_KINDS: tuple[str, ...] = ("renewal", "notice", "signature", "expired")
 WORKFLOW_KINDS: tuple[str, ...] = ("submitted", "changes_requested", "approved", "signed",
                                    "terminated", "withdrawn")
 #: quota: the utilisation warning of workflow.quota_warnings (issue 21).
-KINDS: tuple[str, ...] = (*REMINDER_KINDS, "quota", *WORKFLOW_KINDS, "digest")
+#: password_link: a one-time set-password link (notifications/account_mail.py).
+KINDS: tuple[str, ...] = (*REMINDER_KINDS, "quota", *WORKFLOW_KINDS, "digest", "password_link")
 PARTS = ("subject.txt", "body.txt", "body.html")
 
 
 def kind_of(template: str) -> str:
-    """The outbox's kind of a message template: reminder, workflow or digest."""
+    """The outbox's kind of a message template: reminder, workflow, digest or account."""
     if template in WORKFLOW_KINDS:
         return "workflow"
+    if template == "password_link":
+        return "account"
     return "digest" if template == "digest" else "reminder"
 
 

@@ -531,7 +531,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-KINDS = ("reminder", "workflow", "digest")
+KINDS = ("reminder", "workflow", "digest", "account")
 
 
 def row_dict(n: Notification, ref: str | None) -> dict[str, Any]:

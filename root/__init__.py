@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from workflow.agreements import Office
     from workflow.clock import Clock
     from workflow.uow import UnitOfWork
+    from workflow.users import Mailer
 
 
 class App:
@@ -113,6 +114,21 @@ class App:
 
     def actor(self, by: str | None) -> str | None:
         return by or self.settings.user
+
+    def password_mailer(self, clock: Clock) -> Mailer | None:
+        """What mails a set-password link, or None when mail is not configured
+        (HAMKOR_BASE_URL unset: a mailed link would have no address to point to)."""
+        from notifications.account_mail import mailer
+
+        s = self.settings
+        return mailer(self.mail_templates(), s.base_url, s.institution, clock.utcnow, s.zone)
+
+    def password_link(self, token: str, base_url: str | None = None) -> str:
+        """The address of a set-password link (`base_url`: the web request's, when
+        HAMKOR_BASE_URL is unset; without either, the path alone)."""
+        from notifications.account_mail import password_url
+
+        return password_url(self.settings.base_url or base_url or "", token)
 
     def close(self) -> None:
         if self._engine is not None:

@@ -101,6 +101,10 @@ def create_app(app: App, *, secret: str | None = None) -> FastAPI:
     web.include_router(files.api)  # an agreement's files and documents (issue 20)
     web.include_router(files.pages)
     web.include_router(mail_pages.router)
+    from web import people  # partners and their contacts, users, set-password links
+
+    web.include_router(people.api)
+    web.include_router(people.pages)
 
     @web.exception_handler(SignInRequired)
     async def sign_in_required(request: Request, exc: SignInRequired) -> Response:

@@ -39,6 +39,8 @@ def humanize(exc: HamkorError, t: Translator | None = None) -> str:
     """The refusal for a page: field names as the form's labels, in the reader's language."""
     if t is None:
         return exc.describe()
+    if isinstance(exc, PermissionDenied) and t.lang != "en":
+        return t("e.role_needed", needed=t("us.role." + exc.needed))
     return exc.describe(t.field_name, t.rule)
 
 

@@ -39,9 +39,9 @@ _LABELS: dict[str, tuple[str, str, str]] = {
     "auth.email": ("Email", "Elektron pochta", "Эл. почта"),
     "auth.password": ("Password", "Parol", "Пароль"),
     "auth.signed_in_as": ("Signed in as", "Kirgan foydalanuvchi", "Вы вошли как"),
-    "auth.help": ("Ask an administrator to set your password with `hamkor user set-password`.",
-                  "Parolni administrator `hamkor user set-password` bilan o‘rnatadi.",
-                  "Пароль задаёт администратор командой `hamkor user set-password`."),
+    "auth.help": ("No password yet, or a link that expired? Ask an administrator for a new set-password link.",
+                  "Parolingiz yo‘qmi yoki havola muddati o‘tdimi? Administratordan parol o‘rnatish uchun yangi havola so‘rang.",
+                  "Нет пароля или ссылка устарела? Попросите администратора прислать новую ссылку для установки пароля."),
     "lang.label": ("Language", "Til", "Язык"),
     "lang.apply": ("Change", "O‘zgartirish", "Сменить"),
     # an agreement's files and documents (issue 20)
@@ -653,3 +653,13 @@ def _format_datetime(moment: datetime, zone: ZoneInfo, lang: str) -> str:
 from web.activity_labels import LABELS as _ACTIVITY_LABELS  # noqa: E402
 
 _LABELS.update(_ACTIVITY_LABELS)
+
+# Partners' contacts, user administration and set-password links: their labels live
+# beside their pages (web/people_labels.py).
+from web.people_labels import FIELDS as _PEOPLE_FIELDS  # noqa: E402
+from web.people_labels import LABELS as _PEOPLE_LABELS  # noqa: E402
+from web.people_labels import RULES as _PEOPLE_RULES  # noqa: E402
+
+_LABELS.update(_PEOPLE_LABELS)
+FIELD_NAMES.update(_PEOPLE_FIELDS)
+RULE_MESSAGES.update(_PEOPLE_RULES)

@@ -90,7 +90,13 @@ def healthz(request: Request) -> PlainTextResponse:
 def login_form(request: Request, next: str = "/") -> Response:
     if session_user(request) is not None:
         return redirect(safe_next(next))
-    return render(request, "login.html", {"next": safe_next(next), "email": ""})
+    return render(request, "login.html", {"next": safe_next(next), "email": "", **_login_extras(request)})
+
+
+def _login_extras(request: Request) -> dict[str, Any]:
+    from web.people import mail_configured  # "Forgot password?" needs mail
+
+    return {"forgot": mail_configured(hamkor(request))}
 
 
 @router.post("/login")
@@ -103,14 +109,15 @@ def login(request: Request, form: FormData = Depends(checked_form)) -> Response:
     t = translator(request)
     if throttle.blocked(key):
         return render(request, "login.html", {"next": target, "email": email,
-                                              "error": "too many failed attempts; wait 15 minutes"},
+                                              "error": t("auth.too_many"), **_login_extras(request)},
                       status=429)
     try:
         user = verify_password(hamkor(request).uow(), email, forms.text(form, "password") or "")
-    except SignInFailed as exc:
+    except SignInFailed:
         throttle.fail(key)
         log.info("failed sign-in for %s from %s", email, key[0])
-        return render(request, "login.html", {"next": target, "email": email, "error": str(exc)},
+        return render(request, "login.html", {"next": target, "email": email,
+                                              "error": t("auth.failed"), **_login_extras(request)},
                       status=401)
     throttle.clear(key)
     sign_in(request, user)
@@ -446,7 +453,14 @@ def agreement_page(request: Request, user: User, ref: str, *, error: str | None 
         "ewp_configured": bool(app.settings.institution_hei_id),
         "today": app.clock().today.isoformat(), "nav": "agreements",
         **_activity_extras(app, a["ref"]),
+        **_contact_extras(app, a["ref"]),
     }, status=status)
+
+
+def _contact_extras(app: Any, ref: str) -> dict[str, Any]:
+    from web.people import agreement_contacts  # the parties' contact persons
+
+    return agreement_contacts(app, ref)
 
 
 def _activity_extras(app: Any, ref: str) -> dict[str, Any]:

@@ -45,10 +45,15 @@ def check_password_strength(password: str, email: str) -> None:
     rules.password(password, email)
 
 
+def hash_password(password: str) -> str:
+    """The argon2 hash stored for a password."""
+    return _hasher.hash(password)
+
+
 def set_password(uow: UnitOfWork, email: str, password: str) -> dict[str, Any]:
     """Store an argon2 hash of `password` for the user (replacing any previous one)."""
     check_password_strength(password, email)
-    digest = _hasher.hash(password)
+    digest = hash_password(password)
     with uow.writing():
         user = get_user(uow.session, email)
         user.password_hash = digest

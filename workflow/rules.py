@@ -56,6 +56,15 @@ MESSAGES: dict[str, str] = {
     "password.short": "the password must have at least {minimum} characters",
     "password.long": "the password must have at most {maximum} characters",
     "password.is_email": "the password must not be the email address",
+    # Partners, their contact persons, user administration and set-password links.
+    "partner.nothing_to_change": "nothing to change: give at least one field",
+    "website.format": "{field} {value!r} is not a web address (e.g. www.polito.it)",
+    "phone.format": "{field} {value!r} is not a telephone number (digits, spaces, + - ( ))",
+    "user.self_role": "you cannot change the role of your own account",
+    "user.self_deactivate": "you cannot deactivate your own account",
+    "user.last_admin": "{email} is the last active admin: make another user admin first",
+    "user.inactive": "{email} is deactivated: reactivate it first",
+    "link.invalid": "this set-password link is unknown, used, replaced by a newer one or expired",
     # Lifecycle refusals (the guards).
     "guard.source": "{event} is only possible from {allowed}",
     "guard.automatic": "{event} is automatic (run by the daily tick)",
@@ -110,7 +119,7 @@ LIMITS: dict[str, int] = {
     "title": 500, "department": 200, "notes": 10_000, "note": 10_000, "name": 200,
     "partner_name": 300, "city": 120, "erasmus_code": 40, "pic": 20, "website": 300,
     "hei_id": 120, "email": 254, "owner": 254, "by": 254, "party": 300, "token_name": 100,
-    "partners": 300, "q": 200,
+    "partners": 300, "q": 200, "phone": 40, "position": 200,
 }
 
 
