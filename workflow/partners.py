@@ -305,8 +305,8 @@ def contacts_of(s: Session, organization_ids: Iterable[int]) -> dict[int, list[C
     out: dict[int, list[ContactInfo]] = {i: [] for i in ids}
     if not ids:
         return out
-    names = dict(s.execute(select(Organization.id, Organization.name)
-                           .where(Organization.id.in_(ids))).tuples())
+    names = {i: n for i, n in s.execute(select(Organization.id, Organization.name)
+                                        .where(Organization.id.in_(ids)))}
     for c in s.scalars(select(PartnerContact).where(PartnerContact.organization_id.in_(ids))
                        .order_by(PartnerContact.organization_id, PartnerContact.id)):
         out[c.organization_id].append(contact_info(c, names.get(c.organization_id, "")))
