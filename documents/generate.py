@@ -15,6 +15,7 @@ import hashlib
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -108,13 +109,26 @@ def _sha256(path: Path) -> str:
 # --- context ----------------------------------------------------------------------------------
 
 
-def _org(o: Any, fmt: Any) -> dict[str, Any]:
+def _org(o: Any, fmt: Any, signatories: Mapping[int, tuple[str, str | None]] | None = None
+         ) -> dict[str, Any]:
+    # The signatory: the partner's first contact person with role signatory (name and
+    # position); without one, a line to fill in by hand.
+    name, position = (signatories or {}).get(o.id, (BLANK, BLANK))
     return {"name": o.name, "city": o.city or "", "country": o.country or "",
             "erasmus_code": o.erasmus_code or "", "pic": o.pic or "", "website": o.website or "",
-            "hei_id": o.hei_id or "",
-            # Signatories: the partner's contact with role "signatory" once Hamkor keeps
-            # contacts; until then a line to fill in by hand.
-            "signatory": BLANK, "signatory_title": BLANK}
+            "hei_id": o.hei_id or "", "signatory": name, "signatory_title": position or BLANK}
+
+
+def signatories_of(s: Any, organization_ids: list[int]) -> dict[int, tuple[str, str | None]]:
+    """Each party's signatory (name, position) from its contact persons, where it has one."""
+    from workflow.partners import contacts_of, signatory
+
+    found = {}
+    for org_id, contacts in contacts_of(s, organization_ids).items():
+        c = signatory(contacts)
+        if c is not None:
+            found[org_id] = (c["name"], c["position"])
+    return found
 
 
 def _address(o: Any, fmt: Any) -> str:
@@ -151,7 +165,8 @@ def _conditions(rows: list[dict[str, Any]], fmt: Any) -> list[dict[str, Any]]:
 
 
 def build_context(a: Any, office: Office, lang: str, today: date, *, noun: str,
-                  conditions: list[dict[str, Any]]) -> dict[str, Any]:
+                  conditions: list[dict[str, Any]],
+                  signatories: Mapping[int, tuple[str, str | None]] | None = None) -> dict[str, Any]:
     """Plain data for the template (no ORM object reaches the sandbox)."""
     from documents.wording import clauses, places
     from models import normalize_name
@@ -174,9 +189,9 @@ def build_context(a: Any, office: Office, lang: str, today: date, *, noun: str,
         "conditions": _conditions(conditions, Formatter("en")),
     }
     en_fmt = Formatter("en")
-    ctx["home"] = _org(home, en_fmt) if home is not None else {}
-    ctx["partner"] = _org(partner, en_fmt) if partner is not None else {}
-    ctx["parties"] = [_org(o, en_fmt) for o in orgs]
+    ctx["home"] = _org(home, en_fmt, signatories) if home is not None else {}
+    ctx["partner"] = _org(partner, en_fmt, signatories) if partner is not None else {}
+    ctx["parties"] = [_org(o, en_fmt, signatories) for o in orgs]
     for code in ("en", "uz", "ru"):
         fmt = Formatter(code)
         words = clauses(code, a, fmt, languages if code in languages else (code,), noun)
@@ -224,7 +239,8 @@ def generate(uow: UnitOfWork, clock: Clock, office: Office, ref: str, *, templat
         name = template or default_template(a.type)
         tpl = resolve(name, lang, templates_dir)
         noun = "mou" if name.startswith("mou") else "agreement"
-        ctx = build_context(a, office, lang, clock.today, noun=noun, conditions=conditions or [])
+        ctx = build_context(a, office, lang, clock.today, noun=noun, conditions=conditions or [],
+                            signatories=signatories_of(uow.session, [p.organization_id for p in a.parties]))
         ref_ = a.ref
     data = reproducible(render_docx(TemplateRef(tpl.name, tpl.path, tpl.sha256, tpl.user), ctx,
                                     Formatter(lang.split("+")[-1])))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from documents.generate import BLANK
 from tests.helpers import hamkor, ok, refused, seed_people
 
 OFFICER = "olga@uni.uz"
@@ -43,6 +44,24 @@ def docx_text(path: Path) -> str:
     return "\n".join(parts)
 
 
+def test_signatories_come_from_the_contacts_with_role_signatory_else_blank_lines(
+        sqlite_url: str, ref: str, tmp_path: Path) -> None:
+    out = tmp_path / "blank.docx"
+    ok(hamkor(sqlite_url, "partner", "contact", "add", "Hiroshima University", "--name", "Kenji Sato",
+              "--role", "coordinator", "--position", "Head of International Office"))
+    ok(hamkor(sqlite_url, "agreement", "document", ref, "--lang", "en", "--out", str(out)))
+    text = docx_text(out)
+    assert "Kenji Sato" not in text  # a coordinator does not sign
+    assert text.count("Name: " + BLANK) == 2 and text.count("Position: " + BLANK) == 2
+    ok(hamkor(sqlite_url, "partner", "contact", "add", "Hiroshima University", "--name", "Mitsuo Ochi",
+              "--role", "signatory"))  # no position: its line stays blank
+    ok(hamkor(sqlite_url, "agreement", "document", ref, "--lang", "en",
+              "--out", str(tmp_path / "signed.docx")))
+    text = docx_text(tmp_path / "signed.docx")
+    assert "Name: Mitsuo Ochi" in text and text.count("Name: " + BLANK) == 1
+    assert text.count("Position: " + BLANK) == 2
+
+
 def long_date(d: date, lang: str) -> str:
     from reports.i18n import Formatter
 
@@ -63,11 +82,15 @@ def test_the_shipped_templates_are_every_documented_variant() -> None:
 @pytest.mark.parametrize(("template", "lang"), VARIANTS)
 def test_every_template_renders_the_partner_the_dates_in_the_language_and_no_tag(
         sqlite_url: str, ref: str, tmp_path: Path, template: str, lang: str) -> None:
+    ok(hamkor(sqlite_url, "partner", "contact", "add", "Hiroshima University", "--name", "Mitsuo Ochi",
+              "--role", "signatory", "--position", "President"))
     out = tmp_path / f"{template}.{lang}.docx"
     ok(hamkor(sqlite_url, "agreement", "document", ref, "--template", template, "--lang", lang,
               "--out", str(out)))
     text = docx_text(out)
     assert "Hiroshima University" in text and "Home University" in text and ref in text
+    # the partner's signatory by name and position; ours (no contact) a line to fill in
+    assert "Mitsuo Ochi" in text and "President" in text and BLANK in text
     for code in lang.split("+"):
         assert long_date(STARTS, code) in text, (code, text[:500])
         assert long_date(EXPIRES, code) in text
