@@ -139,7 +139,7 @@ def partner_edit(app: App, name: str, new_name: str | None, country: str | None,
              "erasmus_code": erasmus_code, "pic": pic, "website": website, "hei_id": hei_id}
     done = edit_partner(app.uow(), app.clock(), name,
                         {k: v for k, v in given.items() if v is not None},
-                        actor_email=app.actor(by))
+                        actor_email=app.actor(by), home=app.settings.institution)
     p = done["partner"]
     if as_json:
         emit_json({**p, "changes": done["changes"]})

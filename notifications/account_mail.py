@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from models import User
 from notifications import i18n, outbox
+from notifications.context import Recipient
 from notifications.i18n import N_
 from notifications.messages import Compose
 from workflow.users import Mailer
@@ -27,16 +28,17 @@ def password_url(base_url: str, token: str) -> str:
     return f"{base_url.rstrip('/')}/password/{token}"
 
 
-def link_context(user: User, url: str, purpose: str, expires: datetime, institution: str,
+def link_context(r: Recipient, url: str, purpose: str, expires: datetime, institution: str,
                  zone: Any) -> dict[str, Any]:
+    """What the `password_link` templates need (`purpose`: invite or reset)."""
     from babel.dates import format_datetime
 
-    lang = i18n.language(user.lang or "en")
+    lang = i18n.language(r.lang)
     t = i18n.translations(lang)
     return {
         "institution": institution,
         "agreement": None,
-        "recipient": {"name": user.name, "email": user.email},
+        "recipient": {"name": r.name, "email": r.email},
         "copy": False,
         "link": None,
         "purpose": purpose,
@@ -54,8 +56,9 @@ def mailer(compose: Compose, base_url: str | None, institution: str, now: dateti
 
     def queue(s: Session, user: User, token: str, purpose: str, expires: datetime) -> bool:
         url = password_url(base_url, token)
-        subject, text, html = compose(TEMPLATE, link_context(user, url, purpose, expires,
-                                                             institution, zone), user.lang or "en")
+        r = Recipient(user.email, user.name, user.lang or "en", user.id)
+        subject, text, html = compose(TEMPLATE, link_context(r, url, purpose, expires, institution,
+                                                             zone), r.lang)
         key = "account:" + hashlib.sha256(token.encode()).hexdigest()[:32]
         row = outbox.Outgoing(key=key, agreement_id=None, term=0, rule=TEMPLATE, offset_days=0,
                               due_on=now.date(), to_addr=user.email, subject=subject,

@@ -78,7 +78,7 @@ def partner_edit(request: Request, partner_id: RowId, user: User = Depends(page_
     values = {k: forms.text(form, k) or "" for k in PARTNER_FIELDS}
     try:
         done = edit_partner(app.uow(), app.clock(), str(partner_id), values,
-                            actor_email=user["email"])
+                            actor_email=user["email"], home=app.settings.institution)
     except HamkorError as exc:
         return _partner_page(request, str(partner_id), error=humanize(exc, translator(request)),
                              status_=status_for(exc), values=values)
@@ -496,7 +496,8 @@ def api_partner_edit(request: Request, partner: str, body: PartnerPatch,
     from workflow.partners import edit_partner
 
     app = hamkor(request)
-    return edit_partner(app.uow(), app.clock(), partner, _given(body), actor_email=user["email"])
+    return edit_partner(app.uow(), app.clock(), partner, _given(body), actor_email=user["email"],
+                        home=app.settings.institution)
 
 
 @api.get("/partners/{partner}/contacts", response_model=list[ContactOut],

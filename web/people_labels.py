@@ -136,6 +136,8 @@ FIELDS: dict[str, tuple[str, str, str]] = {
 RULES: dict[str, tuple[str, str]] = {
     "partner.nothing_to_change": ("o‘zgartirish uchun hech narsa yo‘q: kamida bitta maydonni kiriting",
                                   "нечего менять: укажите хотя бы одно поле"),
+    "partner.home_name": ("{name} — o‘z muassasamiz: uning nomi bu yerda emas, server sozlamalarida belgilanadi",
+                          "{name} — наш университет: его название задаётся в настройках сервера, а не здесь"),
     "website.format": ("{field}: {value!r} veb-manzil emas (masalan www.polito.it)",
                        "Поле «{field}»: {value!r} — не веб-адрес (например www.polito.it)"),
     "phone.format": ("{field}: {value!r} telefon raqami emas (raqamlar, bo‘shliq, + - ( ))",

@@ -134,11 +134,12 @@ def _website(value: Any) -> str | None:
 
 
 def edit_partner(uow: UnitOfWork, clock: Clock, partner: str, changes: Mapping[str, Any], *,
-                 actor_email: str | None) -> PartnerEdited:
+                 actor_email: str | None, home: str | None = None) -> PartnerEdited:
     """Change any of a partner's fields (`changes`: field -> new value; an empty value
     clears an optional field). Fields not given stay as they are; a value equal to the
     stored one is no change. Names stay unique (ignoring case and spacing), and so do
-    hei-ids."""
+    hei-ids. The home institution (`home`, its configured name) keeps its name: Hamkor
+    finds it by that name."""
     unknown = sorted(set(changes) - set(PARTNER_FIELDS))
     if unknown:
         rules.refuse("choice", unknown[0], value=unknown[0], choices=", ".join(PARTNER_FIELDS))
@@ -156,6 +157,8 @@ def edit_partner(uow: UnitOfWork, clock: Clock, partner: str, changes: Mapping[s
             if old == new:
                 continue
             if f == "name":
+                if home is not None and org.name_key == normalize_name(home):
+                    rules.refuse("partner.home_name", "partner_name", name=org.name)
                 key = normalize_name(new)
                 other = s.scalar(select(Organization.id).where(Organization.name_key == key,
                                                               Organization.id != org.id))

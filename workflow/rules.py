@@ -58,6 +58,8 @@ MESSAGES: dict[str, str] = {
     "password.is_email": "the password must not be the email address",
     # Partners, their contact persons, user administration and set-password links.
     "partner.nothing_to_change": "nothing to change: give at least one field",
+    "partner.home_name": "{name} is the home institution: its name is set in the configuration "
+                         "(HAMKOR_INSTITUTION), not here",
     "website.format": "{field} {value!r} is not a web address (e.g. www.polito.it)",
     "phone.format": "{field} {value!r} is not a telephone number (digits, spaces, + - ( ))",
     "user.self_role": "you cannot change the role of your own account",

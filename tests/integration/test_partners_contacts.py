@@ -75,6 +75,19 @@ def test_a_refused_edit_changes_nothing(app: App, db_url: str, changes: dict[str
     assert snapshot(db_url) == before
 
 
+def test_the_home_institution_keeps_its_configured_name(app: App, db_url: str) -> None:
+    from workflow.partners import edit_partner
+
+    before = snapshot(db_url)
+    with pytest.raises(Invalid, match="home institution"):
+        edit_partner(app.uow(), CLOCK, "Politecnico di Torino", {"name": "PoliTo"},
+                     actor_email="olga@uni.uz", home="politecnico di torino")
+    assert snapshot(db_url) == before
+    done = edit_partner(app.uow(), CLOCK, "Politecnico di Torino", {"city": "Torino"},
+                        actor_email="olga@uni.uz", home="Politecnico di Torino")
+    assert done["partner"]["city"] == "Torino"
+
+
 def test_contacts_are_added_edited_listed_signatories_first_and_removed(app: App, db_url: str) -> None:
     from workflow.partners import (
         add_contact,

@@ -72,6 +72,14 @@ def render(kind: str, lang: str = "en", *, templates: Templates | None = None,
     elif kind in WORKFLOW_KINDS:
         h = Happening(kind, "Vali Aliyev", D("2025-02-01"), NOTE)
         ctx = workflow_context(view, h, "Home University", links, r)
+    elif kind == "password_link":
+        from datetime import UTC, datetime
+
+        from notifications.account_mail import link_context
+
+        # The institution's name holds markup: the HTML must escape it.
+        ctx = link_context(r, f"{BASE}/password/TOKEN", "invite", datetime(2025, 2, 4, 12, tzinfo=UTC),
+                           VIEW.title, UTC)
     elif kind == "quota":
         rows = [{"direction": "out", "kind": "student-studies", "agreed": {"mobilities": 4},
                  "used": {"mobilities": 1}, "gap": 3}]
@@ -96,7 +104,7 @@ def test_every_kind_renders_in_every_language_with_a_link_and_no_commands(kind: 
     subject, text, html = render(kind, lang)
     assert subject and "\n" not in subject
     assert html.lstrip().startswith("<!DOCTYPE html>") and f'<html lang="{lang}">' in html
-    page = "/" if kind == "digest" else "/agreements/AGR-2025-0007"
+    page = {"digest": "/", "password_link": "/password/TOKEN"}.get(kind, "/agreements/AGR-2025-0007")
     assert f"{BASE}{page}" in text and f'href="{BASE}{page}' in html
     assert "hamkor agreement" not in text + html  # no command line for staff
     assert "Olga" in text.splitlines()[0]
