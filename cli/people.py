@@ -167,7 +167,9 @@ def partner_show(app: App, name: str, as_json: bool) -> None:
     _contact_table(d["contacts"])
     click.echo("history:")
     for e in d["history"]:
-        click.echo(f"  {e['recorded_at'][:19]} {e['event']} by {e['actor']}: {e['note'] or ''}")
+        click.echo(f"  {e['recorded_at'][:19]} {e['event']} by {e['actor']}")
+        for line in (e["note"] or "").splitlines():
+            click.echo(f"    {line}")
 
 
 @partner.group("contact")

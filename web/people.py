@@ -52,12 +52,15 @@ def _partner_page(request: Request, partner: str, *, error: str | None = None, s
                   values: dict[str, Any] | None = None, contact: dict[str, Any] | None = None
                   ) -> Response:
     from models import CONTACT_ROLES
+    from workflow.corrections import parse
     from workflow.partners import partner_detail
     from workflow.registry import KINDS
 
     d = partner_detail(hamkor(request).uow(), partner)
+    history = [{**e, "changes": parse(e["note"]) if e["event"] == "edit" else None}
+               for e in reversed(d["history"])]
     return render(request, "partner.html", {
-        "p": d["partner"], "contacts": d["contacts"], "history": list(reversed(d["history"])),
+        "p": d["partner"], "contacts": d["contacts"], "history": history,
         "kinds": KINDS, "contact_roles": CONTACT_ROLES, "error": error,
         "v": values or dict(d["partner"]), "c": contact or {"role": "signatory"},
         "nav": "partners",

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from models import CONTACT_ROLES, Organization, PartnerContact, PartnerEvent, normalize_name
 from workflow import rules
 from workflow.clock import Clock
+from workflow.corrections import describe
 from workflow.errors import Duplicate, NotFound
 from workflow.lifecycle import Role
 from workflow.registry import SYSTEM_ACTOR, actor, get_partner, require_role, valid_kind
@@ -172,9 +173,9 @@ def edit_partner(uow: UnitOfWork, clock: Clock, partner: str, changes: Mapping[s
                     raise Duplicate("partner with hei-id", new, f" ({other_name})")
             setattr(org, f, new)
             done.append(Change(field=f, old=old, new=new))
-        if done:
+        if done:  # `field: old → new`, a line each, as an agreement's `edit` event
             _audit(s, org, "edit", who, clock,
-                   "; ".join(f"{c['field']}: {c['old'] or '-'} → {c['new'] or '-'}" for c in done))
+                   describe([(c["field"], c["old"], c["new"]) for c in done]))
         try:
             uow.commit()
         except IntegrityError:

@@ -47,7 +47,7 @@ def test_an_officer_edits_every_field_and_the_history_records_old_and_new(app: A
     assert d["partner"]["pic"] is None
     assert [(e["event"], e["actor"]) for e in d["history"]] == [("edit", "olga@uni.uz")] * 2
     assert "city: Turin → Torino" in (d["history"][0]["note"] or "")
-    assert d["history"][1]["note"] == "pic: 999879881 → -"
+    assert d["history"][1]["note"] == "pic: 999879881 → —"
 
 
 @pytest.mark.parametrize(("changes", "actor", "error", "needle"), [

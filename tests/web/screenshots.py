@@ -74,6 +74,7 @@ def main(demo: Path, out: Path) -> None:
                                ("/reports", "reports"), ("/lifecycle", "lifecycle")]:
                 officer.goto(base + path)
                 officer.screenshot(path=str(out / f"web-{name}.png"), full_page=path != "/outbox")
+            people_pages(page_for, base, out)
             phone = page_for("viewer@ttpu.example", 390, 844)
             phone.goto(base + "/agreements/AGR-2020-0001")
             phone.get_by_label("Language").select_option("uz")
@@ -84,6 +85,27 @@ def main(demo: Path, out: Path) -> None:
     finally:
         proc.terminate()
         proc.wait()
+
+
+def people_pages(page_for, base: str, out: Path) -> None:  # type: ignore[no-untyped-def]
+    """A partner's page with its contact persons; the Users page with a fresh link."""
+    officer = page_for("officer@ttpu.example")
+    officer.goto(base + "/partners")
+    officer.get_by_role("link", name="Politecnico di Torino").click()
+    if officer.locator("#contacts").locator("..").get_by_text("Guido Saracco").count() == 0:
+        officer.locator("#cn-name").fill("Guido Saracco")
+        officer.locator("#cn-position").fill("Rector")
+        officer.locator("#cn-email").fill("rector@polito.it")
+        officer.get_by_role("button", name="Add a contact person").click()
+        officer.wait_for_selector("text=Added Guido Saracco")
+    officer.screenshot(path=str(out / "web-partner.png"), full_page=True)
+    admin = page_for("admin@ttpu.example")
+    admin.goto(base + "/users")
+    admin.locator("#u-email").fill("new.colleague@ttpu.example")
+    admin.locator("#u-name").fill("Nodira Karimova")
+    admin.get_by_role("button", name="Add and make a link").click()
+    admin.wait_for_selector("#set-password-link")
+    admin.screenshot(path=str(out / "web-users.png"), full_page=True)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,14 @@ def test_an_admin_creates_a_user_who_sets_a_password_by_the_link_and_signs_in(
     assert link.startswith(base + "/password/")
     assert "Hand it over to them yourself" in admin.locator("#link-box").inner_text()
     shot(admin, "users")
+    ok(hamkor(server["db"], "partner", "edit", "Politecnico di Torino", "--hei-id", "polito.it",
+              "--website", "www.polito.it", "--erasmus-code", "I TORINO02"))
+    ok(hamkor(server["db"], "partner", "contact", "add", "polito.it", "--name", "Guido Saracco",
+              "--role", "signatory", "--position", "Rector", "--email", "rector@polito.it"))
+    admin.goto(base + "/partners")
+    admin.get_by_role("link", name="Politecnico di Torino").click()
+    assert "Guido Saracco" in admin.locator("#contacts").locator("..").inner_text()
+    shot(admin, "partner")
 
     newcomer = browser.new_context().new_page()  # another person's browser: no session
     newcomer.goto(link)

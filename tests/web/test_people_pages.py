@@ -55,7 +55,8 @@ def test_an_officer_edits_a_partner_and_its_contacts_shown_on_the_agreement(clie
     assert r.status_code == 303 and r.headers["location"] == "/partners/2"
     html = client.get("/partners/2").text
     assert "Saved: 5 field(s) changed." in html and "<code>polito.it</code>" in html
-    assert "city: Turin → Torino" in html and "olga@uni.uz" in html
+    assert "<strong>City:</strong> Turin → Torino" in html and "olga@uni.uz" in html
+    assert "<strong>hei-id:</strong> — → polito.it" in html
     r = post(client, "/partners/2/contacts", {"name": "Guido Saracco", "role": "signatory",
                                               "position": "Rector", "email": "rector@polito.it",
                                               "phone": "+39 011 090 6000"})
@@ -77,6 +78,10 @@ def test_a_refused_partner_change_is_worded_for_the_reader_and_changes_nothing(
         client: TestClient, hamkor_app: App, db_url: str) -> None:
     sign_in(client, "olga@uni.uz")
     post(client, "/lang", {"lang": "uz", "next": "/"})
+    post(client, "/partners/2/edit", {"name": "Politecnico di Torino", "country": "IT",
+                                      "kind": "company", "city": "Turin"})
+    history = client.get("/partners/2").text.split('id="phistory"')[1]
+    assert "<strong>Turi:</strong> Universitet → Kompaniya" in history, history[:600]
     before = snapshot(db_url)
     r = post(client, "/partners/2/edit", {"name": "Politecnico di Torino", "country": "IT",
                                           "kind": "university", "website": "polito dot it"})
