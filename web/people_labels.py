@@ -94,6 +94,7 @@ LABELS: dict[str, tuple[str, str, str]] = {
     "us.mail_admins_only": ("This message holds a set-password link: only admins may open it.",
                             "Bu xatda parol o‘rnatish havolasi bor: uni faqat administratorlar ochishi mumkin.",
                             "В этом письме ссылка для установки пароля: открыть его могут только администраторы."),
+    "m.kind.account": ("set-password link", "parol havolasi", "ссылка для пароля"),
     # set-password links, forgot password
     "pw.title": ("Set your password", "Parolni o‘rnatish", "Установка пароля"),
     "pw.for": ("For {name} ({email}).", "{name} ({email}) uchun.", "Для: {name} ({email})."),

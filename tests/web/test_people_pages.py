@@ -294,6 +294,8 @@ def test_forgot_password_answers_the_same_and_mails_active_users_only(
     officer = mail_client()
     sign_in(officer, "olga@uni.uz")
     assert officer.get(f"/outbox/{rows[0]['id']}").status_code == 404
+    listed = officer.get("/outbox", params={"kind": "account"}).text
+    assert "set-password link" in listed and "Set a new password for Hamkor" in listed
     admin = mail_client()
     sign_in(admin, "root@uni.uz")
     opened = admin.get(f"/outbox/{rows[0]['id']}").text
