@@ -16,7 +16,7 @@ from typing import Any
 from ewp.approvals import approve, export_approvals, import_approvals, status
 from ewp.conditions import ConditionInput, add_condition
 from ewp.exchange import export_iias, import_iias
-from ewp.identity import Home, set_partner_hei_id
+from ewp.identity import Home
 from ewp.model import hash_of
 from ewp.reader import read_get_response
 from ewp.writer import Approval, approval_response, get_response
@@ -63,7 +63,9 @@ def apply_demo_conditions(uow: Callable[[], UnitOfWork], clock: Clock, home: Hom
     amendment). ``uow`` makes a fresh unit of work (``app.uow``); ``by`` is an
     officer. Returns what each `add_condition` returned.
     """
-    set_partner_hei_id(uow(), partner, partner_hei_id)
+    from workflow.partners import edit_partner
+
+    edit_partner(uow(), clock, partner, {"hei_id": partner_hei_id}, actor_email=by)
     parties = {HOME: home.require_hei_id(), PARTNER: partner_hei_id}
     return [add_condition(uow(), clock, home, ref,
                           replace(ci, sending=parties[ci.sending], receiving=parties[ci.receiving]),

@@ -5,27 +5,21 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ewp.rules import MonthDay
 from models import Agreement, Organization, normalize_name
 from workflow.agreements import Office
 from workflow.clock import Clock
-from workflow.errors import Duplicate, Invalid
+from workflow.errors import Invalid
 from workflow.registry import (
-    get_partner,
     new_organization,
-    partner_dict,
     valid_country,
-    valid_hei_id,
 )
-from workflow.uow import UnitOfWork
 
-__all__ = ["Home", "country_of_hei_id", "ensure_iia_id", "new_iia_id", "set_partner_hei_id"]
+__all__ = ["Home", "country_of_hei_id", "ensure_iia_id", "new_iia_id"]
 
 
 @dataclass(frozen=True)
@@ -107,21 +101,3 @@ def country_of_hei_id(hei_id: str) -> str | None:
         return None
 
 
-def set_partner_hei_id(uow: UnitOfWork, name_or_id: str, hei_id: str) -> dict[str, Any]:
-    """``hamkor partner edit NAME --hei-id CODE`` (an empty CODE removes it)."""
-    hei = valid_hei_id(hei_id.strip())
-    with uow:
-        s = uow.session
-        org = get_partner(s, name_or_id)
-        uow.subject = org.name
-        if hei is not None:
-            other = s.scalar(select(Organization).where(Organization.hei_id == hei,
-                                                        Organization.id != org.id))
-            if other is not None:
-                raise Duplicate("partner with hei-id", hei, f" ({other.name})")
-        org.hei_id = hei
-        try:
-            uow.commit()
-        except IntegrityError:
-            raise Duplicate("partner with hei-id", hei) from None
-        return partner_dict(org)

@@ -41,6 +41,8 @@ def humanize(exc: HamkorError, t: Translator | None = None) -> str:
         return exc.describe()
     if isinstance(exc, PermissionDenied) and t.lang != "en":
         return t("e.role_needed", needed=t("us.role." + exc.needed))
+    if isinstance(exc, Duplicate | NotFound) and t.lang != "en":
+        return t("e.duplicate" if isinstance(exc, Duplicate) else "e.unknown", what=str(exc.key))
     return exc.describe(t.field_name, t.rule)
 
 

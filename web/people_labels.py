@@ -11,6 +11,8 @@ LABELS: dict[str, tuple[str, str, str]] = {
                       "Слишком много неудачных попыток: подождите 15 минут."),
     "e.role_needed": ("This needs the role {needed} or above.", "Buning uchun {needed} yoki undan yuqori rol kerak.",
                       "Для этого нужна роль «{needed}» или выше."),
+    "e.duplicate": ("{what} already exists.", "{what} allaqachon mavjud.", "«{what}» уже существует."),
+    "e.unknown": ("{what} was not found.", "{what} topilmadi.", "«{what}» не найдено."),
     # a partner's page
     "pp.details": ("Details", "Ma’lumotlar", "Сведения"),
     "pp.pic": ("PIC", "PIC", "PIC"),

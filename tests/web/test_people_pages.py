@@ -92,7 +92,7 @@ def test_a_refused_partner_change_is_worded_for_the_reader_and_changes_nothing(
     assert r.status_code == 422 and "Telefon: &#39;call me&#39; telefon raqami emas" in r.text
     r = post(client, "/partners/2/edit", {"name": "Hiroshima University", "country": "JP",
                                           "kind": "university"})
-    assert r.status_code == 409
+    assert r.status_code == 409 and "Hiroshima University allaqachon mavjud." in r.text
     assert snapshot(db_url) == before
 
 
@@ -317,3 +317,28 @@ def test_forgot_password_is_rate_limited_per_address(mail_client: Callable[[], T
                                                 "csrf_token": csrf_of(web, "/password/forgot")}).status_code
              for i in range(3)]
     assert codes == [200, 200, 429]
+
+
+def test_every_label_of_these_pages_is_translated() -> None:
+    """Each key the partner, users and password pages use (and the dynamic ones: roles,
+    contact roles, history events) has an English, Uzbek and Russian text."""
+    from models import CONTACT_ROLES
+    from web.i18n import _LABELS
+    from workflow.registry import ROLES
+
+    templates = Path(__file__).parents[2] / "web" / "templates"
+    keys = set()
+    for name in ("partner.html", "_contact_fields.html", "_party_contacts.html", "users.html",
+                 "password_set.html", "password_forgot.html", "login.html"):
+        keys |= set(re.findall(r"""\bt\(["']([\w.]+)["']""", (templates / name).read_text()))
+    keys = {k for k in keys if not k.endswith(".")}  # t("pp.role." ~ x): listed below
+    keys |= {f"pp.role.{r}" for r in CONTACT_ROLES} | {f"us.role.{r}" for r in ROLES}
+    keys |= {f"pp.ev.{e}" for e in ("edit", "contact_added", "contact_edited", "contact_removed")}
+    keys |= {"m.kind.account", "e.role_needed", "e.duplicate", "e.unknown", "nav.users"}
+    for key in sorted(keys):
+        assert key in _LABELS, key
+        en, uz, ru = _LABELS[key]
+        assert en and uz and ru, key
+        if re.search(r"[a-z]{4}", en) and key not in ("pp.pic", "pp.hei_id"):
+            assert uz != en and ru != en, key
+        assert "hamkor " not in en + uz + ru, key  # no command line on the web
