@@ -420,7 +420,12 @@ class DemoRun:
         ref = self.refs.get(FILES_KEY)
         if ref is None:
             return
+        from workflow.partners import add_contact
+
         officer = next(u["email"] for u in self.data["users"] if u["role"] == "officer")
+        # Hiroshima's president (seed 000) signs: the draft prints his name and position.
+        add_contact(self.app.uow(), self.app.clock(), "Hiroshima University", name="Mitsuo Ochi",
+                    role="signatory", position="President", actor_email=officer)
         self.files = attach_demo_files(self.app, ref, by=officer)
         self._say(f"      files: {ref} has its English-Uzbek draft and a demo signed copy "
                   f"({self._rel(self.out_dir / FILES_DIR)})")
