@@ -58,6 +58,9 @@ def run(cmd: click.Command, argv: list[str]) -> int:
         if msg is None:
             raise
         click.echo(f"error: {msg}", err=True)
+        # An import's refusal lists each row's errors under its one error line.
+        for detail in getattr(exc, "errors", None) or ():
+            click.echo(f"  {detail}", err=True)
         return 1
     return 0
 
