@@ -11,6 +11,8 @@ _OPTIONS = {
     "partners": "--partner", "forms": "--form", "email": "EMAIL", "partner_name": "NAME",
     "token_name": "--name", "event": "EVENT", "ref": "REF", "password": "the password",
     "id": "ID",
+    # activities (workflow/activity_rules.py)
+    "agreement": "REF", "starts_on": "--starts/--date", "ends_on": "--ends", "names": "--name",
 }
 
 
