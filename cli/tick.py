@@ -173,7 +173,7 @@ def show_cmd(app: App, row_id: int, as_html: bool, eml: bool) -> None:
     """Open notification ID as it was (or will be) sent: headers and text."""
     from notifications.archive import headers, open_message, parts
 
-    row, msg = open_message(app.uow(), row_id, app.settings.mail_from)
+    row, msg = open_message(app.uow(), row_id, app.settings.mail_from, reveal_links=True)
     if eml:
         click.echo(msg.as_string(), nl=False)
         return

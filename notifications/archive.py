@@ -20,12 +20,15 @@ from workflow.errors import NotFound
 from workflow.uow import UnitOfWork
 
 
-def open_message(uow: UnitOfWork, row_id: int, mail_from: str) -> tuple[dict[str, Any], Message]:
-    """The row (as `hamkor outbox list` shows it) and its message."""
+def open_message(uow: UnitOfWork, row_id: int, mail_from: str, *,
+                 reveal_links: bool = False) -> tuple[dict[str, Any], Message]:
+    """The row (as `hamkor outbox list` shows it) and its message. An account message's
+    body holds a working set-password link: it is opened only with `reveal_links` (admins,
+    the operator of the command line); for anyone else it does not exist."""
     with uow:
         s = uow.session
         n = s.get(Notification, row_id)
-        if n is None:
+        if n is None or (n.kind == "account" and not reveal_links):
             raise NotFound("notification", row_id)
         ref = s.scalar(select(Agreement.ref).where(Agreement.id == n.agreement_id)) \
             if n.agreement_id is not None else None

@@ -94,7 +94,8 @@ def outbox_message(request: Request, row_id: RowId, user: User = Depends(api_use
     from notifications.archive import headers, open_message, parts
 
     app = hamkor(request)
-    row, msg = open_message(app.uow(), row_id, app.settings.mail_from)
+    row, msg = open_message(app.uow(), row_id, app.settings.mail_from,
+                            reveal_links=user["role"] == "admin")
     text, html = parts(msg)
     return {"notification": row, "headers": list(headers(msg)), "text": text, "html": html}
 

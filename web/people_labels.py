@@ -93,9 +93,6 @@ LABELS: dict[str, tuple[str, str, str]] = {
                        "{email} o‘chirildi: barcha seanslardan chiqarildi, API tokenlari va havolalar endi ishlamaydi.",
                        "{email} отключён: все сеансы завершены, API-токены и ссылки больше не действуют."),
     "us.reactivated": ("{email} is active again.", "{email} yana faol.", "{email} снова активен."),
-    "us.mail_admins_only": ("This message holds a set-password link: only admins may open it.",
-                            "Bu xatda parol o‘rnatish havolasi bor: uni faqat administratorlar ochishi mumkin.",
-                            "В этом письме ссылка для установки пароля: открыть его могут только администраторы."),
     "m.kind.account": ("set-password link", "parol havolasi", "ссылка для пароля"),
     # set-password links, forgot password
     "pw.title": ("Set your password", "Parolni o‘rnatish", "Установка пароля"),

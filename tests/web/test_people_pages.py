@@ -294,6 +294,10 @@ def test_forgot_password_answers_the_same_and_mails_active_users_only(
     officer = mail_client()
     sign_in(officer, "olga@uni.uz")
     assert officer.get(f"/outbox/{rows[0]['id']}").status_code == 404
+    headers = token_for(mail_app, "olga@uni.uz")
+    assert officer.get(f"/api/outbox/{rows[0]['id']}", headers=headers).status_code == 404
+    admin_api = token_for(mail_app, "root@uni.uz")
+    assert "/password/" in officer.get(f"/api/outbox/{rows[0]['id']}", headers=admin_api).json()["text"]
     listed = officer.get("/outbox", params={"kind": "account"}).text
     assert "set-password link" in listed and "Set a new password for Hamkor" in listed
     admin = mail_client()
