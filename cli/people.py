@@ -27,11 +27,18 @@ def user() -> None:
 @click.option("--role", required=True, metavar="viewer|officer|approver|admin")
 @click.option("--lang", default="en", show_default=True, metavar="en|uz|ru",
               help="The language of the user's mail.")
+@click.option("--link", "with_link", is_flag=True,
+              help="Also make a one-time set-password link (printed; mailed when HAMKOR_BASE_URL is set).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def user_add(app: App, email: str, name: str, role: str, lang: str, as_json: bool) -> None:
+def user_add(app: App, email: str, name: str, role: str, lang: str, with_link: bool,
+             as_json: bool) -> None:
     """Add a user with a role."""
     from workflow.registry import add_user
+
+    if with_link:
+        _add_with_link(app, email, name, role, lang, as_json)
+        return
 
     u = add_user(app.uow(), app.clock(), email, name, role, lang)
     emit_json(u) if as_json else click.echo(f"added {u['email']} ({u['role']}, mail in {u['lang']})")
@@ -346,6 +353,27 @@ def user_reset_link(app: App, email: str, by: str | None, as_json: bool) -> None
     hint = "" if app.settings.base_url else " (set HAMKOR_BASE_URL to print the full address)"
     click.echo(f"set-password link for {link.email}, valid until {link.expires_at:%Y-%m-%d %H:%M} UTC"
                f"{'; mailed' if link.mailed else ''}{hint}", err=True)
+
+
+def _add_with_link(app: App, email: str, name: str, role: str, lang: str, as_json: bool) -> None:
+    """`user add --link`: the user and their set-password link, in one transaction."""
+    from dataclasses import asdict
+
+    from workflow.users import add_user
+
+    clock = app.clock()
+    added = add_user(app.uow(), clock, email, name, role, lang, actor_email=None,
+                     mailer=app.password_mailer(clock))
+    url = app.password_link(added.link.token)
+    if as_json:
+        emit_json({**asdict(added.user), "link": url, "expires_at": added.link.expires_at.isoformat(),
+                   "mailed": added.link.mailed})
+        return
+    u = added.user
+    click.echo(f"added {u.email} ({u.role}, mail in {u.lang})")
+    click.echo(url)
+    click.echo(f"set-password link valid until {added.link.expires_at:%Y-%m-%d %H:%M} UTC"
+               f"{'; mailed' if added.link.mailed else ''}", err=True)
 
 
 def _set_active(app: App, email: str, active: bool, by: str | None) -> None:

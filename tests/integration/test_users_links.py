@@ -191,3 +191,11 @@ def test_cli_reset_link_deactivate_and_reactivate(db_url: str) -> None:
     assert ok(hamkor(db_url, "user", "deactivate", "olga@uni.uz")).out.strip() == "olga@uni.uz is deactivated"
     refused(hamkor(db_url, "user", "reset-link", "olga@uni.uz"), "deactivated")
     assert ok(hamkor(db_url, "user", "reactivate", "olga@uni.uz")).out.strip() == "olga@uni.uz is active"
+    added = ok(hamkor(db_url, "user", "add", "nodir@uni.uz", "--name", "Nodir", "--role", "viewer",
+                      "--link", "--json")).json()
+    assert added["email"] == "nodir@uni.uz" and added["link"].startswith("/password/")
+    assert added["has_password"] is False
+    before = snapshot(db_url)
+    refused(hamkor(db_url, "user", "add", "nodir@uni.uz", "--name", "N", "--role", "viewer", "--link"),
+            "already exists")
+    assert snapshot(db_url) == before
