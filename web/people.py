@@ -9,6 +9,7 @@ with the reason in the reader's language and changes nothing.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import defaultdict, deque
 from dataclasses import asdict
@@ -28,6 +29,7 @@ from web.security import api_user, checked_form, page_user, session_user
 from web.state import hamkor
 from workflow.errors import HamkorError
 
+log = logging.getLogger("hamkor.web")
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["api"])
 User = dict[str, Any]
@@ -282,8 +284,6 @@ def forgot_form(request: Request) -> Response:
 
 @pages.post("/password/forgot")
 def forgot(request: Request, form: FormData = Depends(checked_form)) -> Response:
-    import logging
-
     from workflow.users import request_reset
 
     app = hamkor(request)
@@ -297,8 +297,7 @@ def forgot(request: Request, form: FormData = Depends(checked_form)) -> Response
     mailer = app.password_mailer(clock)
     assert mailer is not None
     mailed = request_reset(app.uow(), clock, forms.text(form, "email") or "", mailer)
-    logging.getLogger("hamkor.web").info("forgot-password request from %s: %s", client,
-                                         "mailed" if mailed else "nothing sent")
+    log.info("forgot-password request from %s: %s", client, "mailed" if mailed else "nothing sent")
     # The same answer whether or not the address is a user's (no account enumeration).
     return render(request, "password_forgot.html", {"sent": True})
 
@@ -316,10 +315,10 @@ def password_form(request: Request, token: str) -> Response:
 
 
 def _link_refused(request: Request, exc: HamkorError) -> Response:
-    t = translator(request)
+    """A link that cannot be used (any more): 410 Gone, with what to do instead."""
     return render(request, "password_set.html", {
-        "who": None, "token": "", "error": humanize(exc, t),
-        "forgot": mail_configured(hamkor(request))}, status=status_for(exc) if status_for(exc) != 422 else 410)
+        "who": None, "token": "", "error": humanize(exc, translator(request)),
+        "forgot": mail_configured(hamkor(request))}, status=410)
 
 
 def _raw(form: FormData, name: str) -> str:
