@@ -653,3 +653,12 @@ def _format_datetime(moment: datetime, zone: ZoneInfo, lang: str) -> str:
 from web.activity_labels import LABELS as _ACTIVITY_LABELS  # noqa: E402
 
 _LABELS.update(_ACTIVITY_LABELS)
+
+# The command line's operations in the browser (issue 18): their labels live beside their pages.
+from web.parity_labels import FIELDS as _PARITY_FIELDS  # noqa: E402
+from web.parity_labels import LABELS as _PARITY_LABELS  # noqa: E402
+from web.parity_labels import RULES as _PARITY_RULES  # noqa: E402
+
+_LABELS.update(_PARITY_LABELS)
+FIELD_NAMES.update({k: v for k, v in _PARITY_FIELDS.items() if k not in FIELD_NAMES})
+RULE_MESSAGES.update(_PARITY_RULES)

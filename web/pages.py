@@ -446,7 +446,14 @@ def agreement_page(request: Request, user: User, ref: str, *, error: str | None 
         "ewp_configured": bool(app.settings.institution_hei_id),
         "today": app.clock().today.isoformat(), "nav": "agreements",
         **_activity_extras(app, a["ref"]),
+        **_condition_extras(a["state"], iia["conditions"]),
     }, status=status)
+
+
+def _condition_extras(state: str, conditions: list[dict[str, Any]]) -> dict[str, Any]:
+    from web.conditions import page_extras  # cooperation conditions' forms (issue 18)
+
+    return page_extras(state, conditions)
 
 
 def _activity_extras(app: Any, ref: str) -> dict[str, Any]:
