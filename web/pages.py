@@ -600,7 +600,8 @@ def outbox_retry(request: Request, row_id: RowId, user: User = Depends(page_user
     except HamkorError as exc:
         return _outbox(request, None, error=humanize(exc, translator(request)), code=status_for(exc))
     flash(request, "ok", translator(request)("o.retried", id=row_id))
-    return redirect("/outbox")
+    back = form.get("next")  # the message's own page, when retried from there
+    return redirect(back if isinstance(back, str) and back == f"/outbox/{row_id}" else "/outbox")
 
 
 @router.post("/outbox/retry-dead")

@@ -443,3 +443,40 @@ def test_new_pages_render_in_uzbek_and_russian_without_command_line_wording(
             assert not re.search(r"hamkor (user|agreement|ewp|import|export|db|partner)\b",
                                  text_of(page.split("<main", 1)[1])), path
         assert word in client.get(f"/agreements/{ref}").text
+
+
+# --- the outbox's message view -------------------------------------------------------------------
+
+
+def test_a_dead_message_shows_why_and_is_retried_from_its_page(
+        make_client: Callable[[], TestClient], hamkor_app: App) -> None:
+    from sqlalchemy import select, update
+
+    from models import Notification
+
+    officer, viewer = make_client(), make_client()
+    sign_in(officer, "olga@uni.uz")
+    sign_in(viewer, "vera@uni.uz")
+    ref = new_draft(officer)
+    assert post(officer, f"/agreements/{ref}/events/submit", {"note": ""}).status_code == 303
+    with hamkor_app.uow() as uow:
+        row_id = uow.session.scalar(select(Notification.id).order_by(Notification.id))
+        uow.session.execute(update(Notification).where(Notification.id == row_id).values(
+            status="dead", attempts=5, last_error="550 5.1.1 mailbox unavailable"))
+        uow.commit()
+
+    page = viewer.get(f"/outbox/{row_id}").text
+    box = text_of(section(page, "delivery"))
+    assert "dead every attempt failed" in box and "Why 550 5.1.1 mailbox unavailable" in box
+    assert f'action="/outbox/{row_id}/retry"' not in page  # viewers do not retry
+    officer.post("/lang", data={"lang": "ru", "next": "/", "csrf_token": csrf_of(officer, "/")})
+    page = officer.get(f"/outbox/{row_id}").text
+    assert "не доставлено" in text_of(section(page, "delivery"))
+    r = post(officer, f"/outbox/{row_id}/retry", {"next": f"/outbox/{row_id}"})
+    assert r.status_code == 303 and r.headers["location"] == f"/outbox/{row_id}"
+    assert 'data-status="pending"' in officer.get(f"/outbox/{row_id}").text
+    with hamkor_app.uow() as uow:
+        uow.session.execute(update(Notification).where(Notification.id == row_id).values(status="dead"))
+        uow.commit()
+    r = post(officer, f"/outbox/{row_id}/retry", {"next": "https://evil.example/"})
+    assert r.status_code == 303 and r.headers["location"] == "/outbox"  # never elsewhere
