@@ -116,7 +116,7 @@ def add_condition(page: Any, **fields: str) -> None:
         panel.get_by_role("button", name="Add condition").click()
 
 
-def test_an_officer_adds_conditions_and_sees_the_amendment(browser: Any, server: dict) -> None:
+def test_an_officer_adds_conditions_and_sees_the_amendment(browser: Any, server: dict[str, Any]) -> None:
     base, db = server["base"], server["db"]
     today = datetime.now(UTC).date()
     ref = _active(db, "Erasmus+ exchange", "Politecnico di Torino",
@@ -161,7 +161,7 @@ def test_an_officer_adds_conditions_and_sees_the_amendment(browser: Any, server:
 
 
 def test_an_import_with_a_bad_row_changes_nothing_then_a_good_file_imports(
-        browser: Any, server: dict) -> None:
+        browser: Any, server: dict[str, Any]) -> None:
     base, db, tmp = server["base"], server["db"], server["tmp"]
     good = ("ref,title,type,partners,department\n"
             f"AGR-2021-0001,Exchange one,exchange,{HOME};Hiroshima University,Physics\n"
