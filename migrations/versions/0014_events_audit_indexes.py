@@ -1,4 +1,4 @@
-"""events: indexes for the audit log's filters (by person, by date range)
+"""events: indexes for the audit log's filters (by person, by date range, by event newest first)
 
 Revision ID: 0014_audit
 Revises: 0013
@@ -20,9 +20,11 @@ def upgrade() -> None:
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.create_index('ix_events_actor', ['actor', 'id'], unique=False)
         batch_op.create_index('ix_events_occurred_on', ['occurred_on', 'id'], unique=False)
+        batch_op.create_index('ix_events_event_id', ['event', 'id'], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table('events', schema=None) as batch_op:
+        batch_op.drop_index('ix_events_event_id')
         batch_op.drop_index('ix_events_occurred_on')
         batch_op.drop_index('ix_events_actor')

@@ -158,6 +158,7 @@ def test_an_officer_adds_conditions_and_sees_the_amendment(browser: Any, server:
     for path in ("/ewp", "/audit", "/import"):
         page.goto(base + path)
         no_sideways_scroll(page, path)
+        shot(page, "phone-" + path.strip("/"))
 
 
 def test_an_import_with_a_bad_row_changes_nothing_then_a_good_file_imports(
