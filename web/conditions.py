@@ -8,6 +8,7 @@ and after, and both are shown. A refusal changes nothing.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request, status
@@ -41,6 +42,15 @@ def _split(value: str | None) -> tuple[str, ...]:
     return tuple(v.strip() for v in value.replace(";", ",").replace("\n", ",").split(",") if v.strip())
 
 
+def _split_isced(value: str | None) -> tuple[str, ...]:
+    """ISCED codes typed in one box: a comma starts a new entry only before a 4-digit code,
+    so a clarification may contain commas (`0714:Mechatronics, robotics, 0613`)."""
+    if not value:
+        return ()
+    parts = re.split(r"\s*[,;\n]\s*(?=\d{4}(?:[:,;\n]|\s*$))", value.strip())
+    return tuple(p.strip() for p in parts if p.strip())
+
+
 def condition_input(values: dict[str, Any]) -> Any:
     """The service's input from the form's or the API's values (the rule book checks them)."""
     from ewp.conditions import ConditionInput
@@ -66,7 +76,7 @@ def _form_values(form: FormData) -> dict[str, Any]:
 
 def _typed(raw: dict[str, Any]) -> dict[str, Any]:
     return {**raw, "mobilities": integer(raw.get("mobilities"), "mobilities"),
-            "isced": _split(raw.get("isced")), "languages": _split(raw.get("languages")),
+            "isced": _split_isced(raw.get("isced")), "languages": _split(raw.get("languages")),
             "eqf": _split(raw.get("eqf"))}
 
 

@@ -23,9 +23,15 @@ FIRST, LAST = f"{YEAR}/{YEAR + 1}", f"{YEAR + 2}/{YEAR + 3}"
 
 
 @pytest.fixture
-def hamkor_app(db_url: str, tmp_path: Path) -> Iterator[App]:
-    """The conftest's app, with the home institution's hei-id configured."""
-    app = App(db_url, reports_dir=tmp_path / "out", institution_hei_id=HOME_HEI)
+def hei_id() -> str | None:
+    """HAMKOR_INSTITUTION_HEI_ID of the server (a test parametrises it to None)."""
+    return HOME_HEI
+
+
+@pytest.fixture
+def hamkor_app(db_url: str, tmp_path: Path, hei_id: str | None) -> Iterator[App]:
+    """The conftest's app, with the home institution's hei-id configured (or not)."""
+    app = App(db_url, reports_dir=tmp_path / "out", institution_hei_id=hei_id)
     seed(app)
     yield app
     app.close()
@@ -94,6 +100,13 @@ def test_an_officer_adds_changes_moves_and_removes_the_conditions_of_a_draft(
     assert 'action="/agreements/' + ref + '/conditions/1/edit"' in box
     assert 'value="0613, 0714:Mechatronics"' in box and 'value="en:B2"' in box
 
+    # A clarification with commas survives the change form (a comma before a code separates).
+    r = post(officer, f"/agreements/{ref}/conditions/1/edit",
+             condition_form(isced="0714:Mechatronics, robotics, 0613"))
+    assert r.status_code == 303
+    assert conditions_of(hamkor_app, ref)[0]["subject_areas"] == [
+        {"code": "0714", "clarification": "Mechatronics, robotics"},
+        {"code": "0613", "clarification": None}]
     r = post(officer, f"/agreements/{ref}/conditions/2/edit",
              condition_form(sending="Politecnico di Torino", receiving="Home University",
                             mobilities="9", isced="", eqf=""))
@@ -503,3 +516,20 @@ def test_the_api_exports_the_filtered_list_in_the_import_columns(
     r = client.post("/api/import", json={"rows": rows, "dry_run": True}, headers=headers)
     assert r.status_code == 200, r.text
     assert sorted(r.json()["skipped"]) == ["AGR-2021-0001", "AGR-2021-0002"]
+
+
+@pytest.mark.parametrize("hei_id", [None])
+def test_without_our_hei_id_the_ewp_page_says_why_and_the_import_page_is_for_officers(
+        make_client: Callable[[], TestClient], hamkor_app: App) -> None:
+    viewer = make_client()
+    sign_in(viewer, "vera@uni.uz")
+    page = viewer.get("/ewp").text
+    assert "HAMKOR_INSTITUTION_HEI_ID (our hei-id) is not set" in text_of(section(page, "x-overview"))
+    assert 'action="/ewp/iias/preview"' not in page  # viewers upload nothing
+    page = viewer.get("/import").text
+    assert "Importing needs the officer role or above." in page and 'action="/import/preview"' not in page
+    assert 'href="/import"' not in page.split("<main", 1)[0]  # not in a viewer's menu
+    officer = make_client()
+    sign_in(officer, "olga@uni.uz")
+    r = upload(officer, "/ewp/iias/preview", "polito.xml", b"<x/>")
+    assert r.status_code == 422 and "Nothing was changed." in refusal(r.text)
