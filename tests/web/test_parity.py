@@ -371,6 +371,8 @@ def test_the_ewp_exchange_in_the_browser(make_client: Callable[[], TestClient], 
 
     r = post(officer, f"/ewp/{ref}/approve")
     assert r.status_code == 403
+    assert 'id="ewp-approve"' not in officer.get(f"/agreements/{ref}").text
+    assert 'id="ewp-approve"' in approver.get(f"/agreements/{ref}").text  # also on its own page
     page = approver.get("/ewp").text
     assert f'action="/ewp/{ref}/approve"' in page
     r = post(approver, f"/ewp/{ref}/approve")
