@@ -71,8 +71,17 @@ def _run(request: Request, user: User, path: Any, *, dry_run: bool, expect: str 
 def _page(request: Request, *, error: str | None = None, status: int = 200,
           report: Any = None, row_errors: list[Any] | None = None, token: str | None = None,
           source: str | None = None) -> Response:
+    t = translator(request)
+
+    def worded(e: Any) -> dict[str, Any]:
+        """A row's problem in the reader's language when the rule book's sentence is known."""
+        template = t.rule(e.problem) if e.problem is not None else None
+        message = e.problem.text(t.field_name, template) if template else e.message
+        return {"row": e.row, "column": e.column, "message": message}
+
     return render(request, "import.html", {
-        "error": error, "report": report, "row_errors": row_errors or [], "token": token,
+        "error": error, "report": report, "row_errors": [worded(e) for e in row_errors or []],
+        "token": token,
         "source": source, "max_mb": MAX_FILE_BYTES // (1024 * 1024), "nav": "import",
     }, status=status)
 

@@ -535,3 +535,17 @@ def test_without_our_hei_id_the_ewp_page_says_why_and_the_import_page_is_for_off
     sign_in(officer, "olga@uni.uz")
     r = upload(officer, "/ewp/iias/preview", "polito.xml", b"<x/>")
     assert r.status_code == 422 and "Nothing was changed." in refusal(r.text)
+
+
+def test_an_import_problem_of_the_rule_book_is_worded_in_the_readers_language(
+        make_client: Callable[[], TestClient], hamkor_app: App) -> None:
+    officer = make_client()
+    sign_in(officer, "olga@uni.uz")
+    officer.post("/lang", data={"lang": "ru", "next": "/", "csrf_token": csrf_of(officer, "/")})
+    bad = ("ref,title,type,partners,starts_on\n"
+           "AGR-2021-0001,Exchange one,exchange,Home University;Hiroshima University,someday\n")
+    r = upload(officer, "/import/preview", "agreements.csv", bad.encode())
+    assert r.status_code == 422
+    [row] = re.findall(r'<tr data-row="2">(.*?)</tr>', r.text, re.S)
+    assert "someday" in text_of(row) and "is not a date" not in text_of(row), text_of(row)
+    assert count_agreements(hamkor_app) == 0
