@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 from starlette.datastructures import FormData
@@ -206,38 +206,3 @@ def api_import(request: Request, body: ImportIn, user: User = Depends(api_user))
         raise
     return _outcome(report)
 
-
-@api.get("/export", summary="The agreements matching a search, as CSV, XLSX or JSON",
-         responses={200: {"content": {"text/csv": {}, "application/json": {}, "application/vnd."
-                                      "openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
-def api_export(request: Request, format: str = Query("json", pattern="^(csv|xlsx|json)$"),
-               q: str | None = None, state: str | None = None, partner: str | None = None,
-               country: str | None = None, department: str | None = None,
-               type: str | None = None, owner: str | None = None,
-               expiring_within: int | None = Query(None, ge=0, le=100_000),
-               sort: str | None = None, user: User = Depends(api_user)) -> Response:
-    """The list page's search and filters; every match (not a page), in the columns of
-    `hamkor export` (what `POST /api/import` reads back)."""
-    from fastapi.responses import JSONResponse
-
-    from web import exports
-    from web.queries import search_agreements
-
-    app = hamkor(request)
-    found = search_agreements(app.uow(), app.clock(), institution=app.settings.institution,
-                              size=None, q=q, state=state, partner=partner, country=country,
-                              department=department, type=type, owner=owner,
-                              expiring_within=expiring_within, sort=sort)
-    records = exports.records_for(app.uow(), [a["ref"] for a in found.rows])
-    if format == "json":
-        return JSONResponse(jsonable(records))
-    body = exports.as_csv(records) if format == "csv" else exports.as_xlsx(records)
-    stamp = app.clock().today.isoformat()
-    return Response(body, media_type=exports.MEDIA[format], headers={
-        "Content-Disposition": f'attachment; filename="agreements-{stamp}.{format}"'})
-
-
-def jsonable(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    from fastapi.encoders import jsonable_encoder
-
-    return list(jsonable_encoder(records))
