@@ -13,6 +13,9 @@ _OPTIONS = {
     "id": "ID", "contact_email": "--email",
     # activities (workflow/activity_rules.py)
     "agreement": "REF", "starts_on": "--starts/--date", "ends_on": "--ends", "names": "--name",
+    # cooperation conditions (ewp/rules.py)
+    "sending": "--from", "receiving": "--to", "total_months": "--months", "total_days": "--days",
+    "languages": "--language", "sending_ounit": "--from-unit", "receiving_ounit": "--to-unit",
 }
 
 

@@ -14,7 +14,7 @@ import re
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -32,12 +32,13 @@ from ewp.rules import (
     parse_language,
     parse_year_id,
     parse_years,
+    refuse,
 )
 from ewp.store import IN_EFFECT_STATES, ordered_rows, our_hash, spec_values
 from models import Agreement, AgreementParty, MobilitySpec, Organization, normalize_name
 from workflow.agreements import Office, get_agreement, record
 from workflow.clock import Clock
-from workflow.errors import Invalid, NotFound, TransitionRefused
+from workflow.errors import Invalid, NotFound, Problem, TransitionRefused
 from workflow.lifecycle import BINDING, FROZEN, UNAPPROVED, RecordEvent, Role
 from workflow.registry import actor, require_role
 from workflow.uow import UnitOfWork
@@ -46,7 +47,10 @@ __all__ = [
     "AMENDABLE",
     "EDITABLE",
     "ConditionInput",
+    "ConditionChange",
     "add_condition",
+    "edit_condition",
+    "move_condition",
     "change_mode",
     "condition_dict",
     "describe",
@@ -94,21 +98,27 @@ def validate(ci: ConditionInput) -> _Valid:
     kind = parse_kind(ci.kind)
     first, last = parse_years(ci.years)
     if ci.mobilities <= 0:
-        raise Invalid(f"--mobilities {ci.mobilities} must be a positive number per year")
+        raise refuse("--mobilities", "ewp.mobilities", "{field} {value} must be a positive number "
+                     "per year", value=ci.mobilities)
     student = kind in STUDENT_KINDS
     if student and ci.days is not None:
-        raise Invalid(f"--days is for staff mobility; {kind} takes --months")
+        raise refuse("--days", "ewp.days_staff", "{field} is for staff mobility; {kind} takes "
+                     "{f_total_months}", kind=kind)
     if not student and ci.months is not None:
-        raise Invalid(f"--months is for student mobility; {kind} takes --days")
+        raise refuse("--months", "ewp.months_students", "{field} is for student mobility; {kind} "
+                     "takes {f_total_days}", kind=kind)
     if not student and (ci.eqf or ci.blended):
-        raise Invalid(f"--eqf and --blended are for student mobility, not {kind}")
+        raise refuse("--eqf", "ewp.eqf_students", "{field} and {f_blended} are for student "
+                     "mobility, not {kind}", kind=kind)
     total = ci.months if student else ci.days
     languages = tuple(parse_language(v) for v in ci.languages)
     if kind in LANGUAGE_REQUIRED and not languages:
-        raise Invalid(f"{kind} needs at least one --language LANG:LEVEL (e.g. en:B2)")
+        raise refuse("--language", "ewp.language_required", "{kind} needs at least one {field} "
+                     "LANG:LEVEL (e.g. en:B2)", kind=kind)
     for option, ounit in (("--from-unit", ci.sending_ounit), ("--to-unit", ci.receiving_ounit)):
         if ounit is not None and not _IDENTIFIER.match(ounit):
-            raise Invalid(f"{option} {ounit!r} is not 1 to 64 printable ASCII characters")
+            raise refuse(option, "ewp.ounit", "{field} {value!r} is not 1 to 64 printable ASCII "
+                         "characters", value=ounit)
     spec = Spec(
         kind=kind, sending_hei_id="", receiving_hei_id="", first_year=first, last_year=last,
         mobilities_per_year=ci.mobilities,
@@ -145,7 +155,8 @@ def _party(a: Agreement, value: str, option: str, home: Home) -> AgreementParty:
                 or (home.hei_id == value.strip().lower() and home.is_home(org.name_key, org.hei_id))):
             return p
     names = ", ".join(p.organization.name for p in a.parties)
-    raise Invalid(f"{option} {value!r} is not a party of {a.ref} (parties: {names})")
+    raise refuse(option, "ewp.party", "{field} {value!r} is not a party of {ref} (parties: {names})",
+                 value=value, ref=a.ref, names=names)
 
 
 def _rows(s: Session, a: Agreement) -> list[MobilitySpec]:
@@ -189,7 +200,8 @@ def add_condition(uow: UnitOfWork, clock: Clock, home: Home, ref: str, ci: Condi
         sending = _party(a, valid.sending, "--from", home)
         receiving = _party(a, valid.receiving, "--to", home)
         if sending is receiving:
-            raise Invalid(f"--from and --to are the same party ({sending.organization.name})")
+            raise refuse("--from", "ewp.same_party", "{field} and {f_receiving} are the same party "
+                         "({name})", name=sending.organization.name)
         old_hash = our_hash(s, a.id, home)
         position = (s.scalar(select(func.max(MobilitySpec.position))
                              .where(MobilitySpec.agreement_id == a.id)) or 0) + 1
@@ -227,6 +239,93 @@ def remove_condition(uow: UnitOfWork, clock: Clock, home: Home, ref: str, n: int
                              f"removed {n}. {describe(removed)}")
         uow.commit()
         return {**out, "removed": removed}
+
+
+class ConditionChange(TypedDict):
+    """What a change of conditions did: the condition concerned (as listed after the change;
+    the removed one for a removal), whether it was an amendment, and Hamkor's iia-hash
+    before and after (None when the hash cannot be computed, e.g. no hei-id)."""
+
+    ref: str
+    n: int
+    condition: dict[str, Any]
+    amended: bool
+    old_hash: str | None
+    hash: str | None
+
+
+def edit_condition(uow: UnitOfWork, clock: Clock, home: Home, ref: str, n: int,
+                   ci: ConditionInput, *, by: str | None) -> ConditionChange:
+    """Replace the ``n``-th condition (as listed) with ``ci``, in its place among those of
+    its kind; an amendment once signed. Nothing changes when any value is refused."""
+    valid = validate(ci)
+    with uow:
+        s = uow.session
+        a = get_agreement(s, ref)
+        uow.subject = a.ref
+        who, mode = _begin_change(s, a, by)
+        rows = _rows(s, a)
+        if not 1 <= n <= len(rows):
+            raise NotFound(f"condition of {a.ref} numbered", f"{n} (it has {len(rows)})")
+        sending = _party(a, valid.sending, "--from", home)
+        receiving = _party(a, valid.receiving, "--to", home)
+        if sending is receiving:
+            raise refuse("--from", "ewp.same_party", "{field} and {f_receiving} are the same party "
+                         "({name})", name=sending.organization.name)
+        old_hash = our_hash(s, a.id, home)
+        orgs = {p.organization_id: p.organization for p in a.parties}
+        before = describe(condition_dict(n, rows[n - 1], orgs, home))
+        row = rows[n - 1]
+        for key, value in spec_values(valid.spec, sending.organization_id,
+                                      receiving.organization_id).items():
+            setattr(row, key, value)
+        s.flush()
+        m = _rows(s, a).index(row) + 1
+        condition = condition_dict(m, row, orgs, home)
+        out = _finish_change(s, clock, home, a, who, mode, old_hash,
+                             f"changed {n}. {before} to {m}. {describe(condition)}")
+        uow.commit()
+        return {"ref": out["ref"], "n": m, "condition": condition, "amended": out["amended"],
+                "old_hash": out["old_hash"], "hash": out["hash"]}
+
+
+def move_condition(uow: UnitOfWork, clock: Clock, home: Home, ref: str, n: int,
+                   direction: Literal["up", "down"], *, by: str | None) -> ConditionChange:
+    """Move the ``n``-th condition one place up or down among those of its kind (conditions
+    are listed, exported and hashed by kind, then in stored order); an amendment once signed."""
+    if direction not in ("up", "down"):
+        raise refuse("direction", "choice", "{field} {value!r} is not one of {choices}",
+                     value=direction, choices="up, down")
+    with uow:
+        s = uow.session
+        a = get_agreement(s, ref)
+        uow.subject = a.ref
+        who, mode = _begin_change(s, a, by)
+        rows = _rows(s, a)
+        if not 1 <= n <= len(rows):
+            raise NotFound(f"condition of {a.ref} numbered", f"{n} (it has {len(rows)})")
+        m = n - 1 if direction == "up" else n + 1
+        if not 1 <= m <= len(rows) or rows[m - 1].kind != rows[n - 1].kind:
+            raise Invalid(Problem("ewp.move", None, "condition {n} is already the {end} of its kind "
+                                  "(conditions are listed by kind)",
+                                  {"n": n, "end": "first" if direction == "up" else "last"}))
+        old_hash = our_hash(s, a.id, home)
+        row, other = rows[n - 1], rows[m - 1]
+        # Swapped through a free position: (agreement, position) is unique at every statement.
+        mine, theirs = row.position, other.position
+        row.position = -1
+        s.flush()
+        other.position = mine
+        s.flush()
+        row.position = theirs
+        s.flush()
+        orgs = {p.organization_id: p.organization for p in a.parties}
+        condition = condition_dict(m, row, orgs, home)
+        out = _finish_change(s, clock, home, a, who, mode, old_hash,
+                             f"moved {n}. to {m}. {describe(condition)}")
+        uow.commit()
+        return {"ref": out["ref"], "n": m, "condition": condition, "amended": out["amended"],
+                "old_hash": out["old_hash"], "hash": out["hash"]}
 
 
 def condition_dict(n: int, row: Any, orgs: dict[int, Any], home: Home) -> dict[str, Any]:

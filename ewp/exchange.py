@@ -45,7 +45,7 @@ from ewp.writer import get_response, iia_xml
 from models import Agreement, AgreementParty, EwpSnapshot, MobilitySpec, Organization
 from workflow.agreements import _insert_agreement, record, reschedule
 from workflow.clock import Clock
-from workflow.errors import HamkorError, Invalid, NotFound
+from workflow.errors import HamkorError, Invalid, NotFound, Problem
 from workflow.lifecycle import BEFORE_SIGNED, RecordEvent, Role, State
 from workflow.registry import SYSTEM_ACTOR, actor, new_organization, require_role, valid_hei_id
 from workflow.uow import UnitOfWork
@@ -148,6 +148,15 @@ class ImportOutcome:
     agreements: list[str] = field(default_factory=list)  # every IIA's ref, in file order
     partners_created: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+    def digest(self) -> str:
+        """What this import does (agreements created, updated, unchanged; partners created):
+        equal for two runs of the same file against the same data."""
+        import hashlib
+        import json
+
+        return hashlib.sha256(json.dumps([self.created, self.updated, self.unchanged,
+                                          self.partners_created]).encode()).hexdigest()
 
     def as_dict(self) -> dict[str, Any]:
         return {"created": len(self.created), "updated": len(self.updated),
@@ -358,8 +367,11 @@ def _update(s: Session, clock: Clock, home: Home, side: _Sides, a: Agreement,
 
 
 def import_iias(uow: UnitOfWork, clock: Clock, home: Home, xml: bytes, *, source: str,
-                by: str | None, dry_run: bool = False) -> ImportOutcome:
-    """Import a partner's ``iias-get-response`` (v7): all IIAs or none."""
+                by: str | None, dry_run: bool = False, expect: str | None = None) -> ImportOutcome:
+    """Import a partner's ``iias-get-response`` (v7): all IIAs or none.
+
+    ``expect``: the ``digest()`` of the dry run a person saw; refused (nothing written)
+    when the import would now do something else."""
     hei = home.require_hei_id()
     sides = _sides(read_get_response(xml), hei)
     outcome = ImportOutcome(source=source, dry_run=dry_run)
@@ -389,5 +401,9 @@ def import_iias(uow: UnitOfWork, clock: Clock, home: Home, xml: bytes, *, source
                                         f"here it is {a.state}")
         s.flush()
         if not dry_run:
+            if expect is not None and outcome.digest() != expect:
+                raise Invalid(Problem("import.changed", None, "the agreements changed since the "
+                                      "preview, so this file would now do something else; nothing "
+                                      "was imported: preview it again"))
             uow.commit()
     return outcome

@@ -14,7 +14,7 @@ from decimal import Decimal
 from ewp.isced import is_detailed_field
 from ewp.model import KINDS, LanguageSkill, SubjectArea
 from ewp.writer import check_xml_text
-from workflow.errors import Invalid
+from workflow.errors import Invalid, Problem
 
 __all__ = [
     "CEFR_LEVELS",
@@ -42,10 +42,30 @@ _DECIMAL = re.compile(r"^\d+(\.\d{1,2})?$")  # xs:decimal > 0 with at most 2 fra
 _LANGUAGE = re.compile(r"^[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*$")  # xs:language
 MonthDay = tuple[int, int]
 
+#: The rule book's field of each command-line option (cli/errors.py maps them back), so the
+#: web names the form's field and the API its JSON field.
+FIELD_OF_OPTION = {
+    "--kind": "kind", "--from": "sending", "--to": "receiving", "--years": "years",
+    "--mobilities": "mobilities", "--months": "total_months", "--days": "total_days",
+    "--isced": "isced", "--language": "languages", "--eqf": "eqf", "--blended": "blended",
+    "--info": "info", "--from-unit": "sending_ounit", "--to-unit": "receiving_ounit",
+}
+
+
+def refuse(option: str, code: str, template: str, /, **params: object) -> Invalid:
+    """A refusal whose `{field}` is ``option``: a command-line option becomes its field of
+    the rule book (named by each door); anything else (an XML element) stays as written."""
+    field = FIELD_OF_OPTION.get(option)
+    if field is None:
+        literal = option.replace("{", "{{").replace("}", "}}")
+        return Invalid(Problem(code, None, template.replace("{field}", literal), params))
+    return Invalid(Problem(code, field, template, params))
+
 
 def parse_kind(value: str) -> str:
     if value not in KINDS:
-        raise Invalid(f"kind {value!r} is not one of {', '.join(KINDS)}")
+        raise refuse("--kind", "ewp.kind", "{field} {value!r} is not one of {choices}",
+                     value=value, choices=", ".join(KINDS))
     return value
 
 
@@ -53,8 +73,8 @@ def parse_year_id(value: str, *, option: str = "--years") -> str:
     """An academic year id: ``2025/2026`` (northern) or ``2025/2025`` (southern)."""
     m = _YEAR_ID.match(value.strip())
     if not m or int(m[2]) - int(m[1]) not in (0, 1):
-        raise Invalid(f"{option} {value!r} is not an academic year such as 2025/2026 "
-                      "(or 2025/2025 where the year is the calendar year)")
+        raise refuse(option, "ewp.year", "{field} {value!r} is not an academic year such as "
+                     "2025/2026 (or 2025/2025 where the year is the calendar year)", value=value)
     return f"{m[1]}/{m[2]}"
 
 
@@ -66,7 +86,8 @@ def year_key(year_id: str) -> tuple[int, int]:
 
 def check_year_range(first: str, last: str, *, option: str = "--years") -> None:
     if year_key(last) < year_key(first):
-        raise Invalid(f"{option}: the last academic year {last} is before the first {first}")
+        raise refuse(option, "ewp.year_order", "{field}: the last academic year {last} is before "
+                     "the first {first}", last=last, first=first)
 
 
 def parse_years(value: str) -> tuple[str, str]:
@@ -81,7 +102,8 @@ def parse_years(value: str) -> tuple[str, str]:
 def parse_cefr(value: str, *, option: str = "--language") -> str:
     level = value.strip().upper()
     if level not in CEFR_LEVELS:
-        raise Invalid(f"{option}: CEFR level {value!r} is not one of {', '.join(CEFR_LEVELS)}")
+        raise refuse(option, "ewp.cefr", "{field}: CEFR level {value!r} is not one of {choices}",
+                     value=value, choices=", ".join(CEFR_LEVELS))
     return level
 
 
@@ -90,7 +112,8 @@ def parse_language(value: str) -> LanguageSkill:
     code, sep, level = value.partition(":")
     code = code.strip()
     if not _LANGUAGE.match(code):
-        raise Invalid(f"--language {value!r}: {code!r} is not a language code such as en or it")
+        raise refuse("--language", "ewp.language", "{field} {value!r}: {code!r} is not a language "
+                     "code such as en or it", value=value, code=code)
     return LanguageSkill(code, parse_cefr(level) if sep else None)
 
 
@@ -99,14 +122,14 @@ def parse_isced(value: str, *, option: str = "--isced") -> SubjectArea:
     code, sep, clarification = value.partition(":")
     code = code.strip()
     if not is_detailed_field(code):
-        raise Invalid(f"{option} {code!r} is not a 4-digit ISCED-F 2013 detailed field "
-                      "(e.g. 0613 software and applications development)")
+        raise refuse(option, "ewp.isced", "{field} {code!r} is not a 4-digit ISCED-F 2013 detailed "
+                     "field (e.g. 0613 software and applications development)", code=code)
     return SubjectArea(code, clean_text(clarification, option) if sep else None)
 
 
 def parse_eqf(value: int) -> int:
     if not 1 <= value <= 8:
-        raise Invalid(f"--eqf {value} is not an EQF level from 1 to 8")
+        raise refuse("--eqf", "ewp.eqf", "{field} {value} is not an EQF level from 1 to 8", value=value)
     return value
 
 
@@ -114,7 +137,8 @@ def parse_decimal(value: str, option: str) -> str:
     """A positive number with at most two decimals, kept as written (it is hashed)."""
     text = value.strip()
     if not _DECIMAL.match(text) or Decimal(text) <= 0:
-        raise Invalid(f"{option} {value!r} is not a positive number with at most 2 decimals")
+        raise refuse(option, "ewp.decimal", "{field} {value!r} is not a positive number with at "
+                     "most 2 decimals", value=value)
     return text
 
 
@@ -123,7 +147,7 @@ def clean_text(value: str, option: str) -> str:
     text = value.replace("\r\n", "\n").replace("\r", "\n")
     problem = check_xml_text(text)
     if problem:
-        raise Invalid(f"{option}: {problem}")
+        raise refuse(option, "ewp.text", "{field}: {problem}", problem=problem)
     return text
 
 

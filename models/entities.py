@@ -266,6 +266,9 @@ class Event(Base):
     __table_args__ = (
         Index("ix_events_agreement_id", "agreement_id", "id"),
         Index("ix_events_event_occurred_on", "event", "occurred_on"),
+        Index("ix_events_actor", "actor", "id"),  # the audit log's filters
+        Index("ix_events_occurred_on", "occurred_on", "id"),
+        Index("ix_events_event_id", "event", "id"),
     )
 
 

@@ -107,6 +107,11 @@ def create_app(app: App, *, secret: str | None = None) -> FastAPI:
 
     web.include_router(people.api)
     web.include_router(people.pages)
+    from web import audit, conditions, ewp_pages, imports  # the CLI's operations (issue 18)
+
+    for module in (conditions, ewp_pages, imports, audit):
+        web.include_router(module.api)
+        web.include_router(module.pages)
 
     @web.exception_handler(SignInRequired)
     async def sign_in_required(request: Request, exc: SignInRequired) -> Response:

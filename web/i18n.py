@@ -663,3 +663,12 @@ from web.people_labels import RULES as _PEOPLE_RULES  # noqa: E402
 _LABELS.update(_PEOPLE_LABELS)
 FIELD_NAMES.update(_PEOPLE_FIELDS)
 RULE_MESSAGES.update(_PEOPLE_RULES)
+
+# The command line's operations in the browser (issue 18): their labels live beside their pages.
+from web.parity_labels import FIELDS as _PARITY_FIELDS  # noqa: E402
+from web.parity_labels import LABELS as _PARITY_LABELS  # noqa: E402
+from web.parity_labels import RULES as _PARITY_RULES  # noqa: E402
+
+_LABELS.update(_PARITY_LABELS)
+FIELD_NAMES.update({k: v for k, v in _PARITY_FIELDS.items() if k not in FIELD_NAMES})
+RULE_MESSAGES.update(_PARITY_RULES)

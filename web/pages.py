@@ -454,6 +454,7 @@ def agreement_page(request: Request, user: User, ref: str, *, error: str | None 
         "today": app.clock().today.isoformat(), "nav": "agreements",
         **_activity_extras(app, a["ref"]),
         **_contact_extras(app, a["ref"]),
+        **_condition_extras(a["state"], iia["conditions"]),
     }, status=status)
 
 
@@ -461,6 +462,12 @@ def _contact_extras(app: Any, ref: str) -> dict[str, Any]:
     from web.people import agreement_contacts  # the parties' contact persons
 
     return agreement_contacts(app, ref)
+
+
+def _condition_extras(state: str, conditions: list[dict[str, Any]]) -> dict[str, Any]:
+    from web.conditions import page_extras  # cooperation conditions' forms (issue 18)
+
+    return page_extras(state, conditions)
 
 
 def _activity_extras(app: Any, ref: str) -> dict[str, Any]:
@@ -607,7 +614,8 @@ def outbox_retry(request: Request, row_id: RowId, user: User = Depends(page_user
     except HamkorError as exc:
         return _outbox(request, None, error=humanize(exc, translator(request)), code=status_for(exc))
     flash(request, "ok", translator(request)("o.retried", id=row_id))
-    return redirect("/outbox")
+    back = form.get("next")  # the message's own page, when retried from there
+    return redirect(back if isinstance(back, str) and back == f"/outbox/{row_id}" else "/outbox")
 
 
 @router.post("/outbox/retry-dead")

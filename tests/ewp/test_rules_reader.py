@@ -80,8 +80,13 @@ def test_numbers_eqf_and_decimals() -> None:
     assert parse_decimal("5", "--months") == "5"
     assert parse_decimal("4.50", "--months") == "4.50"  # kept as written: it is hashed
     for bad in ("0", "-1", "1.234", "five", "1e3"):
-        with pytest.raises(Invalid, match="--days"):
+        with pytest.raises(Invalid, match="total_days") as refused:
             parse_decimal(bad, "--days")
+        # The field of the rule book: the CLI names its option, the API its JSON field.
+        from cli.errors import option_name
+
+        assert refused.value.field == "total_days"
+        assert refused.value.describe(option_name).startswith("--days ")
     assert parse_eqf(8) == 8
     with pytest.raises(Invalid, match="EQF level"):
         parse_eqf(9)

@@ -74,6 +74,13 @@ def main(demo: Path, out: Path) -> None:
                                ("/reports", "reports"), ("/lifecycle", "lifecycle")]:
                 officer.goto(base + path)
                 officer.screenshot(path=str(out / f"web-{name}.png"), full_page=path != "/outbox")
+            # The command line's operations in the browser (issue 18).
+            for path, name in [("/ewp", "ewp"), ("/audit", "audit"), ("/import", "import")]:
+                officer.goto(base + path)
+                officer.screenshot(path=str(out / f"web-{name}.png"), full_page=path != "/audit")
+            officer.goto(base + "/agreements/AGR-2024-0001#conditions")
+            officer.locator("details#cond-add summary").click()
+            officer.locator("#conditions-box").screenshot(path=str(out / "web-conditions.png"))
             people_pages(page_for, base, out)
             phone = page_for("viewer@ttpu.example", 390, 844)
             phone.goto(base + "/agreements/AGR-2020-0001")

@@ -20,6 +20,7 @@ from models.bulk import insert_dicts
 from workflow import dates
 from workflow.agreements import Office, cancel_pending, record, reschedule
 from workflow.clock import Clock
+from workflow.errors import Invalid, Problem
 from workflow.lifecycle import BINDING, TERMINAL, RecordEvent, Role, State
 from workflow.registry import SYSTEM_ACTOR, actor, require_role
 from workflow.schedule import Facts, next_due_on
@@ -44,6 +45,15 @@ class ImportReport:
     #: (row number, action, ref, title, changed fields) per row, in file order.
     actions: list[tuple[int, str, str, str, tuple[str, ...]]] = field(default_factory=list)
 
+    def digest(self) -> str:
+        """What this import does (each row's action, reference and changed fields): equal for
+        two runs of the same file against the same data."""
+        import hashlib
+        import json
+
+        return hashlib.sha256(json.dumps([list(a) for a in self.actions], default=list,
+                                         ensure_ascii=False).encode()).hexdigest()
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "source": self.source, "dry_run": self.dry_run, "rows": self.rows,
@@ -56,8 +66,11 @@ class ImportReport:
 
 def import_sheet(uow: UnitOfWork, clock: Clock, office: Office, sheet: Sheet, *, source: str,
                  by: str | None = None, dry_run: bool = False,
-                 progress: Progress | None = None) -> ImportReport:
+                 progress: Progress | None = None, expect: str | None = None) -> ImportReport:
     """Import every row of `sheet` or none. Raises `ImportRejected` listing all errors.
+
+    `expect`: the `digest()` of a dry run shown to the user; when the data changed since
+    (the import would now do something else), refused and nothing is written.
 
     `progress` is called with a number of rows done, twice per row in all
     (checking, then writing).
@@ -86,6 +99,10 @@ def import_sheet(uow: UnitOfWork, clock: Clock, office: Office, sheet: Sheet, *,
             if progress:
                 progress(len(sheet.records))
             return report
+        if expect is not None and report.digest() != expect:
+            raise Invalid(Problem("import.changed", None, "the agreements changed since the "
+                                  "preview, so this file would now do something else; nothing "
+                                  "was imported: preview it again"))
         _apply(s, the_plan, clock, office, who.email if who else SYSTEM_ACTOR, source, progress)
         uow.commit()
         return report

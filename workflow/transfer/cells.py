@@ -55,7 +55,8 @@ class _Cells:
         """A rule book refusal, its field named by the column (which the row error shows
         already in front: "row 4, starts_on: 'someday' is not a date")."""
         text = exc.problem.text(lambda _: column)
-        self.error(column, text.removeprefix(column + " "))
+        self.errors.append(RowError(self.number, column, text.removeprefix(column + " "),
+                                    exc.problem))
 
     def given(self, column: str) -> bool:
         return column in self.values

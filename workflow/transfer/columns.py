@@ -8,9 +8,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
-from workflow.errors import Invalid
+from workflow.errors import Invalid, Problem
 from workflow.lifecycle import COMPLETE, SIGNED_OR_LATER, STARTED, UNSIGNED, State
 
 #: The columns README "Import and export" lists, in the order an export writes them.
@@ -62,6 +63,9 @@ class RowError:
     row: int  # as a spreadsheet numbers it: the header is row 1 (JSON: position from 1)
     column: str
     message: str
+    #: The rule book's refusal behind `message`, when there is one (a page words it in the
+    #: reader's language); not part of the error's identity.
+    problem: Problem | None = dc_field(default=None, compare=False, repr=False)
 
     def __str__(self) -> str:
         return f"row {self.row}, {self.column}: {self.message}"
