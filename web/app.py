@@ -66,7 +66,7 @@ def create_app(app: App, *, secret: str | None = None) -> FastAPI:
         version="0.1.0",
         description="Agreement lifecycle for university international offices. Authenticate "
                     "with a per-user API token: `Authorization: Bearer hmk_...` "
-                    "(`hamkor user token create EMAIL --name N`, or the Account page).",
+                    "(from the Account page, or `hamkor user token create EMAIL --name N`).",
         docs_url=None, redoc_url=None, openapi_url="/api/openapi.json",
     )
     web.state.hamkor = app
