@@ -132,8 +132,8 @@ def svg(t: Translator) -> str:
             parts.append(f'<path class="step" d="M{x_mid},{top:.0f} L{x_mid},{bottom - 1:.0f}" marker-end="url(#arrow)"/>')
             lines = gap_lines[i]
             first = (top + bottom) / 2 - (len(lines) - 1) * 7 + 4
-            for k, (s, c) in enumerate(lines):
-                parts.append(_text(x_mid + 10, first + k * 14, [s], c))
+            for k, (s, kind) in enumerate(lines):
+                parts.append(_text(x_mid + 10, first + k * 14, [s], kind))
     for b, ups in back.items():
         for a, _n in ups:
             ya, yb = rows[a].mid, rows[b].mid

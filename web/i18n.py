@@ -87,7 +87,7 @@ class Translator:
             return rule[self._i - 1]
         return None
 
-    def __call__(self, key: str, **values: Any) -> str:
+    def __call__(self, key: str, /, **values: Any) -> str:
         text = self.text(key)
         if text is None:
             # `t("kind." ~ code)` with no code: nothing to show; otherwise the key shows the gap.
