@@ -162,8 +162,10 @@ def svg(t: Translator) -> str:
         exit_row = min(free, key=lambda r: (abs(r - middle), r))
         exit_y = rows[exit_row].mid
         bx = BRACKET_X + BRACKET_STEP * column[g]
-        for r in g:
-            parts.append(f'<path class="end" d="M{LEFT + BOX_W},{rows[r].mid:.0f} L{bx},{rows[r].mid:.0f}"/>')
+        for r in g:  # from the box, or from the nearest bracket of this row on the way
+            start = max((BRACKET_X + BRACKET_STEP * column[o] for o in ordered
+                         if r in o and column[o] < column[g]), default=LEFT + BOX_W)
+            parts.append(f'<path class="end" d="M{start},{rows[r].mid:.0f} L{bx},{rows[r].mid:.0f}"/>')
         parts.append(f'<path class="end" d="M{bx},{rows[g[0]].mid:.0f} L{bx},{rows[g[-1]].mid:.0f}"/>')
         for k, state in enumerate(groups[g]):
             placed.append((exit_y - FINAL_H / 2 + k * FINAL_PITCH, state, g, exit_y))

@@ -90,7 +90,7 @@ class Translator:
     def __call__(self, key: str, /, **values: Any) -> str:
         text = self.text(key)
         if text is None:
-            # `t("kind." ~ code)` with no code: nothing to show; otherwise the key shows the gap.
+            # `t("<kind>." ~ code)` with no code: nothing to show; otherwise the key shows the gap.
             text = "" if key.endswith(".None") else key
         return text.format(**values) if values else text
 
