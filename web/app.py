@@ -132,7 +132,8 @@ def create_app(app: App, *, secret: str | None = None) -> FastAPI:
 
         t = translator(request)
         title = t("e.not_found") if exc.status_code == 404 else t("e.title")
-        return render(request, "error.html", {"title": title, "message": str(exc.detail)},
+        message = t.text(f"e.http.{exc.status_code}") or str(exc.detail)  # Starlette's phrases are English
+        return render(request, "error.html", {"title": title, "message": message},
                       status=exc.status_code)
 
     return web

@@ -286,3 +286,12 @@ def test_refusals_read_in_the_readers_language(make_client) -> None:  # type: ig
     r = post(viewer, f"/agreements/{ref}/events/submit")
     text = html.unescape(r.text)
     assert r.status_code == 403 and "Ваша роль (наблюдатель) этого не позволяет: нужна роль «сотрудник»" in text
+
+
+def test_unknown_pages_and_wrong_methods_read_in_the_readers_language(client: TestClient) -> None:
+    sign_in(client, "olga@uni.uz")
+    post(client, "/lang", {"lang": "uz", "next": "/"})
+    r = client.get("/no/such/page")
+    assert r.status_code == 404 and "Bunday sahifa yo‘q" in html.unescape(r.text) and "Not Found" not in r.text
+    r = client.get("/lang")  # a form's address opened by hand
+    assert r.status_code == 405 and "Method Not Allowed" not in r.text and "sahifadagi tugma" in html.unescape(r.text)
