@@ -76,7 +76,7 @@ def main(demo: Path, out: Path) -> None:
                 officer.screenshot(path=str(out / f"web-{name}.png"), full_page=path not in ("/outbox", "/lifecycle"))
             phone = page_for("viewer@ttpu.example", 390, 844)
             phone.goto(base + "/agreements/AGR-2020-0001")
-            phone.get_by_label("Language").select_option("uz")
+            phone.locator("#lang-select").select_option("uz")
             phone.get_by_role("button", name="Change").click()
             phone.wait_for_load_state()
             phone.screenshot(path=str(out / "web-phone-uz.png"), full_page=False)
@@ -88,7 +88,7 @@ def main(demo: Path, out: Path) -> None:
                     ("ru", 1280, "/reports", "web-reports-ru", None)]:
                 page = page_for("officer@ttpu.example", width, 860 if width > 500 else 800)
                 if lang != "en":
-                    page.get_by_label("Language").select_option(lang)
+                    page.locator("#lang-select").select_option(lang)
                     page.get_by_role("button", name="Change").click()
                     page.wait_for_load_state()
                 page.goto(base + path)
