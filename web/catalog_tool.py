@@ -11,13 +11,15 @@ without importing it, finds the label dicts written the old way
 to the three catalogs, empties the dicts in the file and compiles the catalogs. It is
 idempotent: an entry already in a catalog keeps the catalog's wording (it may have
 been corrected since), and the differences are listed; `--overwrite` makes the file's
-wording win. Running it again on an emptied file changes nothing.
+wording win. Running it again on an emptied file changes nothing. Uzbek apostrophes
+are normalised on the way in (oʻ, gʻ with U+02BB; the tutuq belgisi with U+02BC).
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,6 +40,13 @@ DICTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "FIELD_NAMES": ("field.", LANGS), "RULE_MESSAGES": ("rule.", ("uz", "ru")),
 }
 TEAMS = {"en": "English", "uz": "Uzbek (Latin)", "ru": "Russian"}
+
+
+def uzbek_latin(text: str) -> str:
+    """Uzbek's letters oʻ and gʻ with U+02BB and its tutuq belgisi (maʼlumot) with U+02BC,
+    whatever apostrophe was typed (‘ ’ ' `): one spelling, searchable, as the reports write it."""
+    text = re.sub(r"(?<=[oOgG])[‘’'`]", "ʻ", text)
+    return re.sub(r"(?<=[A-Za-zʻ])[’'](?=[a-z])", "ʼ", text)
 
 
 def po_path(lang: str) -> Path:
@@ -124,6 +133,8 @@ def import_labels(files: list[Path], *, overwrite: bool = False, out: list[str] 
         found = list(label_dicts(source))
         for name, node in found:
             for key, texts in entries(name, node):
+                if "uz" in texts:
+                    texts["uz"] = uzbek_latin(texts["uz"])
                 if not any(texts.values()):
                     continue  # an empty label (a missing code) is shown as nothing without a catalog entry
                 english = texts.get("en") or _existing(catalogs["en"], key)

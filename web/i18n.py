@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-LANGUAGES = {"en": "English", "uz": "O‘zbekcha", "ru": "Русский"}
+LANGUAGES = {"en": "English", "uz": "Oʻzbekcha", "ru": "Русский"}
 DEFAULT_LANG = "en"
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "web"
