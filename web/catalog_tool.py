@@ -4,10 +4,11 @@
     python -m web.catalog_tool compile                    # .po -> .mo (the web reads the .mo)
     python -m web.catalog_tool check                      # exit 1 if a message lacks uz or ru, or a .mo is stale
 
-`import-labels` reads each FILE (default: web/i18n.py)
+`import-labels` reads each FILE (default: web/i18n.py and web/*_labels.py)
 without importing it, finds the label dicts written the old way
 (`_LABELS = {"key": ("English", "Oʻzbekcha", "Русский"), ...}`, also `LABELS`,
-`STATE_LABELS`, `EVENT_LABELS`, `FIELD_NAMES` and `RULE_MESSAGES`), adds every entry
+`STATE_LABELS`, `EVENT_LABELS`, `FIELD_NAMES` or `FIELDS`, and `RULE_MESSAGES` or
+`RULES` with Uzbek and Russian), adds every entry
 to the three catalogs, empties the dicts in the file and compiles the catalogs. It is
 idempotent: an entry already in a catalog keeps the catalog's wording (it may have
 been corrected since), and the differences are listed; `--overwrite` makes the file's
@@ -32,12 +33,16 @@ from web.i18n import DOMAIN, LOCALE_DIR
 
 HERE = Path(__file__).parent
 LANGS = ("en", "uz", "ru")
-DEFAULT_FILES = (HERE / "i18n.py",)
+def default_files() -> list[Path]:
+    """web/i18n.py and every web/*_labels.py (label tables kept beside their pages)."""
+    return [HERE / "i18n.py", *sorted(HERE.glob("*_labels.py"))]
 #: Dict name -> (key prefix, the languages its tuples hold, in order).
 DICTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "_LABELS": ("", LANGS), "LABELS": ("", LANGS),
     "STATE_LABELS": ("state.", LANGS), "EVENT_LABELS": ("event.", LANGS),
     "FIELD_NAMES": ("field.", LANGS), "RULE_MESSAGES": ("rule.", ("uz", "ru")),
+    # the same tables kept in a module beside their pages (web/<feature>_labels.py)
+    "FIELDS": ("field.", LANGS), "RULES": ("rule.", ("uz", "ru")),
 }
 TEAMS = {"en": "English", "uz": "Uzbek (Latin)", "ru": "Russian"}
 
@@ -207,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.action == "import-labels":
         notes: list[str] = []
-        files = args.files or [p for p in DEFAULT_FILES if p.exists()]
+        files = args.files or default_files()
         n = import_labels(files, overwrite=args.overwrite, out=notes)
         for note in notes:
             print(note)
