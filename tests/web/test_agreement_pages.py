@@ -61,7 +61,7 @@ def test_viewer_sees_no_buttons_and_a_forged_approve_is_refused(make_client, ham
     assert "New agreement" not in viewer.get("/").text
     r = advance(viewer, ref, "approve")
     assert r.status_code == 403  # a role refusal is forbidden, not a conflict
-    assert "Your role (viewer) does not allow this: it needs role approver or above." in r.text
+    assert "vera@uni.uz (viewer) may not approve: needs role approver or above" in r.text
     assert "Nothing was changed." in r.text
     assert agreement_state(hamkor_app, ref) == before
     r = post(viewer, f"/agreements/{ref}/renew")
