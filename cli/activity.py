@@ -263,20 +263,11 @@ def import_cmd(app: App, file: Path, dry_run: bool, by: str | None, as_json: boo
     department, academic_year, direction, category, people, starts_on, ends_on,
     title, purpose, place, funder, amount, currency, role, year, doi, names, notes).
     """
-    import sys
-
     from workflow.activity_transfer import import_activities, read_file
-    from workflow.transfer import ImportRejected
 
-    try:
-        sheet = read_file(file)
-        report = import_activities(app.uow(immediate=True), app.clock(), app.office(), sheet,
-                                   source=file.name, by=app.actor(by), dry_run=dry_run)
-    except ImportRejected as exc:
-        click.echo(f"error: {exc}", err=True)
-        for error in exc.errors:
-            click.echo(f"  {error}", err=True)
-        sys.exit(1)
+    sheet = read_file(file)
+    report = import_activities(app.uow(immediate=True), app.clock(), app.office(), sheet,
+                               source=file.name, by=app.actor(by), dry_run=dry_run)
     if as_json:
         emit_json(report.as_dict())
         return

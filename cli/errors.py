@@ -11,6 +11,8 @@ _OPTIONS = {
     "partners": "--partner", "forms": "--form", "email": "EMAIL", "partner_name": "NAME",
     "token_name": "--name", "event": "EVENT", "ref": "REF", "password": "the password",
     "id": "ID",
+    # activities (workflow/activity_rules.py)
+    "agreement": "REF", "starts_on": "--starts/--date", "ends_on": "--ends", "names": "--name",
 }
 
 
@@ -58,6 +60,9 @@ def run(cmd: click.Command, argv: list[str]) -> int:
         if msg is None:
             raise
         click.echo(f"error: {msg}", err=True)
+        # An import's refusal lists each row's errors under its one error line.
+        for detail in getattr(exc, "errors", None) or ():
+            click.echo(f"  {detail}", err=True)
         return 1
     return 0
 

@@ -36,28 +36,22 @@ def import_cmd(app: App, file: Path, dry_run: bool, by: str | None, as_json: boo
     erasmus_codes, created_on, notice_given_on, ends_on, notes. Lists are
     separated by ';' and aligned with partners. See README "Import and export".
     """
-    from workflow.transfer import ImportRejected, import_sheet, read_file
+    from workflow.transfer import import_sheet, read_file
 
     if file.suffix.lower() == ".zip":  # an export bundle with its files (issue 20)
         from cli.files import import_bundle_cmd
 
         import_bundle_cmd(app, file, dry_run=dry_run, by=by, as_json=as_json)
         return
-    try:
-        sheet = read_file(file)
-        bar: Any = nullcontext(None)
-        if len(sheet.records) >= PROGRESS_FROM and sys.stderr.isatty() and not as_json:
-            bar = click.progressbar(length=2 * len(sheet.records), file=sys.stderr,
-                                    label=f"importing {len(sheet.records)} rows")
-        with bar as progress:
-            report = import_sheet(app.uow(immediate=True), app.clock(), app.office(), sheet,
-                                  source=file.name, by=app.actor(by), dry_run=dry_run,
-                                  progress=progress.update if progress is not None else None)
-    except ImportRejected as exc:
-        click.echo(f"error: {exc}", err=True)
-        for error in exc.errors:
-            click.echo(f"  {error}", err=True)
-        sys.exit(1)
+    sheet = read_file(file)
+    bar: Any = nullcontext(None)
+    if len(sheet.records) >= PROGRESS_FROM and sys.stderr.isatty() and not as_json:
+        bar = click.progressbar(length=2 * len(sheet.records), file=sys.stderr,
+                                label=f"importing {len(sheet.records)} rows")
+    with bar as progress:
+        report = import_sheet(app.uow(immediate=True), app.clock(), app.office(), sheet,
+                              source=file.name, by=app.actor(by), dry_run=dry_run,
+                              progress=progress.update if progress is not None else None)
     if as_json:
         emit_json(report.as_dict())
         return

@@ -59,7 +59,7 @@ def server_error(request: Request) -> Response:
 
 
 def create_app(app: App, *, secret: str | None = None) -> FastAPI:
-    from web import api, docs, files, mail_pages, pages
+    from web import api, api_ops, docs, files, mail_pages, pages
 
     web = FastAPI(
         title="Hamkor API",
@@ -91,6 +91,8 @@ def create_app(app: App, *, secret: str | None = None) -> FastAPI:
         return response
 
     web.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # Before `api`: its /api/agreements/{ref} would take /api/agreements/export.csv.
+    web.include_router(api_ops.router)
     web.include_router(api.router)
     web.include_router(docs.router)
     web.include_router(pages.router)

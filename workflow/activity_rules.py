@@ -16,7 +16,7 @@ from typing import Any
 
 from models.activities import ACTIVITY_KINDS, DIRECTIONS, MOBILITY_CATEGORIES, PROJECT_ROLES
 from workflow.dates import out_of_range
-from workflow.errors import Invalid
+from workflow.errors import Invalid, Problem
 
 MonthDay = tuple[int, int]
 
@@ -67,18 +67,10 @@ class FieldInvalid(Invalid):
     field: str
 
     def __init__(self, field: str, message: str) -> None:
-        self.field, self.message = field, message
-        super().__init__(f"{option(field)}: {message}")
-
-
-#: CLI spellings that differ from `--field-name`.
-_OPTIONS = {"agreement": "REF", "starts_on": "--starts/--date", "ends_on": "--ends",
-            "names": "--name"}
-
-
-def option(field: str) -> str:
-    """The CLI option of a field (`academic_year` -> `--academic-year`)."""
-    return _OPTIONS.get(field) or "--" + field.replace("_", "-")
+        self.message = message
+        # Each door names the field its way (the CLI its option, the web its label).
+        super().__init__(Problem("invalid", field, "{field}: " + message.replace("{", "{{")
+                                 .replace("}", "}}")))
 
 
 # --- academic years -------------------------------------------------------------------

@@ -26,7 +26,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -57,148 +57,31 @@ from workflow.clock import Clock
 from workflow.errors import Invalid
 from workflow.lifecycle import Role
 from workflow.registry import actor, require_role
-from workflow.spreadsheet import QUOTE, inert, restore
-from workflow.transfer import ImportRejected, Record, RowError, Sheet, limits
+from workflow.spreadsheet import inert
+from workflow.transfer import ImportRejected, RowError, Sheet, decode
+from workflow.transfer.columns import _blank
+from workflow.transfer.decode import Layout
 from workflow.uow import UnitOfWork
 
-#: Headers people write for the same field.
-ALIASES = {"date": "starts_on", "start": "starts_on", "starts": "starts_on", "from": "starts_on",
-           "end": "ends_on", "ends": "ends_on", "to": "ends_on", "ref": "agreement",
-           "participants": "people", "name": "names", "type": "kind"}
-REQUIRED = ("kind",)
+#: What an activity file holds; decoded exactly as an agreements file is
+#: (`workflow.transfer.decode`). Headers people write for the same field are aliases.
+LAYOUT = Layout("activity", "activities", FIELDS, ("kind",), {
+    "date": "starts_on", "start": "starts_on", "starts": "starts_on", "from": "starts_on",
+    "end": "ends_on", "ends": "ends_on", "to": "ends_on", "ref": "agreement",
+    "participants": "people", "name": "names", "type": "kind"})
 #: Rows per bulk INSERT.
 BATCH = 2000
 Progress = Callable[[int], None]
 
 
-def canonical(header: Any) -> str:
-    name = "_".join(str(header).strip().lower().replace("-", " ").split())
-    return ALIASES.get(name, name)
-
-
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _header(headers: Sequence[Any]) -> tuple[list[str], list[RowError]]:
-    names, errors, seen = [], [], set()
-    for h in headers:
-        name = canonical(h) if h is not None and str(h).strip() else ""
-        if name and name not in FIELDS:
-            errors.append(RowError(1, str(h), "unknown column; expected some of " + ", ".join(FIELDS)))
-        if name and name in seen:
-            errors.append(RowError(1, str(h), "column given twice"))
-        seen.add(name)
-        names.append(name)
-    errors += [RowError(1, c, "required column is missing") for c in REQUIRED if c not in seen]
-    return names, errors
-
-
-def _rows(source: str, header: Sequence[Any] | None, body: Any) -> Sheet:
-    if header is None:
-        raise ImportRejected(source, [RowError(1, "header", "the file is empty")])
-    names, errors = _header(header)
-    records = []
-    limits.check_rows(source, len(body))
-    for i, cells in enumerate(body, start=2):
-        if all(_blank(c) for c in cells):
-            continue
-        extra = [c for c in cells[len(names):] if not _blank(c)]
-        unnamed = [j for j, (n, c) in enumerate(zip(names, cells, strict=False)) if not n and not _blank(c)]
-        if extra or unnamed:
-            errors.append(RowError(i, "-", "a value under a column without a header"))
-            continue
-        # The quote an export put before formula-like text comes off (workflow.spreadsheet).
-        values = {n: (restore(c) if type(c) is str and c[:1] == QUOTE else c)
-                  for n, c in zip(names, cells, strict=False) if n}
-        for value in values.values():
-            limits.check_cell(source, i, value)
-        records.append(Record(i, values))
-    if errors:
-        raise ImportRejected(source, errors)
-    return Sheet(frozenset(n for n in names if n), records)
-
-
 def read_file(path: Path) -> Sheet:
     """Decode FILE by its extension: .csv (UTF-8), .xlsx (first sheet) or .json."""
-    suffix = path.suffix.lower()
-    if suffix in (".csv", ".xlsx", ".json"):
-        limits.check_file_size(path)  # README "Limits and safety", as for agreements
-    if suffix == ".csv":
-        try:
-            content = path.read_bytes().decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise Invalid(f"{path.name}: not UTF-8 text ({exc.reason}); save the CSV as UTF-8") from None
-        reader = csv.reader(io.StringIO(content, newline=""))
-        try:
-            rows = list(reader)
-        except csv.Error as exc:
-            raise ImportRejected(path.name, [RowError(reader.line_num, "-", str(exc))]) from None
-        return _rows(path.name, rows[0] if rows else None, rows[1:])
-    if suffix == ".xlsx":
-        from zipfile import BadZipFile
-
-        from openpyxl import load_workbook
-
-        try:
-            limits.check_xlsx(path)
-            wb = load_workbook(path, read_only=True, data_only=True)
-        except (BadZipFile, KeyError) as exc:
-            raise Invalid(f"{path.name}: not an XLSX workbook ({exc})") from None
-        except (SyntaxError, ValueError, TypeError, IndexError, EOFError) as exc:
-            raise Invalid(f"{path.name}: not a readable XLSX workbook ({exc})"[:300]) from None
-        try:
-            sheet = wb.worksheets[0]
-            sheet.reset_dimensions()
-            it = sheet.iter_rows(values_only=True)
-            header = next(it, None)
-            body = []
-            for r in it:
-                body.append(list(r))
-                if len(body) > limits.MAX_ROWS:
-                    limits.check_rows(path.name, len(body))
-            return _rows(path.name, list(header) if header is not None else None, body)
-        except (SyntaxError, ValueError, TypeError, IndexError, EOFError) as exc:
-            if isinstance(exc, Invalid):
-                raise
-            raise Invalid(f"{path.name}: not a readable XLSX workbook ({exc})"[:300]) from None
-        finally:
-            wb.close()
-    if suffix == ".json":
-        items = limits.load_json(path)
-        return decode_objects(items, path.name)
-    raise Invalid(f"{path.name}: unknown file type {suffix or '(none)'}; use .csv, .xlsx or .json")
+    return decode.read_file(path, LAYOUT)
 
 
 def decode_objects(items: Any, source: str) -> Sheet:
     """A list of objects (or `{"activities": [...]}`) with the columns as keys."""
-    if isinstance(items, dict) and isinstance(items.get("activities"), list):
-        items = items["activities"]
-    if not isinstance(items, list):
-        raise ImportRejected(source, [RowError(1, "-", "expected a list of activity objects")])
-    errors: list[RowError] = []
-    records: list[Record] = []
-    columns: set[str] = set()
-    for i, item in enumerate(items, start=1):
-        if not isinstance(item, dict):
-            errors.append(RowError(i, "-", "expected an object with the activity's columns"))
-            continue
-        values = {}
-        for key, value in item.items():
-            name = canonical(key)
-            if name not in FIELDS:
-                errors.append(RowError(i, str(key), "unknown column; expected some of "
-                                       + ", ".join(FIELDS)))
-                continue
-            values[name] = value
-        columns |= values.keys()
-        records.append(Record(i, values))
-    if errors:
-        raise ImportRejected(source, errors)
-    return Sheet(frozenset(columns), records)
-
-
-# --- check and plan ---------------------------------------------------------------------------
+    return decode.decode_objects(items, source, LAYOUT)
 
 
 @dataclass

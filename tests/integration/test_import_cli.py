@@ -309,7 +309,7 @@ def test_a_missing_or_unsupported_file_is_one_error_line(db: str, tmp_path: Path
     assert r.code == 1 and len(r.error_lines) == 1 and "nope.csv" in r.error_lines[0]
     (tmp_path / "a.txt").write_text("x")
     r = hamkor(db, "import", str(tmp_path / "a.txt"))
-    assert r.code == 1 and r.error_lines == ["error: a.txt: import reads .csv, .xlsx or .json files"]
+    assert r.code == 1 and r.error_lines == ["error: a.txt: unknown file type .txt; import reads .csv, .xlsx or .json files"]
 
 
 def test_the_next_tick_picks_up_what_an_import_makes_due(db: str, tmp_path: Path) -> None:

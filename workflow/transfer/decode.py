@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,38 +24,63 @@ from workflow.transfer.columns import (
 )
 
 
+@dataclass(frozen=True)
+class Layout:
+    """What a file of one kind of record holds: its columns, the required ones, the
+    headers people write for them, and the word for one record (in errors and in a
+    JSON file's wrapper: `{"agreements": [...]}`). Agreements and activities share
+    every decoding step and differ only in this."""
+
+    noun: str
+    plural: str
+    columns: tuple[str, ...]
+    required: tuple[str, ...]
+    aliases: Mapping[str, str]
+    #: A JSON object that leaves a key out leaves that stored value alone: the row
+    #: says which columns it has (agreements; activities are only ever added).
+    partial_objects: bool = False
+
+    def canonical(self, header: Any) -> str:
+        name = "_".join(str(header).strip().lower().replace("-", " ").split())
+        return self.aliases.get(name, name)
+
+    def unknown(self, number: int, header: Any) -> RowError:
+        return RowError(number, str(header), "unknown column; expected some of " + ", ".join(self.columns))
+
+
+AGREEMENTS = Layout("agreement", "agreements", IMPORT_COLUMNS, REQUIRED_COLUMNS, ALIASES,
+                    partial_objects=True)
+
+
 def canonical_column(header: str) -> str:
-    name = "_".join(str(header).strip().lower().replace("-", " ").split())
-    return ALIASES.get(name, name)
+    return AGREEMENTS.canonical(header)
 
 
-def _check_header(headers: Sequence[Any]) -> tuple[list[str], list[RowError]]:
+def _check_header(headers: Sequence[Any], layout: Layout) -> tuple[list[str], list[RowError]]:
     names, errors = [], []
     seen: set[str] = set()
     for h in headers:
-        name = canonical_column(h) if h is not None else ""
-        if name and name not in IMPORT_COLUMNS:
-            errors.append(RowError(1, str(h), "unknown column; expected some of "
-                                   + ", ".join(IMPORT_COLUMNS)))
+        name = layout.canonical(h) if h is not None else ""
+        if name and name not in layout.columns:
+            errors.append(layout.unknown(1, h))
         if name and name in seen:
             errors.append(RowError(1, str(h), "column given twice"))
         seen.add(name)
         names.append(name)
-    errors += [RowError(1, c, "required column is missing") for c in REQUIRED_COLUMNS if c not in seen]
+    errors += [RowError(1, c, "required column is missing") for c in layout.required if c not in seen]
     return names, errors
 
 
-
-def decode_csv(text: str, source: str = "CSV") -> Sheet:
+def decode_csv(text: str, source: str = "CSV", layout: Layout = AGREEMENTS) -> Sheet:
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         rows = list(reader)
     except csv.Error as exc:  # e.g. a cell over the csv module's field size limit
-        raise ImportRejected("CSV", [RowError(reader.line_num, "-", str(exc))]) from None
+        raise ImportRejected(source, [RowError(reader.line_num, "-", str(exc))]) from None
     if not rows:
-        raise ImportRejected("CSV", [RowError(1, "header", "the file is empty")])
+        raise ImportRejected(source, [RowError(1, "header", "the file is empty")])
     limits.check_rows(source, len(rows) - 1)
-    names, errors = _check_header(rows[0])
+    names, errors = _check_header(rows[0], layout)
     records = []
     for i, cells in enumerate(rows[1:], start=2):
         if all(_blank(c) for c in cells):
@@ -65,7 +91,7 @@ def decode_csv(text: str, source: str = "CSV") -> Sheet:
         errors += _unnamed(i, names, cells)
         records.append(_record(source, i, names, cells))
     if errors:
-        raise ImportRejected("CSV", errors)
+        raise ImportRejected(source, errors)
     return Sheet(frozenset(n for n in names if n), records)
 
 
@@ -85,7 +111,7 @@ def _unnamed(number: int, names: list[str], cells: Sequence[Any]) -> list[RowErr
             for i, (n, c) in enumerate(zip(names, cells, strict=False)) if not n and not _blank(c)]
 
 
-def decode_xlsx(path: Path) -> Sheet:
+def decode_xlsx(path: Path, layout: Layout = AGREEMENTS) -> Sheet:
     """The first sheet; the workbook is checked against the limits before it is read."""
     from openpyxl import load_workbook
 
@@ -100,7 +126,7 @@ def decode_xlsx(path: Path) -> Sheet:
         header = next(rows, None)
         if header is None:
             raise ImportRejected(path.name, [RowError(1, "header", "the first sheet is empty")])
-        names, errors = _check_header([h for h in header])
+        names, errors = _check_header([h for h in header], layout)
         records = []
         for i, cells in enumerate(rows, start=2):
             if i > limits.MAX_ROWS + 1:
@@ -116,38 +142,39 @@ def decode_xlsx(path: Path) -> Sheet:
     return Sheet(frozenset(n for n in names if n), records)
 
 
-def decode_objects(items: Any, source: str) -> Sheet:
-    """A JSON (or YAML) list of objects; `{"agreements": [...]}` is accepted too."""
-    if isinstance(items, dict) and isinstance(items.get("agreements"), list):
-        items = items["agreements"]
+def decode_objects(items: Any, source: str, layout: Layout = AGREEMENTS) -> Sheet:
+    """A JSON (or YAML) list of objects; `{"agreements": [...]}` (`{"activities": [...]}`)
+    is accepted too."""
+    if isinstance(items, dict) and isinstance(items.get(layout.plural), list):
+        items = items[layout.plural]
     if not isinstance(items, list):
-        raise ImportRejected(source, [RowError(1, "-", "expected a list of agreement objects")])
+        raise ImportRejected(source, [RowError(1, "-", f"expected a list of {layout.noun} objects")])
     limits.check_rows(source, len(items))
     errors: list[RowError] = []
     records = []
     columns: set[str] = set()
+    required = frozenset(layout.required) if layout.partial_objects else frozenset()
     for i, item in enumerate(items, start=1):
         if not isinstance(item, dict):
-            errors.append(RowError(i, "-", "expected an object with the agreement's columns"))
+            errors.append(RowError(i, "-", f"expected an object with the {layout.noun}'s columns"))
             continue
         values = {}
         for key, value in item.items():
-            name = canonical_column(key)
-            if name not in IMPORT_COLUMNS:
-                errors.append(RowError(i, str(key), "unknown column; expected some of "
-                                       + ", ".join(IMPORT_COLUMNS)))
+            name = layout.canonical(key)
+            if name not in layout.columns:
+                errors.append(layout.unknown(i, key))
                 continue
             values[name] = value
         columns |= values.keys()
         # A key an object leaves out leaves that value of a stored agreement alone.
-        records.append(Record(i, values, frozenset(values) | frozenset(REQUIRED_COLUMNS)))
+        records.append(Record(i, values, frozenset(values) | required if layout.partial_objects else None))
     if errors:
         raise ImportRejected(source, errors)
-    return Sheet(frozenset(columns) | frozenset(REQUIRED_COLUMNS), records)
+    return Sheet(frozenset(columns) | required, records)
 
 
-def read_file(path: Path) -> Sheet:
-    """Decode FILE by its extension: .csv, .xlsx or .json."""
+def read_file(path: Path, layout: Layout = AGREEMENTS) -> Sheet:
+    """Decode FILE by its extension: .csv (UTF-8), .xlsx (the first sheet) or .json."""
     suffix = path.suffix.lower()
     if suffix in (".csv", ".xlsx", ".json"):
         limits.check_file_size(path)
@@ -157,12 +184,12 @@ def read_file(path: Path) -> Sheet:
             text = path.read_bytes().decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise Invalid(f"{path.name}: not UTF-8 text ({exc.reason}); save the CSV as UTF-8") from None
-        return _named(lambda t: decode_csv(t, path.name), text, path.name)
+        return decode_csv(text, path.name, layout)
     if suffix == ".xlsx":
         from zipfile import BadZipFile
 
         try:
-            return decode_xlsx(path)
+            return decode_xlsx(path, layout)
         except (BadZipFile, KeyError) as exc:
             if not path.exists():
                 raise
@@ -173,18 +200,11 @@ def read_file(path: Path) -> Sheet:
             raise Invalid(f"{path.name}: not a readable XLSX workbook ({_first_line(exc)})") from None
     if suffix == ".json":
         data = limits.load_json(path)
-        return decode_objects(data, path.name)
-    raise Invalid(f"{path.name}: import reads .csv, .xlsx or .json files")
+        return decode_objects(data, path.name, layout)
+    raise Invalid(f"{path.name}: unknown file type {suffix or '(none)'}; "
+                  "import reads .csv, .xlsx or .json files")
 
 
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return (text.splitlines()[0] if text else type(exc).__name__)[:200]
-
-
-def _named(decode: Callable[[str], Sheet], text: str, source: str) -> Sheet:
-    try:
-        return decode(text)
-    except ImportRejected as exc:
-        raise ImportRejected(source, exc.errors) from None
-
