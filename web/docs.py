@@ -22,8 +22,10 @@ from web.render import render
 #: A command of the command line named in a description, and what the web calls it.
 _COMMAND = r"`hamkor [^`]*`"
 _SAYS = {"activity list": "the Activities page", "activity export": "the activities download",
-         "activity add": "the Activities page's form", "agreement list": "the Agreements page"}
-_DROP = ((re.compile(rf",?\s*as\s+{_COMMAND}\s+(?:gives|takes)\s+(?:it|them)"), ""),  # "…, as `hamkor x` gives it"
+         "activity add": "the Activities page's form", "agreement list": "the Agreements page",
+         "export": "the agreements download"}
+_DROP = ((re.compile(rf",?\s*as\s+{_COMMAND}\s+(?:gives|takes|writes)\s+(?:it|them)"), ""),  # "…, as `hamkor x` gives it"
+         (re.compile(rf"[;,]\s*{_COMMAND}\s*(?=[.)]|$)"), ""),  # "…; `hamkor files verify`."
          (re.compile(rf"\s*\((?:and |or )?(?:of )?{_COMMAND}\)"), ""),  # "(and of `hamkor agreement list`)"
          (re.compile(rf"\({_COMMAND},?\s*(?:or\s+)?"), "("),  # "(`hamkor …`, or the Account page)"
          (re.compile(rf",?\s*or\s+{_COMMAND}"), ""),  # "(from the Account page, or `hamkor …`)"
@@ -34,8 +36,9 @@ def without_command_line(text: str) -> str:
     """`text` without its references to the command line (they mean nothing on the web)."""
     for pattern, replacement in _DROP:
         text = pattern.sub(replacement, text)
-    return re.sub(_COMMAND, lambda m: _SAYS.get(" ".join(m.group(0).strip("`").split()[1:3]),
-                                               "the same operation"), text)
+    text = re.sub(_COMMAND, lambda m: _SAYS.get(" ".join(m.group(0).strip("`").split()[1:3]))
+                  or _SAYS.get(m.group(0).strip("`").split()[1], "the same operation"), text)
+    return re.sub(r"(^|[.!?]\s+)(the )", lambda m: m.group(1) + "The ", text)  # a sentence begins upper-case
 
 
 def prose(text: str | None) -> Markup:

@@ -63,7 +63,8 @@ def test_api_docs_render_markdown_and_name_no_command(client: TestClient) -> Non
     assert "`" not in visible and "**" not in visible
     assert not re.search(r"hamkor (?:agreement|user|activity|ewp)", visible) and " --" not in visible
     assert "<code>Authorization: Bearer hmk_...</code>" in page
-    assert "(see README)" not in visible
+    assert "(see README)" not in visible and not re.search(r"the same operation(?!s)", visible)
+    assert "Missing or altered files are listed with the agreements and files that use them. The worker" in visible
 
 
 def test_api_description_prose() -> None:
@@ -73,6 +74,7 @@ def test_api_description_prose() -> None:
     assert str(prose("Filters as `hamkor activity list`; `with_names` <b>")) == (
         "Filters as the Activities page; <code>with_names</code> &lt;b&gt;")
     assert str(prose("**Note**\n\nnext")) == "<strong>Note</strong></p><p>next"
+    assert str(prose("`hamkor export`'s columns; `hamkor files verify`.")) == "The agreements download's columns."
 
 
 @pytest.mark.parametrize(("path", "fields"), [
