@@ -75,7 +75,7 @@ def _list_page(request: Request, user: User, *, error: str | None = None, status
                                partner=filters["partner"], year=filters["year"],
                                kind=filters["kind"])
     except HamkorError as exc:
-        error, status_code = humanize(exc), status_for(exc)
+        error, status_code = humanize(exc, translator(request)), status_for(exc)
     return render(request, "activities.html", {
         "rows": rows, "filters": filters, "error": error, "v": values or {},
         "kinds": ACTIVITY_KINDS, "directions": DIRECTIONS, "categories": MOBILITY_CATEGORIES,
@@ -101,7 +101,7 @@ def activity_add(request: Request, user: User = Depends(page_user),
         out = add_activity(app.uow(), app.clock(), app.office(), app.office().year_start, raw,
                            by=user["email"])
     except HamkorError as exc:
-        return _list_page(request, user, error=f"{humanize(exc)}. {t('ag.nothing_changed')}",
+        return _list_page(request, user, error=f"{humanize(exc, translator(request))}. {t('ag.nothing_changed')}",
                           status_code=status_for(exc), values=raw)
     flash(request, "ok", t("act.added", id=out["id"]))
     return redirect(f"/activities/{out['id']}")
@@ -137,7 +137,7 @@ def activity_import(request: Request, user: User = Depends(page_user),
             detail = "; ".join(str(e) for e in exc.errors[:50])
             return _list_page(request, user, error=f"{exc}: {detail}", status_code=422)
         except HamkorError as exc:
-            return _list_page(request, user, error=f"{humanize(exc)}. {t('ag.nothing_changed')}",
+            return _list_page(request, user, error=f"{humanize(exc, translator(request))}. {t('ag.nothing_changed')}",
                               status_code=status_for(exc))
     counts = {k: report.count(k) for k in ("create", "update", "skip")}
     flash(request, "ok", t("act.imported_dry" if dry_run else "act.imported", **counts))
@@ -175,7 +175,7 @@ def activity_edit(request: Request, activity_id: RowId, user: User = Depends(pag
                       raw, by=user["email"], version=forms.integer(form, "version", "version"))
     except HamkorError as exc:
         return _activity_page(request, user, activity_id,
-                              error=f"{humanize(exc)}. {t('ag.nothing_changed')}",
+                              error=f"{humanize(exc, translator(request))}. {t('ag.nothing_changed')}",
                               status_code=status_for(exc))
     flash(request, "ok", t("act.saved"))
     return redirect(f"/activities/{activity_id}")
@@ -193,7 +193,7 @@ def activity_remove(request: Request, activity_id: RowId, user: User = Depends(p
                         by=user["email"])
     except HamkorError as exc:
         return _activity_page(request, user, activity_id,
-                              error=f"{humanize(exc)}. {t('ag.nothing_changed')}",
+                              error=f"{humanize(exc, translator(request))}. {t('ag.nothing_changed')}",
                               status_code=status_for(exc))
     flash(request, "ok", t("act.removed"))
     return redirect("/activities")
@@ -211,7 +211,7 @@ def activity_remove_names(request: Request, activity_id: RowId, user: User = Dep
                      by=user["email"])
     except HamkorError as exc:
         return _activity_page(request, user, activity_id,
-                              error=f"{humanize(exc)}. {t('ag.nothing_changed')}",
+                              error=f"{humanize(exc, translator(request))}. {t('ag.nothing_changed')}",
                               status_code=status_for(exc))
     flash(request, "ok", t("act.names_removed"))
     return redirect(f"/activities/{activity_id}")

@@ -66,7 +66,7 @@ def create_app(app: App, *, secret: str | None = None) -> FastAPI:
         version="0.1.0",
         description="Agreement lifecycle for university international offices. Authenticate "
                     "with a per-user API token: `Authorization: Bearer hmk_...` "
-                    "(`hamkor user token create EMAIL --name N`, or the Account page).",
+                    "(from the Account page, or `hamkor user token create EMAIL --name N`).",
         docs_url=None, redoc_url=None, openapi_url="/api/openapi.json",
     )
     web.state.hamkor = app
@@ -143,7 +143,8 @@ def create_app(app: App, *, secret: str | None = None) -> FastAPI:
 
         t = translator(request)
         title = t("e.not_found") if exc.status_code == 404 else t("e.title")
-        return render(request, "error.html", {"title": title, "message": str(exc.detail)},
+        message = t.text(f"e.http.{exc.status_code}") or str(exc.detail)  # Starlette's phrases are English
+        return render(request, "error.html", {"title": title, "message": message},
                       status=exc.status_code)
 
     return web

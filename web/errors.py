@@ -36,13 +36,20 @@ def status_for(exc: HamkorError) -> int:
 
 
 def humanize(exc: HamkorError, t: Translator | None = None) -> str:
-    """The refusal for a page: field names as the form's labels, in the reader's language."""
+    """The refusal for a page, in the reader's language: field names as the form's labels,
+    codes (events, states, roles) by their names, and no command-line wording."""
     if t is None:
         return exc.describe()
+    # English keeps the services' sentences (no command-line words in these).
     if isinstance(exc, PermissionDenied) and t.lang != "en":
-        return t("e.role_needed", needed=t("us.role." + exc.needed))
+        return t("e.role_needed", needed=t.role(exc.needed))
     if isinstance(exc, Duplicate | NotFound) and t.lang != "en":
         return t("e.duplicate" if isinstance(exc, Duplicate) else "e.unknown", what=str(exc.key))
+    if isinstance(exc, ConcurrentUpdate):
+        return t("err.concurrent", ref=exc.ref)
+    if isinstance(exc, TransitionRefused):
+        why = exc.problem.text(t.field_name, t.rule(exc.problem))
+        return t("err.refused", ref=exc.ref, event=t.event(exc.event), state=t.state(exc.state), why=why)
     return exc.describe(t.field_name, t.rule)
 
 

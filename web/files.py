@@ -115,7 +115,7 @@ def _refused(request: Request, user: User, ref: str, exc: HamkorError,
              values: dict[str, Any] | None = None) -> Response:
     from web.pages import agreement_page
 
-    message = f"{humanize(exc)}. {translator(request)('ag.nothing_changed')}"
+    message = f"{humanize(exc, translator(request))}. {translator(request)('ag.nothing_changed')}"
     return agreement_page(request, user, ref, error=message, status=status_for(exc), values=values)
 
 

@@ -67,7 +67,7 @@ def set_mail_language(request: Request, user: User = Depends(page_user),
     try:
         u = edit_user(hamkor(request).uow(), user["email"], lang=forms.text(form, "lang") or "")
     except HamkorError as exc:
-        return _account(request, user, error=humanize(exc), status=status_for(exc))
+        return _account(request, user, error=humanize(exc, translator(request)), status=status_for(exc))
     flash(request, "ok", translator(request)("m.lang_saved", lang=LANGUAGES[u["lang"]]))
     return redirect("/account")
 
@@ -82,7 +82,7 @@ def create_calendar(request: Request, user: User = Depends(page_user),
     try:
         made = create_token(app.uow(), app.clock(), user["email"])
     except HamkorError as exc:
-        return _account(request, user, error=humanize(exc), status=status_for(exc))
+        return _account(request, user, error=humanize(exc, translator(request)), status=status_for(exc))
     base = app.settings.base_url or str(request.base_url).rstrip("/")
     # Shown in this response only, as API tokens are.
     return _account(request, user, calendar_url=Links(base).calendar(made["token"]), status=201)

@@ -397,7 +397,7 @@ def correct(request: Request, ref: str, user: User = Depends(page_user),
         return _refused(request, user, ref, exc)
     except HamkorError as exc:
         return _correct_page(request, values=changes, ref=ref.upper(), version=version,
-                             error=humanize(exc), status=status_for(exc))
+                             error=humanize(exc, translator(request)), status=status_for(exc))
     flash(request, "ok", t("ag.saved", ref=a["ref"]))
     return redirect(f"/agreements/{a['ref']}")
 
@@ -628,7 +628,7 @@ def outbox_retry_dead(request: Request, user: User = Depends(page_user),
         _require(user, Role.OFFICER, "retry notifications")
         count = retry_dead(hamkor(request).uow(immediate=True), datetime.now(UTC))
     except HamkorError as exc:
-        return _outbox(request, None, error=humanize(exc), code=status_for(exc))
+        return _outbox(request, None, error=humanize(exc, translator(request)), code=status_for(exc))
     flash(request, "ok", translator(request)("o.retried_dead", n=count))
     return redirect("/outbox")
 

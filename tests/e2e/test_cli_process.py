@@ -24,7 +24,7 @@ def test_help_imports_no_heavy_library() -> None:
     code = ("import sys; from cli.main import main; sys.argv=['hamkor','--help']\n"
             "try: main()\nexcept SystemExit: pass\n"
             "heavy = [m for m in ('sqlalchemy','alembic','apscheduler','openpyxl','weasyprint',"
-            "'docxtpl','jinja2','pydantic') if m in sys.modules]\nprint(heavy)")
+            "'docxtpl','jinja2','pydantic','babel') if m in sys.modules]\nprint(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
 

@@ -73,7 +73,7 @@ def main(demo: Path, out: Path) -> None:
                                ("/agreements/new", "new-agreement"), ("/outbox", "outbox"),
                                ("/reports", "reports"), ("/lifecycle", "lifecycle")]:
                 officer.goto(base + path)
-                officer.screenshot(path=str(out / f"web-{name}.png"), full_page=path != "/outbox")
+                officer.screenshot(path=str(out / f"web-{name}.png"), full_page=path not in ("/outbox", "/lifecycle"))
             # The command line's operations in the browser (issue 18).
             for path, name in [("/ewp", "ewp"), ("/audit", "audit"), ("/import", "import")]:
                 officer.goto(base + path)
@@ -84,10 +84,26 @@ def main(demo: Path, out: Path) -> None:
             people_pages(page_for, base, out)
             phone = page_for("viewer@ttpu.example", 390, 844)
             phone.goto(base + "/agreements/AGR-2020-0001")
-            phone.get_by_label("Language").select_option("uz")
+            phone.locator("#lang-select").select_option("uz")
             phone.get_by_role("button", name="Change").click()
             phone.wait_for_load_state()
             phone.screenshot(path=str(out / "web-phone-uz.png"), full_page=False)
+            # The words of each language, the diagram on a phone, help beside the fields.
+            for lang, width, path, name, part in [
+                    ("ru", 375, "/lifecycle", "web-lifecycle-ru-phone", "figure.diagram"),
+                    ("uz", 375, "/agreements/new", "web-new-agreement-uz-phone", None),
+                    ("en", 1280, "/api/docs", "web-api-docs", None),
+                    ("ru", 1280, "/reports", "web-reports-ru", None)]:
+                page = page_for("officer@ttpu.example", width, 860 if width > 500 else 800)
+                if lang != "en":
+                    page.locator("#lang-select").select_option(lang)
+                    page.get_by_role("button", name="Change").click()
+                    page.wait_for_load_state()
+                page.goto(base + path)
+                if part:
+                    page.locator(part).first.screenshot(path=str(out / f"{name}.png"))
+                else:
+                    page.screenshot(path=str(out / f"{name}.png"))
             browser.close()
     finally:
         proc.terminate()
