@@ -206,6 +206,28 @@ async def _xml_body(request: Request) -> bytes:
     return body
 
 
+@api.post("/ewp/hash", summary="Recompute the iia-hash of every IIA in a v7 get response",
+          openapi_extra=_XML_BODY)
+async def api_hash(request: Request, user: User = Depends(api_user)) -> list[dict[str, Any]]:
+    """The body is the XML file; for each IIA: its declared and computed hash, whether
+    they match and whether the copy may be approved. Nothing is stored."""
+    import xml.etree.ElementTree as ET
+
+    from starlette.concurrency import run_in_threadpool
+
+    from ewp.iia_hash import hash_document
+
+    xml = await _xml_body(request)
+    try:
+        results = await run_in_threadpool(hash_document, xml)
+    except ET.ParseError as exc:
+        raise Invalid(f"not well-formed XML: {exc}") from None
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None
+    return [{"iia_id": r.iia_id, "declared": r.declared, "computed": r.computed,
+             "matches": r.matches, "valid_for_approval": r.valid_for_approval} for r in results]
+
+
 @api.get("/ewp/status", summary="Every IIA: ids, hashes, approvals (ours, the partner's), mutual, stale")
 def api_status(request: Request, ref: str | None = None, user: User = Depends(api_user)) -> list[dict[str, Any]]:
     """`hamkor ewp status --json`, each row with `mapped` (both IIA ids known) and
