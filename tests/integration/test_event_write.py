@@ -171,3 +171,34 @@ def test_the_other_shapes_still_go_through_the_orm(engine: Engine) -> None:
     with engine.connect() as conn:
         assert conn.execute(select(Event.agreement_id, Event.event).order_by(Event.id)).all()[-2:] \
             == [(2, "activate"), (1, "supersede")]
+
+
+def test_workflow_mail_is_queued_with_the_event_and_not_on_a_stale_version(engine: Engine) -> None:
+    """The last signature mails the owner: the message is queued in the event's own write
+    (the version moves once), and a stale signature queues nothing."""
+    from notifications.workflow_mail import queue_workflow_mail
+
+    seed(engine, 1)
+    office, clock = Office(on_event=queue_workflow_mail), clock_on("2026-01-01")
+    sessions = session_factory(engine)
+    for event_name, party in [("send_for_signature", None), ("sign", "Hiroshima University")]:
+        advance(UnitOfWork(sessions), clock, office, REF, event_name, by="olga@uni.uz", on=DAY,
+                party=party)
+
+    def someone_else() -> None:
+        with engine.begin() as conn:
+            conn.execute(update(Agreement.__table__).where(Agreement.id == 1)
+                         .values(version=Agreement.version + 1))
+
+    with pytest.raises(ConcurrentUpdate):
+        advance(UnitOfWork(_stale_session(engine, someone_else)), clock, office, REF, "sign",
+                by="olga@uni.uz", on=DAY, party="Home University")
+    assert _state(engine)["reminders"] == []  # nothing queued by the loser
+    version = _state(engine)["version"]
+    out = advance(UnitOfWork(sessions), clock, office, REF, "sign", by="olga@uni.uz", on=DAY,
+                  party="Home University")
+    assert out["version"] == version + 1 == _state(engine)["version"]
+    with engine.connect() as conn:
+        mail = conn.execute(select(Notification.kind, Notification.to_addr, Notification.key)).all()
+    assert [(m.kind, m.to_addr) for m in mail] == [("workflow", "olga@uni.uz")]
+    assert mail[0].key == f"wf:1:v{version}:sign:1"
