@@ -116,22 +116,24 @@ class _Run:
         """Send a claimed batch; False when the run must stop (the backend is down)."""
         for i, row in enumerate(batch):
             now = self.now()
-            try:
-                msg = build_message(row, self.mail_from)
-            except (ValueError, TypeError, MessageError) as exc:  # UnicodeError too
-                self.flush()
-                st = outbox.give_up(row, f"cannot write the message: {exc}", now)
-                self.deliveries.submit(st).result()
-                self.report.count(st)
-                log.error("notification %s (%s) cannot be written: %s", row.id, row.key, exc)
-                continue
             rcpts = row.recipients()
             budget = self.transport.budget(len(rcpts))
             fence = outbox.Fence(row, now + timedelta(seconds=budget))
             pending, self.pending = self.pending, None
             fenced_at = time.monotonic()
+            # The round trip (and its durable commit) runs while the message is written
+            # and its envelope sent; the transport waits for it before DATA.
             result = self.deliveries.submit(pending, fence)
             go = _Go(result, fenced_at, budget, self.transport.final_budget())
+            try:
+                msg = build_message(row, self.mail_from)
+            except (ValueError, TypeError, MessageError) as exc:  # UnicodeError too
+                if go.attempts() is not None:  # still ours and wanted: it never can be sent
+                    st = outbox.give_up(row, f"cannot write the message: {exc}", now)
+                    self.deliveries.submit(st).result()
+                    self.report.count(st)
+                log.error("notification %s (%s) cannot be written: %s", row.id, row.key, exc)
+                continue
             try:
                 outcome = self.transport.deliver(msg, self.sender, rcpts, go)
             except ConnectionFailed as exc:

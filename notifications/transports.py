@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import re
 import smtplib
+import socket
 import ssl
 import sys
 import time
@@ -142,6 +143,11 @@ class SmtpTransport:
         except OSError as exc:
             raise ConnectionFailed(f"cannot connect to SMTP server {self.where}: {_describe(exc)}") from None
         try:
+            if smtp.sock is not None and smtp.sock.family in (socket.AF_INET, socket.AF_INET6):
+                # Each command is one write and then a wait for its reply: nothing to gain
+                # from Nagle's algorithm, and the message's last partial segment would wait
+                # for the server's (delayed) acknowledgement of the ones before it.
+                smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             smtp.ehlo()
             if self.starttls:
                 # The system trust store (SSL_CERT_FILE/SSL_CERT_DIR are honoured).

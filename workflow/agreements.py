@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from functools import cache
 from typing import Any, NoReturn
 
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import Table, and_, bindparam, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import flag_modified
@@ -28,6 +28,7 @@ from workflow.errors import (
     Problem,
     TransitionRefused,
 )
+from workflow.event_write import commit_event
 from workflow.guards import GuardInput, refusal
 from workflow.lifecycle import (
     BINDING,
@@ -91,6 +92,12 @@ class Office:
 # this size costs more CPU than running it.
 
 
+def _fixed(values: Any) -> list[Any]:
+    """An IN list fixed when the statement is built: plain bind parameters, not the
+    "expanding" one that is rendered into the SQL again on every execution."""
+    return [literal(v.value if isinstance(v, State) else v) for v in values]
+
+
 def _with_parties_and_owner(stmt: Any) -> Any:
     return (stmt.where(Agreement.ref == bindparam("ref"))
             .options(joinedload(Agreement.parties).joinedload(AgreementParty.organization),
@@ -136,7 +143,7 @@ def _surroundings_of(agreement_id: Any) -> tuple[Any, Any, Any, Any]:
     # growing with the register); a LIMIT 1 subquery always takes the renews_id index.
     signed = (select(successor.c.id)
               .where(successor.c.renews_id == agreement_id,
-                     successor.c.state.in_(SUCCESSOR_SIGNED))
+                     successor.c.state.in_(_fixed(SUCCESSOR_SIGNED)))
               .limit(1).scalar_subquery())
     approved = (select(Event.occurred_on).where(mine, Event.event == Ev.APPROVE.value)
                 .order_by(Event.id.desc()).limit(1).scalar_subquery())
@@ -300,16 +307,26 @@ def cancel_pending(s: Session, agreement_id: int, *, keep_rules: tuple[str, ...]
     claimed ones too: a sender checks right before sending that its row is still
     `sending` (notifications.outbox.Fence), so a cancelled one is not sent. Workflow
     mail reports what happened and still goes out."""
-    cond = [Notification.agreement_id == agreement_id,
-            Notification.status.in_(("pending", "failed", "sending")), Notification.kind == "reminder"]
-    if keep_rules:
-        cond.append(Notification.rule.not_in(keep_rules))
+    # On the session's connection, not through the ORM: no autoflush (the agreement's
+    # pending change goes out once, at commit; a flush here would bump its version a
+    # second time), and no notification is loaded in the session to keep in step.
+    params: dict[str, Any] = {"c_agreement_id": agreement_id}
     if term is not None:
-        cond.append(Notification.term == term)
-    # No autoflush: the agreement's pending change goes out once, at commit (a flush
-    # here would bump its version a second time).
-    with s.no_autoflush:
-        s.execute(update(Notification).where(and_(*cond)).values(status="cancelled"))
+        params["c_term"] = term
+    s.connection().execute(_cancelling(keep_rules, term is not None), params)
+
+
+@cache
+def _cancelling(keep_rules: tuple[str, ...], by_term: bool) -> Any:
+    """`cancel_pending`'s statement, built once per shape."""
+    t: Table = Notification.__table__  # type: ignore[assignment]
+    cond = [t.c.agreement_id == bindparam("c_agreement_id"),
+            t.c.status.in_(_fixed(("pending", "failed", "sending"))), t.c.kind == "reminder"]
+    if keep_rules:
+        cond.append(t.c.rule.not_in(_fixed(keep_rules)))
+    if by_term:
+        cond.append(t.c.term == bindparam("c_term"))
+    return update(t).where(and_(*cond)).values(status="cancelled")
 
 
 def _next_ref(s: Session, year: int) -> tuple[int, str]:
@@ -563,14 +580,17 @@ def advance(uow: UnitOfWork, clock: Clock, office: Office, ref: str, event: str,
         ev = apply(s, a, Ev(event), actor=acting.who.email, on=day, clock=clock, office=office,
                    note=note, party=party_name, effective=effective)
         if office.mail.workflow_mail and office.on_event is not None:
-            office.on_event(s, a, ev, version, acting.who, clock, office)
+            # No autoflush: what the hook reads (approvers, a successor) does not depend on
+            # this event, and the event is written once, with the agreement's new version.
+            with s.no_autoflush:
+                office.on_event(s, a, ev, version, acting.who, clock, office)
         # This event is now the last (a back-dated signature may be dated before an
         # earlier row); its successors are as they were read.
         prior = acting.around.last_event_on
         reschedule(s, a, office.policy, clock.today - timedelta(days=1),
                    last_on=max(day, prior) if prior else day,
                    successor_is_signed=acting.around.successor_signed)
-        uow.commit()
+        commit_event(uow, a)
         return agreement_dict(a)
 
 
