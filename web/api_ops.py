@@ -144,7 +144,7 @@ def revoke_my_token(request: Request, token_id: RowId, user: User = Depends(api_
     app = hamkor(request)
     if Role.parse(user["role"]) < Role.ADMIN and token_id not in {
             t["id"] for t in list_tokens(app.uow(), user["email"])}:
-        raise NotFound("API token of yours", token_id)
+        raise NotFound("API token", token_id)
     revoked: dict[str, Any] = revoke_token(app.uow(), token_id)
     return revoked
 

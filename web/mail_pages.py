@@ -109,10 +109,10 @@ def outbox_message(request: Request, row_id: RowId, user: User = Depends(page_us
     text, html = parts(msg)
     shown = [(k, v) for k, v in headers(msg)
              if k.lower() in ("from", "to", "cc", "subject", "date", "message-id")]
-    from notifications.outbox import RETRYABLE, STATUSES
+    from notifications.outbox import RETRYABLE
 
     return render(request, "outbox_message.html", {
         "r": row, "headers": shown, "text": text, "html": html, "nav": "outbox",
-        "retryable": RETRYABLE, "statuses": STATUSES,
+        "retryable": RETRYABLE,
     })
 

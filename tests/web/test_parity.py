@@ -66,9 +66,11 @@ def conditions_of(app: App, ref: str) -> list[dict[str, Any]]:
 
 
 def polito_hei(app: App) -> None:
-    from ewp.identity import set_partner_hei_id
+    """Politecnico di Torino's hei-id, set as an officer does: the audited partner edit."""
+    from workflow.partners import edit_partner
 
-    set_partner_hei_id(app.uow(), "Politecnico di Torino", "polito.it")
+    edit_partner(app.uow(), app.clock(), "Politecnico di Torino", {"hei_id": "polito.it"},
+                 actor_email="olga@uni.uz")
 
 
 # --- cooperation conditions --------------------------------------------------------------------
@@ -183,8 +185,8 @@ def test_refused_condition_changes_change_nothing_and_are_worded_for_the_page(
     r = post(officer, f"/agreements/{ref}/conditions", condition_form(mobilities="0"))
     assert r.status_code == 422
     message = refusal(r.text)
-    assert "«Yiliga mobilliklar» (0) yiliga musbat son bo‘lishi kerak" in message, message
-    assert "Hech narsa o‘zgartirilmadi." in message
+    assert "«Yiliga mobilliklar» (0) yiliga musbat son boʻlishi kerak" in message, message
+    assert "Hech narsa oʻzgartirilmadi." in message
     assert agreement_state(hamkor_app, ref) == before and conditions_of(hamkor_app, ref) == []
 
     headers = token_for(hamkor_app, "vera@uni.uz")
@@ -449,7 +451,7 @@ def test_new_pages_render_in_uzbek_and_russian_without_command_line_wording(
     client = make_client()
     sign_in(client, "olga@uni.uz")
     ref = erasmus_draft(client)
-    for lang, word in (("uz", "Shart qo‘shish"), ("ru", "Добавить условие")):
+    for lang, word in (("uz", "Shart qoʻshish"), ("ru", "Добавить условие")):
         client.post("/lang", data={"lang": lang, "next": "/", "csrf_token": csrf_of(client, "/")})
         for path in ("/import", "/ewp", "/audit", f"/agreements/{ref}"):
             page = client.get(path).text
