@@ -12,7 +12,9 @@ without importing it, finds the label dicts written the old way
 to the three catalogs, empties the dicts in the file and compiles the catalogs. It is
 idempotent: an entry already in a catalog keeps the catalog's wording (it may have
 been corrected since), and the differences are listed; `--overwrite` makes the file's
-wording win. Running it again on an emptied file changes nothing. Uzbek apostrophes
+wording win. Running it again on an emptied file changes nothing. All or nothing:
+every FILE is read and checked before any is emptied, so a missing or malformed
+one is refused (`error: ...`, exit 1) with every file and catalog as it was. Uzbek apostrophes
 are normalised on the way in (oʻ, gʻ with U+02BB; the tutuq belgisi with U+02BC).
 """
 
@@ -127,41 +129,73 @@ def _emptied(source: str, nodes: list[ast.Dict]) -> str:
     return "".join(lines)
 
 
+def _read_label_files(files: list[Path]) -> list[tuple[Path, str, list[tuple[str, ast.Dict]],
+                                                         list[tuple[str, dict[str, str]]]]]:
+    """Each file's (path, source, label dicts, their entries), every file read, parsed and its
+    entries checked before anything is written: a missing, unreadable or malformed file is
+    refused (one `error: ...` line) while every file and catalog is still as it was."""
+    read = []
+    seen: set[Path] = set()
+    for path in files:
+        if path.resolve() in seen:
+            continue
+        seen.add(path.resolve())
+        if not path.is_file():
+            raise SystemExit(f"error: {path}: no such file; nothing was changed")
+        try:
+            source = path.read_text(encoding="utf-8")
+            found = list(label_dicts(source))
+        except (OSError, UnicodeDecodeError, SyntaxError, ValueError) as exc:
+            raise SystemExit(f"error: {path}: cannot be read as Python ({exc}); nothing was changed") from None
+        try:
+            items = [entry for name, node in found for entry in entries(name, node)]
+        except (ValueError, SyntaxError) as exc:  # a value that is not a literal
+            raise SystemExit(f"error: {path}: a label dict holds something other than strings ({exc}); "
+                             "nothing was changed") from None
+        except SystemExit as exc:
+            raise SystemExit(f"error: {path}: {exc.code}; nothing was changed") from None
+        read.append((path, source, found, items))
+    return read
+
+
 def import_labels(files: list[Path], *, overwrite: bool = False, out: list[str] | None = None) -> int:
     """Move the label dicts of `files` into the catalogs; returns how many entries were added
-    or changed. Differences kept in favour of the catalog are appended to `out`."""
+    or changed. Differences kept in favour of the catalog are appended to `out`.
+
+    All or nothing: every file is read and checked first (a missing or malformed one is
+    refused before any file is emptied), the catalogs are written and compiled next, and
+    only then are the dicts emptied in the files."""
+    read = _read_label_files(files)
     catalogs = {lang: load(lang) for lang in LANGS}
     changed = 0
     notes = out if out is not None else []
-    for path in files:
-        source = path.read_text(encoding="utf-8")
-        found = list(label_dicts(source))
-        for name, node in found:
-            for key, texts in entries(name, node):
-                if "uz" in texts:
-                    texts["uz"] = uzbek_latin(texts["uz"])
-                if not any(texts.values()):
-                    continue  # an empty label (a missing code) is shown as nothing without a catalog entry
-                english = texts.get("en") or _existing(catalogs["en"], key)
-                for lang, text in texts.items():
-                    msg = catalogs[lang].get(key)
-                    if msg is None or not msg.string:
-                        catalogs[lang].add(key, text, auto_comments=[english] if lang != "en" and english else ())
+    for path, _source, _found, items in read:
+        for key, texts in items:
+            if "uz" in texts:
+                texts["uz"] = uzbek_latin(texts["uz"])
+            if not any(texts.values()):
+                continue  # an empty label (a missing code) is shown as nothing without a catalog entry
+            english = texts.get("en") or _existing(catalogs["en"], key)
+            for lang, text in texts.items():
+                msg = catalogs[lang].get(key)
+                if msg is None or not msg.string:
+                    catalogs[lang].add(key, text, auto_comments=[english] if lang != "en" and english else ())
+                    changed += 1
+                elif msg.string != text:
+                    if overwrite:
+                        msg.string = text
                         changed += 1
-                    elif msg.string != text:
-                        if overwrite:
-                            msg.string = text
-                            changed += 1
-                        else:
-                            notes.append(f"{path.name}: {key} [{lang}] kept the catalog's {msg.string!r}, "
-                                         f"not {text!r}")
-                    if lang != "en" and english:
-                        catalogs[lang][key].auto_comments = [english]
-        if found:
-            path.write_text(_emptied(source, [node for _n, node in found]), encoding="utf-8")
+                    else:
+                        notes.append(f"{path.name}: {key} [{lang}] kept the catalog's {msg.string!r}, "
+                                     f"not {text!r}")
+                if lang != "en" and english:
+                    catalogs[lang][key].auto_comments = [english]
     for lang, catalog in catalogs.items():
         save(lang, catalog)
     compile_all()
+    for path, source, found, _items in read:  # the catalogs hold every entry now
+        if found:
+            path.write_text(_emptied(source, [node for _n, node in found]), encoding="utf-8")
     return changed
 
 

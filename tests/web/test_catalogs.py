@@ -209,6 +209,31 @@ def test_import_labels_overwrite_lets_the_file_win(scratch_locale: Path, tmp_pat
     assert "zz.bad" in source.read_text(encoding="utf-8")  # refused: nothing moved
 
 
+@pytest.mark.parametrize("bad", ["missing", "syntax", "not_strings"])
+def test_import_labels_checks_every_file_before_emptying_any(scratch_locale: Path, tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str], bad: str) -> None:
+    """A missing or malformed file among several is refused before anything is written: the
+    good files keep their labels and the catalogs stay as they were."""
+    from web.catalog_tool import main
+
+    good = tmp_path / "good_labels.py"
+    good.write_text(LEGACY, encoding="utf-8")
+    broken = tmp_path / "broken_labels.py"
+    if bad == "syntax":
+        broken.write_text('LABELS = {"zz.x": ("a", "b", "c"),\n', encoding="utf-8")
+    elif bad == "not_strings":
+        broken.write_text('LABELS = {"zz.x": ("a", "b", 3)}\n', encoding="utf-8")
+    before = {p: p.read_bytes() for p in scratch_locale.rglob("*.*")}
+    with pytest.raises(SystemExit) as refused:
+        main(["import-labels", str(good), str(broken)])
+    assert str(refused.value.code).startswith(f"error: {broken}: ") and "nothing was changed" in str(refused.value.code)
+    assert good.read_text(encoding="utf-8") == LEGACY
+    assert {p: p.read_bytes() for p in scratch_locale.rglob("*.*")} == before
+    if bad != "missing":
+        assert "zz.x" in broken.read_text(encoding="utf-8")
+    assert capsys.readouterr().out == ""
+
+
 def test_labels_merged_in_python_are_shown_until_moved(monkeypatch: pytest.MonkeyPatch) -> None:
     """After a merge brings new `_LABELS` entries, pages show them even before the tool runs."""
     from web import i18n

@@ -346,9 +346,9 @@ def test_every_label_of_these_pages_is_translated() -> None:
     keys |= {f"err.kind.{k}" for k in ("partner", "partner with hei-id", "contact", "user")}
     catalogs = {lang: load(lang) for lang in LANGS}
     for key in sorted(keys):
-        texts = [catalogs[lang].get(key) for lang in LANGS]
-        assert all(m is not None and m.string for m in texts), key
-        en, uz, ru = (str(m.string) for m in texts)  # type: ignore[union-attr]
+        found = [catalogs[lang].get(key) for lang in LANGS]
+        en, uz, ru = (str(m.string) if m is not None and m.string else "" for m in found)
+        assert en and uz and ru, key
         if re.search(r"[a-z]{4}", en) and key not in ("pp.pic", "pp.hei_id"):
             assert uz != en and ru != en, key
         assert "hamkor " not in en + uz + ru, key  # no command line on the web
