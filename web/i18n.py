@@ -117,6 +117,8 @@ _LABELS: dict[str, tuple[str, str, str]] = {
     "cor.save": ("Save the correction", "Tuzatishni saqlash", "Сохранить исправление"),
     "cor.cancel": ("Cancel", "Bekor qilish", "Отмена"),
     "dash.nothing": ("Nothing here.", "Hech narsa yo‘q.", "Здесь ничего нет."),
+    "dash.more": ("…and {n} more in the register", "…va registrda yana {n} ta",
+                  "…и ещё {n} в реестре"),
     "dash.viewer": ("You can read everything; changes need the officer role.",
                     "Siz hammasini ko‘ra olasiz; o‘zgartirish uchun xodim roli kerak.",
                     "Вы можете всё просматривать; для изменений нужна роль сотрудника."),
