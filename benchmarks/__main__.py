@@ -76,7 +76,7 @@ def run(db: str | None, quick: bool, only: list[str] | None) -> list[Result]:
         from benchmarks import web_load
 
         if quick:
-            results += web_load.benchmark(db, 2_000, clients=8, seconds=4, workers=1)
+            results += web_load.quick(db)
         else:
             results += web_load.benchmark(db, 100_000, clients=32, seconds=30, workers=2)
     if want("smtp"):

@@ -345,23 +345,24 @@ def _database(url: str | None, agreements: int, seeded: bool) -> Iterator[str]:
 
 
 def benchmark(url: str | None, agreements: int = 100_000, *, clients: int = 32, seconds: float = 30,
-              workers: int = 2, max_requests: int = 100_000, seeded: bool = False) -> list[Result]:
+              workers: int = 2, max_requests: int = 100_000, seeded: bool = False,
+              warm_up: int = 5) -> list[Result]:
     tmp = tempfile.mkdtemp(prefix="hamkor-web-")
     try:
         with _database(url, agreements, seeded) as db_url:
             plan = prepare(db_url, clients)
             port = _free_port()
             with hamkor_server(db_url, port, workers, tmp):
-                # Warm-up: 5 requests a client (every worker's imports, template compilation).
+                # Warm-up: a few requests a client (every worker's imports, templates).
                 tally, wall = asyncio.run(_hamkor_load(f"http://127.0.0.1:{port}", plan, clients,
-                                                       seconds, max_requests, 5))
+                                                       seconds, max_requests, warm_up))
         pages = _summary(tally, wall)
         sizes = [b for name in PAGES if name != "event POST" for b in tally.bytes.get(name, [])]
         page_bytes = int(statistics.mean(sizes)) if sizes else 20_000
         port = _free_port()
         with baseline_server(port, workers, page_bytes, tmp):
             btally, bwall = asyncio.run(_baseline_load(f"http://127.0.0.1:{port}", clients, seconds,
-                                                       max_requests, 5))
+                                                       max_requests, warm_up))
         baseline = _summary(btally, bwall)["baseline"]
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -391,6 +392,11 @@ def benchmark(url: str | None, agreements: int = 100_000, *, clients: int = 32, 
     )]
 
 
+def quick(url: str | None, *, seeded: bool = False) -> list[Result]:
+    """The CI variant: proves the harness runs end to end (both servers, every page)."""
+    return benchmark(url, 1_000, clients=4, seconds=3, workers=1, seeded=seeded, warm_up=2)
+
+
 def print_result(r: Result) -> None:
     d = r.detail or {}
     print(f"{r.name}: {r.measured}")
@@ -413,10 +419,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--clients", type=int, default=32)
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--quick", action="store_true", help="2,000 agreements, 8 clients, 4 s")
+    ap.add_argument("--quick", action="store_true", help="1,000 agreements, 4 clients, 3 s (CI)")
     args = ap.parse_args(argv)
     if args.quick:
-        (r,) = benchmark(args.db, 2_000, clients=8, seconds=4, workers=1, seeded=args.seeded)
+        (r,) = quick(args.db, seeded=args.seeded)
     else:
         (r,) = benchmark(args.db, args.agreements, clients=args.clients, seconds=args.seconds,
                          workers=args.workers, seeded=args.seeded)
