@@ -72,6 +72,13 @@ def run(db: str | None, quick: bool, only: list[str] | None) -> list[Result]:
         from benchmarks import startup
 
         results += startup.benchmark(3 if quick else 9)
+    if want("web"):
+        from benchmarks import web_load
+
+        if quick:
+            results += web_load.quick(db)
+        else:
+            results += web_load.benchmark(db, 100_000, clients=32, seconds=30, workers=2)
     if want("smtp"):
         from benchmarks import smtp
 

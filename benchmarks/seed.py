@@ -408,6 +408,11 @@ def seed(engine: Engine, n: int, *, seed: int = 1, today: date | None = None,
             for table in ("organizations", "users", "agreements"):
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                   f"(SELECT max(id) FROM {table}))"))
+        # Planner statistics, as a database in use has them (autovacuum may not have
+        # analysed the bulk-loaded tables yet): without them per-agreement lookups by
+        # index are planned as bitmap scans over thousands of guessed rows.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("ANALYZE"))
     return SeedResult(counts["agreements"], counts["events"], counts["parties"], len(orgs),
                       len(users), time.perf_counter() - started)
 

@@ -24,6 +24,10 @@ config = context.config
 def _run(engine: Engine) -> None:
     with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
+        if connection.dialect.name == "postgresql":  # the partial indexes' WHERE, for comparisons
+            from models.entities import postgresql_index_options
+
+            postgresql_index_options()
         if sqlite:
             # Batch mode copies tables: FK checks must be off, and the pragma only
             # works outside a transaction, so it goes to the DBAPI connection.

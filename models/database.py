@@ -24,6 +24,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
+    if parsed.get_backend_name() == "postgresql":
+        from models.entities import postgresql_index_options
+
+        postgresql_index_options()
     if parsed.drivername == "postgresql":
         url = str(parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False))
     # A pooled connection is checked before use: after a database restart (or a

@@ -212,7 +212,6 @@ class Agreement(Base):
         Index(
             "ix_agreements_next_due_on",
             "next_due_on",
-            postgresql_where=text("next_due_on IS NOT NULL"),
             sqlite_where=text("next_due_on IS NOT NULL"),
         ),
         Index("ix_agreements_state", "state"),
@@ -222,7 +221,6 @@ class Agreement(Base):
             "uq_agreements_live_successor",
             "renews_id",
             unique=True,
-            postgresql_where=text(f"renews_id IS NOT NULL AND state NOT IN ({_ENDED_SQL})"),
             sqlite_where=text(f"renews_id IS NOT NULL AND state NOT IN ({_ENDED_SQL})"),
         ),
     )
@@ -323,7 +321,6 @@ class Notification(Base):
         Index(
             "ix_notifications_open",
             "id",
-            postgresql_where=text("status IN ('pending', 'failed', 'sending')"),
             sqlite_where=text("status IN ('pending', 'failed', 'sending')"),
         ),
     )
@@ -456,3 +453,18 @@ class Attachment(Base):
         Index("ix_attachments_agreement_id", "agreement_id", "id"),
         Index("ix_attachments_sha256", "sha256"),
     )
+
+
+def postgresql_index_options() -> None:
+    """Give the partial indexes their PostgreSQL WHERE (the same as SQLite's).
+
+    Called when a PostgreSQL engine is made (`models.database.make_engine`). Written
+    as `postgresql_where=` in the models, the option would make SQLAlchemy import its
+    PostgreSQL dialect (and asyncpg's adapter) in every process, SQLite's included:
+    a twentieth of a second on each `hamkor` command.
+    """
+    for table in Base.metadata.tables.values():
+        for index in table.indexes:
+            where = index.dialect_options["sqlite"]["where"]
+            if where is not None and index.dialect_options["postgresql"]["where"] is None:
+                index.dialect_options["postgresql"]["where"] = where

@@ -64,7 +64,7 @@ def digest_day(today: date, weekday: int) -> date:
     return today - timedelta(days=today.weekday()) + timedelta(days=weekday)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Item:
     section: str
     on: date | None
@@ -78,7 +78,12 @@ def _partners(a: Agreement) -> tuple[str, ...]:
 
 
 def gather(s: Session, today: date, window_days: int) -> dict[int, list[_Item]]:
-    """What each user (by id) has to act on as of `today`."""
+    """What each user (by id) has to act on as of `today`.
+
+    Columns, not mapped agreements, are read where they suffice: after a long outage
+    every agreement of the office may be in a digest, and the tick's memory must not
+    grow with them by more than these small items.
+    """
     horizon = today + timedelta(days=window_days)
     todo: dict[int, list[_Item]] = defaultdict(list)
     load = selectinload(Agreement.parties).selectinload(AgreementParty.organization)
@@ -88,36 +93,38 @@ def gather(s: Session, today: date, window_days: int) -> dict[int, list[_Item]]:
                  Agreement.renewal_months.is_not(None))
     # Ending within the window, not renewing tacitly, no signed successor.
     end = func.coalesce(Agreement.ends_on, Agreement.expires_on)
-    for a in s.scalars(select(Agreement).where(
+    for owner, ends_on, expires_on, ref, title in s.execute(select(
+            Agreement.owner_id, Agreement.ends_on, Agreement.expires_on, Agreement.ref,
+            Agreement.title).where(
             Agreement.owner_id.is_not(None), Agreement.state.in_(_LIVE), ~tacit,
             end >= today, end <= horizon, Agreement.id.not_in(signed_successor))):
-        assert a.owner_id is not None
-        todo[a.owner_id].append(_Item("expiring", a.ends_on or a.expires_on, a.ref, a.title))
+        todo[owner].append(_Item("expiring", ends_on or expires_on, ref, title))
     # Tacitly renewing: the notice deadline within the window.
-    for a in s.scalars(select(Agreement).where(
+    for owner, expires_on, notice_days, ref, title in s.execute(select(
+            Agreement.owner_id, Agreement.expires_on, Agreement.notice_days, Agreement.ref,
+            Agreement.title).where(
             Agreement.owner_id.is_not(None), Agreement.state.in_(_LIVE), tacit,
             Agreement.expires_on >= today)):
-        assert a.owner_id is not None and a.expires_on is not None
-        notice_by = a.expires_on - timedelta(days=a.notice_days or 0)
+        notice_by = expires_on - timedelta(days=notice_days or 0)
         if today <= notice_by <= horizon:
-            todo[a.owner_id].append(_Item("notice", notice_by, a.ref, a.title))
+            todo[owner].append(_Item("notice", notice_by, ref, title))
     # Drafts whose last event is a request for changes.
     last = (select(EventRow.agreement_id, func.max(EventRow.id).label("id"))
             .group_by(EventRow.agreement_id).subquery())
-    for a, on in s.execute(select(Agreement, EventRow.occurred_on)
-                           .join(last, last.c.agreement_id == Agreement.id)
-                           .join(EventRow, EventRow.id == last.c.id)
-                           .where(Agreement.state == "draft", Agreement.owner_id.is_not(None),
-                                  EventRow.event == "request_changes")):
-        assert a.owner_id is not None
-        todo[a.owner_id].append(_Item("returned", on, a.ref, a.title))
+    for owner, ref, title, on in s.execute(
+            select(Agreement.owner_id, Agreement.ref, Agreement.title, EventRow.occurred_on)
+            .join(last, last.c.agreement_id == Agreement.id)
+            .join(EventRow, EventRow.id == last.c.id)
+            .where(Agreement.state == "draft", Agreement.owner_id.is_not(None),
+                   EventRow.event == "request_changes")):
+        todo[owner].append(_Item("returned", on, ref, title))
     for a in s.scalars(select(Agreement).options(load).where(
             Agreement.owner_id.is_not(None), Agreement.state == "awaiting_signatures")):
         assert a.owner_id is not None
         todo[a.owner_id].append(_Item("signatures", a.state_since, a.ref, a.title, _partners(a)))
-    waiting = [_Item("approval", a.state_since, a.ref, a.title)
-               for a in s.scalars(select(Agreement).where(Agreement.state == "in_review")
-                                  .order_by(Agreement.state_since, Agreement.ref))]
+    waiting = [_Item("approval", since, ref, title) for since, ref, title in s.execute(
+        select(Agreement.state_since, Agreement.ref, Agreement.title)
+        .where(Agreement.state == "in_review").order_by(Agreement.state_since, Agreement.ref))]
     if waiting:
         for uid in s.scalars(select(User.id).where(User.role == "approver", User.active.is_(True))):
             todo[uid] += waiting
@@ -167,16 +174,19 @@ def queue_digests(s: Session, today: date, now: Any, *, weekday: int | None, win
     todo = gather(s, today, window_days)
     users = {u.id: u for u in s.scalars(select(User).where(
         User.id.in_(list(todo)), User.active.is_(True)))} if todo else {}
-    rows = []
-    for uid, items in sorted(todo.items()):
+    queued = 0
+    for uid in sorted(todo):
+        # One digest at a time, its items let go once queued: after a long outage the
+        # whole office may be in the digests, which must not all be held at once.
+        items = todo.pop(uid)
         u = users.get(uid)
         key = digest_key(uid, today)
         if u is None or key in done or not items:
             continue
         subject, text, html = render(items, day, recipient_of(u), compose=compose, links=links,
                                      institution=institution)
-        rows.append(outbox.Outgoing(key=key, agreement_id=None, term=0, rule="digest",
-                                    offset_days=0, due_on=day, to_addr=u.email, subject=subject,
-                                    body_text=text, body_html=html, kind="digest"))
-    return len(outbox.enqueue(s, rows, now))
+        queued += len(outbox.enqueue(s, [outbox.Outgoing(
+            key=key, agreement_id=None, term=0, rule="digest", offset_days=0, due_on=day,
+            to_addr=u.email, subject=subject, body_text=text, body_html=html, kind="digest")], now))
+    return queued
 

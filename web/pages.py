@@ -192,9 +192,9 @@ LIST_FILTERS = ("q", "state", "partner", "country", "department", "type", "owner
 def agreement_list(request: Request, page: int = 1, user: User = Depends(page_user)) -> Response:
     """The register: one search box over everything an agreement says, filters, sortable
     columns; the same query downloads as CSV or XLSX (`/agreements/export`)."""
-    from web.queries import departments, search_agreements
+    from web.queries import departments, partner_choices, search_agreements
     from workflow.agreements import TYPES
-    from workflow.registry import list_partners, list_users
+    from workflow.registry import list_users
 
     app = hamkor(request)
     filters = {k: (request.query_params.get(k) or "").strip() for k in LIST_FILTERS}
@@ -204,8 +204,8 @@ def agreement_list(request: Request, page: int = 1, user: User = Depends(page_us
                                    page=page, **_search_args(request, filters))
     except HamkorError as exc:
         error, status = humanize(exc, translator(request)), status_for(exc)
-    partners = list_partners(app.uow())
-    countries = sorted({p["country"] for p in partners if p.get("country")})
+    partners = partner_choices(app.uow())
+    countries = sorted({p["country"] for p in partners if p["country"]})
     return render(request, "agreements.html", {
         "result": result, "filters": filters, "error": error, "states": [s.value for s in State],
         "partners": partners, "countries": countries, "types": TYPES,

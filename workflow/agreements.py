@@ -164,6 +164,15 @@ def surroundings(s: Session, a: Agreement) -> Surroundings:
     return Surroundings(last_on, submitter, signed is not None, approved)
 
 
+def surroundings_of_many(s: Session, ids: list[int]) -> dict[int, Surroundings]:
+    """`surroundings` of several agreements in one statement (a page listing many)."""
+    if not ids:
+        return {}
+    rows = s.execute(select(Agreement.id, *_surroundings_of(Agreement.id)).where(Agreement.id.in_(ids)))
+    return {aid: Surroundings(last_on, submitter, signed is not None, approved)
+            for aid, last_on, submitter, signed, approved in rows}
+
+
 @cache
 def _acting_statement() -> Any:
     """One statement: the agreement (parties, organisations, owner), the acting user and
@@ -486,11 +495,13 @@ def _insert_agreement(s: Session, clock: Clock, day: date, **values: Any) -> Agr
 
 
 def available_events(s: Session, a: Agreement, who: User | None, today: date,
-                     office: Office) -> list[dict[str, Any]]:
-    """Manual events the actor could do now, with what each needs."""
+                     office: Office, around: Surroundings | None = None) -> list[dict[str, Any]]:
+    """Manual events the actor could do now, with what each needs (`around`: the
+    agreement's surroundings when the caller read them already, for many at once)."""
     out = []
     role = Role.parse(who.role) if who else Role.ADMIN
-    base = _guard_input(a, who.email if who else "", role, today, today, office, surroundings(s, a),
+    base = _guard_input(a, who.email if who else "", role, today, today, office,
+                        around if around is not None else surroundings(s, a),
                         signed_copy_missing=_signed_copy_missing(s, a, office))
     for name in MANUAL_EVENTS:
         t = transition_for(Ev(name))

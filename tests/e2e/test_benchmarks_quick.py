@@ -14,7 +14,7 @@ from pathlib import Path
 EXPECTED = ("lifecycle machine", "transitions (sqlite)", "tick scale (sqlite)",
             "report html (sqlite", "report xlsx (sqlite", "import (sqlite)", "ewp export",
             "ewp hash", "SMTP dispatch (sqlite)", "start-up (sqlite)",
-            "tick catch-up (sqlite)")
+            "tick catch-up (sqlite)", "web under load (sqlite)")
 
 
 def test_quick_benchmarks_report_every_ratio(tmp_path: Path) -> None:

@@ -71,3 +71,21 @@ def test_a_signed_agreement_says_when_it_activates(client: TestClient, hamkor_ap
     assert f"activates automatically on {when}" in html.unescape(client.get(f"/agreements/{ref}").text)
     signed = section(client.get("/").text, "todo-signed")
     assert ref in signed and f"activates automatically on {when}" in signed
+
+
+def test_a_long_section_lists_the_first_agreements_and_counts_the_rest(
+        make_client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from web import queries
+
+    officer = make_client()
+    sign_in(officer, "olga@uni.uz")
+    refs = [new_draft(officer, title=f"Draft {i}") for i in range(3)]
+    monkeypatch.setattr(queries, "SECTION_LIMIT", 2)
+    page = officer.get("/").text
+    drafts = section(page, "todo-drafts")
+    assert '<span class="pill">3</span>' in drafts  # all of them counted
+    assert refs[0] in drafts and refs[1] in drafts and refs[2] not in drafts  # oldest first
+    assert "…and 1 more in the register" in drafts
+    assert 'href="/agreements?state=draft&owner=olga%40uni.uz"' in drafts  # an officer's own
+    monkeypatch.setattr(queries, "SECTION_LIMIT", 50)
+    assert "more in the register" not in section(officer.get("/").text, "todo-drafts")
