@@ -41,16 +41,23 @@ def humanize(exc: HamkorError, t: Translator | None = None) -> str:
     if t is None:
         return exc.describe()
     # English keeps the services' sentences (no command-line words in these).
-    if isinstance(exc, PermissionDenied) and t.lang != "en":
-        return t("e.role_needed", needed=t.role(exc.needed))
-    if isinstance(exc, Duplicate | NotFound) and t.lang != "en":
-        return t("e.duplicate" if isinstance(exc, Duplicate) else "e.unknown", what=str(exc.key))
+    if t.lang != "en":
+        if isinstance(exc, NotFound):
+            return t("err.not_found", what=_kind(t, exc.kind), key=exc.key)
+        if isinstance(exc, Duplicate):
+            return t("err.duplicate", what=_kind(t, exc.kind).capitalize(), key=exc.key)
+        if isinstance(exc, PermissionDenied):
+            return t("err.role", role=t.role(exc.role), needed=t.role(exc.needed))
     if isinstance(exc, ConcurrentUpdate):
         return t("err.concurrent", ref=exc.ref)
     if isinstance(exc, TransitionRefused):
         why = exc.problem.text(t.field_name, t.rule(exc.problem))
         return t("err.refused", ref=exc.ref, event=t.event(exc.event), state=t.state(exc.state), why=why)
     return exc.describe(t.field_name, t.rule)
+
+
+def _kind(t: Translator, kind: str) -> str:
+    return t.text(f"err.kind.{kind}") or kind
 
 
 def api_error(exc: HamkorError) -> dict[str, Any]:

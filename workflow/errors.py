@@ -102,7 +102,7 @@ class PermissionDenied(HamkorError):
     code = "role"
 
     def __init__(self, actor: str, action: str, needed: str, role: str) -> None:
-        self.actor, self.action, self.needed = actor, action, needed
+        self.actor, self.action, self.needed, self.role = actor, action, needed, role
         super().__init__(f"{actor} ({role}) may not {action}: needs role {needed} or above")
 
 

@@ -303,7 +303,7 @@ def test_refusals_read_in_the_readers_language(make_client) -> None:  # type: ig
     ref = new_draft(client)
     post(client, "/lang", {"lang": "ru", "next": "/"})
     r = client.get("/agreements/AGR-1999-0042")
-    assert r.status_code == 404 and "«AGR-1999-0042» не найдено." in html.unescape(r.text)
+    assert r.status_code == 404 and "Не найдено: соглашение «AGR-1999-0042»." in html.unescape(r.text)
     post(client, "/lang", {"lang": "uz", "next": "/"})
     r = post(client, f"/agreements/{ref}/events/send_for_signature")
     text = html.unescape(r.text)
@@ -314,7 +314,7 @@ def test_refusals_read_in_the_readers_language(make_client) -> None:  # type: ig
     post(viewer, "/lang", {"lang": "ru", "next": "/"})
     r = post(viewer, f"/agreements/{ref}/events/submit")
     text = html.unescape(r.text)
-    assert r.status_code == 403 and "Для этого нужна роль «сотрудник» или выше." in text
+    assert r.status_code == 403 and "Ваша роль (наблюдатель) этого не позволяет: нужна роль «сотрудник» или выше." in text
 
 
 def test_unknown_pages_and_wrong_methods_read_in_the_readers_language(client: TestClient) -> None:
