@@ -259,7 +259,7 @@ def under_used_quotas(app: Any, user: User) -> list[dict[str, Any]]:
 
 
 class ActivityIn(BaseModel):
-    """An activity to record: the fields of `hamkor activity add` (see README)."""
+    """An activity to record: the fields of the Activities page's form."""
 
     model_config = ConfigDict(extra="forbid")
     kind: str = Field(examples=["mobility"], description="mobility|visit|event|project|publication")

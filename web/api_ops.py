@@ -40,8 +40,8 @@ def export_agreements(request: Request, fmt: Format, q: str | None = None,
                       type: str | None = None, owner: str | None = None,
                       expiring_within: int | None = Query(None, ge=0),
                       user: User = Depends(api_user)) -> Response:
-    """`hamkor export`'s columns (a file that imports back), for the agreements the
-    filters of `GET /api/agreements` select; without filters, every agreement."""
+    """The import's columns (a file that imports back), for the agreements the filters of
+    `GET /api/agreements` select; without filters, every agreement."""
     from web import exports
     from web.queries import agreements_by_id
     from workflow.search import search
@@ -60,8 +60,8 @@ def export_agreements(request: Request, fmt: Format, q: str | None = None,
 def export_activities(request: Request, names: bool = Query(False, description=(
                           "Include participants' names (personal data; officers and above).")),
                       user: User = Depends(api_user)) -> Response:
-    """`hamkor activity export` as CSV: a file that `POST /api/activities/import` (or the
-    Activities page) takes back."""
+    """Every activity as CSV: a file that `POST /api/activities/import` (or the Activities
+    page) takes back."""
     import tempfile
     from pathlib import Path
 
@@ -90,7 +90,7 @@ class MessageOut(BaseModel):
             summary="One notification as it was (or will be) sent")
 def outbox_message(request: Request, row_id: RowId, user: User = Depends(api_user)) -> dict[str, Any]:
     """Its record (status, attempts, why it was skipped or gave up), the headers, and
-    the text and HTML parts; `hamkor outbox show ID`."""
+    the text and HTML parts."""
     from notifications.archive import headers, open_message, parts
 
     app = hamkor(request)
@@ -106,8 +106,7 @@ class RetryDeadIn(BaseModel):
 
 @router.post("/outbox/retry-dead", summary="Queue every dead notification again")
 def outbox_retry_dead(request: Request, body: RetryDeadIn, user: User = Depends(api_user)) -> dict[str, int]:
-    """With a fresh retry period; the worker's next run sends them (`hamkor outbox retry
-    --dead`)."""
+    """With a fresh retry period; the worker's next run sends them."""
     from notifications.outbox import retry_dead
 
     _require(user, Role.OFFICER, "retry notifications")
@@ -153,8 +152,7 @@ def revoke_my_token(request: Request, token_id: RowId, user: User = Depends(api_
 def my_calendar(request: Request, office: bool = Query(False, description=(
                     "The whole office's agreements instead of those you own.")),
                 user: User = Depends(api_user)) -> Response:
-    """The events of your `/calendar/<token>.ics` feed (or the office's), as
-    `hamkor calendar export` writes them."""
+    """The events of your `/calendar/<token>.ics` feed (or the whole office's)."""
     from notifications.calendar_feed import feed
 
     app = hamkor(request)
@@ -166,8 +164,8 @@ def my_calendar(request: Request, office: bool = Query(False, description=(
 
 @router.post("/files/verify", summary="Re-hash every stored file (admins)")
 def verify_files(request: Request, user: User = Depends(api_user)) -> dict[str, Any]:
-    """Missing or altered files are listed with the agreements and files that use them;
-    `hamkor files verify`. The worker also runs it weekly and mails the admins."""
+    """Missing or altered files are listed with the agreements and files that use them.
+    The worker also runs this check weekly and mails the admins."""
     from documents.attachments import verify
     from documents.service import file_store
 

@@ -194,7 +194,7 @@ def condition_remove(request: Request, ref: str, n: int, user: User = Depends(pa
 
 
 class ConditionIn(BaseModel):
-    """One direction of mobility: the values of `hamkor agreement conditions add`."""
+    """One direction of mobility: the values of a cooperation condition."""
 
     model_config = ConfigDict(extra="forbid")
     kind: str = Field(examples=["student-studies"],

@@ -78,7 +78,7 @@ def _send(app: App, f: dict[str, Any]) -> Response:
     headers = {"X-Content-Type-Options": "nosniff", "X-Hamkor-SHA256": f["sha256"]}
     if path is not None:
         if not path.is_file():
-            raise Invalid(f"the stored file of {f['name']} is missing (run `hamkor files verify`)")
+            raise Invalid(f"the stored file of {f['name']} is missing (an administrator can check the whole file store)")
         return FileResponse(path, media_type=f["media_type"], filename=f["name"],
                             content_disposition_type="attachment", headers=headers)
     stream = store.open(f["sha256"])

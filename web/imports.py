@@ -37,7 +37,7 @@ class RowErrorOut(TypedDict):
 
 
 class ImportOutcome(TypedDict):
-    """An import (or its dry run): `hamkor import --json`'s report, and `digest` (what the
+    """An import (or its dry run): the import's report, and `digest` (what the
     dry run would do: pass it back as `expect` to import only that)."""
 
     source: str
@@ -166,7 +166,7 @@ def import_cancel(request: Request, user: User = Depends(page_user),
 
 
 class ImportIn(BaseModel):
-    """Rows as `hamkor export` writes them to JSON (one object per agreement)."""
+    """Rows as the export writes them to JSON (one object per agreement)."""
 
     rows: list[dict[str, Any]] = Field(examples=[[{
         "title": "Student exchange", "type": "exchange", "state": "draft",
@@ -181,7 +181,7 @@ class ImportIn(BaseModel):
 @api.post("/import", summary="Import agreements: all rows or nothing (dry run first)",
           responses={422: {"description": "Rows refused: `errors` lists row, column, message"}})
 def api_import(request: Request, body: ImportIn, user: User = Depends(api_user)) -> ImportOutcome:
-    """The service of `hamkor import`: a dry run reports each row's action and a `digest`;
+    """The import's service: a dry run reports each row's action and a `digest`;
     importing with `expect` set to it refuses (409) if the data changed since."""
     from fastapi import HTTPException
 
