@@ -278,11 +278,15 @@ def verify(uow: UnitOfWork, store: FileStore, *, workers: int | None = None) -> 
     for sha, ref, fid, name in rows:
         users.setdefault(sha, []).append({"agreement": ref, "id": fid, "name": name})
     digests = sorted(users)
-    n = workers or min(4, os.cpu_count() or 1)
+    n = max(1, min(workers or min(4, os.cpu_count() or 1), len(digests)))
+    # One contiguous share per thread: a task per file costs more than hashing a small one.
+    shares = [digests[i::n] for i in range(n)]
     with ThreadPoolExecutor(max_workers=n) as pool:
-        results = list(pool.map(store.check, digests))
+        checked = list(pool.map(lambda share: [store.check(d) for d in share], shares))
+    results = dict(zip((d for share in shares for d in share),
+                       (r for part in checked for r in part), strict=True))
     report: dict[str, Any] = {"checked": len(digests), "ok": 0, "missing": [], "altered": []}
-    for sha, result in zip(digests, results, strict=True):
+    for sha, result in sorted(results.items()):
         if result == "ok":
             report["ok"] += 1
         else:
