@@ -10,7 +10,7 @@ import click
 _OPTIONS = {
     "partners": "--partner", "forms": "--form", "email": "EMAIL", "partner_name": "NAME",
     "token_name": "--name", "event": "EVENT", "ref": "REF", "password": "the password",
-    "id": "ID", "contact_email": "--email",
+    "id": "ID", "contact_email": "--email", "document_lang": "--lang",
     # activities (workflow/activity_rules.py)
     "agreement": "REF", "starts_on": "--starts/--date", "ends_on": "--ends", "names": "--name",
     # cooperation conditions (ewp/rules.py)

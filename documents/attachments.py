@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, lazyload
 from documents.sniff import ACCEPTED, extension_for, sniff
 from documents.storage import FileStore, Staged
 from models import ATTACHMENT_KINDS, Agreement, Attachment
-from workflow.errors import Invalid, NotFound
+from workflow.errors import Invalid, NotFound, Problem
 from workflow.lifecycle import Role
 from workflow.registry import actor, require_role
 from workflow.signed_copy import has_signed_copy_clause
@@ -49,7 +49,8 @@ def store_from(settings: Settings, database_url: str | None = None) -> FileStore
 def check_kind(kind: str) -> str:
     kind = (kind or "").strip().lower()
     if kind not in ATTACHMENT_KINDS:
-        raise Invalid(f"--kind {kind!r} is not one of {', '.join(ATTACHMENT_KINDS)}")
+        raise Invalid(Problem("choice", "kind", "{field} {value!r} is not one of {choices}",
+                              {"value": kind, "choices": ", ".join(ATTACHMENT_KINDS)}))
     return kind
 
 
@@ -222,7 +223,7 @@ def detach(uow: UnitOfWork, clock: Clock, ref: str, file_id: int | str, *, reaso
     from workflow.agreements import record
 
     if not (reason and reason.strip()):
-        raise Invalid("a reason is required (--reason)")
+        raise Invalid(Problem("required", "reason", "{field} must not be empty"))
     with uow:
         s = uow.session
         a, f = _one(s, ref, file_id)

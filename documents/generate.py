@@ -21,7 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from workflow.errors import Invalid
+from workflow.errors import Invalid, Problem
 
 if TYPE_CHECKING:
     from workflow.agreements import Office
@@ -58,13 +58,15 @@ class Template:
 
 def check_lang(lang: str) -> str:
     if lang not in LANGS:
-        raise Invalid(f"--lang {lang!r} is not one of {', '.join(LANGS)}")
+        raise Invalid(Problem("choice", "document_lang", "{field} {value!r} is not one of {choices}",
+                              {"value": lang, "choices": ", ".join(LANGS)}))
     return lang
 
 
 def check_format(fmt: str) -> str:
     if fmt not in FORMATS:
-        raise Invalid(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
+        raise Invalid(Problem("choice", "format", "{field} {value!r} is not one of {choices}",
+                              {"value": fmt, "choices": ", ".join(FORMATS)}))
     return fmt
 
 
@@ -84,7 +86,8 @@ def resolve(name: str, lang: str, templates_dir: Path | None = None) -> Template
     """The template file for `name` in `lang`: the user's copy first, then the shipped one."""
     check_lang(lang)
     if not name or "/" in name or "\\" in name or name.startswith("."):
-        raise Invalid(f"--template {name!r}: give a template name such as {', '.join(TEMPLATES)}")
+        raise Invalid(Problem("invalid", "template", "{field} {value!r}: give a template name such as "
+                              "{choices}", {"value": name, "choices": ", ".join(TEMPLATES)}))
     file = f"{name}.{lang}.docx"
     if templates_dir is not None:
         user = templates_dir / "documents" / file

@@ -51,7 +51,7 @@ def test_an_officer_uploads_downloads_and_removes_a_file_on_the_page(
     state_before = agreement_state(hamkor_app, ref)
     r = client.post(f"/agreements/{ref}/files/{f['id']}/remove",
                     data={"csrf_token": csrf_of(client, "/"), "reason": ""}, follow_redirects=False)
-    assert r.status_code == 422 and "reason is required" in r.text
+    assert r.status_code == 422 and "Reason must not be empty" in r.text
     assert agreement_state(hamkor_app, ref) == state_before
     r = client.post(f"/agreements/{ref}/files/{f['id']}/remove",
                     data={"csrf_token": csrf_of(client, "/"), "reason": "wrong scan"}, follow_redirects=False)
