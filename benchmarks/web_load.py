@@ -174,6 +174,10 @@ def hamkor_server(url: str, port: int, workers: int, cwd: str) -> Any:
 
 def baseline_server(port: int, workers: int, page_bytes: int, cwd: str) -> Any:
     env = dict(os.environ, HAMKOR_BENCH_PAGE_BYTES=str(page_bytes))
+    # The benchmarks are not installed (the wheel ships none): the checkout goes on the path,
+    # whatever folder the server runs in.
+    checkout = str(Path(__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (checkout, env.get("PYTHONPATH")) if p)
     # The options `hamkor serve` gives uvicorn (cli/serve.py), as a factory like its workers.
     cmd = [sys.executable, "-m", "uvicorn", "benchmarks.web_baseline:create_app", "--factory",
            "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
