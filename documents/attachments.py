@@ -203,10 +203,10 @@ def _one(s: Session, ref: str, file_id: int | str) -> tuple[Agreement, Attachmen
     try:
         key = int(file_id)
     except (TypeError, ValueError):
-        raise NotFound(f"file of {a.ref}", file_id) from None
+        raise NotFound("file", f"{a.ref} #{file_id}") from None
     f = s.get(Attachment, key)
     if f is None or f.agreement_id != a.id:
-        raise NotFound(f"file of {a.ref}", file_id)
+        raise NotFound("file", f"{a.ref} #{file_id}")
     return a, f
 
 

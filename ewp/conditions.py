@@ -230,7 +230,7 @@ def remove_condition(uow: UnitOfWork, clock: Clock, home: Home, ref: str, n: int
         who, mode = _begin_change(s, a, by)
         rows = _rows(s, a)
         if not 1 <= n <= len(rows):
-            raise NotFound(f"condition of {a.ref} numbered", f"{n} (it has {len(rows)})")
+            raise NotFound("condition", f"{a.ref} #{n} (it has {len(rows)})")
         old_hash = our_hash(s, a.id, home)
         orgs = {p.organization_id: p.organization for p in a.parties}
         removed = condition_dict(n, rows[n - 1], orgs, home)
@@ -266,7 +266,7 @@ def edit_condition(uow: UnitOfWork, clock: Clock, home: Home, ref: str, n: int,
         who, mode = _begin_change(s, a, by)
         rows = _rows(s, a)
         if not 1 <= n <= len(rows):
-            raise NotFound(f"condition of {a.ref} numbered", f"{n} (it has {len(rows)})")
+            raise NotFound("condition", f"{a.ref} #{n} (it has {len(rows)})")
         sending = _party(a, valid.sending, "--from", home)
         receiving = _party(a, valid.receiving, "--to", home)
         if sending is receiving:
@@ -303,7 +303,7 @@ def move_condition(uow: UnitOfWork, clock: Clock, home: Home, ref: str, n: int,
         who, mode = _begin_change(s, a, by)
         rows = _rows(s, a)
         if not 1 <= n <= len(rows):
-            raise NotFound(f"condition of {a.ref} numbered", f"{n} (it has {len(rows)})")
+            raise NotFound("condition", f"{a.ref} #{n} (it has {len(rows)})")
         m = n - 1 if direction == "up" else n + 1
         if not 1 <= m <= len(rows) or rows[m - 1].kind != rows[n - 1].kind:
             raise Invalid(Problem("ewp.move", None, "condition {n} is already the {end} of its kind "

@@ -140,7 +140,7 @@ def test_studies_and_teaching_need_a_language_and_staff_take_no_student_options(
     refused(cli(db_url, *base, "--kind", "staff-training", "--blended"), "--eqf and --blended are for student")
     refused(cli(db_url, *base, "--kind", "staff-training", "--months", "2"), "--months is for student")
     refused(cli(db_url, "agreement", "conditions", "remove", ref, "1", "--by", OFFICER),
-            "no condition of", "1 (it has 0)")
+            "no condition", "#1 (it has 0)")
     assert snapshot(db_url) == before
     # staff training and traineeships need no language
     add_condition(db_url, ref, kind="staff-training")
