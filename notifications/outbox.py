@@ -38,7 +38,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from models import Agreement, Notification
@@ -361,6 +361,17 @@ def _statements() -> tuple[Any, Any, Any]:
     return settle, fence, both
 
 
+@cache
+def _pg_text(dialect: Any) -> tuple[str, Any]:
+    compiled = _statements()[2].compile(dialect=dialect)
+    return str(compiled), compiled
+
+
+def _pg_compiled(conn: Connection) -> tuple[str, Any]:
+    """The combined statement compiled once per dialect (its SQL and bind processors)."""
+    return _pg_text(conn.dialect)
+
+
 def _params(settle: Settlement | None, fence: Fence | None) -> dict[str, Any]:
     p: dict[str, Any] = {"s_id": 0, "s_token": "", "s_delivered": False, "s_status": "sending",
                          "s_sent_at": None, "s_next": None, "s_error": None, "s_rcpt": None,
@@ -387,9 +398,10 @@ class DeliveryLog:
     data-modifying CTEs in autocommit). The commit waits for its WAL flush: a
     delivery recorded as sent stays sent after a crash of the database server. On
     PostgreSQL the statement runs on a thread of its own, so the caller can talk
-    SMTP (MAIL FROM, RCPT TO) while it is under way, and waits for it before DATA:
-    a message is never sent before the previous one's record is durable, which is
-    what limits a kill -9 to resending the one message in flight. On SQLite the
+    SMTP (MAIL FROM, RCPT TO, DATA and the message's lines) while it is under way,
+    and waits for it before the end of the data: a message is never sent before the
+    previous one's record is durable, which is what limits a kill -9 to resending
+    the one message in flight. On SQLite the
     statements run at once in one write transaction on a connection that syncs
     each commit (`synchronous=FULL`).
     """
@@ -426,8 +438,7 @@ class DeliveryLog:
         params = _params(settle, fence)
         try:
             if self._pg:
-                row = conn.execute(both, params).one()
-                settled, attempts = bool(row.settled), row.attempts
+                settled, attempts = self._pg_run(conn, params)
             else:
                 settled = bool(conn.execute(settle_stmt, params).rowcount) if settle else False
                 attempts = conn.execute(fence_stmt, params).scalar() if fence else None
@@ -442,6 +453,33 @@ class DeliveryLog:
             log.warning("notification %s: its outcome (%s) was not recorded: another sender "
                         "had taken it over", settle.row.id, settle.status)
         return settled, attempts
+
+    def _pg_run(self, conn: Connection, params: dict[str, Any]) -> tuple[bool, int | None]:
+        """The PostgreSQL statement as a server-side prepared statement on the driver's
+        connection: one message's record costs one round trip and ~35 µs of this
+        process's CPU (~100 µs through `Connection.execute`, and the GIL it holds is
+        what the SMTP exchange running beside it waits for). Driver errors come out as
+        SQLAlchemy's, as from any other statement."""
+        sql, compiled = _pg_compiled(conn)
+        args = compiled.construct_params(params)
+        for name, process in compiled._bind_processors.items():
+            args[name] = process(args[name])
+        try:
+            row = _driver(conn).execute(sql, args, prepare=True).fetchone()
+        except Exception as exc:
+            import psycopg
+
+            if not isinstance(exc, psycopg.Error):
+                raise
+            driver = _driver(conn)
+            broken = driver.closed or driver.broken
+            if broken:
+                conn.invalidate(exc)
+            raise DBAPIError.instance(sql, args, exc, psycopg.Error,
+                                      connection_invalidated=bool(broken),
+                                      dialect=conn.dialect) from exc
+        assert row is not None
+        return bool(row[0]), row[1]
 
     def submit(self, settle: Settlement | None, fence: Fence | None = None
                ) -> Future[tuple[bool, int | None]]:

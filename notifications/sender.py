@@ -3,9 +3,11 @@
 For each claimed row the sender (1) records the previous message's outcome and
 fences this one in one durable statement (`outbox.DeliveryLog.submit`: extend
 its lease to cover the whole send, charge the attempt, check it is still ours
-and still wanted), (2) sends the envelope meanwhile, (3) waits for that
-statement before DATA and sends only if the fence held and enough of the lease
-is left for the rest of the send. So a sender killed at any point leaves at
+and still wanted), (2) writes the message and sends the envelope, DATA and the
+message's lines meanwhile, (3) waits for that statement before the end of the
+data (the final ".") and ends the data only if the fence held and enough of the
+lease is left for the rest of the send; otherwise it closes the connection
+before the end of the data, and the server discards the unfinished message. So a sender killed at any point leaves at
 most the one in-flight message to be sent again (same Message-ID) once its
 lease expires, a frozen sender that resumes after losing its rows sends none
 of them, and a cancelled message is not sent. Every time decision (due,
@@ -122,7 +124,8 @@ class _Run:
             pending, self.pending = self.pending, None
             fenced_at = time.monotonic()
             # The round trip (and its durable commit) runs while the message is written
-            # and its envelope sent; the transport waits for it before DATA.
+            # and its envelope and lines sent; the transport waits for it before the end
+            # of the data.
             result = self.deliveries.submit(pending, fence)
             go = _Go(result, fenced_at, budget, self.transport.final_budget())
             try:

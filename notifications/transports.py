@@ -8,11 +8,13 @@ only when nothing was delivered and the backend itself is unusable (down, TLS,
 authentication), so the sender stops the run instead of failing every message
 the same way.
 
-Before the point of no return -- for SMTP the DATA command, after the envelope
-(MAIL FROM, RCPT TO) was accepted -- the transport calls `go()`: the sender's
-fencing check (it still owns the row and the row is still wanted). If it says
-no, nothing is sent. The sender overlaps its database round trip with the
-envelope this way.
+Before the point of no return -- for SMTP the end of the data (the final ".",
+after the envelope, DATA and the message's lines) -- the transport calls
+`go()`: the sender's fencing check (it still owns the row and the row is still
+wanted). If it says no, the connection is closed before the end of the data,
+which makes the server discard the unfinished message (RFC 5321 §3.8), and
+nothing is delivered. The sender overlaps its database round trip with the
+whole exchange up to that point this way.
 """
 
 from __future__ import annotations
@@ -95,11 +97,16 @@ class Transport(Protocol):
 
 
 def _quote(data: bytes) -> bytes:
-    """RFC 5321 4.5.2 dot-stuffing, and the terminating line."""
+    """RFC 5321 4.5.2 dot-stuffing; the data ends with a line break, and the terminating
+    line (`END_OF_DATA`) is sent apart."""
     q = re.sub(rb"(?m)^\.", b"..", data)
     if not q.endswith(b"\r\n"):
         q += b"\r\n"
-    return q + b".\r\n"
+    return q
+
+
+#: The end of the data: from its last byte on, the server may have the message.
+END_OF_DATA = b".\r\n"
 
 
 class SmtpTransport:
@@ -133,8 +140,9 @@ class SmtpTransport:
         return self.timeout * (8 + recipients) + self.data_timeout
 
     def final_budget(self) -> float:
-        """The longest the send can take once `go()` said yes: DATA, the data, the reply."""
-        return self.timeout * 2 + self.data_timeout
+        """The longest the send can take once `go()` said yes: the end of the data and
+        its reply."""
+        return self.timeout + self.data_timeout
 
     def _connect(self) -> smtplib.SMTP:
         try:
@@ -238,9 +246,6 @@ class SmtpTransport:
             detail = "; ".join(f"{r}: {c} {t}" for r, (c, t) in refused.items())
             return Outcome(False, refused=refused, error=f"all recipients refused: {detail}",
                            permanent=all(c >= 500 for c, _ in refused.values()))
-        if not go():
-            self._reset(smtp)
-            return Outcome(False, accepted=accepted, refused=refused, fenced_out=True)
         try:
             code, text = self._command(smtp, "data")
             if code == 421 or code == -1:
@@ -251,13 +256,22 @@ class SmtpTransport:
             self._reset(smtp)
             return Outcome(False, accepted=accepted, refused=refused,
                            error=f"SMTP {code} {text} (DATA)", permanent=code >= 500)
+        try:
+            assert smtp.sock is not None
+            smtp.sock.settimeout(self.timeout)  # RFC 5321: 3 minutes per data block
+            smtp.sock.sendall(data)  # every line but the end of the data
+        except OSError as exc:  # before the end of the data: the server has nothing
+            raise _Dropped(_describe(exc)) from None
+        if not go():
+            # Not ours any more, or no longer wanted: leave without the end of the data.
+            # A server discards a message whose connection closes before it (RFC 5321 §3.8).
+            self._drop()
+            return Outcome(False, accepted=accepted, refused=refused, fenced_out=True)
         # The point of no return: from the last byte of the data on, the server may have
         # the message whatever happens to the connection.
         started = time.monotonic()
         try:
-            assert smtp.sock is not None
-            smtp.sock.settimeout(self.timeout)  # RFC 5321: 3 minutes per data block
-            smtp.sock.sendall(data)
+            smtp.sock.sendall(END_OF_DATA)
             code, text = self._reply(smtp, self.data_timeout)
         except (OSError, smtplib.SMTPServerDisconnected) as exc:
             self._drop()  # a late reply would answer the next command: never reuse it

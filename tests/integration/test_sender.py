@@ -256,3 +256,37 @@ def test_a_failure_reported_by_a_sender_whose_lease_was_taken_over_changes_nothi
                             ).one() == ("sending", second.token, None)
     with sessions.begin() as s:
         assert outbox.mark_failed(s, second, NOW, "timeout") == "failed"
+
+
+def test_the_fence_is_asked_after_the_lines_and_a_lost_fence_leaves_before_the_end_of_data(
+        ) -> None:
+    """The transport asks `go()` once DATA was accepted and the message's lines were sent
+    (the sender's database round trip overlaps all of it); a "no" closes the connection
+    before the final ".", and the server delivers nothing (RFC 5321 §3.8). The next
+    message goes out on a new connection."""
+    from email.message import EmailMessage
+
+    sink = SmtpSink().start()
+    try:
+        msg = EmailMessage()
+        msg["Subject"], msg["From"], msg["To"] = "Reminder", "intl@uni.uz", "olga@uni.uz"
+        msg.set_content("Dear Olga,\n.\nA line that is only a dot stays in the body.\n")
+        t = SmtpTransport("127.0.0.1", sink.port)
+        asked: list[int] = []
+
+        def refuse() -> bool:
+            asked.append(len(sink.accepted_rcpts))
+            return False
+
+        out = t.deliver(msg, "intl@uni.uz", ["olga@uni.uz"], refuse)
+        assert out.fenced_out and out.delivered is False
+        assert asked == [1]  # asked once, after the envelope was accepted
+        assert sink.received == []  # the lines went out, the end of the data did not
+        out = t.deliver(msg, "intl@uni.uz", ["olga@uni.uz"], lambda: True)
+        assert out.delivered is True and t.connections == 2
+        assert len(sink.received) == 1
+        body = sink.messages[0].get_content()
+        assert "\n.\nA line that is only a dot" in body.replace("\r\n", "\n")
+        t.close()
+    finally:
+        sink.stop()
