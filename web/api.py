@@ -20,11 +20,13 @@ from web.forms import RowId
 from web.security import api_user
 from web.state import hamkor
 from workflow import rules
+from workflow.agreements import AgreementRow, EventRow
 from workflow.errors import PermissionDenied
 from workflow.lifecycle import Role
+from workflow.registry import PartnerRow, UserRow
 
 router = APIRouter(prefix="/api", tags=["api"])
-User = dict[str, Any]
+User = UserRow
 
 
 def _day(value: Any) -> date | None:
@@ -288,7 +290,7 @@ def list_agreements(request: Request, q: str | None = None, state: str | None = 
                     sort: str = Query("ref", description="ref, title, type, state, department, "
                                       "starts, expires or created; a leading - sorts descending."),
                     offset: int = Query(0, ge=0, le=rules.MAX_INT64), limit: int | None = Query(None, ge=1, le=rules.MAX_INT64),
-                    user: User = Depends(api_user)) -> list[dict[str, Any]]:
+                    user: User = Depends(api_user)) -> list[AgreementRow]:
     """The filters of the Agreements page (and of `hamkor agreement list`), plus `q`: every
     word must appear in the reference, title, a partner's name, country (code or name in
     English, Uzbek or Russian), city, hei-id or Erasmus code, the department, the notes or
@@ -305,7 +307,7 @@ def list_agreements(request: Request, q: str | None = None, state: str | None = 
 
 @router.post("/agreements", response_model=AgreementOut, status_code=status.HTTP_201_CREATED,
              summary="Create a draft agreement")
-def create_agreement(request: Request, body: NewAgreementIn, user: User = Depends(api_user)) -> dict[str, Any]:
+def create_agreement(request: Request, body: NewAgreementIn, user: User = Depends(api_user)) -> AgreementRow:
     from workflow.agreements import NewAgreement, create
 
     app = hamkor(request)
@@ -321,15 +323,15 @@ def show_agreement(request: Request, ref: str, user: User = Depends(api_user)) -
     from workflow.agreements import show
 
     app = hamkor(request)
-    a = show(app.uow(), app.clock(), app.office(), ref, by=user["email"])
-    for ev in a["next_events"]:
-        ev["reason"] = ev["reason"].text() if ev["reason"] else None
+    a: dict[str, Any] = {**show(app.uow(), app.clock(), app.office(), ref, by=user["email"])}
+    a["next_events"] = [{**ev, "reason": ev["reason"].text() if ev["reason"] else None}
+                        for ev in a["next_events"]]
     return {**a, **ewp_details(app, a["ref"])}
 
 
 @router.patch("/agreements/{ref}", response_model=AgreementOut,
                summary="Edit a draft, or correct an agreement past draft")
-def edit_draft(request: Request, ref: str, body: DraftEditIn, user: User = Depends(api_user)) -> dict[str, Any]:
+def edit_draft(request: Request, ref: str, body: DraftEditIn, user: User = Depends(api_user)) -> AgreementRow:
     """A draft takes every field. An agreement past draft that has not ended takes only
     `title`, `owner`, `department`, `notes` and `forms` (its terms change through the
     lifecycle); either way the history records an `edit` with each field's old and new
@@ -351,7 +353,7 @@ def edit_draft(request: Request, ref: str, body: DraftEditIn, user: User = Depen
 
 @router.get("/agreements/{ref}/history", response_model=list[HistoryOut],
             summary="The audit history, oldest first")
-def agreement_history(request: Request, ref: str, user: User = Depends(api_user)) -> list[dict[str, Any]]:
+def agreement_history(request: Request, ref: str, user: User = Depends(api_user)) -> list[EventRow]:
     from workflow.agreements import history
 
     return history(hamkor(request).uow(), ref)
@@ -359,7 +361,7 @@ def agreement_history(request: Request, ref: str, user: User = Depends(api_user)
 
 @router.post("/agreements/{ref}/events", response_model=AgreementOut,
              summary="Fire a lifecycle event (submit, approve, sign, give_notice, ...)")
-def advance(request: Request, ref: str, body: EventIn, user: User = Depends(api_user)) -> dict[str, Any]:
+def advance(request: Request, ref: str, body: EventIn, user: User = Depends(api_user)) -> AgreementRow:
     from workflow.agreements import advance as advance_agreement
 
     app = hamkor(request)
@@ -370,7 +372,7 @@ def advance(request: Request, ref: str, body: EventIn, user: User = Depends(api_
 
 @router.post("/agreements/{ref}/renew", response_model=AgreementOut,
              status_code=status.HTTP_201_CREATED, summary="Create the successor draft")
-def renew(request: Request, ref: str, body: RenewIn, user: User = Depends(api_user)) -> dict[str, Any]:
+def renew(request: Request, ref: str, body: RenewIn, user: User = Depends(api_user)) -> AgreementRow:
     from workflow.agreements import renew as renew_agreement
 
     app = hamkor(request)
@@ -380,7 +382,7 @@ def renew(request: Request, ref: str, body: RenewIn, user: User = Depends(api_us
 
 
 @router.get("/partners", response_model=list[PartnerOut], summary="Partner organisations")
-def partners(request: Request, user: User = Depends(api_user)) -> list[dict[str, Any]]:
+def partners(request: Request, user: User = Depends(api_user)) -> list[PartnerRow]:
     from workflow.registry import list_partners
 
     return list_partners(hamkor(request).uow())
@@ -388,7 +390,7 @@ def partners(request: Request, user: User = Depends(api_user)) -> list[dict[str,
 
 @router.post("/partners", response_model=PartnerOut, status_code=status.HTTP_201_CREATED,
              summary="Add a partner organisation (officer or above)")
-def add_partner(request: Request, body: PartnerIn, user: User = Depends(api_user)) -> dict[str, Any]:
+def add_partner(request: Request, body: PartnerIn, user: User = Depends(api_user)) -> PartnerRow:
     from workflow.registry import add_partner as add
 
     _require(user, Role.OFFICER, "add partners")

@@ -19,6 +19,7 @@ from web.api import Day, User, _require
 from web.forms import RowId
 from web.security import api_user
 from web.state import hamkor
+from workflow.accounts import TokenRow
 from workflow.errors import NotFound
 from workflow.lifecycle import Role
 
@@ -119,24 +120,24 @@ class TokenIn(BaseModel):
 
 
 @router.get("/me/tokens", summary="Your API tokens (never their secret)")
-def my_tokens(request: Request, user: User = Depends(api_user)) -> list[dict[str, Any]]:
+def my_tokens(request: Request, user: User = Depends(api_user)) -> list[TokenRow]:
     from workflow.accounts import list_tokens
 
-    rows: list[dict[str, Any]] = list_tokens(hamkor(request).uow(), user["email"])
+    rows = list_tokens(hamkor(request).uow(), user["email"])
     return rows
 
 
 @router.post("/me/tokens", status_code=201, summary="Create an API token (shown once)")
-def create_my_token(request: Request, body: TokenIn, user: User = Depends(api_user)) -> dict[str, Any]:
+def create_my_token(request: Request, body: TokenIn, user: User = Depends(api_user)) -> TokenRow:
     from workflow.accounts import create_token
 
     app = hamkor(request)
-    made: dict[str, Any] = create_token(app.uow(), app.clock(), user["email"], body.name)
+    made = create_token(app.uow(), app.clock(), user["email"], body.name)
     return made
 
 
 @router.post("/me/tokens/{token_id}/revoke", summary="Revoke one of your API tokens")
-def revoke_my_token(request: Request, token_id: RowId, user: User = Depends(api_user)) -> dict[str, Any]:
+def revoke_my_token(request: Request, token_id: RowId, user: User = Depends(api_user)) -> TokenRow:
     """An admin may revoke anyone's token; others only their own."""
     from workflow.accounts import list_tokens, revoke_token
 
@@ -144,7 +145,7 @@ def revoke_my_token(request: Request, token_id: RowId, user: User = Depends(api_
     if Role.parse(user["role"]) < Role.ADMIN and token_id not in {
             t["id"] for t in list_tokens(app.uow(), user["email"])}:
         raise NotFound("API token", token_id)
-    revoked: dict[str, Any] = revoke_token(app.uow(), token_id)
+    revoked = revoke_token(app.uow(), token_id)
     return revoked
 
 

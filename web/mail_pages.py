@@ -47,8 +47,8 @@ def account_extras(request: Request, user: User) -> dict[str, Any]:
     from workflow.registry import list_users
 
     app = hamkor(request)
-    me = next((u for u in list_users(app.uow()) if u["email"] == user["email"]), {})
-    return {"mail_lang": me.get("lang", "en"),
+    me = next((u for u in list_users(app.uow()) if u["email"] == user["email"]), None)
+    return {"mail_lang": me["lang"] if me is not None else "en",
             "calendar": token_status(app.uow(), user["email"])}
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict, deque
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
@@ -30,6 +31,10 @@ from workflow import rules
 from workflow.errors import ConcurrentUpdate, HamkorError, Invalid, PermissionDenied
 from workflow.lifecycle import TERMINAL, TRANSITIONS, Role, State, transition_for
 from workflow.lifecycle import Event as Ev
+
+if TYPE_CHECKING:
+    from workflow.accounts import TokenRow
+    from workflow.agreements import AgreementDetail
 
 log = logging.getLogger("hamkor.web")
 router = APIRouter(include_in_schema=False)
@@ -362,7 +367,7 @@ def edit(request: Request, ref: str, user: User = Depends(page_user),
     return redirect(f"/agreements/{a['ref']}")
 
 
-def _correct_page(request: Request, *, values: dict[str, Any], ref: str, version: int | None,
+def _correct_page(request: Request, *, values: Mapping[str, Any], ref: str, version: int | None,
                   error: str | None = None, status: int = 200) -> Response:
     from web.queries import departments
     from workflow.agreements import FORMS
@@ -405,7 +410,7 @@ def correct(request: Request, ref: str, user: User = Depends(page_user),
 # --- one agreement --------------------------------------------------------------------------
 
 
-def _actions(a: dict[str, Any], user: User, tr: Translator) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _actions(a: AgreementDetail, user: User, tr: Translator) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The events this user's role may fire, split into possible now / not now (with why,
     worded for the page)."""
     role = Role.parse(user["role"])
@@ -651,7 +656,7 @@ def lifecycle(request: Request, user: User = Depends(page_user)) -> Response:
 # --- account --------------------------------------------------------------------------------
 
 
-def _account_page(request: Request, user: User, *, token: dict[str, Any] | None = None,
+def _account_page(request: Request, user: User, *, token: TokenRow | None = None,
                   error: str | None = None, status: int = 200,
                   calendar_url: str | None = None) -> Response:
     from web.mail_pages import account_extras
