@@ -25,7 +25,7 @@ from documents.storage import FileStore, Staged
 from models import ATTACHMENT_KINDS, Agreement, Attachment
 from workflow.errors import Invalid, NotFound, Problem
 from workflow.lifecycle import Role
-from workflow.registry import actor, require_role
+from workflow.registry import acting_as, actor, require_role
 from workflow.signed_copy import has_signed_copy_clause
 
 if TYPE_CHECKING:
@@ -260,18 +260,21 @@ def missing_signed_copies(uow: UnitOfWork, states: tuple[str, ...] = ("signed", 
 # --- verify ---------------------------------------------------------------------------------
 
 
-def verify(uow: UnitOfWork, store: FileStore, *, workers: int | None = None) -> dict[str, Any]:
+def verify(uow: UnitOfWork, store: FileStore, *, workers: int | None = None,
+           by: str | None = None) -> dict[str, Any]:
     """Re-hash every stored file the database refers to (removed ones too).
 
     Returns `{checked, ok, missing: [...], altered: [...]}`; each problem names the
     digest and the files (agreement, id, name) that use it. Hashing runs on a few
-    threads (hashlib releases the GIL), so it goes at the disk's read speed.
+    threads (hashlib releases the GIL), so it goes at the disk's read speed. A named
+    actor (`by`) must be an admin.
     """
     import os
     from concurrent.futures import ThreadPoolExecutor
 
     with uow:
         s = uow.session
+        acting_as(s, by, Role.ADMIN, "verify the file store")
         rows = s.execute(select(Attachment.sha256, Agreement.ref, Attachment.id, Attachment.name)
                          .join(Agreement, Agreement.id == Attachment.agreement_id)
                          .order_by(Attachment.id)).all()

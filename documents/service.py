@@ -62,6 +62,15 @@ def render_document(app: Wiring, ref: str, *, template: str | None, lang: str,
                     fmt=fmt, templates_dir=app.settings.templates_dir, conditions=conditions)
 
 
+def check_may_attach(app: Wiring, by: str | None) -> None:
+    """Refuse (PermissionDenied), before a document is rendered to be kept, an actor who
+    may not attach files (officers and above); `attach_document` checks again."""
+    from workflow.lifecycle import Role
+    from workflow.registry import check_role
+
+    check_role(app.uow(), by, Role.OFFICER, "attach files")
+
+
 def attach_document(app: Wiring, ref: str, doc: Document, *, by: str | None) -> dict[str, Any]:
     """Keep a generated document with the agreement as a `draft`, naming its template."""
     import io

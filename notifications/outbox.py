@@ -43,6 +43,8 @@ from sqlalchemy.orm import Session
 
 from models import Agreement, Notification
 from workflow.errors import ConcurrentUpdate, Invalid, NotFound, TransitionRefused
+from workflow.lifecycle import Role
+from workflow.registry import acting_as
 from workflow.uow import UnitOfWork, is_lock_error
 
 log = logging.getLogger(__name__)
@@ -631,11 +633,13 @@ def _requeue(n: Notification, now: datetime) -> None:
         n.rcpt_state = {a: v for a, v in n.rcpt_state.items() if v[0] == "sent"}
 
 
-def retry(uow: UnitOfWork, row_id: int, now: datetime) -> dict[str, Any]:
-    """Queue a failed or dead row again with a fresh retry period."""
+def retry(uow: UnitOfWork, row_id: int, now: datetime, *, by: str | None = None) -> dict[str, Any]:
+    """Queue a failed or dead row again with a fresh retry period; a named actor (`by`)
+    must be an officer or above."""
     now = utc(now)
     with uow:
         s = uow.session
+        acting_as(s, by, Role.OFFICER, "retry notifications")
         n = s.get(Notification, row_id, with_for_update=True)
         if n is None:
             raise NotFound("notification", row_id)
@@ -655,12 +659,14 @@ def retry(uow: UnitOfWork, row_id: int, now: datetime) -> dict[str, Any]:
         return row_dict(n, ref)
 
 
-def retry_dead(uow: UnitOfWork, now: datetime, *, since: date | None = None) -> int:
+def retry_dead(uow: UnitOfWork, now: datetime, *, since: date | None = None,
+               by: str | None = None) -> int:
     """Queue every dead row again (those given up on or after `since`, a date in UTC);
-    returns how many."""
+    returns how many. A named actor (`by`) must be an officer or above."""
     now = utc(now)
     with uow:
         s = uow.session
+        acting_as(s, by, Role.OFFICER, "retry notifications")
         stmt = select(Notification).where(Notification.status == "dead").with_for_update()
         if since is not None:
             start = datetime(since.year, since.month, since.day, tzinfo=UTC)

@@ -99,15 +99,6 @@ def _document_response(doc: Document) -> Response:
         "X-Hamkor-Template-SHA256": doc.template.sha256})
 
 
-def _require_officer(app: App, user: User, action: str) -> None:
-    from workflow.errors import PermissionDenied
-    from workflow.lifecycle import Role
-
-    role = Role.parse(user["role"])
-    if role < Role.OFFICER:
-        raise PermissionDenied(user["email"], action, Role.OFFICER.label, role.label)
-
-
 # --- pages ----------------------------------------------------------------------------------
 
 
@@ -182,12 +173,12 @@ def document(request: Request, ref: str, user: User = Depends(page_user),
     app = hamkor(request)
     values = {"event": "document", "template": forms.text(form, "template"),
               "doc_lang": forms.text(form, "lang"), "doc_format": forms.text(form, "format")}
-    from documents.service import attach_document, render_document
+    from documents.service import attach_document, check_may_attach, render_document
 
     try:
         keep = forms.flag(form, "attach")
         if keep:
-            _require_officer(app, user, "attach files")
+            check_may_attach(app, user["email"])
         doc = render_document(app, ref, template=forms.text(form, "template"),
                               lang=forms.text(form, "lang") or "en",
                               fmt=forms.text(form, "format") or "docx")
@@ -284,11 +275,11 @@ def api_detach(request: Request, ref: str, file_id: RowId, body: DetachIn,
 @api.post("/agreements/{ref}/document", summary="Generate the agreement document (DOCX or PDF)",
           response_class=Response)
 def api_document(request: Request, ref: str, body: DocumentIn, user: User = Depends(api_user)) -> Any:
-    from documents.service import attach_document, render_document
+    from documents.service import attach_document, check_may_attach, render_document
 
     app = hamkor(request)
     if body.attach:
-        _require_officer(app, user, "attach files")
+        check_may_attach(app, user["email"])
     doc = render_document(app, ref, template=body.template, lang=body.lang, fmt=body.format)
     if body.attach:
         from fastapi.responses import JSONResponse

@@ -21,7 +21,8 @@ from models import ApiToken, EndedSession, User
 from workflow import rules
 from workflow.clock import Clock
 from workflow.errors import Invalid, NotFound
-from workflow.registry import UserRow, get_user, user_dict
+from workflow.lifecycle import Role
+from workflow.registry import UserRow, actor, get_user, user_dict
 from workflow.uow import UnitOfWork
 
 MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH = rules.MIN_PASSWORD_LENGTH, rules.MAX_PASSWORD_LENGTH
@@ -203,10 +204,16 @@ def list_tokens(uow: UnitOfWork, email: str | None = None) -> list[TokenRow]:
         return [token_dict(t, e) for t, e in s.execute(stmt)]
 
 
-def revoke_token(uow: UnitOfWork, token_id: int, *, owner: str | None = None) -> TokenRow:
-    """Revoke a token; with `owner`, only if it is theirs (someone else's is 'not found')."""
+def revoke_token(uow: UnitOfWork, token_id: int, *, owner: str | None = None,
+                 by: str | None = None) -> TokenRow:
+    """Revoke a token; with `owner`, only if it is theirs (someone else's is 'not found').
+    A named actor (`by`) revokes anyone's token as an admin, else only their own."""
     with uow.writing():
         s = uow.session
+        if by is not None:
+            who = actor(s, by)
+            if Role.parse(who.role) < Role.ADMIN:
+                owner = who.email
         row = s.execute(select(ApiToken, User.email).join(User, User.id == ApiToken.user_id)
                         .where(ApiToken.id == token_id)).one_or_none()
         if row is None or (owner is not None and row[1] != owner.strip().lower()):

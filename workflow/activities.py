@@ -46,7 +46,7 @@ from workflow.agreements import Office
 from workflow.clock import Clock
 from workflow.errors import Invalid, NotFound
 from workflow.lifecycle import TERMINAL, Role, State
-from workflow.registry import actor, require_role
+from workflow.registry import actor, check_role, require_role
 from workflow.uow import UnitOfWork
 
 #: States in which an agreement has ended; activities after its last day are refused.
@@ -261,9 +261,12 @@ def get_activity(s: Session, activity_id: int, *, live: bool = True) -> Activity
 
 def list_activities(uow: UnitOfWork, start: MonthDay, *, ref: str | None = None,
                     partner: str | None = None, year: str | None = None, kind: str | None = None,
-                    with_names: bool = False) -> list[dict[str, Any]]:
+                    with_names: bool = False, by: str | None = None) -> list[dict[str, Any]]:
     """Live activities, oldest first; filters: agreement, partner (directly or as a
-    party of the agreement), academic year (`2025/2026`), kind."""
+    party of the agreement), academic year (`2025/2026`), kind. Names are personal data:
+    a named actor (`by`) sees them as an officer or above."""
+    if with_names:
+        check_role(uow, by, Role.OFFICER, "see participant names")
     label = parse_academic_year(year, start, field="year") if year else None
     wanted_kind = parse_kind(kind) if kind else None
     with uow:
@@ -290,7 +293,10 @@ def list_activities(uow: UnitOfWork, start: MonthDay, *, ref: str | None = None,
         return _dicts(s, acts, with_names)
 
 
-def show_activity(uow: UnitOfWork, activity_id: int, *, with_names: bool = False) -> dict[str, Any]:
+def show_activity(uow: UnitOfWork, activity_id: int, *, with_names: bool = False,
+                  by: str | None = None) -> dict[str, Any]:
+    if with_names:
+        check_role(uow, by, Role.OFFICER, "see participant names")
     with uow:
         s = uow.session
         act = get_activity(s, activity_id, live=False)

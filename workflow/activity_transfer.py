@@ -56,7 +56,7 @@ from workflow.agreements import Office
 from workflow.clock import Clock
 from workflow.errors import Invalid
 from workflow.lifecycle import Role
-from workflow.registry import actor, require_role
+from workflow.registry import acting_as, actor, require_role
 from workflow.spreadsheet import inert
 from workflow.transfer import ImportRejected, RowError, Sheet, decode
 from workflow.transfer.columns import _blank
@@ -297,10 +297,14 @@ def _apply(s: Session, planned: list[Planned], clock: Clock, who: str, source: s
 # --- export -----------------------------------------------------------------------------------
 
 
-def export_rows(uow: UnitOfWork, *, with_names: bool = False) -> list[dict[str, Any]]:
-    """Every live activity in the import's columns (names only when asked)."""
+def export_rows(uow: UnitOfWork, *, with_names: bool = False,
+                by: str | None = None) -> list[dict[str, Any]]:
+    """Every live activity in the import's columns (names only when asked: a named actor,
+    `by`, must be an officer or above)."""
     with uow:
         s = uow.session
+        if with_names:
+            acting_as(s, by, Role.OFFICER, "export participants' names")
         refs = dict(s.execute(select(Agreement.id, Agreement.ref)).tuples().all())
         orgs = {oid: (name, key, country) for oid, name, key, country in s.execute(
             select(Organization.id, Organization.name, Organization.name_key,

@@ -50,6 +50,7 @@ from workflow.registry import (
     SYSTEM_ACTOR,
     active_user,
     actor,
+    check_role,
     get_partner,
     get_user,
     new_organization,
@@ -462,6 +463,15 @@ class NewAgreement:
     notes: str | None = None
 
 
+CREATE_ACTION = "create agreements"
+
+
+def check_may_create(uow: UnitOfWork, by: str | None) -> None:
+    """Refuse (PermissionDenied) a named actor who may not create agreements (the new
+    agreement form asks before it is shown; `create` checks again)."""
+    check_role(uow, by, Role.OFFICER, CREATE_ACTION)
+
+
 def create(uow: UnitOfWork, clock: Clock, office: Office, spec: NewAgreement, *,
            by: str | None, on: date | None = None) -> AgreementRow:
     rules.choice(spec.type, "type", TYPES)
@@ -478,7 +488,7 @@ def create(uow: UnitOfWork, clock: Clock, office: Office, spec: NewAgreement, *,
     with uow.writing():
         s = uow.session
         who = actor(s, by)
-        require_role(who, Role.OFFICER, "create agreements")
+        require_role(who, Role.OFFICER, CREATE_ACTION)
         owner_email = rules.email(spec.owner, "owner", required=False)
         owner = get_user(s, owner_email) if owner_email else None
         if owner is not None:

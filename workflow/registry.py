@@ -163,6 +163,23 @@ def require_role(user: User, needed: Role, action: str) -> Role:
     return role
 
 
+def acting_as(s: Session, by: str | None, needed: Role, action: str) -> str:
+    """The email of the user acting (`by`) once they may `action` (role `needed` or above);
+    the operator at the command line (`by` None) acts as `system`, unchecked."""
+    if by is None:
+        return SYSTEM_ACTOR
+    who = actor(s, by)
+    require_role(who, needed, action)
+    return who.email
+
+
+def check_role(uow: UnitOfWork, by: str | None, needed: Role, action: str) -> None:
+    """Refuse (PermissionDenied) before any work when `by` may not `action`."""
+    if by is not None:
+        with uow:
+            acting_as(uow.session, by, needed, action)
+
+
 # --- partners -------------------------------------------------------------------------
 
 
@@ -222,8 +239,11 @@ def new_organization(
     return org
 
 
-def add_partner(uow: UnitOfWork, clock: Clock, name: str, **fields: Any) -> PartnerRow:
+def add_partner(uow: UnitOfWork, clock: Clock, name: str, *, by: str | None = None,
+                **fields: Any) -> PartnerRow:
+    """Add a partner organisation; a named actor (`by`) must be an officer or above."""
     with uow.writing():
+        acting_as(uow.session, by, Role.OFFICER, "add partners")
         org = new_organization(uow.session, clock, name, **fields)
         try:
             uow.commit()
