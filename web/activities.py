@@ -21,6 +21,7 @@ from web.forms import RowId
 from web.render import flash, redirect, render, translator
 from web.security import api_user, checked_form, page_user
 from web.state import hamkor
+from workflow.activities import ActivityDetail, ActivityRow, RemovedActivity, UtilisationRow
 from workflow.errors import HamkorError
 from workflow.lifecycle import Role
 
@@ -61,7 +62,7 @@ def _list_page(request: Request, user: User, *, error: str | None = None, status
     app = hamkor(request)
     q = request.query_params
     filters = {k: (q.get(k) or None) for k in ("ref", "partner", "year", "kind")}
-    rows: list[dict[str, Any]] = []
+    rows: list[ActivityRow] = []
     try:
         rows = list_activities(app.uow(), app.office().year_start, ref=filters["ref"],
                                partner=filters["partner"], year=filters["year"],
@@ -312,7 +313,7 @@ class ReasonIn(BaseModel):
 @api.get("/activities", summary="Cooperation activities")
 def api_list(request: Request, ref: str | None = None, partner: str | None = None,
              year: str | None = None, kind: str | None = None, with_names: bool = False,
-             user: User = Depends(api_user)) -> list[dict[str, Any]]:
+             user: User = Depends(api_user)) -> list[ActivityRow]:
     """Filters as `hamkor activity list`; `with_names` (officers and above) adds names."""
     from workflow.activities import list_activities
 
@@ -322,7 +323,7 @@ def api_list(request: Request, ref: str | None = None, partner: str | None = Non
 
 
 @api.post("/activities", status_code=status.HTTP_201_CREATED, summary="Record an activity")
-def api_add(request: Request, body: ActivityIn, user: User = Depends(api_user)) -> dict[str, Any]:
+def api_add(request: Request, body: ActivityIn, user: User = Depends(api_user)) -> ActivityRow:
     from workflow.activities import add_activity
 
     app = hamkor(request)
@@ -353,7 +354,7 @@ def api_import(request: Request, body: list[dict[str, Any]], dry_run: bool = Fal
 
 @api.get("/activities/{activity_id}", summary="One activity with its audit trail")
 def api_show(request: Request, activity_id: RowId, with_names: bool = False,
-             user: User = Depends(api_user)) -> dict[str, Any]:
+             user: User = Depends(api_user)) -> ActivityDetail:
     from workflow.activities import show_activity
 
     return show_activity(hamkor(request).uow(), activity_id, with_names=with_names,
@@ -362,7 +363,7 @@ def api_show(request: Request, activity_id: RowId, with_names: bool = False,
 
 @api.patch("/activities/{activity_id}", summary="Change an activity")
 def api_edit(request: Request, activity_id: RowId, body: ActivityPatch,
-             user: User = Depends(api_user)) -> dict[str, Any]:
+             user: User = Depends(api_user)) -> ActivityRow:
     from workflow.activities import edit_activity
 
     app = hamkor(request)
@@ -373,7 +374,7 @@ def api_edit(request: Request, activity_id: RowId, body: ActivityPatch,
 
 @api.post("/activities/{activity_id}/remove", summary="Remove an activity (audited)")
 def api_remove(request: Request, activity_id: RowId, body: ReasonIn,
-               user: User = Depends(api_user)) -> dict[str, Any]:
+               user: User = Depends(api_user)) -> RemovedActivity:
     from workflow.activities import remove_activity
 
     app = hamkor(request)
@@ -383,7 +384,7 @@ def api_remove(request: Request, activity_id: RowId, body: ReasonIn,
 @api.post("/activities/{activity_id}/remove-names",
           summary="Erase an activity's participant names (audited)")
 def api_remove_names(request: Request, activity_id: RowId, body: ReasonIn,
-                     user: User = Depends(api_user)) -> dict[str, Any]:
+                     user: User = Depends(api_user)) -> ActivityRow:
     from workflow.activities import remove_names
 
     app = hamkor(request)
@@ -392,7 +393,7 @@ def api_remove_names(request: Request, activity_id: RowId, body: ReasonIn,
 
 @api.get("/agreements/{ref}/utilisation",
          summary="Agreed and used mobility per academic year, direction and kind")
-def api_utilisation(request: Request, ref: str, user: User = Depends(api_user)) -> list[dict[str, Any]]:
+def api_utilisation(request: Request, ref: str, user: User = Depends(api_user)) -> list[UtilisationRow]:
     from workflow.activities import agreement_utilisation
 
     app = hamkor(request)

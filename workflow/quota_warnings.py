@@ -12,13 +12,12 @@ rows (`under_used`).
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Agreement
-from workflow.activities import home_org_ids, read_quotas, read_usage, utilisation
+from workflow.activities import UtilisationRow, home_org_ids, read_quotas, read_usage, utilisation
 from workflow.activity_rules import MonthDay, academic_year_end, academic_year_of, first_year
 from workflow.agreements import Office
 from workflow.dates import add_months
@@ -45,7 +44,7 @@ def key(agreement_id: int, label: str) -> str:
 
 
 def under_used(s: Session, office: Office, today: date, *,
-               agreement_ids: list[int] | None = None) -> dict[int, list[dict[str, Any]]]:
+               agreement_ids: list[int] | None = None) -> dict[int, list[UtilisationRow]]:
     """Per agreement in force, the utilisation rows of the academic year of `today`
     used less than half, when that year's warning window is open (else nothing)."""
     label = academic_year_of(today, office.year_start)
