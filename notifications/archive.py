@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from datetime import UTC
 from email.message import Message
-from typing import Any
 
 from sqlalchemy import select
 
 from models import Agreement, Notification
 from notifications.message import build_message
-from notifications.outbox import Claimed, row_dict
+from notifications.outbox import Claimed, OutboxRow, row_dict
 from workflow.errors import NotFound
 from workflow.lifecycle import Role
 from workflow.registry import actor
@@ -23,7 +22,7 @@ from workflow.uow import UnitOfWork
 
 
 def open_message(uow: UnitOfWork, row_id: int, mail_from: str, *,
-                 reveal_links: bool = False, by: str | None = None) -> tuple[dict[str, Any], Message]:
+                 reveal_links: bool = False, by: str | None = None) -> tuple[OutboxRow, Message]:
     """The row (as `hamkor outbox list` shows it) and its message. An account message's
     body holds a working set-password link: it is opened only with `reveal_links` (the
     operator of the command line) or for a named actor (`by`) who is an admin; for anyone

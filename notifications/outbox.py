@@ -40,6 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+from typing_extensions import TypedDict  # pydantic: API responses on Python 3.11
 
 from models import Agreement, Notification
 from workflow.errors import ConcurrentUpdate, Invalid, NotFound, TransitionRefused
@@ -536,7 +537,46 @@ def _iso(value: datetime | None) -> str | None:
 KINDS = ("reminder", "workflow", "digest", "account")
 
 
-def row_dict(n: Notification, ref: str | None) -> dict[str, Any]:
+class RecipientState(TypedDict):
+    state: str  # pending, sent, deferred, refused, unknown
+    detail: str
+
+
+class OutboxRow(TypedDict):
+    """A notification as `hamkor outbox list`, the Outbox page and the API show it."""
+
+    id: int
+    key: str
+    kind: str
+    rule: str
+    agreement: str | None
+    term: int
+    offset: int
+    due_on: str
+    to: str
+    cc: list[str]
+    subject: str
+    status: str
+    attempts: int
+    next_attempt_at: str | None
+    lease_until: str | None
+    last_error: str | None
+    message_id: str
+    sent_at: str | None
+    recipients: dict[str, RecipientState]
+    unknown_outcomes: int
+
+
+class HealthRow(TypedDict):
+    waiting: int
+    backlog: int
+    oldest: str | None
+    dead: int
+    last_error: str | None
+    degraded: bool
+
+
+def row_dict(n: Notification, ref: str | None) -> OutboxRow:
     return {
         "id": n.id, "key": n.key, "kind": n.kind, "rule": n.rule, "agreement": ref, "term": n.term,
         "offset": n.offset_days, "due_on": n.due_on.isoformat(), "to": n.to_addr,
@@ -549,7 +589,7 @@ def row_dict(n: Notification, ref: str | None) -> dict[str, Any]:
 
 
 def list_rows(uow: UnitOfWork, *, status: str | None = None, limit: int | None = None,
-              kind: str | None = None) -> list[dict[str, Any]]:
+              kind: str | None = None) -> list[OutboxRow]:
     if status is not None and status not in STATUSES:
         raise Invalid(f"status {status!r} is not one of {', '.join(STATUSES)}")
     if kind is not None and kind not in KINDS:
@@ -595,7 +635,7 @@ class Health:
                        "`hamkor outbox retry --dead`")
         return out
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> HealthRow:
         return {"waiting": self.waiting, "backlog": self.backlog, "oldest": _iso(self.oldest),
                 "dead": self.dead, "last_error": self.last_error, "degraded": self.degraded}
 
@@ -633,7 +673,7 @@ def _requeue(n: Notification, now: datetime) -> None:
         n.rcpt_state = {a: v for a, v in n.rcpt_state.items() if v[0] == "sent"}
 
 
-def retry(uow: UnitOfWork, row_id: int, now: datetime, *, by: str | None = None) -> dict[str, Any]:
+def retry(uow: UnitOfWork, row_id: int, now: datetime, *, by: str | None = None) -> OutboxRow:
     """Queue a failed or dead row again with a fresh retry period; a named actor (`by`)
     must be an officer or above."""
     now = utc(now)

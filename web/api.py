@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, field_validator
 
+from notifications.outbox import OutboxRow
 from web.forms import RowId
 from web.security import api_user
 from web.state import hamkor
@@ -411,20 +412,17 @@ def lifecycle(user: User = Depends(api_user)) -> dict[str, Any]:
 @router.get("/outbox", summary="Outgoing notifications")
 def outbox(request: Request, status_: str | None = Query(None, alias="status"),
            limit: int | None = Query(None, ge=1, le=rules.MAX_INT64),
-           user: User = Depends(api_user)) -> list[dict[str, Any]]:
+           user: User = Depends(api_user)) -> list[OutboxRow]:
     from notifications import outbox as module
 
-    rows: list[dict[str, Any]] = module.list_rows(hamkor(request).uow(), status=status_, limit=limit)
-    return rows
+    return module.list_rows(hamkor(request).uow(), status=status_, limit=limit)
 
 
 @router.post("/outbox/{row_id}/retry", summary="Queue a failed or dead notification again")
-def outbox_retry(request: Request, row_id: RowId, user: User = Depends(api_user)) -> dict[str, Any]:
+def outbox_retry(request: Request, row_id: RowId, user: User = Depends(api_user)) -> OutboxRow:
     from notifications import outbox as module
 
-    row: dict[str, Any] = module.retry(hamkor(request).uow(), row_id, datetime.now(UTC),
-                                       by=user["email"])
-    return row
+    return module.retry(hamkor(request).uow(), row_id, datetime.now(UTC), by=user["email"])
 
 
 

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from documents.attachments import VerifyReport
 from web.api import Day, User
 from web.forms import RowId
 from web.security import api_user
@@ -156,12 +157,11 @@ def my_calendar(request: Request, office: bool = Query(False, description=(
 
 
 @router.post("/files/verify", summary="Re-hash every stored file (admins)")
-def verify_files(request: Request, user: User = Depends(api_user)) -> dict[str, Any]:
+def verify_files(request: Request, user: User = Depends(api_user)) -> VerifyReport:
     """Missing or altered files are listed with the agreements and files that use them.
     The worker also runs this check weekly and mails the admins."""
     from documents.attachments import verify
     from documents.service import file_store
 
     app = hamkor(request)
-    report: dict[str, Any] = verify(app.uow(), file_store(app), by=user["email"])
-    return report
+    return verify(app.uow(), file_store(app), by=user["email"])

@@ -26,6 +26,7 @@ from web.state import hamkor
 from workflow.errors import HamkorError, Invalid
 
 if TYPE_CHECKING:
+    from documents.attachments import FileRow
     from documents.generate import Document
     from root import App
 
@@ -72,7 +73,7 @@ def _kinds() -> tuple[str, ...]:
     return ATTACHMENT_KINDS
 
 
-def _send(app: App, f: dict[str, Any]) -> Response:
+def _send(app: App, f: FileRow) -> Response:
     store = _store(app)
     path = store.local_path(f["sha256"])
     headers = {"X-Content-Type-Options": "nosniff", "X-Hamkor-SHA256": f["sha256"]}
@@ -226,7 +227,7 @@ class DocumentIn(BaseModel):
 
 @api.get("/agreements/{ref}/files", response_model=list[FileOut], summary="An agreement's files")
 def api_files(request: Request, ref: str, all: bool = Query(False, description="Include removed files."),
-              user: User = Depends(api_user)) -> list[dict[str, Any]]:
+              user: User = Depends(api_user)) -> list[FileRow]:
     from documents.attachments import list_files
 
     return list_files(hamkor(request).uow(), ref, include_removed=all)
@@ -235,7 +236,7 @@ def api_files(request: Request, ref: str, all: bool = Query(False, description="
 @api.post("/agreements/{ref}/files", response_model=FileOut, status_code=status.HTTP_201_CREATED,
           summary="Attach a file (multipart: file, kind, note); officers and above")
 def api_attach(request: Request, ref: str, file: UploadFile = File(...), kind: str = Form("other"),
-               note: str | None = Form(None), user: User = Depends(api_user)) -> dict[str, Any]:
+               note: str | None = Form(None), user: User = Depends(api_user)) -> FileRow:
     from documents.attachments import Upload, attach
 
     app = hamkor(request)
@@ -247,7 +248,7 @@ def api_attach(request: Request, ref: str, file: UploadFile = File(...), kind: s
 
 
 @api.get("/agreements/{ref}/files/{file_id}", response_model=FileOut, summary="One file's record")
-def api_file(request: Request, ref: str, file_id: RowId, user: User = Depends(api_user)) -> dict[str, Any]:
+def api_file(request: Request, ref: str, file_id: RowId, user: User = Depends(api_user)) -> FileRow:
     from documents.attachments import get_file
 
     return get_file(hamkor(request).uow(), ref, file_id)
@@ -265,7 +266,7 @@ def api_file_content(request: Request, ref: str, file_id: RowId, user: User = De
 @api.post("/agreements/{ref}/files/{file_id}/detach", response_model=FileOut,
           summary="Remove a file from the list (bytes and record are kept); officers and above")
 def api_detach(request: Request, ref: str, file_id: RowId, body: DetachIn,
-               user: User = Depends(api_user)) -> dict[str, Any]:
+               user: User = Depends(api_user)) -> FileRow:
     from documents.attachments import detach
 
     app = hamkor(request)

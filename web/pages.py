@@ -33,6 +33,7 @@ from workflow.lifecycle import TERMINAL, TRANSITIONS, Role, State, transition_fo
 from workflow.lifecycle import Event as Ev
 
 if TYPE_CHECKING:
+    from notifications.outbox import OutboxRow
     from workflow.accounts import TokenRow
     from workflow.agreements import AgreementDetail
 
@@ -588,7 +589,7 @@ def _outbox(request: Request, status: str | None, *, error: str | None = None, c
             kind: str | None = None) -> Response:
     from notifications import outbox
 
-    rows: list[dict[str, Any]] = []
+    rows: list[OutboxRow] = []
     try:
         rows = outbox.list_rows(hamkor(request).uow(), status=status or None, kind=kind or None)
     except HamkorError as exc:
