@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, field_validator
 
 from notifications.outbox import OutboxRow
+from reports.service import GeneratedReport, ReportRow
 from web.forms import RowId
 from web.security import api_user
 from web.state import hamkor
@@ -427,16 +428,15 @@ def outbox_retry(request: Request, row_id: RowId, user: User = Depends(api_user)
 
 
 @router.get("/reports", summary="Annual reports generated so far")
-def reports(request: Request, user: User = Depends(api_user)) -> list[dict[str, Any]]:
+def reports(request: Request, user: User = Depends(api_user)) -> list[ReportRow]:
     from reports import service as module
 
-    rows: list[dict[str, Any]] = module.list_reports(hamkor(request).uow())
-    return rows
+    return module.list_reports(hamkor(request).uow())
 
 
 @router.post("/reports", status_code=status.HTTP_201_CREATED,
              summary="Generate an annual report (then GET /api/reports/{id}/file)")
-def generate_report(request: Request, body: ReportIn, user: User = Depends(api_user)) -> dict[str, Any]:
+def generate_report(request: Request, body: ReportIn, user: User = Depends(api_user)) -> GeneratedReport:
     from reports import service as module
     from web.pages import report_output
 
@@ -445,10 +445,9 @@ def generate_report(request: Request, body: ReportIn, user: User = Depends(api_u
     req = module.ReportRequest(year=body.year, format=body.format, lang=body.lang,
                                department=body.department,
                                output=report_output(app, body.year, body.lang, body.format))
-    rec: dict[str, Any] = module.generate(app.uow(), app.clock(), req, institution=app.settings.institution,
-                                                institution_hei_id=app.settings.institution_hei_id,
-                                                year_start=app.office().year_start)
-    return rec
+    return module.generate(app.uow(), app.clock(), req, institution=app.settings.institution,
+                           institution_hei_id=app.settings.institution_hei_id,
+                           year_start=app.office().year_start)
 
 
 @router.get("/reports/{report_id}/file", summary="Download a generated report")

@@ -34,6 +34,7 @@ from workflow.lifecycle import Event as Ev
 
 if TYPE_CHECKING:
     from notifications.outbox import OutboxRow
+    from reports.service import ReportRow
     from workflow.accounts import TokenRow
     from workflow.agreements import AgreementDetail
 
@@ -758,9 +759,8 @@ def _reports_page(request: Request, *, error: str | None = None, status: int = 2
     from reports.render import FORMATS
 
     app = hamkor(request)
-    rows = list(reversed(service.list_reports(app.uow())))
-    for r in rows:
-        r["available"] = Path(r["path"]).is_file()
+    rows = [{**r, "available": Path(r["path"]).is_file()}
+            for r in reversed(service.list_reports(app.uow()))]
     this_year = app.clock().today.year
     v = values or {"year": str(this_year - 1), "format": "html", "lang": translator(request).lang}
     from web.queries import departments
@@ -810,7 +810,7 @@ def generate_report(request: Request, user: User = Depends(page_user),
     return _download(rec)
 
 
-def _download(rec: dict[str, Any]) -> Response:
+def _download(rec: ReportRow) -> Response:
     path = Path(rec["path"])
     name = f"annual-report-{rec['year']}-{rec['lang']}.{rec['format']}"
     return FileResponse(path, media_type=MEDIA_TYPES.get(rec["format"], "application/octet-stream"),
