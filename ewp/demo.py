@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ewp.approvals import approve, export_approvals, import_approvals, status
-from ewp.conditions import ConditionInput, add_condition
+from ewp.conditions import ConditionChange, ConditionInput, add_condition
 from ewp.exchange import export_iias, import_iias
 from ewp.identity import Home
 from ewp.model import hash_of
@@ -56,7 +56,7 @@ DEMO_CONDITIONS: tuple[ConditionInput, ...] = (
 
 def apply_demo_conditions(uow: Callable[[], UnitOfWork], clock: Clock, home: Home, ref: str, *,
                           partner: str = "Politecnico di Torino", partner_hei_id: str = "polito.it",
-                          by: str) -> list[dict[str, Any]]:
+                          by: str) -> list[ConditionChange]:
     """Give ``partner`` its hei-id and ``ref`` the :data:`DEMO_CONDITIONS`.
 
     Call it while ``ref`` is a draft or in review (afterwards each one is an
