@@ -22,6 +22,7 @@ from web.render import flash, redirect, render, translator
 from web.security import api_user, checked_form, page_user
 from web.state import hamkor
 from workflow.activities import ActivityDetail, ActivityRow, RemovedActivity, UtilisationRow
+from workflow.activity_transfer import ActivityImportSummary
 from workflow.errors import HamkorError
 from workflow.lifecycle import Role
 
@@ -333,7 +334,7 @@ def api_add(request: Request, body: ActivityIn, user: User = Depends(api_user)) 
 
 @api.post("/activities/import", summary="Import activities (a list of objects): all or nothing")
 def api_import(request: Request, body: list[dict[str, Any]], dry_run: bool = False,
-               user: User = Depends(api_user)) -> dict[str, Any]:
+               user: User = Depends(api_user)) -> ActivityImportSummary:
     """The columns of `hamkor activity export` as keys; refused with 422 and `errors`
     (row, column, message) when any row is wrong, and nothing is written."""
     from fastapi import HTTPException

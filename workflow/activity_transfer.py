@@ -34,6 +34,7 @@ from typing import Any
 
 from sqlalchemy import Table, insert, select, text
 from sqlalchemy.orm import Session
+from typing_extensions import TypedDict  # pydantic: API responses on Python 3.11
 
 from models import Activity, ActivityEvent, Agreement, Organization
 from workflow.activities import (
@@ -94,6 +95,25 @@ class Planned:
     names: int = 0
 
 
+class PlannedRow(TypedDict):
+    row: int
+    action: str  # create | update | skip
+    id: int | None
+    what: str
+    changes: list[str]
+
+
+class ActivityImportSummary(TypedDict):
+    """An activity import's report as JSON (`hamkor activity import --json`, the API)."""
+
+    source: str
+    dry_run: bool
+    created: int
+    updated: int
+    skipped: int
+    rows: list[PlannedRow]
+
+
 @dataclass
 class ActivityImport:
     source: str
@@ -103,7 +123,7 @@ class ActivityImport:
     def count(self, action: str) -> int:
         return sum(1 for p in self.planned if p.action == action)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> ActivityImportSummary:
         return {"source": self.source, "dry_run": self.dry_run,
                 "created": self.count("create"), "updated": self.count("update"),
                 "skipped": self.count("skip"),
