@@ -24,7 +24,6 @@ from web.state import hamkor
 from workflow.activities import ActivityDetail, ActivityRow, RemovedActivity, UtilisationRow
 from workflow.activity_transfer import ActivityImportSummary
 from workflow.errors import HamkorError
-from workflow.lifecycle import Role
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["api"])
@@ -227,26 +226,10 @@ def agreement_extras(app: Any, ref: str) -> dict[str, Any]:
 def under_used_quotas(app: Any, user: User) -> list[dict[str, Any]]:
     """Dashboard: the user's agreements (all, for approvers) whose quota of the current
     academic year is less than half used three months before the year ends."""
-    from sqlalchemy import select
+    from workflow.quota_warnings import under_used_for
 
-    from models import Agreement
-    from models import User as UserRow
-    from workflow.quota_warnings import under_used
-
-    uow = app.uow()
-    with uow:
-        s = uow.session
-        rows = under_used(s, app.office(), app.clock().today)
-        if not rows:
-            return []
-        refs = dict(s.execute(select(Agreement.id, Agreement.ref).where(
-            Agreement.id.in_(sorted(rows)))).tuples().all())
-        mine = set(rows)
-        if Role.parse(user["role"]) < Role.APPROVER:
-            uid = s.scalar(select(UserRow.id).where(UserRow.email == user["email"]))
-            mine = set(s.scalars(select(Agreement.id).where(Agreement.id.in_(sorted(rows)),
-                                                            Agreement.owner_id == uid)))
-    return [{"ref": refs[aid], **r} for aid in sorted(mine) for r in rows[aid]]
+    return [{**w} for w in under_used_for(app.uow(), app.office(), app.clock().today,
+                                          user["email"])]
 
 
 # --- JSON API ---------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ agreement and academic year to the owner (the approvers without one), listing
 every direction and kind under half used. Its key `<agreement>:0:quota:<year>`
 is unique in the outbox, so it goes out exactly once, whichever tick or
 process gets there first (`tick.quota` queues it). The dashboard shows the same
-rows (`under_used`).
+rows (`under_used_for`: an officer's own agreements, every agreement for approvers).
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from workflow.activities import UtilisationRow, home_org_ids, read_quotas, read_
 from workflow.activity_rules import MonthDay, academic_year_end, academic_year_of, first_year
 from workflow.agreements import Office
 from workflow.dates import add_months
-from workflow.lifecycle import IN_FORCE
+from workflow.lifecycle import IN_FORCE, Role
+from workflow.registry import actor
+from workflow.uow import UnitOfWork
 
 RULE = "quota"
 #: A quota is under-used below this share of its mobilities.
@@ -67,3 +69,27 @@ def under_used(s: Session, office: Office, today: date, *,
         if low:
             out[aid] = low
     return out
+
+
+class QuotaWarning(UtilisationRow):
+    """A dashboard row: an under-used quota with its agreement's reference."""
+
+    ref: str
+
+
+def under_used_for(uow: UnitOfWork, office: Office, today: date, by: str) -> list[QuotaWarning]:
+    """The under-used quotas `by` is shown: those of their own agreements, or of every
+    agreement for approvers and admins (oldest agreement first)."""
+    with uow:
+        s = uow.session
+        rows = under_used(s, office, today)
+        if not rows:
+            return []
+        refs = dict(s.execute(select(Agreement.id, Agreement.ref).where(
+            Agreement.id.in_(sorted(rows)))).tuples().all())
+        mine = set(rows)
+        who = actor(s, by)
+        if Role.parse(who.role) < Role.APPROVER:
+            mine = set(s.scalars(select(Agreement.id).where(Agreement.id.in_(sorted(rows)),
+                                                            Agreement.owner_id == who.id)))
+    return [{"ref": refs[aid], **r} for aid in sorted(mine) for r in rows[aid]]

@@ -98,3 +98,28 @@ def test_the_new_agreement_form_and_keeping_a_document_ask_the_service(app: App)
             check("vera@uni.uz")
         check("olga@uni.uz")
         check(None)
+
+
+def test_the_dashboard_quota_warning_shows_an_officer_their_own_and_approvers_all(
+        sqlite_url: str, tmp_path: Path) -> None:
+    from datetime import date
+
+    from tests.helpers import ok
+    from tests.integration.test_activity_cli import HOME, cli, setup
+    from workflow.quota_warnings import under_used_for
+
+    setup(sqlite_url, tmp_path)  # AGR-2024-0001 in force, owned by olga
+    ok(cli(sqlite_url, "agreement", "conditions", "add", "AGR-2024-0001", "--kind",
+           "student-studies", "--from", HOME, "--to", "Politecnico di Torino", "--years",
+           "2025/2026", "--mobilities", "4", "--months", "20", "--language", "en:B2"))
+    app = App(sqlite_url, reports_dir=tmp_path / "out", institution=HOME)
+    day = date(2026, 6, 1)  # the warning window of 2025/2026 is open
+
+    def shown(by: str) -> list[tuple[str, str, int]]:
+        return [(w["ref"], w["academic_year"], w["used"]["mobilities"])
+                for w in under_used_for(app.uow(), app.office(), day, by)]
+
+    assert shown("olga@uni.uz") == [("AGR-2024-0001", "2025/2026", 0)]  # the owner
+    assert shown("oleg@uni.uz") == []  # another officer: not theirs
+    assert shown("anvar@uni.uz") == shown("root@uni.uz") == [("AGR-2024-0001", "2025/2026", 0)]
+    assert under_used_for(app.uow(), app.office(), date(2026, 5, 31), "anvar@uni.uz") == []
