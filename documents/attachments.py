@@ -130,7 +130,8 @@ class StoreProblem(TypedDict):
 
 
 class VerifyReport(TypedDict):
-    """`verify`: how many digests were checked, how many are intact, which are not."""
+    """A check of the file store: how many stored files were checked, how many are
+    intact, and which are missing or altered (with the files that use them)."""
 
     checked: int
     ok: int

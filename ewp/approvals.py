@@ -48,7 +48,7 @@ def _latest_approvals(s: Session, where: ColumnElement[bool], side: str) -> dict
 
 
 class Approved(TypedDict):
-    """`approve`: the partner's copy approved, and whether this call recorded it."""
+    """The partner's copy we approved (its iia-hash), and whether this request recorded it."""
 
     ref: str
     partner_iia_id: str | None
@@ -64,8 +64,8 @@ class ApprovalListed(TypedDict):
 
 
 class ApprovalsImported(TypedDict):
-    """`import_approvals`: counts, and the agreements whose current copy (or an earlier
-    one) the partner approved."""
+    """A partner's approvals recorded: counts, and the agreements whose current copy
+    (or an earlier one) the partner approved."""
 
     recorded: int
     unchanged: int

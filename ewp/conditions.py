@@ -209,13 +209,13 @@ class _Finished(TypedDict):
 
 
 class ConditionRemoved(_Finished):
-    """`remove_condition`: the condition removed, and the hashes before and after."""
+    """A condition removed, and the agreement's iia-hash before and after."""
 
     removed: Condition
 
 
 class EwpDetails(TypedDict):
-    """What `hamkor agreement show` adds: the IIA ids and the conditions."""
+    """An agreement's EWP details: its IIA ids and its cooperation conditions."""
 
     iia_id: str | None
     partner_iia_id: str | None

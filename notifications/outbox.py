@@ -543,7 +543,7 @@ class RecipientState(TypedDict):
 
 
 class OutboxRow(TypedDict):
-    """A notification as `hamkor outbox list`, the Outbox page and the API show it."""
+    """A notification in the outbox: its state, recipients and delivery attempts."""
 
     id: int
     key: str

@@ -43,7 +43,7 @@ class ReportRow(TypedDict):
 
 
 class GeneratedReport(ReportRow):
-    """`generate`: the record and the report's summary figures."""
+    """A report just generated: its record and its summary figures."""
 
     summary: dict[str, Any]
 

@@ -87,7 +87,7 @@ Deliver = Callable[[Clock], Delivery]
 
 
 class TickSummary(TypedDict):
-    """A tick's report as JSON (`hamkor tick --json`, the worker's log line)."""
+    """What a daily run did: transitions, messages queued and sent, errors."""
 
     now: str
     today: str

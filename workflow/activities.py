@@ -230,7 +230,7 @@ class RemovedActivity(ActivityRow):
 
 
 class ActivityDetail(RemovedActivity):
-    """`show_activity`: the activity, whether it was removed, and its audit trail."""
+    """An activity, whether it was removed, and its audit trail."""
 
     history: list[ActivityEventRow]
 

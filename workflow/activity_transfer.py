@@ -104,7 +104,7 @@ class PlannedRow(TypedDict):
 
 
 class ActivityImportSummary(TypedDict):
-    """An activity import's report as JSON (`hamkor activity import --json`, the API)."""
+    """What an activity import did (or its dry run would do), row by row."""
 
     source: str
     dry_run: bool

@@ -192,7 +192,7 @@ class PartyRow(TypedDict):
 
 
 class AgreementRow(TypedDict):
-    """An agreement as the services give it (JSON API, CLI, pages); dates in ISO form."""
+    """An agreement, its terms and parties; dates in ISO form."""
 
     ref: str
     title: str
@@ -248,7 +248,7 @@ class ActorRow(TypedDict):
 
 
 class AgreementDetail(AgreementRow):
-    """`show`: the agreement, who asks, what they may do next, its successors and notes."""
+    """An agreement with who asks, what they may do next, its successors and its notes."""
 
     actor: ActorRow | None
     next_events: list[NextEvent]

@@ -38,7 +38,7 @@ def valid_hei_id(value: str | None) -> str | None:
 
 
 class UserRow(TypedDict):
-    """A user as the services give it (JSON API, CLI, pages)."""
+    """A user: e-mail address, name, role, whether active, mail language."""
 
     email: str
     name: str

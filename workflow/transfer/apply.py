@@ -42,7 +42,7 @@ class ImportedRow(TypedDict):
 
 
 class ImportSummary(TypedDict):
-    """An import's report as JSON (`hamkor import --json`, the API)."""
+    """What an import did (or its dry run would do): the agreements, partners and users."""
 
     source: str
     dry_run: bool
