@@ -19,13 +19,16 @@ import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, insert, text
 
 from benchmarks.harness import Result, fresh_database
 from models import Agreement, AgreementParty, Event, Organization, User
 from models.database import make_engine
+
+if TYPE_CHECKING:
+    from tick.run import TickSummary
 
 #: Kinds of due agreement, cycled: what today brings each of them, and how many mails.
 DUE_KINDS = ("reminder", "expire", "activate", "notice")
@@ -128,7 +131,7 @@ def seed(engine: Engine, *, stored: int, due: int, today: date, chunk: int = 5_0
     return Seeded(stored, due, today, kinds)
 
 
-def time_tick(url: str, today: date, *, dry_run: bool = False) -> tuple[float, dict[str, Any]]:
+def time_tick(url: str, today: date, *, dry_run: bool = False) -> tuple[float, TickSummary]:
     """Seconds for one tick (no sending) and its report."""
     from root import App
     from tick.worker import tick_once

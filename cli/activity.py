@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from cli.output import emit_json, table
 from root import App
+
+if TYPE_CHECKING:
+    from workflow.activities import ActivityRow, UtilisationRow
 
 JSON = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 BY = click.option("--by", metavar="EMAIL", help="Acting user (default: HAMKOR_USER).")
@@ -80,11 +83,11 @@ def _raw(given: dict[str, Any], *, for_edit: bool) -> dict[str, Any]:
     return raw
 
 
-def _print(a: dict[str, Any]) -> None:
+def _print(a: ActivityRow) -> None:
     click.echo(f"activity {a['id']}: {describe(a)}")
 
 
-def describe(a: dict[str, Any]) -> str:
+def describe(a: ActivityRow) -> str:
     """One line for people (never with names)."""
     link = a["agreement"] or a["partner"] or "-"
     if a["agreement"] and a["partner"]:
@@ -99,7 +102,7 @@ def describe(a: dict[str, Any]) -> str:
     elif kind == "event":
         what = f"{a['title']}, {a['date']}" + (f", {a['place']}" if a["place"] else "")
     elif kind == "project":
-        what = a["title"] + (f", {a['amount']} {a['currency']}" if a["amount"] else "") + (
+        what = (a["title"] or "") + (f", {a['amount']} {a['currency']}" if a["amount"] else "") + (
             f", {a['role']}" if a["role"] else "")
     else:
         what = f"{a['title']} ({a['year']})" + (f", doi:{a['doi']}" if a["doi"] else "")
@@ -224,7 +227,7 @@ def remove(app: App, activity_id: int, reason: str, by: str | None, as_json: boo
     emit_json(out) if as_json else click.echo(f"activity {out['id']}: removed")
 
 
-def utilisation_of(app: App, ref: str) -> list[dict[str, Any]]:
+def utilisation_of(app: App, ref: str) -> list[UtilisationRow]:
     """`agreement show`'s utilisation rows (agreed and used mobility per academic year)."""
     from workflow.activities import agreement_utilisation
 

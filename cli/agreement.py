@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import click
 
@@ -77,7 +78,8 @@ def show(app: App, ref: str, by: str | None, as_json: bool) -> None:
     """Show state, term, parties, signatures and the possible next events."""
     from workflow.agreements import show as show_agreement
 
-    a = show_agreement(app.uow(), app.clock(), app.office(), ref, by=app.actor(by))
+    # The CLI adds the EWP details and words each refusal with its options.
+    a: dict[str, Any] = {**show_agreement(app.uow(), app.clock(), app.office(), ref, by=app.actor(by))}
     # EWP (issue 11): IIA ids and cooperation conditions.
     from ewp.conditions import describe, show_details
 

@@ -32,11 +32,14 @@ from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from root import App
+
+if TYPE_CHECKING:
+    from documents.attachments import FileRow
 
 DEMO_DB = "hamkor-demo.db"
 MARKER = ".hamkor-demo"
@@ -193,7 +196,7 @@ class DemoRun:
         self.reports: list[Path] = []
         self.steps_done = 0
         self.ewp_files: list[Path] = []
-        self.files: list[dict[str, Any]] = []  # attached to FILES_KEY's agreement
+        self.files: list[FileRow] = []  # attached to FILES_KEY's agreement
 
     # -- phases --
 

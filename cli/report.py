@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from cli.output import emit_json, table
 from root import App
+
+if TYPE_CHECKING:
+    from reports.service import GeneratedReport
 
 JSON = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 
@@ -51,7 +54,7 @@ def annual(app: App, year: str, fmt: str, lang: str, template: Path | None,
 
 
 def render_annual(app: App, year: int, fmt: str, path: Path | None, *, lang: str = "en",
-                  template: Path | None = None, department: str | None = None) -> dict[str, Any]:
+                  template: Path | None = None, department: str | None = None) -> GeneratedReport:
     """Generate and record one annual report (for other commands, e.g. `hamkor demo`)."""
     from reports.service import ReportRequest, generate
 

@@ -16,6 +16,7 @@ from cli.output import emit_json, table
 from root import App
 
 if TYPE_CHECKING:
+    from notifications.outbox import OutboxRow
     from tick.run import TickReport
 
 JSON = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
@@ -131,7 +132,7 @@ def outbox() -> None:
     """List or retry outgoing notifications."""
 
 
-def _recipients(r: dict[str, object]) -> str:
+def _recipients(r: OutboxRow) -> str:
     states = r.get("recipients") or {}
     assert isinstance(states, dict)
     odd = [f"{a} {v['state']}" for a, v in states.items() if v["state"] != "sent"]

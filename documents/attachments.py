@@ -15,17 +15,23 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    BinaryIO,
+    NotRequired,  # pydantic: API responses on Python 3.11
+)
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, lazyload
+from typing_extensions import TypedDict
 
 from documents.sniff import ACCEPTED, extension_for, sniff
 from documents.storage import FileStore, Staged
 from models import ATTACHMENT_KINDS, Agreement, Attachment
 from workflow.errors import Invalid, NotFound, Problem
-from workflow.lifecycle import Role
-from workflow.registry import actor, require_role
+from workflow.lifecycle import Role, State
+from workflow.registry import acting_as, actor, require_role
 from workflow.signed_copy import has_signed_copy_clause
 
 if TYPE_CHECKING:
@@ -85,8 +91,56 @@ def _utc(moment: Any) -> str:
     return str((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat())
 
 
-def attachment_dict(f: Attachment, ref: str | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {
+class FileRow(TypedDict):
+    """A stored file's record; its template only when generated, its removal only once
+    removed, its agreement only when asked for one file."""
+
+    id: int
+    name: str
+    kind: str
+    size: int
+    sha256: str
+    media_type: str
+    uploaded_by: str
+    uploaded_at: str
+    note: str | None
+    template: NotRequired[str]
+    template_sha256: NotRequired[str | None]
+    removed_at: NotRequired[str]
+    removed_by: NotRequired[str | None]
+    removed_reason: NotRequired[str | None]
+    agreement: NotRequired[str]
+
+
+class MissingCopy(TypedDict):
+    ref: str
+    title: str
+    state: State
+
+
+class FileUse(TypedDict):
+    agreement: str
+    id: int
+    name: str
+
+
+class StoreProblem(TypedDict):
+    sha256: str
+    files: list[FileUse]
+
+
+class VerifyReport(TypedDict):
+    """A check of the file store: how many stored files were checked, how many are
+    intact, and which are missing or altered (with the files that use them)."""
+
+    checked: int
+    ok: int
+    missing: list[StoreProblem]
+    altered: list[StoreProblem]
+
+
+def attachment_dict(f: Attachment, ref: str | None = None) -> FileRow:
+    out: FileRow = {
         "id": f.id, "name": f.name, "kind": f.kind, "size": f.size, "sha256": f.sha256,
         "media_type": f.media_type, "uploaded_by": f.uploaded_by,
         "uploaded_at": _utc(f.uploaded_at), "note": f.note,
@@ -125,7 +179,7 @@ def _agreement(s: Session, ref: str) -> Agreement:
 
 def attach(uow: UnitOfWork, clock: Clock, store: FileStore, ref: str,
            source: Path | BinaryIO, upload: Upload, *, by: str | None,
-           limit_mb: int) -> dict[str, Any]:
+           limit_mb: int) -> FileRow:
     """Store the file and record it; returns the attachment (with its SHA-256)."""
     from workflow.agreements import record
 
@@ -188,7 +242,7 @@ def _forget_unreferenced(uow: UnitOfWork, store: FileStore, sha256: str) -> None
         store.forget(sha256)
 
 
-def list_files(uow: UnitOfWork, ref: str, *, include_removed: bool = False) -> list[dict[str, Any]]:
+def list_files(uow: UnitOfWork, ref: str, *, include_removed: bool = False) -> list[FileRow]:
     with uow:
         s = uow.session
         a = _agreement(s, ref)
@@ -210,7 +264,7 @@ def _one(s: Session, ref: str, file_id: int | str) -> tuple[Agreement, Attachmen
     return a, f
 
 
-def get_file(uow: UnitOfWork, ref: str, file_id: int | str) -> dict[str, Any]:
+def get_file(uow: UnitOfWork, ref: str, file_id: int | str) -> FileRow:
     """One file's record (removed ones too: their bytes are kept)."""
     with uow:
         a, f = _one(uow.session, ref, file_id)
@@ -218,7 +272,7 @@ def get_file(uow: UnitOfWork, ref: str, file_id: int | str) -> dict[str, Any]:
 
 
 def detach(uow: UnitOfWork, clock: Clock, ref: str, file_id: int | str, *, reason: str | None,
-           by: str | None) -> dict[str, Any]:
+           by: str | None) -> FileRow:
     """Hide a file from the agreement's list (officers and above); bytes and record stay."""
     from workflow.agreements import record
 
@@ -247,7 +301,7 @@ def detach(uow: UnitOfWork, clock: Clock, ref: str, file_id: int | str, *, reaso
 
 def missing_signed_copies(uow: UnitOfWork, states: tuple[str, ...] = ("signed", "active",
                                                                          "renewal_due")
-                          ) -> list[dict[str, Any]]:
+                          ) -> list[MissingCopy]:
     """Agreements in `states` without a signed copy, oldest reference first."""
     with uow:
         s = uow.session
@@ -260,22 +314,25 @@ def missing_signed_copies(uow: UnitOfWork, states: tuple[str, ...] = ("signed", 
 # --- verify ---------------------------------------------------------------------------------
 
 
-def verify(uow: UnitOfWork, store: FileStore, *, workers: int | None = None) -> dict[str, Any]:
+def verify(uow: UnitOfWork, store: FileStore, *, workers: int | None = None,
+           by: str | None = None) -> VerifyReport:
     """Re-hash every stored file the database refers to (removed ones too).
 
     Returns `{checked, ok, missing: [...], altered: [...]}`; each problem names the
     digest and the files (agreement, id, name) that use it. Hashing runs on a few
-    threads (hashlib releases the GIL), so it goes at the disk's read speed.
+    threads (hashlib releases the GIL), so it goes at the disk's read speed. A named
+    actor (`by`) must be an admin.
     """
     import os
     from concurrent.futures import ThreadPoolExecutor
 
     with uow:
         s = uow.session
+        acting_as(s, by, Role.ADMIN, "verify the file store")
         rows = s.execute(select(Attachment.sha256, Agreement.ref, Attachment.id, Attachment.name)
                          .join(Agreement, Agreement.id == Attachment.agreement_id)
                          .order_by(Attachment.id)).all()
-    users: dict[str, list[dict[str, Any]]] = {}
+    users: dict[str, list[FileUse]] = {}
     for sha, ref, fid, name in rows:
         users.setdefault(sha, []).append({"agreement": ref, "id": fid, "name": name})
     digests = sorted(users)
@@ -286,12 +343,13 @@ def verify(uow: UnitOfWork, store: FileStore, *, workers: int | None = None) -> 
         checked = list(pool.map(lambda share: [store.check(d) for d in share], shares))
     results = dict(zip((d for share in shares for d in share),
                        (r for part in checked for r in part), strict=True))
-    report: dict[str, Any] = {"checked": len(digests), "ok": 0, "missing": [], "altered": []}
+    report: VerifyReport = {"checked": len(digests), "ok": 0, "missing": [], "altered": []}
     for sha, result in sorted(results.items()):
         if result == "ok":
             report["ok"] += 1
         else:
-            report[result].append({"sha256": sha, "files": users[sha]})
+            report["missing" if result == "missing" else "altered"].append(
+                {"sha256": sha, "files": users[sha]})
     return report
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
+from typing_extensions import TypedDict  # pydantic: API responses on Python 3.11
 
 from workflow.errors import Invalid
 
@@ -110,6 +111,15 @@ def _stamp(now: datetime) -> tuple[int, int, int, int, int, int]:
 # --- import -----------------------------------------------------------------------------------
 
 
+class BundleSummary(TypedDict):
+    source: str
+    agreements: int
+    files: int
+    stored: int
+    dry_run: bool
+    refs: list[str]
+
+
 @dataclass
 class BundleReport:
     source: str
@@ -119,7 +129,7 @@ class BundleReport:
     dry_run: bool = False
     refs: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> BundleSummary:
         return {"source": self.source, "agreements": self.agreements, "files": self.files,
                 "stored": self.stored, "dry_run": self.dry_run, "refs": self.refs}
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from workflow.errors import Invalid, Problem
 
 if TYPE_CHECKING:
+    from ewp.conditions import Condition
     from workflow.agreements import Office
     from workflow.clock import Clock
     from workflow.uow import UnitOfWork
@@ -139,7 +140,7 @@ def _address(o: Any, fmt: Any) -> str:
     return ", ".join(p for p in parts if p)
 
 
-def _conditions(rows: list[dict[str, Any]], fmt: Any) -> list[dict[str, Any]]:
+def _conditions(rows: list[Condition], fmt: Any) -> list[dict[str, Any]]:
     kinds = {"student-studies": "Student mobility for studies",
              "student-traineeship": "Student mobility for traineeships",
              "staff-teacher": "Staff mobility for teaching",
@@ -168,7 +169,7 @@ def _conditions(rows: list[dict[str, Any]], fmt: Any) -> list[dict[str, Any]]:
 
 
 def build_context(a: Any, office: Office, lang: str, today: date, *, noun: str,
-                  conditions: list[dict[str, Any]],
+                  conditions: list[Condition],
                   signatories: Mapping[int, tuple[str, str | None]] | None = None) -> dict[str, Any]:
     """Plain data for the template (no ORM object reaches the sandbox)."""
     from documents.wording import clauses, places
@@ -229,7 +230,7 @@ class Document:
 
 def generate(uow: UnitOfWork, clock: Clock, office: Office, ref: str, *, template: str | None,
              lang: str, fmt: str, templates_dir: Path | None,
-             conditions: list[dict[str, Any]] | None = None) -> Document:
+             conditions: list[Condition] | None = None) -> Document:
     """Render agreement `ref` with `template` (default: by its type) in `lang` and `fmt`."""
     from reports.i18n import Formatter
     from reports.render import TemplateRef, render_docx

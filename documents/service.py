@@ -8,12 +8,13 @@ package imports no adapter and not the root itself.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     from config import Settings
+    from documents.attachments import FileRow
     from documents.generate import Document
     from documents.storage import FileStore
     from ewp.identity import Home
@@ -62,7 +63,16 @@ def render_document(app: Wiring, ref: str, *, template: str | None, lang: str,
                     fmt=fmt, templates_dir=app.settings.templates_dir, conditions=conditions)
 
 
-def attach_document(app: Wiring, ref: str, doc: Document, *, by: str | None) -> dict[str, Any]:
+def check_may_attach(app: Wiring, by: str | None) -> None:
+    """Refuse (PermissionDenied), before a document is rendered to be kept, an actor who
+    may not attach files (officers and above); `attach_document` checks again."""
+    from workflow.lifecycle import Role
+    from workflow.registry import check_role
+
+    check_role(app.uow(), by, Role.OFFICER, "attach files")
+
+
+def attach_document(app: Wiring, ref: str, doc: Document, *, by: str | None) -> FileRow:
     """Keep a generated document with the agreement as a `draft`, naming its template."""
     import io
 

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import logging
 from email.message import EmailMessage
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from documents.attachments import VerifyReport
     from documents.service import Wiring
 
 log = logging.getLogger("hamkor.files")
 
 
-def describe(report: dict[str, Any]) -> str:
+def describe(report: VerifyReport) -> str:
     lines = [f"{report['checked']} stored files checked: {report['ok']} intact, "
              f"{len(report['missing'])} missing, {len(report['altered'])} altered.", ""]
     for what in ("missing", "altered"):
@@ -40,7 +41,7 @@ def admins(app: Wiring) -> list[str]:
             User.role == "admin", User.active.is_(True)).order_by(User.email)))
 
 
-def check_and_alert(app: Wiring) -> dict[str, Any]:
+def check_and_alert(app: Wiring) -> VerifyReport:
     """Verify every stored file; on a failure mail the active admins. Returns the report."""
     from documents.attachments import verify
     from documents.service import file_store

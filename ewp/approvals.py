@@ -12,10 +12,10 @@ new partner copy makes the old approval stale without touching it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
+from typing_extensions import TypedDict  # pydantic: API responses on Python 3.11
 
 from ewp.identity import Home
 from ewp.model import hash_of
@@ -47,7 +47,50 @@ def _latest_approvals(s: Session, where: ColumnElement[bool], side: str) -> dict
     return {x.agreement_id: x for x in s.scalars(select(EwpApproval).where(EwpApproval.id.in_(latest)))}
 
 
-def approve(uow: UnitOfWork, clock: Clock, ref: str, *, by: str | None) -> dict[str, Any]:
+class Approved(TypedDict):
+    """The partner's copy we approved (its iia-hash), and whether this request recorded it."""
+
+    ref: str
+    partner_iia_id: str | None
+    iia_hash: str
+    recorded: bool
+    approved_by: str
+
+
+class ApprovalListed(TypedDict):
+    ref: str
+    iia_id: str
+    iia_hash: str
+
+
+class ApprovalsImported(TypedDict):
+    """A partner's approvals recorded: counts, and the agreements whose current copy
+    (or an earlier one) the partner approved."""
+
+    recorded: int
+    unchanged: int
+    agreements: list[str]
+    current: list[str]
+    stale: list[str]
+
+
+class ApprovalStatus(TypedDict):
+    ref: str
+    state: str
+    iia_id: str | None
+    partner_iia_id: str | None
+    hash: str | None
+    partner_hash: str | None
+    partner_valid_for_approval: bool | None
+    we_approved: str | None
+    partner_approved: str | None
+    approved_by_us: bool
+    approved_by_partner: bool
+    mutual: bool
+    problem: str | None
+
+
+def approve(uow: UnitOfWork, clock: Clock, ref: str, *, by: str | None) -> Approved:
     """Record our approval of the partner's latest copy (approvers only)."""
     with uow:
         s = uow.session
@@ -63,9 +106,10 @@ def approve(uow: UnitOfWork, clock: Clock, ref: str, *, by: str | None) -> dict[
             raise Invalid(f"{a.ref}: the partner's copy (iia-hash {snapshot.iia_hash}) is not "
                           "valid for approval: it has not-yet-defined elements or v6 values")
         mine = _latest_approvals(s, Agreement.id == a.id, "ours").get(a.id)
-        out = {"ref": a.ref, "partner_iia_id": a.partner_iia_id, "iia_hash": snapshot.iia_hash}
         if mine is not None and mine.iia_hash == snapshot.iia_hash:
-            return {**out, "recorded": False, "approved_by": mine.approved_by}
+            return {"ref": a.ref, "partner_iia_id": a.partner_iia_id,
+                    "iia_hash": snapshot.iia_hash, "recorded": False,
+                    "approved_by": mine.approved_by}
         s.add(EwpApproval(agreement_id=a.id, side="ours", iia_hash=snapshot.iia_hash,
                           approved_at=clock.utcnow, approved_by=who.email,
                           snapshot_id=snapshot.id))
@@ -73,10 +117,11 @@ def approve(uow: UnitOfWork, clock: Clock, ref: str, *, by: str | None) -> dict[
                from_state=a.state, to_state=a.state,
                note=f"approved the partner's copy, iia-hash {snapshot.iia_hash}")
         uow.commit()
-        return {**out, "recorded": True, "approved_by": who.email}
+        return {"ref": a.ref, "partner_iia_id": a.partner_iia_id, "iia_hash": snapshot.iia_hash,
+                "recorded": True, "approved_by": who.email}
 
 
-def export_approvals(uow: UnitOfWork, refs: Sequence[str] = ()) -> tuple[bytes, list[dict[str, Any]]]:
+def export_approvals(uow: UnitOfWork, refs: Sequence[str] = ()) -> tuple[bytes, list[ApprovalListed]]:
     """An ``iias-approval-response`` with our latest approval of each agreement ``refs``
     (every agreement we approved if empty): the partner's iia-id and the hash we approved."""
     wanted = [r.strip().upper() for r in refs]
@@ -95,7 +140,7 @@ def export_approvals(uow: UnitOfWork, refs: Sequence[str] = ()) -> tuple[bytes, 
         chosen = sorted((agreements[i] for i in mine), key=lambda a: (a.ref_year, a.ref_seq))
         if wanted:
             chosen.sort(key=lambda a: wanted.index(a.ref))
-        listed = []
+        listed: list[ApprovalListed] = []
         for a in chosen:
             if a.partner_iia_id is None:  # approvals need a snapshot, which maps it
                 raise Invalid(f"{a.ref}: the partner's iia-id is not known")
@@ -106,7 +151,7 @@ def export_approvals(uow: UnitOfWork, refs: Sequence[str] = ()) -> tuple[bytes, 
 
 
 def import_approvals(uow: UnitOfWork, clock: Clock, home: Home, xml: bytes, *, source: str,
-                     by: str | None) -> dict[str, Any]:
+                     by: str | None) -> ApprovalsImported:
     """Record the partner's approvals of our copies from their ``iias-approval-response``.
 
     The iia-ids are ours; an unknown one refuses the whole file. Returns
@@ -128,14 +173,14 @@ def import_approvals(uow: UnitOfWork, clock: Clock, home: Home, xml: bytes, *, s
                           "nothing recorded")
         theirs = _latest_approvals(s, Agreement.iia_id.in_(ids), "partner")
         views = {v.id: v for v in load_views(s, Agreement.iia_id.in_(ids), home)}
-        out: dict[str, Any] = {"recorded": 0, "unchanged": 0, "agreements": [], "current": [],
-                               "stale": []}
+        out: ApprovalsImported = {"recorded": 0, "unchanged": 0, "agreements": [], "current": [],
+                                  "stale": []}
         for x in approvals:
             a = found[x.iia_id]
             uow.subject = a.ref
             out["agreements"].append(a.ref)
             current = _our_hash(views[a.id], home)[0]
-            out["current" if current == x.iia_hash else "stale"].append(a.ref)
+            (out["current"] if current == x.iia_hash else out["stale"]).append(a.ref)
             latest = theirs.get(a.id)
             if latest is not None and latest.iia_hash == x.iia_hash:
                 out["unchanged"] += 1
@@ -166,7 +211,7 @@ def _our_hash(view: AgreementView, home: Home) -> tuple[str | None, str | None]:
         return None, exc.reason
 
 
-def status(uow: UnitOfWork, home: Home, ref: str | None = None) -> list[dict[str, Any]]:
+def status(uow: UnitOfWork, home: Home, ref: str | None = None) -> list[ApprovalStatus]:
     """Approval status per agreement (``ref``, or every agreement with an IIA id).
 
     ``approved_by_partner`` holds while the partner's latest approval is of our
@@ -183,7 +228,7 @@ def status(uow: UnitOfWork, home: Home, ref: str | None = None) -> list[dict[str
         snapshots = _latest_snapshots(s, where)
         mine = _latest_approvals(s, where, "ours")
         theirs = _latest_approvals(s, where, "partner")
-        rows = []
+        rows: list[ApprovalStatus] = []
         for v in views:
             our, problem = _our_hash(v, home)
             snap = snapshots.get(v.id)

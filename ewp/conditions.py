@@ -14,11 +14,12 @@ import re
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
+from typing_extensions import TypedDict  # pydantic: API responses on Python 3.11
 
 from ewp.identity import Home, ensure_iia_id
 from ewp.model import LANGUAGE_REQUIRED, STUDENT_KINDS, Spec
@@ -177,8 +178,52 @@ def _begin_change(s: Session, a: Agreement, by: str | None) -> tuple[str, str]:
     return who.email, mode
 
 
+#: A stored mobility spec as the services give it (`from`/`to`: the parties' names).
+Condition = TypedDict("Condition", {
+    "n": int,
+    "kind": str,
+    "from": str,
+    "to": str,
+    "from_hei_id": str | None,
+    "to_hei_id": str | None,
+    "sending_ounit_id": str | None,
+    "receiving_ounit_id": str | None,
+    "first_year": str,
+    "last_year": str,
+    "mobilities_per_year": int,
+    "total_months": str | None,
+    "total_days": str | None,
+    "subject_areas": list[dict[str, Any]],  # stored JSON: {code, clarification?}
+    "languages": list[dict[str, Any]],  # stored JSON: {language, level?}
+    "eqf_levels": list[int],
+    "blended": bool | None,
+    "other_info": str | None,
+})
+
+
+class _Finished(TypedDict):
+    ref: str
+    amended: bool
+    old_hash: str | None
+    hash: str | None
+
+
+class ConditionRemoved(_Finished):
+    """A condition removed, and the agreement's iia-hash before and after."""
+
+    removed: Condition
+
+
+class EwpDetails(TypedDict):
+    """An agreement's EWP details: its IIA ids and its cooperation conditions."""
+
+    iia_id: str | None
+    partner_iia_id: str | None
+    conditions: list[Condition]
+
+
 def _finish_change(s: Session, clock: Clock, home: Home, a: Agreement, who: str, mode: str,
-                   old_hash: str | None, what: str) -> dict[str, Any]:
+                   old_hash: str | None, what: str) -> _Finished:
     s.flush()
     new_hash = our_hash(s, a.id, home)
     if mode == "amend":
@@ -189,7 +234,7 @@ def _finish_change(s: Session, clock: Clock, home: Home, a: Agreement, who: str,
 
 
 def add_condition(uow: UnitOfWork, clock: Clock, home: Home, ref: str, ci: ConditionInput, *,
-                  by: str | None) -> dict[str, Any]:
+                  by: str | None) -> ConditionChange:
     """Append one mobility spec; returns ``{ref, n, condition, amended, old_hash, hash}``."""
     valid = validate(ci)
     with uow:
@@ -221,7 +266,7 @@ def add_condition(uow: UnitOfWork, clock: Clock, home: Home, ref: str, ci: Condi
 
 
 def remove_condition(uow: UnitOfWork, clock: Clock, home: Home, ref: str, n: int, *,
-                     by: str | None) -> dict[str, Any]:
+                     by: str | None) -> ConditionRemoved:
     """Remove the ``n``-th condition (as listed); returns ``{ref, removed, amended, …}``."""
     with uow:
         s = uow.session
@@ -248,7 +293,7 @@ class ConditionChange(TypedDict):
 
     ref: str
     n: int
-    condition: dict[str, Any]
+    condition: Condition
     amended: bool
     old_hash: str | None
     hash: str | None
@@ -328,7 +373,7 @@ def move_condition(uow: UnitOfWork, clock: Clock, home: Home, ref: str, n: int,
                 "old_hash": out["old_hash"], "hash": out["hash"]}
 
 
-def condition_dict(n: int, row: Any, orgs: dict[int, Any], home: Home) -> dict[str, Any]:
+def condition_dict(n: int, row: Any, orgs: dict[int, Any], home: Home) -> Condition:
     """A stored mobility spec as JSON (``orgs`` maps organisation ids to organisations)."""
     sending, receiving = orgs[row.sending_org_id], orgs[row.receiving_org_id]
     student = row.kind in STUDENT_KINDS
@@ -354,7 +399,7 @@ def condition_dict(n: int, row: Any, orgs: dict[int, Any], home: Home) -> dict[s
     }
 
 
-def describe(c: dict[str, Any]) -> str:
+def describe(c: Condition) -> str:
     """One line for people: ``student-studies Home -> Partner 2025/2026-2029/2030, 2 a year …``."""
     years = c["first_year"] if c["first_year"] == c["last_year"] else f"{c['first_year']}-{c['last_year']}"
     parts = [f"{c['kind']} {c['from']} -> {c['to']}", years, f"{c['mobilities_per_year']} a year"]
@@ -378,18 +423,18 @@ def describe(c: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
-def _conditions(s: Session, a: Agreement, home: Home) -> list[dict[str, Any]]:
+def _conditions(s: Session, a: Agreement, home: Home) -> list[Condition]:
     orgs = {p.organization_id: p.organization for p in a.parties}
     return [condition_dict(n, row, orgs, home) for n, row in enumerate(_rows(s, a), start=1)]
 
 
-def list_conditions(uow: UnitOfWork, home: Home, ref: str) -> list[dict[str, Any]]:
+def list_conditions(uow: UnitOfWork, home: Home, ref: str) -> list[Condition]:
     with uow:
         s = uow.session
         return _conditions(s, get_agreement(s, ref), home)
 
 
-def show_details(uow: UnitOfWork, home: Home, ref: str) -> dict[str, Any]:
+def show_details(uow: UnitOfWork, home: Home, ref: str) -> EwpDetails:
     """What `hamkor agreement show` adds: ``{iia_id, partner_iia_id, conditions}``."""
     with uow:
         s = uow.session

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
-from ewp.approvals import approve, export_approvals, import_approvals, status
-from ewp.conditions import ConditionInput, add_condition
+from ewp.approvals import ApprovalStatus, approve, export_approvals, import_approvals, status
+from ewp.conditions import ConditionChange, ConditionInput, add_condition
 from ewp.exchange import export_iias, import_iias
 from ewp.identity import Home
 from ewp.model import hash_of
@@ -56,7 +56,7 @@ DEMO_CONDITIONS: tuple[ConditionInput, ...] = (
 
 def apply_demo_conditions(uow: Callable[[], UnitOfWork], clock: Clock, home: Home, ref: str, *,
                           partner: str = "Politecnico di Torino", partner_hei_id: str = "polito.it",
-                          by: str) -> list[dict[str, Any]]:
+                          by: str) -> list[ConditionChange]:
     """Give ``partner`` its hei-id and ``ref`` the :data:`DEMO_CONDITIONS`.
 
     Call it while ``ref`` is a draft or in review (afterwards each one is an
@@ -92,9 +92,16 @@ def partner_approvals(our_response: bytes) -> bytes:
                              for item in read_get_response(our_response))
 
 
+class ExchangeRun(TypedDict):
+    """The demo exchange: the documents written (name -> path) and the final status."""
+
+    files: dict[str, Path]
+    status: ApprovalStatus
+
+
 def run_exchange(uow: Callable[[], UnitOfWork], clock: Clock, home: Home, ref: str, out_dir: Path,
                  *, approver: str, partner_iia_id: str = "polito-iia-2025-017",
-                 partner_iia_code: str = "PoliTo/E+/2025/017") -> dict[str, Any]:
+                 partner_iia_code: str = "PoliTo/E+/2025/017") -> ExchangeRun:
     """Simulate the whole EWP exchange for ``ref`` and write its documents to ``out_dir``.
 
     1. our IIA is exported (its IIA id assigned);

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
+from typing_extensions import TypedDict  # pydantic: API responses on Python 3.11
 
 from ewp.conditions import change_mode
 from ewp.identity import Home, country_of_hei_id, new_iia_id
@@ -138,6 +139,18 @@ def export_iias(uow: UnitOfWork, home: Home, refs: Sequence[str] = ()) -> Export
 # --- import -----------------------------------------------------------------------------
 
 
+class IiaImportSummary(TypedDict):
+    """An EWP import's report as JSON: counts, every IIA's reference, warnings."""
+
+    created: int
+    updated: int
+    unchanged: int
+    agreements: list[str]
+    partners_created: list[str]
+    warnings: list[str]
+    dry_run: bool
+
+
 @dataclass
 class ImportOutcome:
     source: str
@@ -158,7 +171,7 @@ class ImportOutcome:
         return hashlib.sha256(json.dumps([self.created, self.updated, self.unchanged,
                                           self.partners_created]).encode()).hexdigest()
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> IiaImportSummary:
         return {"created": len(self.created), "updated": len(self.updated),
                 "unchanged": len(self.unchanged), "agreements": self.agreements,
                 "partners_created": self.partners_created, "warnings": self.warnings,

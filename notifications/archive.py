@@ -9,24 +9,28 @@ from __future__ import annotations
 
 from datetime import UTC
 from email.message import Message
-from typing import Any
 
 from sqlalchemy import select
 
 from models import Agreement, Notification
 from notifications.message import build_message
-from notifications.outbox import Claimed, row_dict
+from notifications.outbox import Claimed, OutboxRow, row_dict
 from workflow.errors import NotFound
+from workflow.lifecycle import Role
+from workflow.registry import actor
 from workflow.uow import UnitOfWork
 
 
 def open_message(uow: UnitOfWork, row_id: int, mail_from: str, *,
-                 reveal_links: bool = False) -> tuple[dict[str, Any], Message]:
+                 reveal_links: bool = False, by: str | None = None) -> tuple[OutboxRow, Message]:
     """The row (as `hamkor outbox list` shows it) and its message. An account message's
-    body holds a working set-password link: it is opened only with `reveal_links` (admins,
-    the operator of the command line); for anyone else it does not exist."""
+    body holds a working set-password link: it is opened only with `reveal_links` (the
+    operator of the command line) or for a named actor (`by`) who is an admin; for anyone
+    else it does not exist."""
     with uow:
         s = uow.session
+        if by is not None:
+            reveal_links = Role.parse(actor(s, by).role) >= Role.ADMIN
         n = s.get(Notification, row_id)
         if n is None or (n.kind == "account" and not reveal_links):
             raise NotFound("notification", row_id)

@@ -24,11 +24,11 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
+from typing_extensions import TypedDict  # pydantic: API responses on Python 3.11
 
 from models import Agreement, CalendarToken, User
 from notifications import i18n
@@ -59,7 +59,21 @@ def _sha256(token: str) -> str:
 # --- tokens ----------------------------------------------------------------------------------
 
 
-def create_token(uow: UnitOfWork, clock: Clock, email: str) -> dict[str, Any]:
+class FeedToken(TypedDict):
+    """A feed token just made: `token` is the only copy there will ever be."""
+
+    id: int
+    user: str
+    token: str
+
+
+class FeedTokenStatus(TypedDict):
+    id: int
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+def create_token(uow: UnitOfWork, clock: Clock, email: str) -> FeedToken:
     """A new secret feed token for `email` (the only time it is shown); older ones are revoked."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with uow:
@@ -90,7 +104,7 @@ def revoke_tokens(uow: UnitOfWork, email: str) -> int:
         return len(rows)
 
 
-def token_status(uow: UnitOfWork, email: str) -> dict[str, Any] | None:
+def token_status(uow: UnitOfWork, email: str) -> FeedTokenStatus | None:
     """The user's active feed token (never its secret), or None."""
     with uow:
         s = uow.session

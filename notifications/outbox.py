@@ -40,9 +40,12 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
+from typing_extensions import TypedDict  # pydantic: API responses on Python 3.11
 
 from models import Agreement, Notification
 from workflow.errors import ConcurrentUpdate, Invalid, NotFound, TransitionRefused
+from workflow.lifecycle import Role
+from workflow.registry import acting_as
 from workflow.uow import UnitOfWork, is_lock_error
 
 log = logging.getLogger(__name__)
@@ -572,7 +575,46 @@ def _iso(value: datetime | None) -> str | None:
 KINDS = ("reminder", "workflow", "digest", "account")
 
 
-def row_dict(n: Notification, ref: str | None) -> dict[str, Any]:
+class RecipientState(TypedDict):
+    state: str  # pending, sent, deferred, refused, unknown
+    detail: str
+
+
+class OutboxRow(TypedDict):
+    """A notification in the outbox: its state, recipients and delivery attempts."""
+
+    id: int
+    key: str
+    kind: str
+    rule: str
+    agreement: str | None
+    term: int
+    offset: int
+    due_on: str
+    to: str
+    cc: list[str]
+    subject: str
+    status: str
+    attempts: int
+    next_attempt_at: str | None
+    lease_until: str | None
+    last_error: str | None
+    message_id: str
+    sent_at: str | None
+    recipients: dict[str, RecipientState]
+    unknown_outcomes: int
+
+
+class HealthRow(TypedDict):
+    waiting: int
+    backlog: int
+    oldest: str | None
+    dead: int
+    last_error: str | None
+    degraded: bool
+
+
+def row_dict(n: Notification, ref: str | None) -> OutboxRow:
     return {
         "id": n.id, "key": n.key, "kind": n.kind, "rule": n.rule, "agreement": ref, "term": n.term,
         "offset": n.offset_days, "due_on": n.due_on.isoformat(), "to": n.to_addr,
@@ -585,7 +627,7 @@ def row_dict(n: Notification, ref: str | None) -> dict[str, Any]:
 
 
 def list_rows(uow: UnitOfWork, *, status: str | None = None, limit: int | None = None,
-              kind: str | None = None) -> list[dict[str, Any]]:
+              kind: str | None = None) -> list[OutboxRow]:
     if status is not None and status not in STATUSES:
         raise Invalid(f"status {status!r} is not one of {', '.join(STATUSES)}")
     if kind is not None and kind not in KINDS:
@@ -631,7 +673,7 @@ class Health:
                        "`hamkor outbox retry --dead`")
         return out
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> HealthRow:
         return {"waiting": self.waiting, "backlog": self.backlog, "oldest": _iso(self.oldest),
                 "dead": self.dead, "last_error": self.last_error, "degraded": self.degraded}
 
@@ -669,11 +711,13 @@ def _requeue(n: Notification, now: datetime) -> None:
         n.rcpt_state = {a: v for a, v in n.rcpt_state.items() if v[0] == "sent"}
 
 
-def retry(uow: UnitOfWork, row_id: int, now: datetime) -> dict[str, Any]:
-    """Queue a failed or dead row again with a fresh retry period."""
+def retry(uow: UnitOfWork, row_id: int, now: datetime, *, by: str | None = None) -> OutboxRow:
+    """Queue a failed or dead row again with a fresh retry period; a named actor (`by`)
+    must be an officer or above."""
     now = utc(now)
     with uow:
         s = uow.session
+        acting_as(s, by, Role.OFFICER, "retry notifications")
         n = s.get(Notification, row_id, with_for_update=True)
         if n is None:
             raise NotFound("notification", row_id)
@@ -693,12 +737,14 @@ def retry(uow: UnitOfWork, row_id: int, now: datetime) -> dict[str, Any]:
         return row_dict(n, ref)
 
 
-def retry_dead(uow: UnitOfWork, now: datetime, *, since: date | None = None) -> int:
+def retry_dead(uow: UnitOfWork, now: datetime, *, since: date | None = None,
+               by: str | None = None) -> int:
     """Queue every dead row again (those given up on or after `since`, a date in UTC);
-    returns how many."""
+    returns how many. A named actor (`by`) must be an officer or above."""
     now = utc(now)
     with uow:
         s = uow.session
+        acting_as(s, by, Role.OFFICER, "retry notifications")
         stmt = select(Notification).where(Notification.status == "dead").with_for_update()
         if since is not None:
             start = datetime(since.year, since.month, since.day, tzinfo=UTC)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from typing_extensions import TypedDict  # pydantic: API responses on Python 3.11
 
 from models import Report
 from workflow.atomic import write_atomically
@@ -26,7 +27,28 @@ class ReportRequest:
     output: Path | None = None
 
 
-def report_dict(r: Report) -> dict[str, Any]:
+class ReportRow(TypedDict):
+    """A generated report's record."""
+
+    id: int
+    year: int
+    format: str
+    lang: str
+    department: str | None
+    template: str
+    template_sha256: str
+    data_hash: str
+    generated_at: str
+    path: str
+
+
+class GeneratedReport(ReportRow):
+    """A report just generated: its record and its summary figures."""
+
+    summary: dict[str, Any]
+
+
+def report_dict(r: Report) -> ReportRow:
     return {
         "id": r.id,
         "year": r.year,
@@ -53,7 +75,7 @@ def default_output(req: ReportRequest) -> Path:
 def generate(uow: UnitOfWork, clock: Clock, req: ReportRequest, *,
              institution: str | None = None,
              institution_hei_id: str | None = None,
-             year_start: tuple[int, int] = (9, 1)) -> dict[str, Any]:
+             year_start: tuple[int, int] = (9, 1)) -> GeneratedReport:
     """Compute the data, render it, write the file and record the report (one row).
     `year_start`: HAMKOR_ACADEMIC_YEAR_START (the academic year of the activities)."""
     from reports.data import annual_data, report_period
@@ -88,14 +110,14 @@ def generate(uow: UnitOfWork, clock: Clock, req: ReportRequest, *,
     except BaseException:
         out.unlink(missing_ok=True)  # no record, no file
         raise
-    record["summary"] = data["summary"]
-    return record
+    generated: GeneratedReport = {**record, "summary": data["summary"]}
+    return generated
 
 
 def _write_atomically(path: Path, content: bytes) -> None:
     write_atomically(path, content)
 
 
-def list_reports(uow: UnitOfWork) -> list[dict[str, Any]]:
+def list_reports(uow: UnitOfWork) -> list[ReportRow]:
     with uow:
         return [report_dict(r) for r in uow.session.scalars(select(Report).order_by(Report.id))]

@@ -30,11 +30,15 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import (
+    NotRequired,  # pydantic: API responses on Python 3.11
+    Protocol,
+)
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+from typing_extensions import TypedDict
 
 from models import Agreement, Notification, User
 from models import Event as Event_
@@ -82,6 +86,26 @@ class Delivery(Protocol):
 Deliver = Callable[[Clock], Delivery]
 
 
+class TickSummary(TypedDict):
+    """What a daily run did: transitions, messages queued and sent, errors."""
+
+    now: str
+    today: str
+    dry_run: bool
+    agreements: int
+    transitions: dict[str, int]  # per automatic event
+    enqueued: dict[str, int]  # per reminder rule (and `quota` when any)
+    skipped: int
+    cancelled: int
+    copies: int
+    digests: int
+    sent: int
+    failed: int
+    dead: int
+    to_send: NotRequired[int]  # dry run only
+    errors: NotRequired[list[str]]  # only when sending failed
+
+
 @dataclass
 class TickReport:
     now: datetime
@@ -108,8 +132,8 @@ class TickReport:
         self.cancelled += other.cancelled
         self.copies += other.copies
 
-    def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
+    def as_dict(self) -> TickSummary:
+        out: TickSummary = {
             "now": self.now.isoformat(),
             "today": self.today.isoformat(),
             "dry_run": self.dry_run,

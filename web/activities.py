@@ -21,8 +21,9 @@ from web.forms import RowId
 from web.render import flash, redirect, render, translator
 from web.security import api_user, checked_form, page_user
 from web.state import hamkor
-from workflow.errors import HamkorError, PermissionDenied
-from workflow.lifecycle import Role
+from workflow.activities import ActivityDetail, ActivityRow, RemovedActivity, UtilisationRow
+from workflow.activity_transfer import ActivityImportSummary
+from workflow.errors import HamkorError
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["api"])
@@ -32,14 +33,6 @@ User = dict[str, Any]
 FIELDS = ("kind", "agreement", "partner", "department", "direction", "category", "people",
           "starts_on", "ends_on", "title", "purpose", "place", "funder", "amount", "currency",
           "role", "year", "doi", "academic_year", "notes")
-
-
-def _names_allowed(user: User, with_names: bool) -> bool:
-    """Names are personal data: shown to officers and above, when asked for."""
-    if with_names and Role.parse(user["role"]) < Role.OFFICER:
-        raise PermissionDenied(user["email"], "see participant names", Role.OFFICER.label,
-                               user["role"])
-    return with_names
 
 
 def _raw(form: FormData, *, edit: bool) -> dict[str, Any]:
@@ -69,7 +62,7 @@ def _list_page(request: Request, user: User, *, error: str | None = None, status
     app = hamkor(request)
     q = request.query_params
     filters = {k: (q.get(k) or None) for k in ("ref", "partner", "year", "kind")}
-    rows: list[dict[str, Any]] = []
+    rows: list[ActivityRow] = []
     try:
         rows = list_activities(app.uow(), app.office().year_start, ref=filters["ref"],
                                partner=filters["partner"], year=filters["year"],
@@ -149,8 +142,8 @@ def _activity_page(request: Request, user: User, activity_id: int, *, error: str
     from workflow.activities import show_activity
 
     app = hamkor(request)
-    with_names = _names_allowed(user, request.query_params.get("with_names") in ("1", "true", "yes"))
-    a = show_activity(app.uow(), activity_id, with_names=with_names)
+    with_names = request.query_params.get("with_names") in ("1", "true", "yes")
+    a = show_activity(app.uow(), activity_id, with_names=with_names, by=user["email"])
     return render(request, "activity.html", {"a": a, "with_names": with_names, "error": error,
                                              "nav": "activities"}, status=status_code)
 
@@ -233,26 +226,10 @@ def agreement_extras(app: Any, ref: str) -> dict[str, Any]:
 def under_used_quotas(app: Any, user: User) -> list[dict[str, Any]]:
     """Dashboard: the user's agreements (all, for approvers) whose quota of the current
     academic year is less than half used three months before the year ends."""
-    from sqlalchemy import select
+    from workflow.quota_warnings import under_used_for
 
-    from models import Agreement
-    from models import User as UserRow
-    from workflow.quota_warnings import under_used
-
-    uow = app.uow()
-    with uow:
-        s = uow.session
-        rows = under_used(s, app.office(), app.clock().today)
-        if not rows:
-            return []
-        refs = dict(s.execute(select(Agreement.id, Agreement.ref).where(
-            Agreement.id.in_(sorted(rows)))).tuples().all())
-        mine = set(rows)
-        if Role.parse(user["role"]) < Role.APPROVER:
-            uid = s.scalar(select(UserRow.id).where(UserRow.email == user["email"]))
-            mine = set(s.scalars(select(Agreement.id).where(Agreement.id.in_(sorted(rows)),
-                                                            Agreement.owner_id == uid)))
-    return [{"ref": refs[aid], **r} for aid in sorted(mine) for r in rows[aid]]
+    return [{**w} for w in under_used_for(app.uow(), app.office(), app.clock().today,
+                                          user["email"])]
 
 
 # --- JSON API ---------------------------------------------------------------------------------
@@ -320,17 +297,17 @@ class ReasonIn(BaseModel):
 @api.get("/activities", summary="Cooperation activities")
 def api_list(request: Request, ref: str | None = None, partner: str | None = None,
              year: str | None = None, kind: str | None = None, with_names: bool = False,
-             user: User = Depends(api_user)) -> list[dict[str, Any]]:
+             user: User = Depends(api_user)) -> list[ActivityRow]:
     """Filters as `hamkor activity list`; `with_names` (officers and above) adds names."""
     from workflow.activities import list_activities
 
     app = hamkor(request)
     return list_activities(app.uow(), app.office().year_start, ref=ref, partner=partner,
-                           year=year, kind=kind, with_names=_names_allowed(user, with_names))
+                           year=year, kind=kind, with_names=with_names, by=user["email"])
 
 
 @api.post("/activities", status_code=status.HTTP_201_CREATED, summary="Record an activity")
-def api_add(request: Request, body: ActivityIn, user: User = Depends(api_user)) -> dict[str, Any]:
+def api_add(request: Request, body: ActivityIn, user: User = Depends(api_user)) -> ActivityRow:
     from workflow.activities import add_activity
 
     app = hamkor(request)
@@ -340,7 +317,7 @@ def api_add(request: Request, body: ActivityIn, user: User = Depends(api_user)) 
 
 @api.post("/activities/import", summary="Import activities (a list of objects): all or nothing")
 def api_import(request: Request, body: list[dict[str, Any]], dry_run: bool = False,
-               user: User = Depends(api_user)) -> dict[str, Any]:
+               user: User = Depends(api_user)) -> ActivityImportSummary:
     """The columns of `hamkor activity export` as keys; refused with 422 and `errors`
     (row, column, message) when any row is wrong, and nothing is written."""
     from fastapi import HTTPException
@@ -361,16 +338,16 @@ def api_import(request: Request, body: list[dict[str, Any]], dry_run: bool = Fal
 
 @api.get("/activities/{activity_id}", summary="One activity with its audit trail")
 def api_show(request: Request, activity_id: RowId, with_names: bool = False,
-             user: User = Depends(api_user)) -> dict[str, Any]:
+             user: User = Depends(api_user)) -> ActivityDetail:
     from workflow.activities import show_activity
 
-    return show_activity(hamkor(request).uow(), activity_id,
-                         with_names=_names_allowed(user, with_names))
+    return show_activity(hamkor(request).uow(), activity_id, with_names=with_names,
+                         by=user["email"])
 
 
 @api.patch("/activities/{activity_id}", summary="Change an activity")
 def api_edit(request: Request, activity_id: RowId, body: ActivityPatch,
-             user: User = Depends(api_user)) -> dict[str, Any]:
+             user: User = Depends(api_user)) -> ActivityRow:
     from workflow.activities import edit_activity
 
     app = hamkor(request)
@@ -381,7 +358,7 @@ def api_edit(request: Request, activity_id: RowId, body: ActivityPatch,
 
 @api.post("/activities/{activity_id}/remove", summary="Remove an activity (audited)")
 def api_remove(request: Request, activity_id: RowId, body: ReasonIn,
-               user: User = Depends(api_user)) -> dict[str, Any]:
+               user: User = Depends(api_user)) -> RemovedActivity:
     from workflow.activities import remove_activity
 
     app = hamkor(request)
@@ -391,7 +368,7 @@ def api_remove(request: Request, activity_id: RowId, body: ReasonIn,
 @api.post("/activities/{activity_id}/remove-names",
           summary="Erase an activity's participant names (audited)")
 def api_remove_names(request: Request, activity_id: RowId, body: ReasonIn,
-                     user: User = Depends(api_user)) -> dict[str, Any]:
+                     user: User = Depends(api_user)) -> ActivityRow:
     from workflow.activities import remove_names
 
     app = hamkor(request)
@@ -400,7 +377,7 @@ def api_remove_names(request: Request, activity_id: RowId, body: ReasonIn,
 
 @api.get("/agreements/{ref}/utilisation",
          summary="Agreed and used mobility per academic year, direction and kind")
-def api_utilisation(request: Request, ref: str, user: User = Depends(api_user)) -> list[dict[str, Any]]:
+def api_utilisation(request: Request, ref: str, user: User = Depends(api_user)) -> list[UtilisationRow]:
     from workflow.activities import agreement_utilisation
 
     app = hamkor(request)

@@ -16,15 +16,17 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, field_validator
 
+from notifications.outbox import OutboxRow
+from reports.service import GeneratedReport, ReportRow
 from web.forms import RowId
 from web.security import api_user
 from web.state import hamkor
 from workflow import rules
-from workflow.errors import PermissionDenied
-from workflow.lifecycle import Role
+from workflow.agreements import AgreementRow, EventRow
+from workflow.registry import PartnerRow, UserRow
 
 router = APIRouter(prefix="/api", tags=["api"])
-User = dict[str, Any]
+User = UserRow
 
 
 def _day(value: Any) -> date | None:
@@ -262,12 +264,6 @@ class ReportIn(BaseModel):
     department: str | None = None
 
 
-def _require(user: User, needed: Role, action: str) -> None:
-    role = Role.parse(user["role"])
-    if role < needed:
-        raise PermissionDenied(user["email"], action, needed.label, role.label)
-
-
 @router.get("/me", response_model=UserOut, summary="The user the token belongs to")
 def me(user: User = Depends(api_user)) -> User:
     return user
@@ -288,7 +284,7 @@ def list_agreements(request: Request, q: str | None = None, state: str | None = 
                     sort: str = Query("ref", description="ref, title, type, state, department, "
                                       "starts, expires or created; a leading - sorts descending."),
                     offset: int = Query(0, ge=0, le=rules.MAX_INT64), limit: int | None = Query(None, ge=1, le=rules.MAX_INT64),
-                    user: User = Depends(api_user)) -> list[dict[str, Any]]:
+                    user: User = Depends(api_user)) -> list[AgreementRow]:
     """The filters of the Agreements page (and of `hamkor agreement list`), plus `q`: every
     word must appear in the reference, title, a partner's name, country (code or name in
     English, Uzbek or Russian), city, hei-id or Erasmus code, the department, the notes or
@@ -305,7 +301,7 @@ def list_agreements(request: Request, q: str | None = None, state: str | None = 
 
 @router.post("/agreements", response_model=AgreementOut, status_code=status.HTTP_201_CREATED,
              summary="Create a draft agreement")
-def create_agreement(request: Request, body: NewAgreementIn, user: User = Depends(api_user)) -> dict[str, Any]:
+def create_agreement(request: Request, body: NewAgreementIn, user: User = Depends(api_user)) -> AgreementRow:
     from workflow.agreements import NewAgreement, create
 
     app = hamkor(request)
@@ -321,15 +317,15 @@ def show_agreement(request: Request, ref: str, user: User = Depends(api_user)) -
     from workflow.agreements import show
 
     app = hamkor(request)
-    a = show(app.uow(), app.clock(), app.office(), ref, by=user["email"])
-    for ev in a["next_events"]:
-        ev["reason"] = ev["reason"].text() if ev["reason"] else None
+    a: dict[str, Any] = {**show(app.uow(), app.clock(), app.office(), ref, by=user["email"])}
+    a["next_events"] = [{**ev, "reason": ev["reason"].text() if ev["reason"] else None}
+                        for ev in a["next_events"]]
     return {**a, **ewp_details(app, a["ref"])}
 
 
 @router.patch("/agreements/{ref}", response_model=AgreementOut,
                summary="Edit a draft, or correct an agreement past draft")
-def edit_draft(request: Request, ref: str, body: DraftEditIn, user: User = Depends(api_user)) -> dict[str, Any]:
+def edit_draft(request: Request, ref: str, body: DraftEditIn, user: User = Depends(api_user)) -> AgreementRow:
     """A draft takes every field. An agreement past draft that has not ended takes only
     `title`, `owner`, `department`, `notes` and `forms` (its terms change through the
     lifecycle); either way the history records an `edit` with each field's old and new
@@ -351,7 +347,7 @@ def edit_draft(request: Request, ref: str, body: DraftEditIn, user: User = Depen
 
 @router.get("/agreements/{ref}/history", response_model=list[HistoryOut],
             summary="The audit history, oldest first")
-def agreement_history(request: Request, ref: str, user: User = Depends(api_user)) -> list[dict[str, Any]]:
+def agreement_history(request: Request, ref: str, user: User = Depends(api_user)) -> list[EventRow]:
     from workflow.agreements import history
 
     return history(hamkor(request).uow(), ref)
@@ -359,7 +355,7 @@ def agreement_history(request: Request, ref: str, user: User = Depends(api_user)
 
 @router.post("/agreements/{ref}/events", response_model=AgreementOut,
              summary="Fire a lifecycle event (submit, approve, sign, give_notice, ...)")
-def advance(request: Request, ref: str, body: EventIn, user: User = Depends(api_user)) -> dict[str, Any]:
+def advance(request: Request, ref: str, body: EventIn, user: User = Depends(api_user)) -> AgreementRow:
     from workflow.agreements import advance as advance_agreement
 
     app = hamkor(request)
@@ -370,7 +366,7 @@ def advance(request: Request, ref: str, body: EventIn, user: User = Depends(api_
 
 @router.post("/agreements/{ref}/renew", response_model=AgreementOut,
              status_code=status.HTTP_201_CREATED, summary="Create the successor draft")
-def renew(request: Request, ref: str, body: RenewIn, user: User = Depends(api_user)) -> dict[str, Any]:
+def renew(request: Request, ref: str, body: RenewIn, user: User = Depends(api_user)) -> AgreementRow:
     from workflow.agreements import renew as renew_agreement
 
     app = hamkor(request)
@@ -380,7 +376,7 @@ def renew(request: Request, ref: str, body: RenewIn, user: User = Depends(api_us
 
 
 @router.get("/partners", response_model=list[PartnerOut], summary="Partner organisations")
-def partners(request: Request, user: User = Depends(api_user)) -> list[dict[str, Any]]:
+def partners(request: Request, user: User = Depends(api_user)) -> list[PartnerRow]:
     from workflow.registry import list_partners
 
     return list_partners(hamkor(request).uow())
@@ -388,13 +384,12 @@ def partners(request: Request, user: User = Depends(api_user)) -> list[dict[str,
 
 @router.post("/partners", response_model=PartnerOut, status_code=status.HTTP_201_CREATED,
              summary="Add a partner organisation (officer or above)")
-def add_partner(request: Request, body: PartnerIn, user: User = Depends(api_user)) -> dict[str, Any]:
+def add_partner(request: Request, body: PartnerIn, user: User = Depends(api_user)) -> PartnerRow:
     from workflow.registry import add_partner as add
 
-    _require(user, Role.OFFICER, "add partners")
     app = hamkor(request)
     fields = body.model_dump(exclude={"name"})
-    return add(app.uow(), app.clock(), body.name, **fields)
+    return add(app.uow(), app.clock(), body.name, by=user["email"], **fields)
 
 
 @router.get("/lifecycle", summary="The lifecycle table and its diagram")
@@ -418,34 +413,30 @@ def lifecycle(user: User = Depends(api_user)) -> dict[str, Any]:
 @router.get("/outbox", summary="Outgoing notifications")
 def outbox(request: Request, status_: str | None = Query(None, alias="status"),
            limit: int | None = Query(None, ge=1, le=rules.MAX_INT64),
-           user: User = Depends(api_user)) -> list[dict[str, Any]]:
+           user: User = Depends(api_user)) -> list[OutboxRow]:
     from notifications import outbox as module
 
-    rows: list[dict[str, Any]] = module.list_rows(hamkor(request).uow(), status=status_, limit=limit)
-    return rows
+    return module.list_rows(hamkor(request).uow(), status=status_, limit=limit)
 
 
 @router.post("/outbox/{row_id}/retry", summary="Queue a failed or dead notification again")
-def outbox_retry(request: Request, row_id: RowId, user: User = Depends(api_user)) -> dict[str, Any]:
+def outbox_retry(request: Request, row_id: RowId, user: User = Depends(api_user)) -> OutboxRow:
     from notifications import outbox as module
 
-    _require(user, Role.OFFICER, "retry notifications")
-    row: dict[str, Any] = module.retry(hamkor(request).uow(), row_id, datetime.now(UTC))
-    return row
+    return module.retry(hamkor(request).uow(), row_id, datetime.now(UTC), by=user["email"])
 
 
 
 @router.get("/reports", summary="Annual reports generated so far")
-def reports(request: Request, user: User = Depends(api_user)) -> list[dict[str, Any]]:
+def reports(request: Request, user: User = Depends(api_user)) -> list[ReportRow]:
     from reports import service as module
 
-    rows: list[dict[str, Any]] = module.list_reports(hamkor(request).uow())
-    return rows
+    return module.list_reports(hamkor(request).uow())
 
 
 @router.post("/reports", status_code=status.HTTP_201_CREATED,
              summary="Generate an annual report (then GET /api/reports/{id}/file)")
-def generate_report(request: Request, body: ReportIn, user: User = Depends(api_user)) -> dict[str, Any]:
+def generate_report(request: Request, body: ReportIn, user: User = Depends(api_user)) -> GeneratedReport:
     from reports import service as module
     from web.pages import report_output
 
@@ -454,10 +445,9 @@ def generate_report(request: Request, body: ReportIn, user: User = Depends(api_u
     req = module.ReportRequest(year=body.year, format=body.format, lang=body.lang,
                                department=body.department,
                                output=report_output(app, body.year, body.lang, body.format))
-    rec: dict[str, Any] = module.generate(app.uow(), app.clock(), req, institution=app.settings.institution,
-                                                institution_hei_id=app.settings.institution_hei_id,
-                                                year_start=app.office().year_start)
-    return rec
+    return module.generate(app.uow(), app.clock(), req, institution=app.settings.institution,
+                           institution_hei_id=app.settings.institution_hei_id,
+                           year_start=app.office().year_start)
 
 
 @router.get("/reports/{report_id}/file", summary="Download a generated report")

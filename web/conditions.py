@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import FormData
 
+from ewp.conditions import Condition, ConditionRemoved
 from web import forms
 from web.errors import humanize, status_for
 from web.render import flash, redirect, translator
@@ -235,7 +236,7 @@ class MoveIn(BaseModel):
 
 
 @api.get("/agreements/{ref}/conditions", summary="An agreement's cooperation conditions")
-def api_list(request: Request, ref: str, user: User = Depends(api_user)) -> list[dict[str, Any]]:
+def api_list(request: Request, ref: str, user: User = Depends(api_user)) -> list[Condition]:
     """Numbered as the other condition endpoints take them (by kind, then stored order)."""
     from ewp.conditions import list_conditions
 
@@ -276,7 +277,7 @@ def api_move(request: Request, ref: str, n: int, body: MoveIn, user: User = Depe
 
 
 @api.delete("/agreements/{ref}/conditions/{n}", summary="Remove a cooperation condition")
-def api_remove(request: Request, ref: str, n: int, user: User = Depends(api_user)) -> dict[str, Any]:
+def api_remove(request: Request, ref: str, n: int, user: User = Depends(api_user)) -> ConditionRemoved:
     """Returns `removed` (the condition), `amended`, `old_hash` and `hash`."""
     from ewp.conditions import remove_condition
 

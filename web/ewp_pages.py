@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 from starlette.datastructures import UploadFile as StarletteUpload
 
+from ewp.approvals import ApprovalsImported, Approved
 from web import forms, staging
 from web.errors import humanize, status_for
 from web.iia import approval_summary
@@ -274,7 +275,7 @@ async def api_import(request: Request, dry_run: bool = False, expect: str | None
 
 
 @api.post("/agreements/{ref}/ewp/approve", summary="Approve the partner's latest copy (approvers)")
-def api_approve(request: Request, ref: str, user: User = Depends(api_user)) -> dict[str, Any]:
+def api_approve(request: Request, ref: str, user: User = Depends(api_user)) -> Approved:
     from ewp.approvals import approve
 
     app = hamkor(request)
@@ -293,7 +294,7 @@ def api_approvals_export(request: Request, ref: list[str] | None = None,
 
 @api.post("/ewp/approvals/import", summary="Record a partner's approvals (IIA Approval v2 XML)",
           openapi_extra=_XML_BODY)
-async def api_approvals_import(request: Request, user: User = Depends(api_user)) -> dict[str, Any]:
+async def api_approvals_import(request: Request, user: User = Depends(api_user)) -> ApprovalsImported:
     """Returns `recorded`, `unchanged`, `agreements`, `current` and `stale`."""
     from starlette.concurrency import run_in_threadpool
 

@@ -26,6 +26,7 @@ from web.state import hamkor
 from workflow.errors import HamkorError, Invalid
 
 if TYPE_CHECKING:
+    from documents.attachments import FileRow
     from documents.generate import Document
     from root import App
 
@@ -72,7 +73,7 @@ def _kinds() -> tuple[str, ...]:
     return ATTACHMENT_KINDS
 
 
-def _send(app: App, f: dict[str, Any]) -> Response:
+def _send(app: App, f: FileRow) -> Response:
     store = _store(app)
     path = store.local_path(f["sha256"])
     headers = {"X-Content-Type-Options": "nosniff", "X-Hamkor-SHA256": f["sha256"]}
@@ -97,15 +98,6 @@ def _document_response(doc: Document) -> Response:
     return Response(doc.data, media_type=doc.media_type, headers={
         "Content-Disposition": _disposition(doc.filename), "X-Content-Type-Options": "nosniff",
         "X-Hamkor-Template-SHA256": doc.template.sha256})
-
-
-def _require_officer(app: App, user: User, action: str) -> None:
-    from workflow.errors import PermissionDenied
-    from workflow.lifecycle import Role
-
-    role = Role.parse(user["role"])
-    if role < Role.OFFICER:
-        raise PermissionDenied(user["email"], action, Role.OFFICER.label, role.label)
 
 
 # --- pages ----------------------------------------------------------------------------------
@@ -182,12 +174,12 @@ def document(request: Request, ref: str, user: User = Depends(page_user),
     app = hamkor(request)
     values = {"event": "document", "template": forms.text(form, "template"),
               "doc_lang": forms.text(form, "lang"), "doc_format": forms.text(form, "format")}
-    from documents.service import attach_document, render_document
+    from documents.service import attach_document, check_may_attach, render_document
 
     try:
         keep = forms.flag(form, "attach")
         if keep:
-            _require_officer(app, user, "attach files")
+            check_may_attach(app, user["email"])
         doc = render_document(app, ref, template=forms.text(form, "template"),
                               lang=forms.text(form, "lang") or "en",
                               fmt=forms.text(form, "format") or "docx")
@@ -235,7 +227,7 @@ class DocumentIn(BaseModel):
 
 @api.get("/agreements/{ref}/files", response_model=list[FileOut], summary="An agreement's files")
 def api_files(request: Request, ref: str, all: bool = Query(False, description="Include removed files."),
-              user: User = Depends(api_user)) -> list[dict[str, Any]]:
+              user: User = Depends(api_user)) -> list[FileRow]:
     from documents.attachments import list_files
 
     return list_files(hamkor(request).uow(), ref, include_removed=all)
@@ -244,7 +236,7 @@ def api_files(request: Request, ref: str, all: bool = Query(False, description="
 @api.post("/agreements/{ref}/files", response_model=FileOut, status_code=status.HTTP_201_CREATED,
           summary="Attach a file (multipart: file, kind, note); officers and above")
 def api_attach(request: Request, ref: str, file: UploadFile = File(...), kind: str = Form("other"),
-               note: str | None = Form(None), user: User = Depends(api_user)) -> dict[str, Any]:
+               note: str | None = Form(None), user: User = Depends(api_user)) -> FileRow:
     from documents.attachments import Upload, attach
 
     app = hamkor(request)
@@ -256,7 +248,7 @@ def api_attach(request: Request, ref: str, file: UploadFile = File(...), kind: s
 
 
 @api.get("/agreements/{ref}/files/{file_id}", response_model=FileOut, summary="One file's record")
-def api_file(request: Request, ref: str, file_id: RowId, user: User = Depends(api_user)) -> dict[str, Any]:
+def api_file(request: Request, ref: str, file_id: RowId, user: User = Depends(api_user)) -> FileRow:
     from documents.attachments import get_file
 
     return get_file(hamkor(request).uow(), ref, file_id)
@@ -274,7 +266,7 @@ def api_file_content(request: Request, ref: str, file_id: RowId, user: User = De
 @api.post("/agreements/{ref}/files/{file_id}/detach", response_model=FileOut,
           summary="Remove a file from the list (bytes and record are kept); officers and above")
 def api_detach(request: Request, ref: str, file_id: RowId, body: DetachIn,
-               user: User = Depends(api_user)) -> dict[str, Any]:
+               user: User = Depends(api_user)) -> FileRow:
     from documents.attachments import detach
 
     app = hamkor(request)
@@ -284,11 +276,11 @@ def api_detach(request: Request, ref: str, file_id: RowId, body: DetachIn,
 @api.post("/agreements/{ref}/document", summary="Generate the agreement document (DOCX or PDF)",
           response_class=Response)
 def api_document(request: Request, ref: str, body: DocumentIn, user: User = Depends(api_user)) -> Any:
-    from documents.service import attach_document, render_document
+    from documents.service import attach_document, check_may_attach, render_document
 
     app = hamkor(request)
     if body.attach:
-        _require_officer(app, user, "attach files")
+        check_may_attach(app, user["email"])
     doc = render_document(app, ref, template=body.template, lang=body.lang, fmt=body.format)
     if body.attach:
         from fastapi.responses import JSONResponse

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from workflow.errors import HamkorError
 
 if TYPE_CHECKING:
+    from ewp.approvals import ApprovalStatus
     from root import App
 
 __all__ = ["NOT_CONFIGURED", "approval_summary", "ewp_details"]
@@ -22,7 +23,7 @@ NOT_CONFIGURED = ("HAMKOR_INSTITUTION_HEI_ID is not set: hashes and approvals ne
                   "home institution's hei-id")
 
 
-def approval_summary(row: dict[str, Any]) -> str:
+def approval_summary(row: ApprovalStatus) -> str:
     """One word for the approval status of a `hamkor ewp status` row.
 
     ``mutual``; ``stale`` when the partner approved a hash that is not our

@@ -23,6 +23,7 @@ from web.render import flash, redirect, render, translator
 from web.security import api_user, checked_form, page_user
 from web.state import hamkor
 from workflow.errors import HamkorError, Invalid
+from workflow.transfer.apply import ImportReport, ImportSummary
 from workflow.transfer.limits import MAX_FILE_BYTES
 
 pages = APIRouter(include_in_schema=False)
@@ -36,24 +37,15 @@ class RowErrorOut(TypedDict):
     message: str
 
 
-class ImportOutcome(TypedDict):
+class ImportOutcome(ImportSummary):
     """An import (or its dry run): the import's report, and `digest` (what the
     dry run would do: pass it back as `expect` to import only that)."""
 
-    source: str
-    dry_run: bool
-    rows: int
-    created: list[str]
-    updated: list[str]
-    skipped: list[str]
-    partners_created: list[str]
-    users_created: list[str]
-    actions: list[dict[str, Any]]
     digest: str
 
 
-def _outcome(report: Any) -> ImportOutcome:
-    return {**report.as_dict(), "digest": report.digest()}  # type: ignore[typeddict-item]
+def _outcome(report: ImportReport) -> ImportOutcome:
+    return {**report.as_dict(), "digest": report.digest()}
 
 
 def _run(request: Request, user: User, path: Any, *, dry_run: bool, expect: str | None = None) -> Any:

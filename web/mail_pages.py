@@ -47,8 +47,8 @@ def account_extras(request: Request, user: User) -> dict[str, Any]:
     from workflow.registry import list_users
 
     app = hamkor(request)
-    me = next((u for u in list_users(app.uow()) if u["email"] == user["email"]), {})
-    return {"mail_lang": me.get("lang", "en"),
+    me = next((u for u in list_users(app.uow()) if u["email"] == user["email"]), None)
+    return {"mail_lang": me["lang"] if me is not None else "en",
             "calendar": token_status(app.uow(), user["email"])}
 
 
@@ -104,8 +104,7 @@ def outbox_message(request: Request, row_id: RowId, user: User = Depends(page_us
 
     app = hamkor(request)
     # An account message's body holds a working set-password link: admins only.
-    row, msg = open_message(app.uow(), row_id, app.settings.mail_from,
-                            reveal_links=user["role"] == "admin")
+    row, msg = open_message(app.uow(), row_id, app.settings.mail_from, by=user["email"])
     text, html = parts(msg)
     shown = [(k, v) for k, v in headers(msg)
              if k.lower() in ("from", "to", "cc", "subject", "date", "message-id")]

@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict, deque
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
@@ -31,17 +32,16 @@ from workflow.errors import ConcurrentUpdate, HamkorError, Invalid, PermissionDe
 from workflow.lifecycle import TERMINAL, TRANSITIONS, Role, State, transition_for
 from workflow.lifecycle import Event as Ev
 
+if TYPE_CHECKING:
+    from notifications.outbox import OutboxRow
+    from reports.service import ReportRow
+    from workflow.accounts import TokenRow
+    from workflow.agreements import AgreementDetail
+
 log = logging.getLogger("hamkor.web")
 router = APIRouter(include_in_schema=False)
 
 User = dict[str, Any]
-
-
-def _require(user: User, needed: Role, action: str) -> None:
-    """For operations whose service takes no actor (partners, outbox): the same role ladder."""
-    role = Role.parse(user["role"])
-    if role < needed:
-        raise PermissionDenied(user["email"], action, needed.label, role.label)
 
 
 # --- sign-in --------------------------------------------------------------------------------
@@ -278,8 +278,10 @@ def _form_page(request: Request, *, values: dict[str, Any], mode: str, error: st
 
 @router.get("/agreements/new", response_class=HTMLResponse)
 def new_form(request: Request, user: User = Depends(page_user)) -> Response:
+    from workflow.agreements import check_may_create
+
     try:
-        _require(user, Role.OFFICER, "create agreements")
+        check_may_create(hamkor(request).uow(), user["email"])
     except PermissionDenied as exc:
         return error_page(request, exc)
     return _form_page(request, values={"owner": user["email"], "type": "exchange", "forms": [],
@@ -362,7 +364,7 @@ def edit(request: Request, ref: str, user: User = Depends(page_user),
     return redirect(f"/agreements/{a['ref']}")
 
 
-def _correct_page(request: Request, *, values: dict[str, Any], ref: str, version: int | None,
+def _correct_page(request: Request, *, values: Mapping[str, Any], ref: str, version: int | None,
                   error: str | None = None, status: int = 200) -> Response:
     from web.queries import departments
     from workflow.agreements import FORMS
@@ -405,7 +407,7 @@ def correct(request: Request, ref: str, user: User = Depends(page_user),
 # --- one agreement --------------------------------------------------------------------------
 
 
-def _actions(a: dict[str, Any], user: User, tr: Translator) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _actions(a: AgreementDetail, user: User, tr: Translator) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The events this user's role may fire, split into possible now / not now (with why,
     worded for the page)."""
     role = Role.parse(user["role"])
@@ -566,8 +568,7 @@ def add_partner(request: Request, user: User = Depends(page_user),
     app = hamkor(request)
     values = {k: forms.text(form, k) for k in ("name", "country", "kind", "city", "erasmus_code")}
     try:
-        _require(user, Role.OFFICER, "add partners")
-        p = add(app.uow(), app.clock(), values["name"] or "", country=values["country"],
+        p = add(app.uow(), app.clock(), values["name"] or "", by=user["email"], country=values["country"],
                 kind=values["kind"] or "university", city=values["city"],
                 erasmus_code=values["erasmus_code"])
     except HamkorError as exc:
@@ -589,7 +590,7 @@ def _outbox(request: Request, status: str | None, *, error: str | None = None, c
             kind: str | None = None) -> Response:
     from notifications import outbox
 
-    rows: list[dict[str, Any]] = []
+    rows: list[OutboxRow] = []
     try:
         rows = outbox.list_rows(hamkor(request).uow(), status=status or None, kind=kind or None)
     except HamkorError as exc:
@@ -609,8 +610,7 @@ def outbox_retry(request: Request, row_id: RowId, user: User = Depends(page_user
     from notifications import outbox
 
     try:
-        _require(user, Role.OFFICER, "retry notifications")
-        outbox.retry(hamkor(request).uow(), row_id, datetime.now(UTC))
+        outbox.retry(hamkor(request).uow(), row_id, datetime.now(UTC), by=user["email"])
     except HamkorError as exc:
         return _outbox(request, None, error=humanize(exc, translator(request)), code=status_for(exc))
     flash(request, "ok", translator(request)("o.retried", id=row_id))
@@ -625,8 +625,7 @@ def outbox_retry_dead(request: Request, user: User = Depends(page_user),
     from notifications.outbox import retry_dead
 
     try:
-        _require(user, Role.OFFICER, "retry notifications")
-        count = retry_dead(hamkor(request).uow(immediate=True), datetime.now(UTC))
+        count = retry_dead(hamkor(request).uow(immediate=True), datetime.now(UTC), by=user["email"])
     except HamkorError as exc:
         return _outbox(request, None, error=humanize(exc, translator(request)), code=status_for(exc))
     flash(request, "ok", translator(request)("o.retried_dead", n=count))
@@ -651,7 +650,7 @@ def lifecycle(request: Request, user: User = Depends(page_user)) -> Response:
 # --- account --------------------------------------------------------------------------------
 
 
-def _account_page(request: Request, user: User, *, token: dict[str, Any] | None = None,
+def _account_page(request: Request, user: User, *, token: TokenRow | None = None,
                   error: str | None = None, status: int = 200,
                   calendar_url: str | None = None) -> Response:
     from web.mail_pages import account_extras
@@ -760,9 +759,8 @@ def _reports_page(request: Request, *, error: str | None = None, status: int = 2
     from reports.render import FORMATS
 
     app = hamkor(request)
-    rows = list(reversed(service.list_reports(app.uow())))
-    for r in rows:
-        r["available"] = Path(r["path"]).is_file()
+    rows = [{**r, "available": Path(r["path"]).is_file()}
+            for r in reversed(service.list_reports(app.uow()))]
     this_year = app.clock().today.year
     v = values or {"year": str(this_year - 1), "format": "html", "lang": translator(request).lang}
     from web.queries import departments
@@ -812,7 +810,7 @@ def generate_report(request: Request, user: User = Depends(page_user),
     return _download(rec)
 
 
-def _download(rec: dict[str, Any]) -> Response:
+def _download(rec: ReportRow) -> Response:
     path = Path(rec["path"])
     name = f"annual-report-{rec['year']}-{rec['lang']}.{rec['format']}"
     return FileResponse(path, media_type=MEDIA_TYPES.get(rec["format"], "application/octet-stream"),

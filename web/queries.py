@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload, lazyload, load_only
 from models import Agreement, AgreementParty, Organization, User
 from workflow import dates
 from workflow.agreements import (
+    AgreementRow,
     Office,
     agreement_dict,
     available_events,
@@ -45,11 +46,11 @@ SECTION_LIMIT = 50
 class NeedsAction:
     window_days: int
     scope: str  # "mine" (the user's own agreements) or "office" (everyone's)
-    expiring: list[dict[str, Any]]
+    expiring: list[AgreementRow]
     notice: list[dict[str, Any]]
-    signatures: list[dict[str, Any]]
-    review: list[dict[str, Any]]
-    drafts: list[dict[str, Any]]
+    signatures: list[AgreementRow]
+    review: list[AgreementRow]
+    drafts: list[AgreementRow]
     returned: list[dict[str, Any]]  # drafts an approver sent back, with the approver's note
     signed: list[dict[str, Any]]  # fully signed, waiting for their start date
     #: Per section, how many agreements it has (each list holds the first SECTION_LIMIT).
@@ -190,7 +191,7 @@ def _last_events(s: Any, ids: list[int]) -> dict[int, Any]:
 
 @dataclass
 class Page:
-    rows: list[dict[str, Any]]
+    rows: list[AgreementRow]
     total: int
     page: int
     pages: int
@@ -218,7 +219,7 @@ def search_agreements(uow: UnitOfWork, clock: Clock, *, institution: str = "",
     return Page(agreements_by_id(uow, ids), count, page, pages)
 
 
-def agreements_by_id(uow: UnitOfWork, ids: list[int]) -> list[dict[str, Any]]:
+def agreements_by_id(uow: UnitOfWork, ids: list[int]) -> list[AgreementRow]:
     """The agreements (with parties and owner), in the order of `ids`."""
     if not ids:
         return []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ def translator(request: Request) -> Translator:
     return t
 
 
-def role_of(user: dict[str, Any] | None) -> Role | None:
+def role_of(user: Mapping[str, Any] | None) -> Role | None:
     return Role.parse(user["role"]) if user else None
 
 

@@ -15,7 +15,7 @@ import hmac
 import logging
 import secrets
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request
@@ -26,6 +26,8 @@ from web.state import hamkor
 
 if TYPE_CHECKING:
     from config import Settings
+    from workflow.accounts import SessionUser
+    from workflow.registry import UserRow
 
 log = logging.getLogger("hamkor.web")
 
@@ -61,10 +63,10 @@ class SignInRequired(Exception):
         self.next_url = next_url
 
 
-def session_user(request: Request) -> dict[str, Any] | None:
+def session_user(request: Request) -> SessionUser | None:
     """The signed-in user (fresh from the database), or None; cached on the request."""
     if hasattr(request.state, "user"):
-        user: dict[str, Any] | None = request.state.user
+        user: SessionUser | None = request.state.user
         return user
     from workflow.accounts import current_user
 
@@ -95,7 +97,7 @@ def _since(value: object) -> datetime | None:
     return since if since.tzinfo else None
 
 
-def page_user(request: Request) -> dict[str, Any]:
+def page_user(request: Request) -> SessionUser:
     """Dependency of every page but sign-in: the user, or a redirect to sign in."""
     user = session_user(request)
     if user is None:
@@ -110,7 +112,7 @@ def page_user(request: Request) -> dict[str, Any]:
     return user
 
 
-def sign_in(request: Request, user: dict[str, Any]) -> None:
+def sign_in(request: Request, user: SessionUser) -> None:
     """Start a fresh session for `user` (a new CSRF token: nothing carries over)."""
     lang = request.session.get("lang")
     request.session.clear()
@@ -174,7 +176,7 @@ _bearer = HTTPBearer(auto_error=False, description="A per-user API token: `hamko
 
 
 def api_user(request: Request,
-             credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> dict[str, Any]:
+             credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> UserRow:
     """Dependency of every API route: the active user the bearer token belongs to."""
     from workflow.accounts import authenticate_token
 

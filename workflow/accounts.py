@@ -10,17 +10,19 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import NotRequired  # pydantic: API responses on Python 3.11
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, exists, false, select, update
+from typing_extensions import TypedDict
 
 from models import ApiToken, EndedSession, User
 from workflow import rules
 from workflow.clock import Clock
 from workflow.errors import Invalid, NotFound
-from workflow.registry import get_user, user_dict
+from workflow.lifecycle import Role
+from workflow.registry import UserRow, actor, get_user, user_dict
 from workflow.uow import UnitOfWork
 
 MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH = rules.MIN_PASSWORD_LENGTH, rules.MAX_PASSWORD_LENGTH
@@ -32,6 +34,24 @@ USE_RESOLUTION = timedelta(minutes=1)
 _hasher = PasswordHasher()
 #: Verified against when the email is unknown, so a wrong email costs as long as a wrong password.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class SessionUser(UserRow):
+    """A signed-in user: the user and a fingerprint of their password hash."""
+
+    auth: str
+
+
+class TokenRow(TypedDict):
+    """An API token as listed (never its secret); `token` only when just created."""
+
+    id: int
+    user: str
+    name: str
+    created_at: str
+    last_used_at: str | None
+    revoked: bool
+    token: NotRequired[str]
 
 
 class SignInFailed(Invalid):
@@ -50,7 +70,7 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def set_password(uow: UnitOfWork, email: str, password: str) -> dict[str, Any]:
+def set_password(uow: UnitOfWork, email: str, password: str) -> UserRow:
     """Store an argon2 hash of `password` for the user (replacing any previous one)."""
     check_password_strength(password, email)
     digest = hash_password(password)
@@ -61,7 +81,7 @@ def set_password(uow: UnitOfWork, email: str, password: str) -> dict[str, Any]:
         return user_dict(user)
 
 
-def verify_password(uow: UnitOfWork, email: str, password: str) -> dict[str, Any]:
+def verify_password(uow: UnitOfWork, email: str, password: str) -> SessionUser:
     """The active user with this email and password, or `SignInFailed`.
 
     Unknown, inactive and password-less users fail the same way, after the
@@ -83,7 +103,7 @@ def verify_password(uow: UnitOfWork, email: str, password: str) -> dict[str, Any
         return session_user(user)
 
 
-def session_user(user: User) -> dict[str, Any]:
+def session_user(user: User) -> SessionUser:
     """What a signed-in session remembers: identity, role, and a fingerprint of the
     password hash so that setting a new password signs out every other session."""
     return {**user_dict(user), "auth": credential_fingerprint(user.password_hash)}
@@ -94,7 +114,7 @@ def credential_fingerprint(password_hash: str | None) -> str:
 
 
 def current_user(uow: UnitOfWork, email: str, fingerprint: str,
-                 since: datetime, sid: str | None = None) -> dict[str, Any] | None:
+                 since: datetime, sid: str | None = None) -> SessionUser | None:
     """The user of a session that began at `since`, if still active, its password
     unchanged, its sessions not ended since and this session (`sid`) not signed
     out; else None."""
@@ -148,7 +168,7 @@ def token_sha256(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def token_dict(t: ApiToken, email: str) -> dict[str, Any]:
+def token_dict(t: ApiToken, email: str) -> TokenRow:
     return {
         "id": t.id,
         "user": email,
@@ -159,7 +179,7 @@ def token_dict(t: ApiToken, email: str) -> dict[str, Any]:
     }
 
 
-def create_token(uow: UnitOfWork, clock: Clock, email: str, name: str) -> dict[str, Any]:
+def create_token(uow: UnitOfWork, clock: Clock, email: str, name: str) -> TokenRow:
     """A new token for the user; the returned `token` is the only copy there will ever be."""
     clean = rules.name(name, "token_name")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -174,7 +194,7 @@ def create_token(uow: UnitOfWork, clock: Clock, email: str, name: str) -> dict[s
         return {**token_dict(row, user.email), "token": token}
 
 
-def list_tokens(uow: UnitOfWork, email: str | None = None) -> list[dict[str, Any]]:
+def list_tokens(uow: UnitOfWork, email: str | None = None) -> list[TokenRow]:
     """Tokens (never their secret), all users' or one user's, oldest first."""
     with uow:
         s = uow.session
@@ -184,10 +204,16 @@ def list_tokens(uow: UnitOfWork, email: str | None = None) -> list[dict[str, Any
         return [token_dict(t, e) for t, e in s.execute(stmt)]
 
 
-def revoke_token(uow: UnitOfWork, token_id: int, *, owner: str | None = None) -> dict[str, Any]:
-    """Revoke a token; with `owner`, only if it is theirs (someone else's is 'not found')."""
+def revoke_token(uow: UnitOfWork, token_id: int, *, owner: str | None = None,
+                 by: str | None = None) -> TokenRow:
+    """Revoke a token; with `owner`, only if it is theirs (someone else's is 'not found').
+    A named actor (`by`) revokes anyone's token as an admin, else only their own."""
     with uow.writing():
         s = uow.session
+        if by is not None:
+            who = actor(s, by)
+            if Role.parse(who.role) < Role.ADMIN:
+                owner = who.email
         row = s.execute(select(ApiToken, User.email).join(User, User.id == ApiToken.user_id)
                         .where(ApiToken.id == token_id)).one_or_none()
         if row is None or (owner is not None and row[1] != owner.strip().lower()):
@@ -198,7 +224,7 @@ def revoke_token(uow: UnitOfWork, token_id: int, *, owner: str | None = None) ->
         return token_dict(token, email)
 
 
-def authenticate_token(uow: UnitOfWork, clock: Clock, token: str) -> dict[str, Any] | None:
+def authenticate_token(uow: UnitOfWork, clock: Clock, token: str) -> UserRow | None:
     """The active user a bearer token belongs to (and note its use), or None."""
     if not token.startswith(TOKEN_PREFIX):
         return None

@@ -14,10 +14,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import (
+    Any,
+    NotRequired,  # pydantic: API responses on Python 3.11
+)
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
+from typing_extensions import TypedDict
 
 from models import (
     Activity,
@@ -46,7 +50,7 @@ from workflow.agreements import Office
 from workflow.clock import Clock
 from workflow.errors import Invalid, NotFound
 from workflow.lifecycle import TERMINAL, Role, State
-from workflow.registry import actor, require_role
+from workflow.registry import actor, check_role, require_role
 from workflow.uow import UnitOfWork
 
 #: States in which an agreement has ended; activities after its last day are refused.
@@ -180,12 +184,82 @@ def link(d: Directory, c: Checked, ref: str | None, partner: str | None) -> Link
 # --- reading ------------------------------------------------------------------------------
 
 
+class ActivityRow(TypedDict):
+    """An activity as the services give it; `names` only when asked for."""
+
+    id: int
+    kind: str
+    agreement: str | None
+    partner: str | None
+    country: str | None
+    department: str | None
+    academic_year: str
+    direction: str | None
+    category: str | None
+    people: int | None
+    starts_on: str | None
+    ends_on: str | None
+    date: str | None
+    title: str | None
+    purpose: str | None
+    place: str | None
+    funder: str | None
+    amount: str | None
+    currency: str | None
+    role: str | None
+    year: int | None
+    doi: str | None
+    notes: str | None
+    days: int | None
+    person_days: int | None
+    person_months: float | None
+    named: int
+    version: int
+    names: NotRequired[list[str]]
+
+
+class ActivityEventRow(TypedDict):
+    event: str
+    actor: str
+    recorded_at: str
+    note: str | None
+
+
+class RemovedActivity(ActivityRow):
+    removed: bool
+
+
+class ActivityDetail(RemovedActivity):
+    """An activity, whether it was removed, and its audit trail."""
+
+    history: list[ActivityEventRow]
+
+
+class Amounts(TypedDict):
+    mobilities: int
+    months: float | None
+    days: int | float | None  # agreed: a float (1 decimal); used: whole days
+
+
+class UtilisationRow(TypedDict):
+    """Agreed and used mobility of one agreement, academic year, direction and kind."""
+
+    academic_year: str
+    direction: str
+    kind: str
+    category: str
+    agreed: Amounts
+    used: Amounts
+    gap: int
+    share: float | None
+
+
 def activity_dict(act: Activity, *, ref: str | None, partner: tuple[str, str, str | None] | None,
-                  with_names: bool = False) -> dict[str, Any]:
+                  with_names: bool = False) -> ActivityRow:
     """An activity as plain data. `names` only with `with_names`; `named` says how many
     names are stored either way."""
     days = duration_days(act.starts_on, act.ends_on) if act.kind == "mobility" else None
-    out: dict[str, Any] = {
+    out: ActivityRow = {
         "id": act.id,
         "kind": act.kind,
         "agreement": ref,
@@ -243,7 +317,7 @@ def _lookups(s: Session, acts: list[Activity]) -> tuple[dict[int, str], dict[int
     return refs, orgs
 
 
-def _dicts(s: Session, acts: list[Activity], with_names: bool) -> list[dict[str, Any]]:
+def _dicts(s: Session, acts: list[Activity], with_names: bool) -> list[ActivityRow]:
     refs, orgs = _lookups(s, acts)
     return [activity_dict(x, ref=refs.get(x.agreement_id) if x.agreement_id else None,
                           partner=orgs.get(x.organization_id) if x.organization_id else None,
@@ -261,9 +335,12 @@ def get_activity(s: Session, activity_id: int, *, live: bool = True) -> Activity
 
 def list_activities(uow: UnitOfWork, start: MonthDay, *, ref: str | None = None,
                     partner: str | None = None, year: str | None = None, kind: str | None = None,
-                    with_names: bool = False) -> list[dict[str, Any]]:
+                    with_names: bool = False, by: str | None = None) -> list[ActivityRow]:
     """Live activities, oldest first; filters: agreement, partner (directly or as a
-    party of the agreement), academic year (`2025/2026`), kind."""
+    party of the agreement), academic year (`2025/2026`), kind. Names are personal data:
+    a named actor (`by`) sees them as an officer or above."""
+    if with_names:
+        check_role(uow, by, Role.OFFICER, "see participant names")
     label = parse_academic_year(year, start, field="year") if year else None
     wanted_kind = parse_kind(kind) if kind else None
     with uow:
@@ -290,17 +367,22 @@ def list_activities(uow: UnitOfWork, start: MonthDay, *, ref: str | None = None,
         return _dicts(s, acts, with_names)
 
 
-def show_activity(uow: UnitOfWork, activity_id: int, *, with_names: bool = False) -> dict[str, Any]:
+def show_activity(uow: UnitOfWork, activity_id: int, *, with_names: bool = False,
+                  by: str | None = None) -> ActivityDetail:
+    if with_names:
+        check_role(uow, by, Role.OFFICER, "see participant names")
     with uow:
         s = uow.session
         act = get_activity(s, activity_id, live=False)
-        out = _dicts(s, [act], with_names)[0]
-        out["removed"] = act.removed_at is not None
-        out["history"] = [
-            {"event": ev.event, "actor": ev.actor, "recorded_at": ev.recorded_at.isoformat(),
-             "note": ev.note}
-            for ev in s.scalars(select(ActivityEvent).where(ActivityEvent.activity_id == act.id)
-                                .order_by(ActivityEvent.id))]
+        out: ActivityDetail = {
+            **_dicts(s, [act], with_names)[0],
+            "removed": act.removed_at is not None,
+            "history": [
+                {"event": ev.event, "actor": ev.actor, "recorded_at": ev.recorded_at.isoformat(),
+                 "note": ev.note}
+                for ev in s.scalars(select(ActivityEvent).where(ActivityEvent.activity_id == act.id)
+                                    .order_by(ActivityEvent.id))],
+        }
         return out
 
 
@@ -328,7 +410,7 @@ def new_values(c: Checked, linked: Linked) -> dict[str, Any]:
 
 
 def add_activity(uow: UnitOfWork, clock: Clock, office: Office, start: MonthDay,
-                 raw: Mapping[str, Any], *, by: str | None) -> dict[str, Any]:
+                 raw: Mapping[str, Any], *, by: str | None) -> ActivityRow:
     """Record one activity. `raw`: field -> value as given (see `activity_rules.FIELDS`;
     `agreement` is the REF, `partner` a name or id)."""
     c = check(raw, start)
@@ -360,7 +442,7 @@ def _current(act: Activity, ref: str | None, partner: str | None) -> dict[str, A
 
 def edit_activity(uow: UnitOfWork, clock: Clock, office: Office, start: MonthDay,
                   activity_id: int, changes: Mapping[str, Any], *, by: str | None,
-                  version: int | None = None) -> dict[str, Any]:
+                  version: int | None = None) -> ActivityRow:
     """Change some fields (`changes`: field -> new raw value; an empty value clears it).
     The whole activity is checked again; the audit note lists what changed (names only
     as "names changed")."""
@@ -414,7 +496,7 @@ def _shown(value: Any) -> str:
 
 
 def remove_names(uow: UnitOfWork, clock: Clock, activity_id: int, reason: str, *,
-                 by: str | None) -> dict[str, Any]:
+                 by: str | None) -> ActivityRow:
     """Erase an activity's participant names (a data subject's request), audited."""
     reason = _reason(reason)
     with uow:
@@ -442,7 +524,7 @@ def _reason(reason: str | None) -> str:
 
 
 def remove_activity(uow: UnitOfWork, clock: Clock, activity_id: int, reason: str, *,
-                    by: str | None) -> dict[str, Any]:
+                    by: str | None) -> RemovedActivity:
     """Remove an activity from every count and list; its audit trail stays, its names go."""
     reason = _reason(reason)
     with uow:
@@ -457,8 +539,7 @@ def remove_activity(uow: UnitOfWork, clock: Clock, activity_id: int, reason: str
         _audit(s, act, "remove", who, clock,
                reason + (f"; {named} names removed" if named else ""))
         uow.commit()
-        out = _dicts(s, [act], False)[0]
-        out["removed"] = True
+        out: RemovedActivity = {**_dicts(s, [act], False)[0], "removed": True}
         return out
 
 
@@ -514,7 +595,7 @@ class Quota:
 
 
 def utilisation(quotas: Iterable[Quota], usage: Usage, start: MonthDay,
-                years: Iterable[int] | None = None) -> dict[int, list[dict[str, Any]]]:
+                years: Iterable[int] | None = None) -> dict[int, list[UtilisationRow]]:
     """Agreed and used mobility per agreement, academic year, direction and kind.
 
     Rows ``{academic_year, direction, kind, category, agreed: {mobilities, months,
@@ -525,7 +606,7 @@ def utilisation(quotas: Iterable[Quota], usage: Usage, start: MonthDay,
     from workflow.activity_rules import year_label
 
     only = set(years) if years is not None else None
-    cells: dict[tuple[int, int, str, str], dict[str, Any]] = {}
+    cells: dict[tuple[int, int, str, str], Amounts] = {}
     for q in quotas:
         for y in range(q.first, q.last + 1):
             if only is not None and y not in only:
@@ -533,15 +614,16 @@ def utilisation(quotas: Iterable[Quota], usage: Usage, start: MonthDay,
             cell = cells.setdefault((q.agreement_id, y, q.direction, q.kind),
                                     {"mobilities": 0, "months": None, "days": None})
             cell["mobilities"] += q.mobilities
-            for unit, total in (("months", q.total_months), ("days", q.total_days)):
-                if total:
-                    cell[unit] = round((cell[unit] or 0) + float(total), 1)
-    out: dict[int, list[dict[str, Any]]] = defaultdict(list)
+            if q.total_months:
+                cell["months"] = round((cell["months"] or 0) + float(q.total_months), 1)
+            if q.total_days:
+                cell["days"] = round((cell["days"] or 0) + float(q.total_days), 1)
+    out: dict[int, list[UtilisationRow]] = defaultdict(list)
     for (aid, y, direction, kind), agreed in sorted(cells.items()):
         category = CONDITION_CATEGORY[kind]
         people, person_days = usage.get((aid, y, direction, category), (0, 0))
         student = kind.startswith("student")
-        used = {"mobilities": people,
+        used: Amounts = {"mobilities": people,
                 "months": round(person_days / DAYS_PER_MONTH, 1) if student else None,
                 "days": person_days if not student else None}
         out[aid].append({
@@ -585,7 +667,7 @@ def read_quotas(s: Session, home_ids: set[int],
 
 
 def agreement_utilisation(uow: UnitOfWork, start: MonthDay, ref: str, *, institution: str,
-                          hei_id: str | None = None) -> list[dict[str, Any]]:
+                          hei_id: str | None = None) -> list[UtilisationRow]:
     """`agreement show`'s `utilisation`: every academic year its conditions cover."""
     with uow:
         s = uow.session

@@ -34,6 +34,7 @@ from typing import Any
 
 from sqlalchemy import Table, insert, select, text
 from sqlalchemy.orm import Session
+from typing_extensions import TypedDict  # pydantic: API responses on Python 3.11
 
 from models import Activity, ActivityEvent, Agreement, Organization
 from workflow.activities import (
@@ -56,7 +57,7 @@ from workflow.agreements import Office
 from workflow.clock import Clock
 from workflow.errors import Invalid
 from workflow.lifecycle import Role
-from workflow.registry import actor, require_role
+from workflow.registry import acting_as, actor, require_role
 from workflow.spreadsheet import inert
 from workflow.transfer import ImportRejected, RowError, Sheet, decode
 from workflow.transfer.columns import _blank
@@ -94,6 +95,25 @@ class Planned:
     names: int = 0
 
 
+class PlannedRow(TypedDict):
+    row: int
+    action: str  # create | update | skip
+    id: int | None
+    what: str
+    changes: list[str]
+
+
+class ActivityImportSummary(TypedDict):
+    """What an activity import did (or its dry run would do), row by row."""
+
+    source: str
+    dry_run: bool
+    created: int
+    updated: int
+    skipped: int
+    rows: list[PlannedRow]
+
+
 @dataclass
 class ActivityImport:
     source: str
@@ -103,7 +123,7 @@ class ActivityImport:
     def count(self, action: str) -> int:
         return sum(1 for p in self.planned if p.action == action)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> ActivityImportSummary:
         return {"source": self.source, "dry_run": self.dry_run,
                 "created": self.count("create"), "updated": self.count("update"),
                 "skipped": self.count("skip"),
@@ -297,10 +317,14 @@ def _apply(s: Session, planned: list[Planned], clock: Clock, who: str, source: s
 # --- export -----------------------------------------------------------------------------------
 
 
-def export_rows(uow: UnitOfWork, *, with_names: bool = False) -> list[dict[str, Any]]:
-    """Every live activity in the import's columns (names only when asked)."""
+def export_rows(uow: UnitOfWork, *, with_names: bool = False,
+                by: str | None = None) -> list[dict[str, Any]]:
+    """Every live activity in the import's columns (names only when asked: a named actor,
+    `by`, must be an officer or above)."""
     with uow:
         s = uow.session
+        if with_names:
+            acting_as(s, by, Role.OFFICER, "export participants' names")
         refs = dict(s.execute(select(Agreement.id, Agreement.ref)).tuples().all())
         orgs = {oid: (name, key, country) for oid, name, key, country in s.execute(
             select(Organization.id, Organization.name, Organization.name_key,

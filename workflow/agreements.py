@@ -16,6 +16,7 @@ from sqlalchemy import Table, and_, bindparam, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import flag_modified
+from typing_extensions import TypedDict  # pydantic needs it for API responses on Python 3.11
 
 from models import Agreement, AgreementParty, Event, Notification, Organization, User
 from workflow import dates, rules
@@ -49,6 +50,7 @@ from workflow.registry import (
     SYSTEM_ACTOR,
     active_user,
     actor,
+    check_role,
     get_partner,
     get_user,
     new_organization,
@@ -182,7 +184,80 @@ def _acting_statement() -> Any:
         .outerjoin(User, User.email == bindparam("email")))
 
 
-def agreement_dict(a: Agreement) -> dict[str, Any]:
+class PartyRow(TypedDict):
+    name: str
+    country: str | None
+    kind: str
+    signed_on: str | None
+
+
+class AgreementRow(TypedDict):
+    """An agreement, its terms and parties; dates in ISO form."""
+
+    ref: str
+    title: str
+    type: str
+    state: State
+    starts_on: str | None
+    expires_on: str | None
+    indefinite: bool
+    term: int
+    auto_renew: bool
+    renewal_months: int | None
+    notice_days: int | None
+    notice_given_on: str | None
+    ends_on: str | None
+    owner: str | None
+    department: str | None
+    parties: list[PartyRow]
+    forms: list[str]
+    renews: str | None
+    created_on: str | None
+    iia_id: str | None
+    partner_iia_id: str | None
+    version: int
+
+
+class EventRow(TypedDict):
+    """One line of an agreement's audit history."""
+
+    event: str
+    from_state: str | None
+    to_state: str | None
+    actor: str
+    occurred_on: str
+    recorded_at: str
+    note: str | None
+    party: str | None
+
+
+class NextEvent(TypedDict):
+    """A manual event and whether the actor could fire it now (`reason`: why not)."""
+
+    event: str
+    allowed: bool
+    reason: Problem | None
+    needs: list[str]
+    help: str
+    unsigned_parties: list[str]
+
+
+class ActorRow(TypedDict):
+    email: str
+    role: str
+
+
+class AgreementDetail(AgreementRow):
+    """An agreement with who asks, what they may do next, its successors and its notes."""
+
+    actor: ActorRow | None
+    next_events: list[NextEvent]
+    successors: list[str]
+    next_due_on: str | None
+    notes: str | None
+
+
+def agreement_dict(a: Agreement) -> AgreementRow:
     return {
         "ref": a.ref,
         "title": a.title,
@@ -217,7 +292,7 @@ def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
 
 
-def event_dict(e: Event) -> dict[str, Any]:
+def event_dict(e: Event) -> EventRow:
     return {
         "event": e.event,
         "from_state": e.from_state,
@@ -388,8 +463,17 @@ class NewAgreement:
     notes: str | None = None
 
 
+CREATE_ACTION = "create agreements"
+
+
+def check_may_create(uow: UnitOfWork, by: str | None) -> None:
+    """Refuse (PermissionDenied) a named actor who may not create agreements (the new
+    agreement form asks before it is shown; `create` checks again)."""
+    check_role(uow, by, Role.OFFICER, CREATE_ACTION)
+
+
 def create(uow: UnitOfWork, clock: Clock, office: Office, spec: NewAgreement, *,
-           by: str | None, on: date | None = None) -> dict[str, Any]:
+           by: str | None, on: date | None = None) -> AgreementRow:
     rules.choice(spec.type, "type", TYPES)
     title = rules.name(spec.title, "title")
     department = rules.text(spec.department, "department")
@@ -404,7 +488,7 @@ def create(uow: UnitOfWork, clock: Clock, office: Office, spec: NewAgreement, *,
     with uow.writing():
         s = uow.session
         who = actor(s, by)
-        require_role(who, Role.OFFICER, "create agreements")
+        require_role(who, Role.OFFICER, CREATE_ACTION)
         owner_email = rules.email(spec.owner, "owner", required=False)
         owner = get_user(s, owner_email) if owner_email else None
         if owner is not None:
@@ -495,10 +579,10 @@ def _insert_agreement(s: Session, clock: Clock, day: date, **values: Any) -> Agr
 
 
 def available_events(s: Session, a: Agreement, who: User | None, today: date,
-                     office: Office, around: Surroundings | None = None) -> list[dict[str, Any]]:
+                     office: Office, around: Surroundings | None = None) -> list[NextEvent]:
     """Manual events the actor could do now, with what each needs (`around`: the
     agreement's surroundings when the caller read them already, for many at once)."""
-    out = []
+    out: list[NextEvent] = []
     role = Role.parse(who.role) if who else Role.ADMIN
     base = _guard_input(a, who.email if who else "", role, today, today, office,
                         around if around is not None else surroundings(s, a),
@@ -557,7 +641,7 @@ def _guard_input(a: Agreement, who: str, role: Role, on: date, today: date, offi
 def advance(uow: UnitOfWork, clock: Clock, office: Office, ref: str, event: str, *,
             by: str | None, note: str | None = None, on: date | None = None,
             party: str | None = None, effective: date | None = None,
-            expected_version: int | None = None) -> dict[str, Any]:
+            expected_version: int | None = None) -> AgreementRow:
     """Fire a manual event. `expected_version`: the version the user saw; if the
     agreement has changed since, refuse with ConcurrentUpdate (a stale page)."""
     rules.choice(event, "event", MANUAL_EVENTS)
@@ -685,7 +769,7 @@ def _succeed(s: Session, a: Agreement, *, on: date, clock: Clock, office: Office
 
 def renew(uow: UnitOfWork, clock: Clock, office: Office, ref: str, *, by: str | None,
           starts: date | None = None, expires: date | None = None, months: int | None = None,
-          on: date | None = None, expected_version: int | None = None) -> dict[str, Any]:
+          on: date | None = None, expected_version: int | None = None) -> AgreementRow:
     """Create a successor draft copying parties and terms, linked by `renews`."""
     for which, d in (("starts", starts), ("expires", expires), ("on", on)):
         if d is not None:
@@ -736,23 +820,25 @@ def renew(uow: UnitOfWork, clock: Clock, office: Office, ref: str, *, by: str | 
         return agreement_dict(succ)
 
 
-def show(uow: UnitOfWork, clock: Clock, office: Office, ref: str, *, by: str | None = None) -> dict[str, Any]:
+def show(uow: UnitOfWork, clock: Clock, office: Office, ref: str, *, by: str | None = None) -> AgreementDetail:
     with uow:
         s = uow.session
         a = get_agreement(s, ref)
         who = actor(s, by) if by else None
-        data = agreement_dict(a)
-        data["actor"] = {"email": who.email, "role": who.role} if who else None
-        data["next_events"] = available_events(s, a, who, clock.today, office)
-        data["successors"] = list(s.scalars(select(Agreement.ref).where(Agreement.renews_id == a.id)))
-        data["next_due_on"] = _iso(a.next_due_on)
-        data["notes"] = a.notes
+        data: AgreementDetail = {
+            **agreement_dict(a),
+            "actor": {"email": who.email, "role": who.role} if who else None,
+            "next_events": available_events(s, a, who, clock.today, office),
+            "successors": list(s.scalars(select(Agreement.ref).where(Agreement.renews_id == a.id))),
+            "next_due_on": _iso(a.next_due_on),
+            "notes": a.notes,
+        }
         return data
 
 
 def list_agreements(uow: UnitOfWork, clock: Clock, *, state: str | None = None,
                     partner: str | None = None, expiring_within: int | None = None,
-                    limit: int | None = None) -> list[dict[str, Any]]:
+                    limit: int | None = None) -> list[AgreementRow]:
     with uow:
         s = uow.session
         stmt = select(Agreement).order_by(Agreement.ref_year, Agreement.ref_seq)
@@ -776,7 +862,7 @@ def list_agreements(uow: UnitOfWork, clock: Clock, *, state: str | None = None,
         return [agreement_dict(a) for a in s.scalars(stmt)]
 
 
-def history(uow: UnitOfWork, ref: str) -> list[dict[str, Any]]:
+def history(uow: UnitOfWork, ref: str) -> list[EventRow]:
     with uow:
         s = uow.session
         a = get_agreement(s, ref)

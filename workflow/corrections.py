@@ -11,7 +11,10 @@ an active officer, approver or admin: a viewer can never own an agreement.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from workflow.agreements import AgreementRow
 
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -79,7 +82,7 @@ def _notes(value: Any) -> str | None:
 
 
 def correct(uow: UnitOfWork, clock: Clock, ref: str, changes: dict[str, Any], *, by: str | None,
-            expected_version: int | None = None) -> dict[str, Any]:
+            expected_version: int | None = None) -> AgreementRow:
     """Apply `changes` (keys of `CORRECTABLE`) to an agreement that has not ended."""
     from workflow.agreements import _validate_forms, agreement_dict, get_agreement, record
     from workflow.registry import actor, get_user, require_role

@@ -18,6 +18,7 @@ from models import Agreement, AgreementParty, Organization
 from workflow import rules
 from workflow.agreements import (
     TYPES,
+    AgreementRow,
     Office,
     _validate_forms,
     _validate_terms,
@@ -43,7 +44,7 @@ _TERM_KEYS = ("expires", "months", "indefinite")
 
 
 def update_draft(uow: UnitOfWork, clock: Clock, office: Office, ref: str, changes: dict[str, Any],
-                 *, by: str | None, expected_version: int | None = None) -> dict[str, Any]:
+                 *, by: str | None, expected_version: int | None = None) -> AgreementRow:
     """Apply `changes` (keys of `EDITABLE`) to the draft `ref`.
 
     `expected_version` is the version the editor saw: if someone changed the

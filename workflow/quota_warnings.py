@@ -6,23 +6,24 @@ agreement and academic year to the owner (the approvers without one), listing
 every direction and kind under half used. Its key `<agreement>:0:quota:<year>`
 is unique in the outbox, so it goes out exactly once, whichever tick or
 process gets there first (`tick.quota` queues it). The dashboard shows the same
-rows (`under_used`).
+rows (`under_used_for`: an officer's own agreements, every agreement for approvers).
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Agreement
-from workflow.activities import home_org_ids, read_quotas, read_usage, utilisation
+from workflow.activities import UtilisationRow, home_org_ids, read_quotas, read_usage, utilisation
 from workflow.activity_rules import MonthDay, academic_year_end, academic_year_of, first_year
 from workflow.agreements import Office
 from workflow.dates import add_months
-from workflow.lifecycle import IN_FORCE
+from workflow.lifecycle import IN_FORCE, Role
+from workflow.registry import actor
+from workflow.uow import UnitOfWork
 
 RULE = "quota"
 #: A quota is under-used below this share of its mobilities.
@@ -45,7 +46,7 @@ def key(agreement_id: int, label: str) -> str:
 
 
 def under_used(s: Session, office: Office, today: date, *,
-               agreement_ids: list[int] | None = None) -> dict[int, list[dict[str, Any]]]:
+               agreement_ids: list[int] | None = None) -> dict[int, list[UtilisationRow]]:
     """Per agreement in force, the utilisation rows of the academic year of `today`
     used less than half, when that year's warning window is open (else nothing)."""
     label = academic_year_of(today, office.year_start)
@@ -68,3 +69,27 @@ def under_used(s: Session, office: Office, today: date, *,
         if low:
             out[aid] = low
     return out
+
+
+class QuotaWarning(UtilisationRow):
+    """A dashboard row: an under-used quota with its agreement's reference."""
+
+    ref: str
+
+
+def under_used_for(uow: UnitOfWork, office: Office, today: date, by: str) -> list[QuotaWarning]:
+    """The under-used quotas `by` is shown: those of their own agreements, or of every
+    agreement for approvers and admins (oldest agreement first)."""
+    with uow:
+        s = uow.session
+        rows = under_used(s, office, today)
+        if not rows:
+            return []
+        refs = dict(s.execute(select(Agreement.id, Agreement.ref).where(
+            Agreement.id.in_(sorted(rows)))).tuples().all())
+        mine = set(rows)
+        who = actor(s, by)
+        if Role.parse(who.role) < Role.APPROVER:
+            mine = set(s.scalars(select(Agreement.id).where(Agreement.id.in_(sorted(rows)),
+                                                            Agreement.owner_id == who.id)))
+    return [{"ref": refs[aid], **r} for aid in sorted(mine) for r in rows[aid]]

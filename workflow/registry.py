@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from typing_extensions import TypedDict  # pydantic needs it for API responses on Python 3.11
 
 from models import Organization, User, normalize_name
 from workflow import rules
@@ -36,12 +37,32 @@ def valid_hei_id(value: str | None) -> str | None:
     return rules.hei_id(value)
 
 
-def user_dict(u: User) -> dict[str, Any]:
+class UserRow(TypedDict):
+    """A user: e-mail address, name, role, whether active, mail language."""
+
+    email: str
+    name: str
+    role: str
+    active: bool
+    lang: str
+
+
+class PartnerRow(TypedDict):
+    id: int
+    name: str
+    country: str | None
+    kind: str
+    city: str | None
+    erasmus_code: str | None
+    hei_id: str | None
+
+
+def user_dict(u: User) -> UserRow:
     return {"email": u.email, "name": u.name, "role": u.role, "active": u.active,
             "lang": u.lang or "en"}
 
 
-def partner_dict(o: Organization) -> dict[str, Any]:
+def partner_dict(o: Organization) -> PartnerRow:
     return {
         "id": o.id,
         "name": o.name,
@@ -65,7 +86,7 @@ def valid_lang(lang: str) -> str:
 
 
 def add_user(uow: UnitOfWork, clock: Clock, email: str, name: str, role: str,
-             lang: str = "en") -> dict[str, Any]:
+             lang: str = "en") -> UserRow:
     email = rules.email(email)  # type: ignore[assignment]
     rules.choice(role, "role", ROLES)
     name = rules.name(name, "name")
@@ -85,7 +106,7 @@ def add_user(uow: UnitOfWork, clock: Clock, email: str, name: str, role: str,
 
 
 def edit_user(uow: UnitOfWork, email: str, *, name: str | None = None, role: str | None = None,
-              lang: str | None = None) -> dict[str, Any]:
+              lang: str | None = None) -> UserRow:
     """Change a user's name, role or mail language; at least one must be given."""
     if name is None and role is None and lang is None:
         raise Invalid("nothing to change: give --name, --role or --lang")
@@ -107,7 +128,7 @@ def edit_user(uow: UnitOfWork, email: str, *, name: str | None = None, role: str
         return user_dict(user)
 
 
-def list_users(uow: UnitOfWork) -> list[dict[str, Any]]:
+def list_users(uow: UnitOfWork) -> list[UserRow]:
     with uow:
         return [user_dict(u) for u in uow.session.scalars(select(User).order_by(User.email))]
 
@@ -140,6 +161,23 @@ def require_role(user: User, needed: Role, action: str) -> Role:
     if role < needed:
         raise PermissionDenied(user.email, action, needed.label, role.label)
     return role
+
+
+def acting_as(s: Session, by: str | None, needed: Role, action: str) -> str:
+    """The email of the user acting (`by`) once they may `action` (role `needed` or above);
+    the operator at the command line (`by` None) acts as `system`, unchecked."""
+    if by is None:
+        return SYSTEM_ACTOR
+    who = actor(s, by)
+    require_role(who, needed, action)
+    return who.email
+
+
+def check_role(uow: UnitOfWork, by: str | None, needed: Role, action: str) -> None:
+    """Refuse (PermissionDenied) before any work when `by` may not `action`."""
+    if by is not None:
+        with uow:
+            acting_as(uow.session, by, needed, action)
 
 
 # --- partners -------------------------------------------------------------------------
@@ -201,8 +239,11 @@ def new_organization(
     return org
 
 
-def add_partner(uow: UnitOfWork, clock: Clock, name: str, **fields: Any) -> dict[str, Any]:
+def add_partner(uow: UnitOfWork, clock: Clock, name: str, *, by: str | None = None,
+                **fields: Any) -> PartnerRow:
+    """Add a partner organisation; a named actor (`by`) must be an officer or above."""
     with uow.writing():
+        acting_as(uow.session, by, Role.OFFICER, "add partners")
         org = new_organization(uow.session, clock, name, **fields)
         try:
             uow.commit()
@@ -211,7 +252,7 @@ def add_partner(uow: UnitOfWork, clock: Clock, name: str, **fields: Any) -> dict
         return partner_dict(org)
 
 
-def list_partners(uow: UnitOfWork) -> list[dict[str, Any]]:
+def list_partners(uow: UnitOfWork) -> list[PartnerRow]:
     with uow:
         orgs = uow.session.scalars(select(Organization).order_by(func.lower(Organization.name)))
         return [partner_dict(o) for o in orgs]

@@ -26,6 +26,7 @@ from workflow import dates
 from workflow.clock import Clock
 from workflow.errors import Invalid
 from workflow.lifecycle import State
+from workflow.registry import PartnerRow
 from workflow.uow import UnitOfWork
 
 #: Documents rebuilt per statement when the index catches up.
@@ -90,14 +91,13 @@ def _partner_text(name: str, country: str | None, city: str | None, erasmus_code
     return fold(" ".join(w for w in words if w))
 
 
-def partner_matches(p: dict[str, Any], query: str | None) -> bool:
+def partner_matches(p: PartnerRow, query: str | None) -> bool:
     """Whether every word of `query` is in the partner's name, country (code or name in
     any interface language), city, Erasmus code or hei-id (the Partners page's box)."""
     words = tokens(query)
     if not words:
         return True
-    text = _partner_text(p["name"], p.get("country"), p.get("city"), p.get("erasmus_code"),
-                         p.get("hei_id"))
+    text = _partner_text(p["name"], p["country"], p["city"], p["erasmus_code"], p["hei_id"])
     return all(w in text for w in words)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Table as SqlTable
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
+from typing_extensions import TypedDict  # pydantic: API responses on Python 3.11
 
 from models import Agreement, AgreementParty, Event, Organization, User
 from models.bulk import insert_dicts
@@ -30,6 +31,28 @@ from workflow.transfer.planning import Action, Plan, plan
 from workflow.transfer.rows import Row, parse_sheet
 from workflow.transfer.snapshot import Stored, load_snapshot
 from workflow.uow import UnitOfWork
+
+
+class ImportedRow(TypedDict):
+    row: int
+    action: str  # create | update | skip
+    ref: str
+    title: str
+    changes: list[str]
+
+
+class ImportSummary(TypedDict):
+    """What an import did (or its dry run would do): the agreements, partners and users."""
+
+    source: str
+    dry_run: bool
+    rows: int
+    created: list[str]
+    updated: list[str]
+    skipped: list[str]
+    partners_created: list[str]
+    users_created: list[str]
+    actions: list[ImportedRow]
 
 
 @dataclass
@@ -54,7 +77,7 @@ class ImportReport:
         return hashlib.sha256(json.dumps([list(a) for a in self.actions], default=list,
                                          ensure_ascii=False).encode()).hexdigest()
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> ImportSummary:
         return {
             "source": self.source, "dry_run": self.dry_run, "rows": self.rows,
             "created": self.created, "updated": self.updated, "skipped": self.skipped,
