@@ -37,6 +37,7 @@ from ewp.model import (
 )
 from ewp.rules import CEFR_LEVELS, check_year_range, parse_year_id
 from ewp.writer import APPROVAL_V2_NAMESPACE, Approval
+from workflow import rules
 from workflow.errors import Invalid
 
 __all__ = ["ReadIia", "read_approval_response", "read_get_response", "read_partner_file"]
@@ -115,15 +116,14 @@ class _Problems:
 
 def _parse(xml: bytes | str, root_name: str, namespace: str, what: str) -> _Element:
     if len(xml) > MAX_FILE_BYTES:
-        raise Invalid(f"the file has {len(xml):,} bytes; at most {MAX_FILE_BYTES:,} are read "
-                      "(see README \"Limits and safety\")")
+        raise Invalid(rules.problem("ewp.xml_size", "file", size=len(xml), most=MAX_FILE_BYTES))
     try:
         root = ET.fromstring(xml)
     except ET.ParseError as exc:
-        raise Invalid(f"not well-formed XML: {exc}") from None
+        raise Invalid(rules.problem("ewp.xml", "file", detail=str(exc))) from None
     _check_depth(root)
     if root.tag != f"{{{namespace}}}{root_name}":
-        raise Invalid(f"not {what}: the root element is {root.tag!r}")
+        raise Invalid(rules.problem("ewp.root", "file", what=what, tag=root.tag))
     return root
 
 
@@ -131,8 +131,8 @@ def read_partner_file(path: Path) -> bytes:
     """A partner's file from disk, refused before reading if it is over `MAX_FILE_BYTES`."""
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise Invalid(f"{path.name}: the file has {size:,} bytes; at most {MAX_FILE_BYTES:,} "
-                      "are read (see README \"Limits and safety\")")
+        raise Invalid(rules.problem("ewp.file_size", "file", source=path.name, size=size,
+                                    most=MAX_FILE_BYTES))
     return path.read_bytes()
 
 
@@ -143,8 +143,7 @@ def _check_depth(root: _Element) -> None:
     while stack:
         elem, depth = stack.pop()
         if depth > MAX_DEPTH:
-            raise Invalid(f"elements nested deeper than {MAX_DEPTH} levels (inside "
-                          f"<{_ln(str(elem.tag))}>; see README \"Limits and safety\")")
+            raise Invalid(rules.problem("ewp.depth", "file", most=MAX_DEPTH, tag=_ln(str(elem.tag))))
         stack.extend((child, depth + 1) for child in elem)
 
 
@@ -398,9 +397,9 @@ def read_approval_response(xml: bytes | str) -> list[Approval]:
         values = {_ln(c.tag): _value(c).strip() for c in _children(elem)}
         iia_id, iia_hash = values.get("iia-id"), values.get("iia-hash")
         if iia_id is None or not _IDENTIFIER.match(iia_id):
-            raise Invalid(f"approval {n}: iia-id {iia_id!r} is missing or not an identifier")
+            raise Invalid(rules.problem("ewp.approval_id", "file", n=n, iia_id=iia_id))
         if iia_hash is None or not _SHA256_HEX.match(iia_hash):
-            raise Invalid(f"approval {n} (iia-id {iia_id}): iia-hash {iia_hash!r} is not "
-                          "64 lower-case hex digits")
+            raise Invalid(rules.problem("ewp.approval_hash", "file", n=n, iia_id=iia_id,
+                                        iia_hash=iia_hash))
         out.append(Approval(iia_id, iia_hash))
     return out

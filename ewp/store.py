@@ -20,6 +20,7 @@ from ewp.identity import Home
 from ewp.model import KINDS, STUDENT_KINDS, Iia, LanguageSkill, Partner, Spec, SubjectArea, hash_of
 from ewp.rules import year_start
 from models import Agreement, AgreementParty, Event, MobilitySpec, Organization
+from workflow import rules
 from workflow.errors import Invalid
 from workflow.lifecycle import SIGNED_OR_LATER, State
 from workflow.lifecycle import Event as LifecycleEvent
@@ -275,8 +276,8 @@ def to_iia(v: AgreementView, home: Home) -> Iia:
     hei = home.require_hei_id()
     ours, theirs = _home_and_partner(v, home)
     if ours.hei_id and ours.hei_id != hei:
-        raise Invalid(f"the home institution {ours.name} has hei-id {ours.hei_id} but "
-                      f"HAMKOR_INSTITUTION_HEI_ID is {hei}")
+        raise Invalid(rules.problem("ewp.home_hei_id", name=ours.name, hei_id=ours.hei_id,
+                                    configured=hei))
     parties = (ours.org_id, theirs.org_id)
     for n, stored in enumerate(v.specs, start=1):
         if stored.sending_org_id not in parties or stored.receiving_org_id not in parties:

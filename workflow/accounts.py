@@ -166,7 +166,7 @@ def create_token(uow: UnitOfWork, clock: Clock, email: str, name: str) -> dict[s
     with uow.writing():
         user = get_user(uow.session, email)
         if not user.active:
-            raise Invalid(f"user {user.email} is not active")
+            raise Invalid(rules.problem("user.not_active", "email", email=user.email))
         row = ApiToken(user_id=user.id, name=clean, token_sha256=token_sha256(token),
                        created_at=clock.utcnow, revoked=False)
         uow.session.add(row)

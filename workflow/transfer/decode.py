@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from workflow import rules
 from workflow.errors import Invalid
 from workflow.spreadsheet import QUOTE, restore
 from workflow.transfer import limits
@@ -183,7 +184,8 @@ def read_file(path: Path, layout: Layout = AGREEMENTS) -> Sheet:
             # As written: the csv module reads line ends itself (a cell may hold a CR).
             text = path.read_bytes().decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise Invalid(f"{path.name}: not UTF-8 text ({exc.reason}); save the CSV as UTF-8") from None
+            raise Invalid(rules.problem("import.csv_utf8", "file", source=path.name,
+                                            reason=exc.reason)) from None
         return decode_csv(text, path.name, layout)
     if suffix == ".xlsx":
         from zipfile import BadZipFile
@@ -193,16 +195,16 @@ def read_file(path: Path, layout: Layout = AGREEMENTS) -> Sheet:
         except (BadZipFile, KeyError) as exc:
             if not path.exists():
                 raise
-            raise Invalid(f"{path.name}: not an XLSX workbook ({exc})") from None
+            raise Invalid(rules.problem("import.xlsx", "file", source=path.name, detail=str(exc))) from None
         except (SyntaxError, ValueError, TypeError, IndexError, EOFError) as exc:
             # Malformed XML in a part (ParseError is a SyntaxError), a broken style or
             # number: the workbook cannot be read.
-            raise Invalid(f"{path.name}: not a readable XLSX workbook ({_first_line(exc)})") from None
+            raise Invalid(rules.problem("import.xlsx_unreadable", "file", source=path.name,
+                                        detail=_first_line(exc))) from None
     if suffix == ".json":
         data = limits.load_json(path)
         return decode_objects(data, path.name, layout)
-    raise Invalid(f"{path.name}: unknown file type {suffix or '(none)'}; "
-                  "import reads .csv, .xlsx or .json files")
+    raise Invalid(rules.problem("import.file_type", "file", source=path.name, suffix=suffix or "(none)"))
 
 
 def _first_line(exc: BaseException) -> str:
