@@ -36,8 +36,7 @@ HEX = frozenset("0123456789abcdef")
 class TooLarge(Invalid):
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        super().__init__(f"the file is larger than the limit of {limit // (1024 * 1024)} MB "
-                         "(HAMKOR_MAX_UPLOAD_MB)")
+        super().__init__(rules.problem("file.too_large", "file", mb=limit // (1024 * 1024)))
 
 
 @dataclass

@@ -67,7 +67,7 @@ class TemplateRef:
 
 def check_format(fmt: str) -> str:
     if fmt not in FORMATS:
-        rules.refuse("choice", "format", value=fmt, choices=", ".join(FORMATS))
+        rules.refuse("report.format", "format", value=fmt, choices=", ".join(FORMATS))
     return fmt
 
 

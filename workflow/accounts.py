@@ -38,7 +38,7 @@ class SignInFailed(Invalid):
     """Wrong email or password (never says which)."""
 
     def __init__(self) -> None:
-        super().__init__("wrong email or password")
+        super().__init__(rules.problem("auth.failed"))
 
 
 def check_password_strength(password: str, email: str) -> None:

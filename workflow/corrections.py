@@ -102,7 +102,7 @@ def correct(uow: UnitOfWork, clock: Clock, ref: str, changes: dict[str, Any], *,
         if "title" in changes:
             new["title"] = _text(changes["title"])
             if not new["title"]:
-                raise Invalid(rules.problem("required", "title"))
+                raise Invalid(rules.problem("title.required", "title"))
         if "department" in changes:
             new["department"] = _text(changes["department"])
         if "notes" in changes:

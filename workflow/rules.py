@@ -103,6 +103,7 @@ MESSAGES: dict[str, str] = {
     "owner.viewer": "{email} is a viewer and cannot own an agreement; choose an officer, approver "
                     "or admin",
     "owner.inactive": "{email} is deactivated and cannot own an agreement",
+    "title.required": "the title must not be empty",
     "owner.required": "an agreement past draft must have an owner",
     "agreement.ref_busy": "could not allocate a reference; retry",
     "correct.unknown": "cannot correct {fields}; correctable after draft: {correctable} (terms "
@@ -122,6 +123,7 @@ MESSAGES: dict[str, str] = {
     "retry.cancelled": "its term ended before it was sent",
     "retry.status": "its status is {status}",
     # Reports and generated documents.
+    "report.format": "format {value!r} is not one of {choices}",
     "report.no_folder": "cannot write {path}: directory {folder} does not exist",
     "report.template_builtin": "{f_template} is for html, md, pdf and docx, not {format}",
     "report.no_catalog": "no compiled catalog for language {lang!r} in {folder}",
@@ -270,6 +272,16 @@ MESSAGES: dict[str, str] = {
                                 "activity, the partner",
     "activity.row_removed": "{field}: activity {id} was removed",
     # An import's rows (workflow/transfer/): `{field}: ` in front, the column.
+    "row.unknown_column": "{field}: unknown column; expected some of {columns}",
+    "row.column_twice": "{field}: column given twice",
+    "row.column_missing": "{field}: required column is missing",
+    "row.csv": "{field}: {detail}",
+    "row.empty_file": "{field}: the file is empty",
+    "row.empty_sheet": "{field}: the first sheet is empty",
+    "row.cells": "{field}: {cells} cells for {columns} columns",
+    "row.no_header": "{field}: {value!r} is under a column without a header",
+    "row.not_list": "{field}: expected a list of {noun} objects",
+    "row.not_object": "{field}: expected an object with the {noun}'s columns",
     "row.required": "{field}: required",
     "row.type_required": "{field}: required: one of {choices}",
     "row.choice": "{field}: {value!r} is not one of {choices}",
@@ -330,6 +342,45 @@ MESSAGES: dict[str, str] = {
     "row.both_in_force": "{field}: {ref} is still {state}: two agreements in force (import the "
                          "successor as signed, or end {ref} first)",
     # EWP: partner files, approvals and the home institution's hei-id.
+    # A partner's IIA as its XML gives it (ewp/reader.py): `iia LABEL: ` in front.
+    "iia.identifier": "iia {label}: {what} {value!r} is not 1 to 64 printable ASCII characters",
+    "iia.boolean": "iia {label}: {what} {value!r} is not a boolean",
+    "iia.partner_twice": "iia {label}: a partner has two {name} elements",
+    "iia.partner_no_hei": "iia {label}: a partner has no hei-id",
+    "iia.signing_date": "iia {label}: signing-date {value!r} is not a date",
+    "iia.isced": "iia {label}: isced-f-code {value!r} is not 4 digits",
+    "iia.v6": "iia {label}: v6-value {value!r} is not 1 to 3 digits",
+    "iia.cefr": "iia {label}: cefr-level {value!r} is not one of {choices}",
+    "iia.no_language": "iia {label}: a recommended-language-skill has no language",
+    "iia.int_range": "iia {label}: {what} {value!r} is not a from 1 to {most} whole number",
+    "iia.int_positive": "iia {label}: {what} {value!r} is not a positive whole number",
+    "iia.int_most": "iia {label}: {what} {value!r} is not a positive whole number of at most {most:,}",
+    "iia.spec_twice": "iia {label}: {name} has two {child} elements",
+    "iia.spec_unexpected": "iia {label}: {name} has an unexpected element {child!r}",
+    "iia.spec_missing": "iia {label}: {name} has no {required}",
+    "iia.other_type": "iia {label}: {name} carries elements of the other mobility type",
+    "iia.total": "iia {label}: {what} {value!r} is not a positive number",
+    "iia.no_blended": "iia {label}: {name} has no blended",
+    "iia.partners": "iia {label}: has {count} partner elements, not 2",
+    "iia.no_in_effect": "iia {label}: has no in-effect",
+    "iia.no_conditions": "iia {label}: has no cooperation-conditions",
+    "iia.conditions_unexpected": "iia {label}: unexpected element {name!r} in cooperation-conditions",
+    "iia.same_partners": "iia {label}: both partners are {hei_id}",
+    "iia.spec_between": "iia {label}: {element} from {sending} to {receiving} is not between the "
+                        "two partners",
+    "iia.spec_itself": "iia {label}: {element} sends {sending} to itself",
+    "iia.spec_order": "iia {label}: mobility specs are not in schema order (studies, traineeships, "
+                      "teaching, training)",
+    "ewp.not_bilateral": "{ref}: not an EWP IIA: it has {count} parties; an IIA is bilateral (the "
+                         "home institution and one partner)",
+    "ewp.home_not_party": "{ref}: not an EWP IIA: the home institution {home} is not one of its "
+                          "parties",
+    "ewp.partner_no_hei_id": "{ref}: not an EWP IIA: partner {name} has no hei-id (set its "
+                             "{f_hei_id})",
+    "ewp.condition_parties": "{ref}: not an EWP IIA: condition {n} is between organisations that "
+                             "are not both its parties",
+    "auth.failed": "wrong email or password",
+    "file.too_large": "the file is larger than the limit of {mb} MB (HAMKOR_MAX_UPLOAD_MB)",
     "ewp.file_size": "{source}: the file has {size:,} bytes; at most {most:,} are read (see README "
                      "\"Limits and safety\")",
     "ewp.xml_size": "the file has {size:,} bytes; at most {most:,} are read (see README \"Limits "

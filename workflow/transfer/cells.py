@@ -49,9 +49,6 @@ class _Cells:
         self.today = today
         self.errors: list[RowError] = []
 
-    def error(self, column: str, message: str) -> None:
-        self.errors.append(RowError(self.number, column, message))
-
     def rule(self, column: str, code: str, **params: Any) -> None:
         """A row error of the rule book (`row.*` in workflow/rules.py)."""
         self.errors.append(row_error(self.number, column, code, **params))

@@ -22,6 +22,7 @@ from workflow.transfer.columns import (
     RowError,
     Sheet,
     _blank,
+    row_error,
 )
 
 
@@ -46,7 +47,7 @@ class Layout:
         return self.aliases.get(name, name)
 
     def unknown(self, number: int, header: Any) -> RowError:
-        return RowError(number, str(header), "unknown column; expected some of " + ", ".join(self.columns))
+        return row_error(number, str(header), "row.unknown_column", columns=", ".join(self.columns))
 
 
 AGREEMENTS = Layout("agreement", "agreements", IMPORT_COLUMNS, REQUIRED_COLUMNS, ALIASES,
@@ -65,10 +66,10 @@ def _check_header(headers: Sequence[Any], layout: Layout) -> tuple[list[str], li
         if name and name not in layout.columns:
             errors.append(layout.unknown(1, h))
         if name and name in seen:
-            errors.append(RowError(1, str(h), "column given twice"))
+            errors.append(row_error(1, str(h), "row.column_twice"))
         seen.add(name)
         names.append(name)
-    errors += [RowError(1, c, "required column is missing") for c in layout.required if c not in seen]
+    errors += [row_error(1, c, "row.column_missing") for c in layout.required if c not in seen]
     return names, errors
 
 
@@ -77,9 +78,9 @@ def decode_csv(text: str, source: str = "CSV", layout: Layout = AGREEMENTS) -> S
     try:
         rows = list(reader)
     except csv.Error as exc:  # e.g. a cell over the csv module's field size limit
-        raise ImportRejected(source, [RowError(reader.line_num, "-", str(exc))]) from None
+        raise ImportRejected(source, [row_error(reader.line_num, "-", "row.csv", detail=str(exc))]) from None
     if not rows:
-        raise ImportRejected(source, [RowError(1, "header", "the file is empty")])
+        raise ImportRejected(source, [row_error(1, "header", "row.empty_file")])
     limits.check_rows(source, len(rows) - 1)
     names, errors = _check_header(rows[0], layout)
     records = []
@@ -87,7 +88,7 @@ def decode_csv(text: str, source: str = "CSV", layout: Layout = AGREEMENTS) -> S
         if all(_blank(c) for c in cells):
             continue
         if len(cells) > len(names) and any(not _blank(c) for c in cells[len(names):]):
-            errors.append(RowError(i, "-", f"{len(cells)} cells for {len(names)} columns"))
+            errors.append(row_error(i, "-", "row.cells", cells=len(cells), columns=len(names)))
             continue
         errors += _unnamed(i, names, cells)
         records.append(_record(source, i, names, cells))
@@ -108,7 +109,7 @@ def _record(source: str, number: int, names: list[str], cells: Sequence[Any]) ->
 
 def _unnamed(number: int, names: list[str], cells: Sequence[Any]) -> list[RowError]:
     """A value under a column without a header would be dropped: say so instead."""
-    return [RowError(number, f"column {i + 1}", f"{str(c)[:40]!r} is under a column without a header")
+    return [row_error(number, f"column {i + 1}", "row.no_header", value=str(c)[:40])
             for i, (n, c) in enumerate(zip(names, cells, strict=False)) if not n and not _blank(c)]
 
 
@@ -126,7 +127,7 @@ def decode_xlsx(path: Path, layout: Layout = AGREEMENTS) -> Sheet:
         rows = sheet.iter_rows(values_only=True)
         header = next(rows, None)
         if header is None:
-            raise ImportRejected(path.name, [RowError(1, "header", "the first sheet is empty")])
+            raise ImportRejected(path.name, [row_error(1, "header", "row.empty_sheet")])
         names, errors = _check_header([h for h in header], layout)
         records = []
         for i, cells in enumerate(rows, start=2):
@@ -149,7 +150,7 @@ def decode_objects(items: Any, source: str, layout: Layout = AGREEMENTS) -> Shee
     if isinstance(items, dict) and isinstance(items.get(layout.plural), list):
         items = items[layout.plural]
     if not isinstance(items, list):
-        raise ImportRejected(source, [RowError(1, "-", f"expected a list of {layout.noun} objects")])
+        raise ImportRejected(source, [row_error(1, "-", "row.not_list", noun=layout.noun)])
     limits.check_rows(source, len(items))
     errors: list[RowError] = []
     records = []
@@ -157,7 +158,7 @@ def decode_objects(items: Any, source: str, layout: Layout = AGREEMENTS) -> Shee
     required = frozenset(layout.required) if layout.partial_objects else frozenset()
     for i, item in enumerate(items, start=1):
         if not isinstance(item, dict):
-            errors.append(RowError(i, "-", f"expected an object with the {layout.noun}'s columns"))
+            errors.append(row_error(i, "-", "row.not_object", noun=layout.noun))
             continue
         values = {}
         for key, value in item.items():
