@@ -135,10 +135,14 @@ def activity_import(request: Request, user: User = Depends(page_user),
                                        source=upload.filename, by=user["email"], dry_run=dry_run)
         except ImportRejected as exc:
             t = translator(request)
-            detail = "; ".join(f"{t('imp.row')} {e.row}, {t.field_name(e.column)}: {row_message(e, t)}"
-                               for e in exc.errors[:50])
-            rejected = t("imp.rejected", n=len(exc.errors), rows=len({e.row for e in exc.errors}))
-            return _list_page(request, user, error=f"{rejected} {detail}", status_code=422)
+            if t.lang == "en":  # the service's sentences, the file's column names
+                error = f"{exc}: " + "; ".join(str(e) for e in exc.errors[:50])
+            else:
+                rejected = t("imp.rejected", n=len(exc.errors), rows=len({e.row for e in exc.errors}))
+                error = f"{rejected} " + "; ".join(
+                    f"{t('imp.row')} {e.row}, {t.field_name(e.column)}: {row_message(e, t)}"
+                    for e in exc.errors[:50])
+            return _list_page(request, user, error=error, status_code=422)
         except HamkorError as exc:
             return _list_page(request, user, error=f"{humanize(exc, translator(request))}. {t('ag.nothing_changed')}",
                               status_code=status_for(exc))
@@ -345,7 +349,7 @@ def api_add(request: Request, body: ActivityIn, user: User = Depends(api_user)) 
 def api_import(request: Request, body: list[dict[str, Any]], dry_run: bool = False,
                user: User = Depends(api_user)) -> dict[str, Any]:
     """The columns of `hamkor activity export` as keys; refused with 422 and `errors`
-    (row, column, message) when any row is wrong, and nothing is written."""
+    (row, column, message, code) when any row is wrong, and nothing is written."""
     from fastapi import HTTPException
 
     from workflow.activity_transfer import decode_objects, import_activities

@@ -178,7 +178,7 @@ class ImportIn(BaseModel):
 
 
 @api.post("/import", summary="Import agreements: all rows or nothing (dry run first)",
-          responses={422: {"description": "Rows refused: `errors` lists row, column, message"}})
+          responses={422: {"description": "Rows refused: `errors` lists row, column, message, code"}})
 def api_import(request: Request, body: ImportIn, user: User = Depends(api_user)) -> ImportOutcome:
     """The import's service: a dry run reports each row's action and a `digest`;
     importing with `expect` set to it refuses (409) if the data changed since."""

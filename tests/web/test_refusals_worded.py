@@ -142,3 +142,18 @@ def test_a_users_refusal_names_options_fields_and_labels_by_door(hamkor_app: App
     ru = humanize(exc, Translator("ru", UTC))
     t = Translator("ru", UTC)
     assert ru.startswith("Нечего менять") and t.field_name("role") in ru and "--" not in ru
+
+
+def test_an_activity_file_with_a_bad_row_is_refused_in_uzbek(client: TestClient, hamkor_app: App) -> None:
+    from web.i18n import Translator
+
+    sign_in(client, "olga@uni.uz")
+    bad = ("kind,partner,direction,category,people,starts_on,ends_on\n"
+           "mobility,Hiroshima University,out,student-studies,0,2025-09-15,2026-02-10\n")
+    r = client.post("/activities/import", data={"csrf_token": csrf_of(client, "/activities")},
+                    headers={"accept-language": "uz"}, files={"file": ("acts.csv", bad.encode(), "text/csv")})
+    assert r.status_code == 422
+    why = refusal(r.text)
+    people = Translator("uz", UTC).field_name("people")
+    assert f"Qator 2, {people}: 0 kamida 1 boʻlishi kerak" in why
+    assert "must be at least" not in why and "nothing was imported" not in why
