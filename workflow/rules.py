@@ -153,6 +153,10 @@ MESSAGES: dict[str, str] = {
     "file.type.macros": "the file is not an accepted type (it contains macros): upload {accepted}",
     "file.type.damaged_zip": "the file is not an accepted type (a damaged ZIP archive): upload "
                              "{accepted}",
+    "file.choose": "choose a file to upload",
+    "file.stored_missing": "the stored file of {name} is missing (an administrator can check the "
+                           "whole file store)",
+    "file.body_size": "the request body has more than {most:,} bytes",
     "file.not_file": "{path} is not a file",
     "file.missing": "{path} does not exist",
     "file.changed": "{path} changed while it was being read; try again",
