@@ -29,6 +29,7 @@ from typing_extensions import TypedDict
 from documents.sniff import ACCEPTED, extension_for, sniff
 from documents.storage import FileStore, Staged
 from models import ATTACHMENT_KINDS, Agreement, Attachment
+from workflow import rules
 from workflow.errors import Invalid, NotFound, Problem
 from workflow.lifecycle import Role, State
 from workflow.registry import acting_as, actor, require_role
@@ -186,7 +187,8 @@ def attach(uow: UnitOfWork, clock: Clock, store: FileStore, ref: str,
     kind = check_kind(upload.kind)
     limit = limit_mb * MB
     if isinstance(source, Path) and not source.is_file():
-        raise Invalid(f"{source} is not a file" if source.exists() else f"{source} does not exist")
+        raise Invalid(rules.problem("file.not_file" if source.exists() else "file.missing", "file",
+                                    path=str(source)))
     with uow:  # refusals that need no bytes come first
         s = uow.session
         _agreement(s, ref)
@@ -229,7 +231,7 @@ def _stage(store: FileStore, source: Path | BinaryIO, limit: int) -> Staged:
     staged = store.stage_path(source, limit) if isinstance(source, Path) else store.stage(source, limit)
     if staged.size == 0:
         store.discard(staged)
-        raise Invalid("the file is empty")
+        raise Invalid(rules.problem("file.empty", "file"))
     return staged
 
 
@@ -285,8 +287,8 @@ def detach(uow: UnitOfWork, clock: Clock, ref: str, file_id: int | str, *, reaso
         who = actor(s, by)
         require_role(who, Role.OFFICER, "remove files")
         if f.removed_at is not None:
-            raise Invalid(f"file {f.id} of {a.ref} was already removed on "
-                          f"{f.removed_at.date().isoformat()} by {f.removed_by}")
+            raise Invalid(rules.problem("file.removed", "id", id=f.id, ref=a.ref,
+                                        on=f.removed_at.date().isoformat(), by=f.removed_by))
         f.removed_at, f.removed_by, f.removed_reason = clock.utcnow, who.email, reason.strip()
         # The version moves: a removed signed copy can matter to a concurrent activation.
         record(s, a, "detach", actor=who.email, on=clock.today, clock=clock,
@@ -367,11 +369,11 @@ def write_out(store: FileStore, sha256: str, target: Path, *, force: bool = Fals
 
     target = target.expanduser()
     if target.is_dir():
-        raise Invalid(f"{target} is a directory; give a file name")
+        raise Invalid(rules.problem("target.directory", "output", path=str(target)))
     if target.exists() and not force:
-        raise Invalid(f"{target} already exists; use --force to overwrite it")
+        raise Invalid(rules.problem("target.exists", "output", path=str(target)))
     if not target.parent.is_dir():
-        raise Invalid(f"the folder {target.parent} does not exist")
+        raise Invalid(rules.problem("target.no_folder", "output", folder=str(target.parent)))
     with atomic_output(target) as out, store.open(sha256) as src:
         shutil.copyfileobj(src, out, 1 << 20) if store.local_path(sha256) is None \
             else _kernel_copy(src, out)

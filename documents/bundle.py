@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from typing_extensions import TypedDict  # pydantic: API responses on Python 3.11
 
+from workflow import rules
 from workflow.errors import Invalid
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ def export_bundle(uow: UnitOfWork, store: FileStore, path: Path, *,
     from workflow.transfer import export_file
 
     if path.suffix.lower() != ".zip":
-        raise Invalid(f"{path.name}: a bundle is a .zip file")
+        raise Invalid(rules.problem("bundle.suffix", "file", source=path.name))
     with uow:
         rows = uow.session.execute(select(Attachment, Agreement.ref)
                                    .join(Agreement, Agreement.id == Attachment.agreement_id)
@@ -90,8 +91,7 @@ def export_bundle(uow: UnitOfWork, store: FileStore, path: Path, *,
                         size += len(chunk)
                         out.write(chunk)
                 if digest.hexdigest() != sha:
-                    raise Invalid(f"the stored file {sha} is altered (run `hamkor files verify`); "
-                                  "no bundle written")
+                    raise Invalid(rules.problem("store.altered", sha=sha))
                 entries[name] = {"sha256": sha, "size": size}
             manifest = {"format": FORMAT, "version": VERSION, "created_at": now.isoformat(),
                         "agreements": count, "files": len(records), "entries": entries}
@@ -138,16 +138,16 @@ def _manifest(z: zipfile.ZipFile, source: str) -> dict[str, Any]:
     try:
         manifest = json.loads(z.read("manifest.json"))
     except KeyError:
-        raise Invalid(f"{source}: not a Hamkor bundle (no manifest.json)") from None
+        raise Invalid(rules.problem("bundle.no_manifest", "file", source=source)) from None
     except ValueError:
-        raise Invalid(f"{source}: manifest.json is not valid JSON") from None
+        raise Invalid(rules.problem("bundle.manifest_json", "file", source=source)) from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise Invalid(f"{source}: not a Hamkor bundle (manifest format)")
+        raise Invalid(rules.problem("bundle.manifest_format", "file", source=source))
     if manifest.get("version") != VERSION:
-        raise Invalid(f"{source}: bundle version {manifest.get('version')!r} is not supported")
+        raise Invalid(rules.problem("bundle.version", "file", source=source, version=manifest.get("version")))
     entries = manifest.get("entries")
     if not isinstance(entries, dict) or any(n not in entries for n in FIXED):
-        raise Invalid(f"{source}: the manifest does not list {', '.join(FIXED)}")
+        raise Invalid(rules.problem("bundle.fixed", "file", source=source, names=", ".join(FIXED)))
     return manifest
 
 
@@ -155,19 +155,19 @@ def _check_members(z: zipfile.ZipFile, entries: dict[str, Any], source: str) -> 
     names = {i.filename for i in z.infolist() if not i.is_dir()}
     unknown = sorted(names - set(entries) - {"manifest.json"})
     if unknown:
-        raise Invalid(f"{source}: entries not in the manifest: {', '.join(unknown[:5])}")
+        raise Invalid(rules.problem("bundle.unlisted", "file", source=source, names=", ".join(unknown[:5])))
     missing = sorted(set(entries) - names)
     if missing:
-        raise Invalid(f"{source}: missing from the bundle: {', '.join(missing[:5])}")
+        raise Invalid(rules.problem("bundle.missing", "file", source=source, names=", ".join(missing[:5])))
     for name in entries:
         if name not in FIXED and not (name.startswith("files/") and len(name) == 70):
-            raise Invalid(f"{source}: unexpected entry {name!r}")
+            raise Invalid(rules.problem("bundle.unexpected", "file", source=source, name=name))
 
 
 def _read_checked(z: zipfile.ZipFile, name: str, want: dict[str, Any], source: str) -> bytes:
     data = z.read(name)
     if hashlib.sha256(data).hexdigest() != want.get("sha256"):
-        raise Invalid(f"{source}: {name} does not match its hash in the manifest; nothing imported")
+        raise Invalid(rules.problem("bundle.hash", "file", source=source, name=name))
     return data
 
 
@@ -186,7 +186,7 @@ def _staged_files(z: zipfile.ZipFile, store: FileStore, entries: dict[str, Any],
                 st = store.stage(src, limit)
             staged[sha] = st
             if st.sha256 != sha or want.get("sha256") != sha or want.get("size") != st.size:
-                raise Invalid(f"{source}: {name} does not match its hash; nothing imported")
+                raise Invalid(rules.problem("bundle.file_hash", "file", source=source, name=name))
         yield staged
     finally:
         for st in staged.values():
@@ -230,7 +230,7 @@ def import_bundle(uow: UnitOfWork, clock: Clock, office: Office, store: FileStor
     try:
         z = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise Invalid(f"{source}: not a readable ZIP file ({exc})") from None
+        raise Invalid(rules.problem("bundle.zip", "file", source=source, detail=str(exc))) from None
     with z:
         manifest = _manifest(z, source)
         entries: dict[str, Any] = manifest["entries"]
@@ -244,14 +244,13 @@ def import_bundle(uow: UnitOfWork, clock: Clock, office: Office, store: FileStor
         with _staged_files(z, store, entries, limit_mb * 1024 * 1024, source) as staged:
             for f in files:
                 if f.get("sha256") not in staged:
-                    raise Invalid(f"{source}: {f.get('name')!r} refers to a file not in the bundle")
+                    raise Invalid(rules.problem("bundle.file_absent", "file", source=source, name=f.get("name")))
             report.files, report.stored = len(files), len(staged)
             created: list[str] = []
             with uow:
                 s = uow.session
                 if s.scalar(select(func.count()).select_from(Agreement)):
-                    raise Invalid("a bundle is restored into an empty database; this one has "
-                                  "agreements (use `hamkor import FILE.json` to merge)")
+                    raise Invalid(rules.problem("bundle.not_empty"))
                 result = import_sheet(_Within(s), clock, office, sheet,  # type: ignore[arg-type]
                                       source=f"{source}:agreements.json", by=by, dry_run=dry_run)
                 report.agreements = len(result.created) + len(result.updated) + len(result.skipped)
@@ -264,8 +263,8 @@ def import_bundle(uow: UnitOfWork, clock: Clock, office: Office, store: FileStor
                     for f in files:
                         aid = ids.get(str(f.get("agreement", "")).upper())
                         if aid is None:
-                            raise Invalid(f"{source}: file {f.get('name')!r} belongs to "
-                                          f"{f.get('agreement')!r}, which is not in the bundle")
+                            raise Invalid(rules.problem("bundle.orphan", "file", source=source,
+                                                        name=f.get("name"), ref=f.get("agreement")))
                         row = Attachment(
                             agreement_id=aid, kind=f["kind"], name=f["name"], size=int(f["size"]),
                             sha256=f["sha256"], media_type=f["media_type"], note=f.get("note"),
@@ -301,18 +300,19 @@ def _check_records(files: Any, source: str) -> list[dict[str, Any]]:
     from models import ATTACHMENT_KINDS
 
     if not isinstance(files, list):
-        raise Invalid(f"{source}: attachments.json is not a list")
+        raise Invalid(rules.problem("bundle.not_list", "file", source=source))
     for n, f in enumerate(files, start=1):
-        where = f"{source}: attachments.json record {n}"
         if not isinstance(f, dict) or any(f.get(k) in (None, "") for k in _RECORD_KEYS):
-            raise Invalid(f"{where} lacks one of {', '.join(_RECORD_KEYS)}")
+            raise Invalid(rules.problem("bundle.record_keys", "file", source=source, n=n,
+                                        keys=", ".join(_RECORD_KEYS)))
         if f["kind"] not in ATTACHMENT_KINDS or f["media_type"] not in ACCEPTED:
-            raise Invalid(f"{where}: kind {f['kind']!r} or type {f['media_type']!r} is not accepted")
+            raise Invalid(rules.problem("bundle.record_kind", "file", source=source, n=n, kind=f["kind"],
+                                        media_type=f["media_type"]))
         try:
             int(f["size"])
             when = datetime.fromisoformat(str(f["uploaded_at"]))
         except ValueError:
-            raise Invalid(f"{where}: size or uploaded_at is unreadable") from None
+            raise Invalid(rules.problem("bundle.record_values", "file", source=source, n=n)) from None
         if when.tzinfo is None:
-            raise Invalid(f"{where}: uploaded_at has no time zone")
+            raise Invalid(rules.problem("bundle.record_zone", "file", source=source, n=n))
     return files

@@ -21,6 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workflow import rules
 from workflow.errors import Invalid, Problem
 
 if TYPE_CHECKING:
@@ -95,15 +96,17 @@ def resolve(name: str, lang: str, templates_dir: Path | None = None) -> Template
         if user.is_file():
             size = user.stat().st_size
             if size > MAX_TEMPLATE_BYTES:
-                raise Invalid(f"template {user} is larger than {MAX_TEMPLATE_BYTES // 2**20} MB")
+                raise Invalid(rules.problem("template.too_large", "template", path=str(user),
+                                            mb=MAX_TEMPLATE_BYTES // 2**20))
             return Template(str(user), user, _sha256(user), True)
     builtin = BUILTIN_DIR / file
     if builtin.is_file():
         return Template(f"builtin:{file}", builtin, _sha256(builtin), False)
     variants = available(templates_dir)
     if name in variants:
-        raise Invalid(f"template {name} has no {lang} version; it has {', '.join(variants[name])}")
-    raise Invalid(f"no template {name!r}; templates: {', '.join(variants)}")
+        raise Invalid(rules.problem("template.no_lang", "lang", name=name, lang=lang,
+                                    langs=", ".join(variants[name])))
+    raise Invalid(rules.problem("template.unknown", "template", name=name, names=", ".join(variants)))
 
 
 def _sha256(path: Path) -> str:
@@ -278,9 +281,7 @@ def docx_to_pdf(data: bytes) -> bytes:
     """Print a DOCX with LibreOffice (headless, a private profile, a time limit)."""
     exe = soffice()
     if exe is None:
-        raise Invalid(f"--format pdf needs LibreOffice: install the Debian package "
-                      f"{LIBREOFFICE_PACKAGE} (apt-get install {LIBREOFFICE_PACKAGE}); "
-                      "--format docx works without it")
+        raise Invalid(rules.problem("pdf.no_libreoffice", "format", package=LIBREOFFICE_PACKAGE))
     with tempfile.TemporaryDirectory(prefix="hamkor-pdf-") as tmp:
         work = Path(tmp)
         src = work / "document.docx"
@@ -292,9 +293,10 @@ def docx_to_pdf(data: bytes) -> bytes:
             run = subprocess.run(cmd, capture_output=True, timeout=PDF_TIMEOUT_S, check=False,
                                  stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
-            raise Invalid(f"LibreOffice did not finish the PDF within {PDF_TIMEOUT_S} s") from None
+            raise Invalid(rules.problem("pdf.timeout", "format", seconds=PDF_TIMEOUT_S)) from None
         out = work / "document.pdf"
         if run.returncode != 0 or not out.is_file():
             why = (run.stderr or run.stdout).decode("utf-8", "replace").strip().splitlines()
-            raise Invalid("LibreOffice could not print the PDF" + (f": {why[-1]}" if why else ""))
+            raise Invalid(rules.problem("pdf.failed_why", "format", detail=why[-1]) if why
+                          else rules.problem("pdf.failed", "format"))
         return out.read_bytes()

@@ -15,6 +15,7 @@ import codecs
 import re
 from pathlib import Path
 
+from workflow import rules
 from workflow.errors import Invalid
 
 #: media type -> the extension a download gets
@@ -45,7 +46,7 @@ def sniff(path: Path) -> str:
     with open(path, "rb") as f:
         head = f.read(8192)
     if not head:
-        raise Invalid("the file is empty")
+        raise Invalid(rules.problem("file.empty", "file"))
     if head.startswith(b"PK\x03\x04"):
         return _office(path)
     try:
@@ -59,12 +60,10 @@ def sniff(path: Path) -> str:
         return "text/plain"
     seen = matches[0].extension.lstrip(".") if matches else ""
     if head.startswith((b"MZ", b"\x7fELF", b"#!")) or seen in ("exe", "dll", "msi", "elf"):
-        what = "it is a program"
-    elif seen:
-        what = f"it looks like a .{seen} file"
-    else:
-        what = "its type is not recognised"
-    raise Invalid(f"the file is not an accepted type ({what}): upload {ACCEPTED_NAMES}")
+        raise Invalid(rules.problem("file.type.program", "file", accepted=ACCEPTED_NAMES))
+    if seen:
+        raise Invalid(rules.problem("file.type.looks_like", "file", ext=seen, accepted=ACCEPTED_NAMES))
+    raise Invalid(rules.problem("file.type.unknown", "file", accepted=ACCEPTED_NAMES))
 
 
 def _best(matches: list) -> str | None:  # type: ignore[type-arg]
@@ -105,20 +104,18 @@ def _office(path: Path) -> str:
                 kind = z.read("mimetype").decode("ascii", "replace").strip()
                 if kind == "application/vnd.oasis.opendocument.text":
                     return kind
-                raise Invalid(f"the file is not an accepted type (it is {kind or 'an ODF file'}): "
-                              f"upload {ACCEPTED_NAMES}")
+                raise Invalid(rules.problem("file.type.odf", "file", kind=kind or "an ODF file",
+                                            accepted=ACCEPTED_NAMES))
             if "[Content_Types].xml" in names and z.getinfo("[Content_Types].xml").file_size < 1 << 20:
                 types = z.read("[Content_Types].xml").decode("utf-8", "replace")
                 if any(m in types for m in _MACROS):
-                    raise Invalid("the file is not an accepted type (it contains macros): "
-                                  f"upload {ACCEPTED_NAMES}")
+                    raise Invalid(rules.problem("file.type.macros", "file", accepted=ACCEPTED_NAMES))
                 for part, media_type in _MAIN_PARTS.items():
                     if part in types:
                         return media_type
     except zipfile.BadZipFile:
-        raise Invalid("the file is not an accepted type (a damaged ZIP archive): "
-                      f"upload {ACCEPTED_NAMES}") from None
-    raise Invalid(f"the file is not an accepted type (it looks like a .zip file): upload {ACCEPTED_NAMES}")
+        raise Invalid(rules.problem("file.type.damaged_zip", "file", accepted=ACCEPTED_NAMES)) from None
+    raise Invalid(rules.problem("file.type.looks_like", "file", ext="zip", accepted=ACCEPTED_NAMES))
 
 
 def _is_text(path: Path) -> bool:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, BinaryIO, Protocol
 
+from workflow import rules
 from workflow.errors import Invalid
 
 CHUNK = 1 << 20
@@ -35,8 +36,7 @@ HEX = frozenset("0123456789abcdef")
 class TooLarge(Invalid):
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        super().__init__(f"the file is larger than the limit of {limit // (1024 * 1024)} MB "
-                         "(HAMKOR_MAX_UPLOAD_MB)")
+        super().__init__(rules.problem("file.too_large", "file", mb=limit // (1024 * 1024)))
 
 
 @dataclass
@@ -82,7 +82,7 @@ _READ_WHOLE = 8 << 20
 
 def _valid(sha256: str) -> str:
     if len(sha256) != 64 or not set(sha256) <= HEX:
-        raise Invalid(f"not a SHA-256 hex digest: {sha256[:80]!r}")
+        raise Invalid(rules.problem("store.digest", "sha256", value=sha256[:80]))
     return sha256
 
 
@@ -125,7 +125,7 @@ class LocalFileStore:
         A file that changes while it is read is refused."""
         before = source.stat()
         if not stat.S_ISREG(before.st_mode):
-            raise Invalid(f"{source} is not a file")
+            raise Invalid(rules.problem("file.not_file", "file", path=str(source)))
         if before.st_size > limit:
             raise TooLarge(limit)
         fd, name = tempfile.mkstemp(dir=self._staging(), prefix="up-")
@@ -149,7 +149,7 @@ class LocalFileStore:
                     os.fsync(out.fileno())
             after = source.stat()
             if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
-                raise Invalid(f"{source} changed while it was being read; try again")
+                raise Invalid(rules.problem("file.changed", "file", path=str(source)))
         except BaseException:
             path.unlink(missing_ok=True)
             raise
@@ -183,8 +183,7 @@ class LocalFileStore:
         try:
             return open(self._final(sha256), "rb")
         except FileNotFoundError:
-            raise Invalid(f"the stored file {sha256[:12]}… is missing from the file store "
-                          "(run `hamkor files verify`)") from None
+            raise Invalid(rules.problem("store.missing", sha=sha256[:12])) from None
 
     def local_path(self, sha256: str) -> Path | None:
         return self._final(sha256)
@@ -218,7 +217,7 @@ def _copy(src: BinaryIO, out: BinaryIO, size: int) -> None:
         while left > 0:
             n = os.copy_file_range(src.fileno(), out.fileno(), left)
             if n == 0:
-                raise Invalid("the file became shorter while it was being read; try again")
+                raise Invalid(rules.problem("file.shrunk", "file"))
             left -= n
     except (AttributeError, OSError):  # no copy_file_range here, or not across these mounts
         src.seek(0)

@@ -23,6 +23,7 @@ from ewp.reader import read_approval_response
 from ewp.store import AgreementView, NotExportable, load_views, to_iia
 from ewp.writer import Approval, approval_response
 from models import Agreement, EwpApproval, EwpSnapshot
+from workflow import rules
 from workflow.agreements import get_agreement, record
 from workflow.clock import Clock
 from workflow.errors import Invalid, NotFound
@@ -100,11 +101,10 @@ def approve(uow: UnitOfWork, clock: Clock, ref: str, *, by: str | None) -> Appro
         require_role(who, Role.APPROVER, "approve EWP IIAs")
         snapshot = _latest_snapshots(s, Agreement.id == a.id).get(a.id)
         if snapshot is None:
-            raise Invalid(f"{a.ref}: there is no partner copy to approve; import the "
-                          "partner's IIA first (hamkor ewp import FILE)")
+            raise Invalid(rules.problem("ewp.no_copy", "ref", ref=a.ref))
         if not snapshot.valid_for_approval:
-            raise Invalid(f"{a.ref}: the partner's copy (iia-hash {snapshot.iia_hash}) is not "
-                          "valid for approval: it has not-yet-defined elements or v6 values")
+            raise Invalid(rules.problem("ewp.copy_invalid", "ref", ref=a.ref,
+                                        iia_hash=snapshot.iia_hash))
         mine = _latest_approvals(s, Agreement.id == a.id, "ours").get(a.id)
         if mine is not None and mine.iia_hash == snapshot.iia_hash:
             return {"ref": a.ref, "partner_iia_id": a.partner_iia_id,
@@ -135,15 +135,14 @@ def export_approvals(uow: UnitOfWork, refs: Sequence[str] = ()) -> tuple[bytes, 
             if a is None:
                 raise NotFound("agreement", ref)
             if a.id not in mine:
-                raise Invalid(f"{ref}: we have not approved the partner's copy "
-                              f"(hamkor ewp approve {ref})")
+                raise Invalid(rules.problem("ewp.not_approved", "ref", ref=ref))
         chosen = sorted((agreements[i] for i in mine), key=lambda a: (a.ref_year, a.ref_seq))
         if wanted:
             chosen.sort(key=lambda a: wanted.index(a.ref))
         listed: list[ApprovalListed] = []
         for a in chosen:
             if a.partner_iia_id is None:  # approvals need a snapshot, which maps it
-                raise Invalid(f"{a.ref}: the partner's iia-id is not known")
+                raise Invalid(rules.problem("ewp.no_partner_iia_id", "ref", ref=a.ref))
             listed.append({"ref": a.ref, "iia_id": a.partner_iia_id,
                            "iia_hash": mine[a.id].iia_hash})
         xml = approval_response(Approval(x["iia_id"], x["iia_hash"]) for x in listed)
@@ -169,8 +168,7 @@ def import_approvals(uow: UnitOfWork, clock: Clock, home: Home, xml: bytes, *, s
         found = {a.iia_id: a for a in s.scalars(select(Agreement).where(Agreement.iia_id.in_(ids)))}
         unknown = [i for i in ids if i not in found]
         if unknown:
-            raise Invalid(f"unknown iia-id {', '.join(unknown)}: no agreement here has it; "
-                          "nothing recorded")
+            raise Invalid(rules.problem("ewp.unknown_iia_ids", ids=", ".join(unknown)))
         theirs = _latest_approvals(s, Agreement.iia_id.in_(ids), "partner")
         views = {v.id: v for v in load_views(s, Agreement.iia_id.in_(ids), home)}
         out: ApprovalsImported = {"recorded": 0, "unchanged": 0, "agreements": [], "current": [],

@@ -37,6 +37,7 @@ from ewp.rules import (
 )
 from ewp.store import IN_EFFECT_STATES, ordered_rows, our_hash, spec_values
 from models import Agreement, AgreementParty, MobilitySpec, Organization, normalize_name
+from workflow import rules
 from workflow.agreements import Office, get_agreement, record
 from workflow.clock import Clock
 from workflow.errors import Invalid, NotFound, Problem, TransitionRefused
@@ -141,9 +142,9 @@ def change_mode(a: Agreement, what: str = "change conditions") -> str:
     if a.state in AMENDABLE:
         return "amend"
     if a.state in FROZEN:
-        reason = "the approved text is out for signature; amend it once signed"
+        reason = rules.problem("conditions.frozen")
     else:
-        reason = "the agreement is closed"
+        reason = rules.problem("conditions.closed")
     raise TransitionRefused(a.ref, what, a.state, reason)
 
 

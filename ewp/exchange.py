@@ -44,6 +44,7 @@ from ewp.store import (
 )
 from ewp.writer import get_response, iia_xml
 from models import Agreement, AgreementParty, EwpSnapshot, MobilitySpec, Organization
+from workflow import rules
 from workflow.agreements import _insert_agreement, record, reschedule
 from workflow.clock import Clock
 from workflow.errors import HamkorError, Invalid, NotFound, Problem
@@ -189,31 +190,37 @@ def _sides(items: list[ReadIia], hei: str) -> list[_Sides]:
     """Which partner is us in each IIA; everything checked before the database is touched."""
     bad = [item.label for item in items if not item.matches]
     if bad:
-        raise Invalid("the declared iia-hash does not match the conditions for iia-id "
-                      f"{', '.join(bad)}: the whole file is refused")
+        raise Invalid(rules.problem("ewp.hash_mismatch", "file", ids=", ".join(bad)))
     out = []
     seen: dict[tuple[str, str], str] = {}
     for item in items:
         partners = item.iia.partners
         mine = [i for i, p in enumerate(partners) if p.hei_id == hei]
         if not mine:
-            raise Invalid(f"iia {item.label}: neither partner is {hei} "
-                          "(HAMKOR_INSTITUTION_HEI_ID); this IIA is not ours")
+            raise Invalid(rules.problem("ewp.not_ours", "file", label=item.label, hei_id=hei))
         ours, theirs = partners[mine[0]], partners[1 - mine[0]]
         try:
             valid_hei_id(theirs.hei_id)
         except Invalid as exc:
-            raise Invalid(f"iia {item.label}: {exc}") from None
+            raise Invalid(in_iia(item.label, exc.problem)) from None
         if theirs.iia_id is None:
-            raise Invalid(f"iia {item.label}: the partner {theirs.hei_id} gives no iia-id "
-                          "of its own")
+            raise Invalid(rules.problem("ewp.partner_no_id", "file", label=item.label,
+                                        hei_id=theirs.hei_id))
         key = (theirs.hei_id, theirs.iia_id)
         if key in seen:
-            raise Invalid(f"iia {item.label}: {theirs.hei_id} iia-id {theirs.iia_id} appears "
-                          "twice in the file")
+            raise Invalid(rules.problem("ewp.twice", "file", label=item.label, hei_id=theirs.hei_id,
+                                        iia_id=theirs.iia_id))
         seen[key] = item.label
         out.append(_Sides(item, ours, theirs))
     return out
+
+
+def in_iia(label: str, reason: Problem | str) -> Problem:
+    """A refusal about one IIA of a file, the IIA's label in front of its sentence."""
+    if isinstance(reason, str):
+        return rules.problem("ewp.in_iia", "file", label=label, why=reason)
+    return Problem(reason.code, reason.field, "iia {iia_label}: " + reason.template,
+                   {**reason.params, "iia_label": label})
 
 
 def _partner_org(s: Session, clock: Clock, hei_id: str, outcome: ImportOutcome) -> Organization:
@@ -239,22 +246,24 @@ def _match(s: Session, side: _Sides, partner: Organization, home_org: Organizati
             .where(Agreement.partner_iia_id == theirs.iia_id,
                    AgreementParty.organization_id == partner.id)))
         if len(found) > 1:
-            raise Invalid(f"iia {label}: {', '.join(x.ref for x in found)} are all mapped to "
-                          f"{theirs.hei_id} iia-id {theirs.iia_id}")
+            raise Invalid(rules.problem("ewp.mapped_many", "file", label=label,
+                                        refs=", ".join(x.ref for x in found),
+                                        hei_id=theirs.hei_id, iia_id=theirs.iia_id))
         a = found[0] if found else None
         if a is not None and ours.iia_id and a.iia_id not in (None, ours.iia_id):
-            raise Invalid(f"iia {label}: the file gives our iia-id as {ours.iia_id}, but "
-                          f"{a.ref} (mapped to {theirs.hei_id} iia-id {theirs.iia_id}) has "
-                          f"iia-id {a.iia_id}")
+            raise Invalid(rules.problem("ewp.our_id", "file", label=label, ours=ours.iia_id, ref=a.ref,
+                                        hei_id=theirs.hei_id, iia_id=theirs.iia_id,
+                                        theirs=a.iia_id))
     if a is None:
         return None
     if a.partner_iia_id not in (None, theirs.iia_id):
-        raise Invalid(f"iia {label}: {a.ref} is mapped to {theirs.hei_id} iia-id "
-                      f"{a.partner_iia_id}, the file says {theirs.iia_id}")
+        raise Invalid(rules.problem("ewp.mapped_other", "file", label=label, ref=a.ref,
+                                    hei_id=theirs.hei_id, mapped=a.partner_iia_id,
+                                    iia_id=theirs.iia_id))
     orgs = sorted(p.organization_id for p in a.parties)
     if orgs != sorted((home_org.id, partner.id)):
-        raise Invalid(f"iia {label}: {a.ref} is not an agreement between {home_org.name} and "
-                      f"{partner.name} alone")
+        raise Invalid(rules.problem("ewp.other_parties", "file", label=label, ref=a.ref,
+                                    home=home_org.name, partner=partner.name))
     return a
 
 
@@ -355,7 +364,7 @@ def _update(s: Session, clock: Clock, home: Home, side: _Sides, a: Agreement,
         try:
             amended = change_mode(a, "take the partner's conditions") == "amend"
         except HamkorError as exc:
-            raise Invalid(f"iia {item.label}: {exc}") from None
+            raise Invalid(in_iia(item.label, exc.problem if isinstance(exc, Invalid) else str(exc))) from None
         for r in rows:
             s.delete(r)
         s.flush()

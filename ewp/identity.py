@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from ewp.rules import MonthDay
 from models import Agreement, Organization, normalize_name
+from workflow import rules
 from workflow.agreements import Office
 from workflow.clock import Clock
 from workflow.errors import Invalid
@@ -32,8 +33,7 @@ class Home:
 
     def require_hei_id(self) -> str:
         if not self.hei_id:
-            raise Invalid("HAMKOR_INSTITUTION_HEI_ID is not set: EWP needs the home "
-                          "institution's hei-id (its SCHAC code, e.g. ttpu.uz)")
+            raise Invalid(rules.problem("ewp.no_hei_id"))
         return self.hei_id
 
     def is_home(self, name_key: str, hei_id: str | None) -> bool:
@@ -67,8 +67,8 @@ class Home:
         elif org.hei_id is None:
             org.hei_id = hei  # found by name: record its hei-id so look-ups by hei-id work
         elif org.hei_id != hei:
-            raise Invalid(f"the home institution {org.name} has hei-id {org.hei_id} but "
-                          f"HAMKOR_INSTITUTION_HEI_ID is {hei}")
+            raise Invalid(rules.problem("ewp.home_hei_id", name=org.name, hei_id=org.hei_id,
+                                        configured=hei))
         return org
 
 

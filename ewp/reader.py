@@ -37,7 +37,8 @@ from ewp.model import (
 )
 from ewp.rules import CEFR_LEVELS, check_year_range, parse_year_id
 from ewp.writer import APPROVAL_V2_NAMESPACE, Approval
-from workflow.errors import Invalid
+from workflow import rules
+from workflow.errors import Invalid, Problem
 
 __all__ = ["ReadIia", "read_approval_response", "read_get_response", "read_partner_file"]
 
@@ -106,8 +107,13 @@ class _Problems:
         self.label = label
         self.warnings: list[str] = []
 
-    def fail(self, message: str) -> Invalid:
-        return Invalid(f"iia {self.label}: {message}")
+    def fail(self, code: str | Problem, **params: Any) -> Invalid:
+        """A refusal of this IIA: a rule's code (`iia.*` in workflow/rules.py) and its
+        values, or another refusal's `Problem` with the IIA's label in front."""
+        if isinstance(code, Problem):
+            return Invalid(Problem(code.code, code.field, "iia {iia_label}: " + code.template,
+                                   {**code.params, "iia_label": self.label}))
+        return Invalid(rules.problem(code, "file", label=self.label, **params))
 
     def warn(self, message: str) -> None:
         self.warnings.append(f"iia {self.label}: {message}")
@@ -115,15 +121,14 @@ class _Problems:
 
 def _parse(xml: bytes | str, root_name: str, namespace: str, what: str) -> _Element:
     if len(xml) > MAX_FILE_BYTES:
-        raise Invalid(f"the file has {len(xml):,} bytes; at most {MAX_FILE_BYTES:,} are read "
-                      "(see README \"Limits and safety\")")
+        raise Invalid(rules.problem("ewp.xml_size", "file", size=len(xml), most=MAX_FILE_BYTES))
     try:
         root = ET.fromstring(xml)
     except ET.ParseError as exc:
-        raise Invalid(f"not well-formed XML: {exc}") from None
+        raise Invalid(rules.problem("ewp.xml", "file", detail=str(exc))) from None
     _check_depth(root)
     if root.tag != f"{{{namespace}}}{root_name}":
-        raise Invalid(f"not {what}: the root element is {root.tag!r}")
+        raise Invalid(rules.problem("ewp.root", "file", what=what, tag=root.tag))
     return root
 
 
@@ -131,8 +136,8 @@ def read_partner_file(path: Path) -> bytes:
     """A partner's file from disk, refused before reading if it is over `MAX_FILE_BYTES`."""
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise Invalid(f"{path.name}: the file has {size:,} bytes; at most {MAX_FILE_BYTES:,} "
-                      "are read (see README \"Limits and safety\")")
+        raise Invalid(rules.problem("ewp.file_size", "file", source=path.name, size=size,
+                                    most=MAX_FILE_BYTES))
     return path.read_bytes()
 
 
@@ -143,14 +148,13 @@ def _check_depth(root: _Element) -> None:
     while stack:
         elem, depth = stack.pop()
         if depth > MAX_DEPTH:
-            raise Invalid(f"elements nested deeper than {MAX_DEPTH} levels (inside "
-                          f"<{_ln(str(elem.tag))}>; see README \"Limits and safety\")")
+            raise Invalid(rules.problem("ewp.depth", "file", most=MAX_DEPTH, tag=_ln(str(elem.tag))))
         stack.extend((child, depth + 1) for child in elem)
 
 
 def _identifier(value: str, what: str, p: _Problems) -> str:
     if not _IDENTIFIER.match(value):
-        raise p.fail(f"{what} {value!r} is not 1 to 64 printable ASCII characters")
+        raise p.fail("iia.identifier", what=what, value=value)
     return value
 
 
@@ -160,7 +164,7 @@ def _boolean(value: str, what: str, p: _Problems) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise p.fail(f"{what} {value!r} is not a boolean")
+    raise p.fail("iia.boolean", what=what, value=value)
 
 
 def _partner(elem: _Element, p: _Problems) -> Partner:
@@ -169,11 +173,11 @@ def _partner(elem: _Element, p: _Problems) -> Partner:
         name = _ln(child.tag)
         if name in ("hei-id", "ounit-id", "iia-id", "iia-code", "signing-date"):
             if name in values:
-                raise p.fail(f"a partner has two {name} elements")
+                raise p.fail("iia.partner_twice", name=name)
             values[name] = _value(child)
     hei_id = values.get("hei-id", "").strip()
     if not hei_id:
-        raise p.fail("a partner has no hei-id")
+        raise p.fail("iia.partner_no_hei")
     iia_id = values.get("iia-id")
     signing = values.get("signing-date")
     signing_date = None
@@ -184,7 +188,7 @@ def _partner(elem: _Element, p: _Problems) -> Partner:
         except ValueError:
             signing_date = None
         if signing_date is None:
-            raise p.fail(f"signing-date {signing!r} is not a date")
+            raise p.fail("iia.signing_date", value=signing)
     return Partner(
         hei_id=hei_id,
         iia_id=_identifier(iia_id, "iia-id", p) if iia_id is not None else None,
@@ -208,11 +212,11 @@ def _subject_area(elem: _Element, p: _Problems) -> SubjectArea:
         elif name == "isced-clarification":
             clarification = _value(child)
     if code is None or not _ISCED.match(code):
-        raise p.fail(f"isced-f-code {code!r} is not 4 digits")
+        raise p.fail("iia.isced", value=code)
     if not is_detailed_field(code):
         p.warn(f"isced-f-code {code} is not an ISCED-F 2013 detailed field")
     if v6 is not None and not _V6.match(v6):
-        raise p.fail(f"v6-value {v6!r} is not 1 to 3 digits")
+        raise p.fail("iia.v6", value=v6)
     return SubjectArea(code, clarification, v6)
 
 
@@ -226,11 +230,11 @@ def _language(elem: _Element, p: _Problems) -> LanguageSkill:
         elif name == "cefr-level":
             level = _value(child)
             if level not in CEFR_LEVELS:
-                raise p.fail(f"cefr-level {level!r} is not one of {', '.join(CEFR_LEVELS)}")
+                raise p.fail("iia.cefr", value=level, choices=", ".join(CEFR_LEVELS))
         elif name == "subject-area":
             subject = _subject_area(child, p)
     if language is None or not language.strip():
-        raise p.fail("a recommended-language-skill has no language")
+        raise p.fail("iia.no_language")
     return LanguageSkill(language, level, subject)
 
 
@@ -241,9 +245,9 @@ def _positive_int(value: str, what: str, p: _Problems, *, most: int | None = Non
     except ValueError:
         number = 0
     if number <= 0 or (most is not None and number > most):
-        bound = f"from 1 to {most}" if most and most < 1000 else "positive"
-        extra = f" of at most {most:,}" if most and most >= 1000 else ""
-        raise p.fail(f"{what} {text[:30]!r} is not a {bound} whole number{extra}")
+        code = ("iia.int_range" if most and most < 1000 else "iia.int_most" if most
+                else "iia.int_positive")
+        raise p.fail(code, what=what, value=text[:30], most=most)
     return number
 
 
@@ -267,14 +271,14 @@ def _spec(elem: _Element, kind: str, p: _Problems) -> Spec:
             eqf.append(_positive_int(_value(child), "eqf-level", p, most=8))
         elif child_name in _SINGLE:
             if child_name in values:
-                raise p.fail(f"{name} has two {child_name} elements")
+                raise p.fail("iia.spec_twice", name=name, child=child_name)
             values[child_name] = _value(child)
         else:
-            raise p.fail(f"{name} has an unexpected element {child_name!r}")
+            raise p.fail("iia.spec_unexpected", name=name, child=child_name)
     for required in ("sending-hei-id", "receiving-hei-id", "receiving-first-academic-year-id",
                      "receiving-last-academic-year-id", "mobilities-per-year"):
         if required not in values:
-            raise p.fail(f"{name} has no {required}")
+            raise p.fail("iia.spec_missing", name=name, required=required)
     try:
         first = parse_year_id(values["receiving-first-academic-year-id"],
                               option="receiving-first-academic-year-id")
@@ -282,12 +286,12 @@ def _spec(elem: _Element, kind: str, p: _Problems) -> Spec:
                              option="receiving-last-academic-year-id")
         check_year_range(first, last, option=name)
     except Invalid as exc:
-        raise p.fail(str(exc)) from None
+        raise p.fail(exc.problem) from None
     student = kind in STUDENT_KINDS
     total_name = "total-months-per-year" if student else "total-days-per-year"
     wrong = "total-days-per-year" if student else "total-months-per-year"
     if wrong in values or (not student and ("blended" in values or eqf)):
-        raise p.fail(f"{name} carries elements of the other mobility type")
+        raise p.fail("iia.other_type", name=name)
     total = values.get(total_name)
     if total is not None:
         try:
@@ -295,9 +299,9 @@ def _spec(elem: _Element, kind: str, p: _Problems) -> Spec:
         except InvalidOperation:
             positive = False
         if not positive:
-            raise p.fail(f"{total_name} {total!r} is not a positive number")
+            raise p.fail("iia.total", what=total_name, value=total)
     if student and "blended" not in values:
-        raise p.fail(f"{name} has no blended")
+        raise p.fail("iia.no_blended", name=name)
     return Spec(
         kind=kind,
         sending_hei_id=values["sending-hei-id"],
@@ -335,7 +339,7 @@ def _iia(elem: _Element, position: int) -> ReadIia:
         first_id = _value(ids[0]) if ids else None
     p = _Problems(first_id or f"#{position}")
     if len(partners_el) != 2:
-        raise p.fail(f"has {len(partners_el)} partner elements, not 2")
+        raise p.fail("iia.partners", count=len(partners_el))
     partners = (_partner(partners_el[0], p), _partner(partners_el[1], p))
     in_effect = declared = coop = None
     for child in _children(elem):
@@ -347,28 +351,27 @@ def _iia(elem: _Element, position: int) -> ReadIia:
         elif name == "cooperation-conditions":
             coop = child
     if in_effect is None:
-        raise p.fail("has no in-effect")
+        raise p.fail("iia.no_in_effect")
     if coop is None:
-        raise p.fail("has no cooperation-conditions")
+        raise p.fail("iia.no_conditions")
     specs = []
     for spec_el in _children(coop):
         kind = _SPEC_KINDS.get(_ln(spec_el.tag))
         if kind is None:
-            raise p.fail(f"unexpected element {_ln(spec_el.tag)!r} in cooperation-conditions")
+            raise p.fail("iia.conditions_unexpected", name=_ln(spec_el.tag))
         specs.append(_spec(spec_el, kind, p))
     heis = {partners[0].hei_id, partners[1].hei_id}
     if len(heis) != 2:
-        raise p.fail(f"both partners are {partners[0].hei_id}")
+        raise p.fail("iia.same_partners", hei_id=partners[0].hei_id)
     for spec in specs:
         if spec.sending_hei_id not in heis or spec.receiving_hei_id not in heis:
-            raise p.fail(f"{element_name(spec.kind)} from {spec.sending_hei_id} to "
-                         f"{spec.receiving_hei_id} is not between the two partners")
+            raise p.fail("iia.spec_between", element=element_name(spec.kind),
+                         sending=spec.sending_hei_id, receiving=spec.receiving_hei_id)
         if spec.sending_hei_id == spec.receiving_hei_id:
-            raise p.fail(f"{element_name(spec.kind)} sends {spec.sending_hei_id} to itself")
+            raise p.fail("iia.spec_itself", element=element_name(spec.kind), sending=spec.sending_hei_id)
     kinds_in_order = [s.kind for s in specs]
     if kinds_in_order != sorted(kinds_in_order, key=KINDS.index):
-        raise p.fail("mobility specs are not in schema order (studies, traineeships, "
-                     "teaching, training)")
+        raise p.fail("iia.spec_order")
     terminated = any(_ln(k) == "terminated-as-a-whole" and v in _TRUE for k, v in coop.items())
     iia = Iia(partners=partners, in_effect=in_effect, specs=tuple(specs), terminated=terminated)
     text = conditions_text(elem)
@@ -398,9 +401,9 @@ def read_approval_response(xml: bytes | str) -> list[Approval]:
         values = {_ln(c.tag): _value(c).strip() for c in _children(elem)}
         iia_id, iia_hash = values.get("iia-id"), values.get("iia-hash")
         if iia_id is None or not _IDENTIFIER.match(iia_id):
-            raise Invalid(f"approval {n}: iia-id {iia_id!r} is missing or not an identifier")
+            raise Invalid(rules.problem("ewp.approval_id", "file", n=n, iia_id=iia_id))
         if iia_hash is None or not _SHA256_HEX.match(iia_hash):
-            raise Invalid(f"approval {n} (iia-id {iia_id}): iia-hash {iia_hash!r} is not "
-                          "64 lower-case hex digits")
+            raise Invalid(rules.problem("ewp.approval_hash", "file", n=n, iia_id=iia_id,
+                                        iia_hash=iia_hash))
         out.append(Approval(iia_id, iia_hash))
     return out

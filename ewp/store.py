@@ -20,6 +20,7 @@ from ewp.identity import Home
 from ewp.model import KINDS, STUDENT_KINDS, Iia, LanguageSkill, Partner, Spec, SubjectArea, hash_of
 from ewp.rules import year_start
 from models import Agreement, AgreementParty, Event, MobilitySpec, Organization
+from workflow import rules
 from workflow.errors import Invalid
 from workflow.lifecycle import SIGNED_OR_LATER, State
 from workflow.lifecycle import Event as LifecycleEvent
@@ -46,9 +47,9 @@ _RANK = {kind: i for i, kind in enumerate(KINDS)}
 class NotExportable(Invalid):
     """The agreement cannot be an EWP IIA (the message says why, naming it)."""
 
-    def __init__(self, ref: str, reason: str) -> None:
-        self.ref, self.reason = ref, reason
-        super().__init__(f"{ref}: not an EWP IIA: {reason}")
+    def __init__(self, ref: str, reason: str, code: str, **params: Any) -> None:
+        self.ref, self.reason = ref, reason  # `reason`: as an export's list of skipped ones says it
+        super().__init__(rules.problem(code, None, ref=ref, **params))
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,15 +254,18 @@ def load_views(s: Session, where: ColumnElement[bool], home: Home) -> list[Agree
 def _home_and_partner(v: AgreementView, home: Home) -> tuple[PartyView, PartyView]:
     if len(v.parties) != 2:
         raise NotExportable(v.ref, f"it has {len(v.parties)} parties; an IIA is bilateral "
-                                   "(the home institution and one partner)")
+                                   "(the home institution and one partner)",
+                            "ewp.not_bilateral", count=len(v.parties))
     mine = [p for p in v.parties if home.is_home(p.name_key, p.hei_id)]
     if len(mine) != 1:
         raise NotExportable(v.ref, f"the home institution {home.office.institution} is not "
-                                   "one of its parties")
+                                   "one of its parties", "ewp.home_not_party",
+                            home=home.office.institution)
     other = v.parties[1] if mine[0] is v.parties[0] else v.parties[0]
     if not other.hei_id:
         raise NotExportable(v.ref, f"partner {other.name} has no hei-id (set it with "
-                                   f"`hamkor partner edit \"{other.name}\" --hei-id CODE`)")
+                                   f"`hamkor partner edit \"{other.name}\" --hei-id CODE`)",
+                            "ewp.partner_no_hei_id", name=other.name)
     return mine[0], other
 
 
@@ -275,13 +279,13 @@ def to_iia(v: AgreementView, home: Home) -> Iia:
     hei = home.require_hei_id()
     ours, theirs = _home_and_partner(v, home)
     if ours.hei_id and ours.hei_id != hei:
-        raise Invalid(f"the home institution {ours.name} has hei-id {ours.hei_id} but "
-                      f"HAMKOR_INSTITUTION_HEI_ID is {hei}")
+        raise Invalid(rules.problem("ewp.home_hei_id", name=ours.name, hei_id=ours.hei_id,
+                                    configured=hei))
     parties = (ours.org_id, theirs.org_id)
     for n, stored in enumerate(v.specs, start=1):
         if stored.sending_org_id not in parties or stored.receiving_org_id not in parties:
             raise NotExportable(v.ref, f"condition {n} is between organisations that are not "
-                                       "both its parties")
+                                       "both its parties", "ewp.condition_parties", n=n)
     specs = tuple(stored.spec for stored in v.specs)
     terminated = False
     if v.state == State.TERMINATED and v.terminated_on is not None and specs:

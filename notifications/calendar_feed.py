@@ -34,6 +34,7 @@ from models import Agreement, CalendarToken, User
 from notifications import i18n
 from notifications.i18n import N_
 from notifications.links import Links
+from workflow import rules
 from workflow.clock import Clock
 from workflow.errors import Invalid, NotFound
 from workflow.uow import UnitOfWork
@@ -80,7 +81,7 @@ def create_token(uow: UnitOfWork, clock: Clock, email: str) -> FeedToken:
         s = uow.session
         user = _user(s, email)
         if not user.active:
-            raise Invalid(f"user {user.email} is not active")
+            raise Invalid(rules.problem("user.not_active", "email", email=user.email))
         for old in s.scalars(select(CalendarToken).where(CalendarToken.user_id == user.id,
                                                          CalendarToken.revoked.is_(False))):
             old.revoked = True

@@ -43,7 +43,8 @@ from sqlalchemy.orm import Session
 from typing_extensions import TypedDict  # pydantic: API responses on Python 3.11
 
 from models import Agreement, Notification
-from workflow.errors import ConcurrentUpdate, Invalid, NotFound, TransitionRefused
+from workflow import rules
+from workflow.errors import ConcurrentUpdate, NotFound, TransitionRefused
 from workflow.lifecycle import Role
 from workflow.registry import acting_as
 from workflow.uow import UnitOfWork, is_lock_error
@@ -629,9 +630,9 @@ def row_dict(n: Notification, ref: str | None) -> OutboxRow:
 def list_rows(uow: UnitOfWork, *, status: str | None = None, limit: int | None = None,
               kind: str | None = None) -> list[OutboxRow]:
     if status is not None and status not in STATUSES:
-        raise Invalid(f"status {status!r} is not one of {', '.join(STATUSES)}")
+        rules.refuse("choice", "status", value=status, choices=", ".join(STATUSES))
     if kind is not None and kind not in KINDS:
-        raise Invalid(f"kind {kind!r} is not one of {', '.join(KINDS)}")
+        rules.refuse("choice", "kind", value=kind, choices=", ".join(KINDS))
     with uow:
         stmt = (select(Notification, Agreement.ref)  # a digest has no agreement
                 .outerjoin(Agreement, Agreement.id == Notification.agreement_id)
@@ -724,13 +725,9 @@ def retry(uow: UnitOfWork, row_id: int, now: datetime, *, by: str | None = None)
         ref = s.scalar(select(Agreement.ref).where(Agreement.id == n.agreement_id))
         lease = _aware(n.lease_until)
         if n.status not in RETRYABLE or (n.status == "sending" and lease is not None and lease > now):
-            why = {
-                "sent": "it was sent already",
-                "pending": "it is queued already",
-                "sending": "a sender is delivering it now",
-                "skipped": "it was a missed reminder recorded as skipped",
-                "cancelled": "its term ended before it was sent",
-            }.get(n.status, n.status)
+            known = ("sent", "pending", "sending", "skipped", "cancelled")
+            why = (rules.problem(f"retry.{n.status}") if n.status in known
+                   else rules.problem("retry.status", status=n.status))
             raise TransitionRefused(f"notification {row_id}", "retry", n.status, why)
         _requeue(n, now)
         uow.commit()

@@ -61,6 +61,7 @@ from sqlalchemy.orm import Session
 
 from models import Agreement, AgreementParty, Event, Organization, User, normalize_name
 from reports.gcpause import no_gc
+from workflow import rules
 from workflow.errors import Invalid
 from workflow.lifecycle import IN_FORCE, ON_ITS_WAY, SIGNED_OR_LATER, TERMINAL, RecordEvent, State
 from workflow.lifecycle import Event as Ev
@@ -98,9 +99,9 @@ class Period:
 def report_period(year: int, today: date) -> Period:
     """The year's period; refuses a future year or one before 1900."""
     if year > today.year:
-        raise Invalid(f"year {year} is in the future (today is {today.isoformat()})")
+        raise Invalid(rules.problem("report.year_future", "year", year=year, today=today.isoformat()))
     if year < FIRST_YEAR:
-        raise Invalid(f"year {year} is before {FIRST_YEAR}")
+        raise Invalid(rules.problem("report.year_early", "year", year=year, first=FIRST_YEAR))
     end = date(year, 12, 31) if year < today.year else today
     return Period(year, date(year, 1, 1), end)
 

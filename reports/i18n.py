@@ -14,6 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workflow import rules
 from workflow.errors import Invalid
 
 if TYPE_CHECKING:
@@ -121,7 +122,7 @@ EXCEL_DATE = {"en": "d mmm yyyy", "uz": "dd.mm.yyyy", "ru": "dd.mm.yyyy"}
 
 def check_language(lang: str) -> str:
     if lang not in LANGUAGES:
-        raise Invalid(f"language {lang!r} is not one of {', '.join(LANGUAGES)}")
+        rules.refuse("language.choice", "lang", value=lang, choices=", ".join(LANGUAGES))
     return lang
 
 
@@ -135,7 +136,7 @@ def translations(lang: str) -> NullTranslations:
         return NullTranslations()
     found = Translations.load(str(LOCALE_DIR), [lang], DOMAIN)
     if not isinstance(found, Translations):
-        raise Invalid(f"no compiled catalog for language {lang!r} in {LOCALE_DIR}")
+        raise Invalid(rules.problem("report.no_catalog", "lang", lang=lang, folder=str(LOCALE_DIR)))
     return found
 
 

@@ -41,6 +41,7 @@ from reports.templating import (
     run_bounded,
     sandboxed_environment,
 )
+from workflow import rules
 from workflow.errors import Invalid
 
 FORMATS = ("html", "md", "csv", "xlsx", "docx", "pdf")
@@ -66,7 +67,7 @@ class TemplateRef:
 
 def check_format(fmt: str) -> str:
     if fmt not in FORMATS:
-        raise Invalid(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
+        rules.refuse("report.format", "format", value=fmt, choices=", ".join(FORMATS))
     return fmt
 
 
@@ -82,13 +83,13 @@ def resolve_template(fmt: str, template: Path | None = None) -> TemplateRef:
         path = BUILTIN_DIR / BUILTIN[fmt]
         return TemplateRef(f"builtin:{path.name}", path, _sha256(path), False)
     if fmt in CODE:
-        raise Invalid(f"--template is for html, md, pdf and docx, not {fmt}")
+        raise Invalid(rules.problem("report.template_builtin", "template", format=fmt))
     path = template.expanduser().resolve()
     if not path.is_file():
-        raise Invalid(f"template {template} does not exist")
+        raise Invalid(rules.problem("template.missing", "template", path=str(template)))
     if (fmt == "docx") != (path.suffix.lower() == ".docx"):
-        want = "a Word .docx file" if fmt == "docx" else "a text (Jinja) file, not .docx"
-        raise Invalid(f"template {path.name}: the {fmt} format needs {want}")
+        code = "template.needs_docx" if fmt == "docx" else "template.needs_text"
+        raise Invalid(rules.problem(code, "template", name=path.name, format=fmt))
     return TemplateRef(str(path), path, _sha256(path), True)
 
 
@@ -221,8 +222,7 @@ def html_to_pdf(html: str) -> bytes:
     try:
         import weasyprint
     except (ImportError, OSError) as exc:
-        raise Invalid("the pdf format needs WeasyPrint and Pango: pip install 'hamkor[pdf]' "
-                      f"({describe(exc)})") from None
+        raise Invalid(rules.problem("report.pdf_missing", "format", detail=describe(exc))) from None
     fetcher: Any
     if hasattr(weasyprint, "URLFetcher"):  # WeasyPrint >= 67
         fetcher = weasyprint.URLFetcher(allowed_protocols={"data"})

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from typing_extensions import TypedDict  # pydantic: API responses on Python 3.11
 
 from models import Report
+from workflow import rules
 from workflow.atomic import write_atomically
 from workflow.clock import Clock
 from workflow.errors import Invalid
@@ -88,7 +89,7 @@ def generate(uow: UnitOfWork, clock: Clock, req: ReportRequest, *,
     resolve_template(req.format, req.template)  # fail before the work
     out = (req.output or default_output(req)).expanduser().absolute()
     if not out.parent.is_dir():
-        raise Invalid(f"cannot write {out}: directory {out.parent} does not exist")
+        raise Invalid(rules.problem("report.no_folder", "output", path=str(out), folder=str(out.parent)))
     department = req.department.strip() if req.department and req.department.strip() else None
 
     with uow:

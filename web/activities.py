@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import FormData
 
 from web import forms
-from web.errors import humanize, status_for
+from web.errors import humanize, row_message, status_for
 from web.forms import RowId
 from web.render import flash, redirect, render, translator
 from web.security import api_user, checked_form, page_user
@@ -127,8 +127,15 @@ def activity_import(request: Request, user: User = Depends(page_user),
             report = import_activities(app.uow(immediate=True), app.clock(), app.office(), sheet,
                                        source=upload.filename, by=user["email"], dry_run=dry_run)
         except ImportRejected as exc:
-            detail = "; ".join(str(e) for e in exc.errors[:50])
-            return _list_page(request, user, error=f"{exc}: {detail}", status_code=422)
+            t = translator(request)
+            if t.lang == "en":  # the service's sentences, the file's column names
+                error = f"{exc}: " + "; ".join(str(e) for e in exc.errors[:50])
+            else:
+                rejected = t("imp.rejected", n=len(exc.errors), rows=len({e.row for e in exc.errors}))
+                error = f"{rejected} " + "; ".join(
+                    f"{t('imp.row')} {e.row}, {t.field_name(e.column)}: {row_message(e, t)}"
+                    for e in exc.errors[:50])
+            return _list_page(request, user, error=error, status_code=422)
         except HamkorError as exc:
             return _list_page(request, user, error=f"{humanize(exc, translator(request))}. {t('ag.nothing_changed')}",
                               status_code=status_for(exc))
@@ -319,7 +326,7 @@ def api_add(request: Request, body: ActivityIn, user: User = Depends(api_user)) 
 def api_import(request: Request, body: list[dict[str, Any]], dry_run: bool = False,
                user: User = Depends(api_user)) -> ActivityImportSummary:
     """The columns of `hamkor activity export` as keys; refused with 422 and `errors`
-    (row, column, message) when any row is wrong, and nothing is written."""
+    (row, column, message, code) when any row is wrong, and nothing is written."""
     from fastapi import HTTPException
 
     from workflow.activity_transfer import decode_objects, import_activities
@@ -332,7 +339,8 @@ def api_import(request: Request, body: list[dict[str, Any]], dry_run: bool = Fal
                                    source="api", by=user["email"], dry_run=dry_run)
     except ImportRejected as exc:
         raise HTTPException(422, detail={"message": str(exc), "errors": [
-            {"row": e.row, "column": e.column, "message": e.message} for e in exc.errors]}) from None
+            {"row": e.row, "column": e.column, "message": e.message,
+             "code": e.problem.code if e.problem else "invalid"} for e in exc.errors]}) from None
     return report.as_dict()
 
 

@@ -56,6 +56,19 @@ def humanize(exc: HamkorError, t: Translator | None = None) -> str:
     return exc.describe(t.field_name, t.rule)
 
 
+def row_message(error: Any, t: Translator) -> str:
+    """An import row's problem (a `RowError`) in the reader's language when the rule book
+    words it there; its column is shown beside it, so it is not repeated in front."""
+    problem = error.problem
+    template = t.rule(problem) if problem is not None else None
+    if not template:
+        return str(error.message)
+    text: str = problem.text(t.field_name, template)
+    for name in (t.field_name(error.column), error.column):
+        text = text.removeprefix(f"{name}: ")
+    return text
+
+
 def _kind(t: Translator, kind: str) -> str:
     return t.text(f"err.kind.{kind}") or kind
 

@@ -22,6 +22,7 @@ from web.iia import approval_summary
 from web.render import flash, redirect, render, translator
 from web.security import api_user, checked_form, page_user
 from web.state import hamkor
+from workflow import rules
 from workflow.errors import HamkorError, Invalid
 from workflow.transfer.limits import MAX_FILE_BYTES
 
@@ -203,7 +204,7 @@ async def _xml_body(request: Request) -> bytes:
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_FILE_BYTES:
-            raise Invalid(f"the request body has more than {MAX_FILE_BYTES:,} bytes")
+            raise Invalid(rules.problem("file.body_size", "file", most=MAX_FILE_BYTES))
     return body
 
 
@@ -222,7 +223,7 @@ async def api_hash(request: Request, user: User = Depends(api_user)) -> list[dic
     try:
         results = await run_in_threadpool(hash_document, xml)
     except ET.ParseError as exc:
-        raise Invalid(f"not well-formed XML: {exc}") from None
+        raise Invalid(rules.problem("ewp.xml", "file", detail=str(exc))) from None
     except ValueError as exc:
         raise Invalid(str(exc)) from None
     return [{"iia_id": r.iia_id, "declared": r.declared, "computed": r.computed,

@@ -23,6 +23,7 @@ from web.forms import RowId
 from web.render import flash, redirect, translator
 from web.security import api_user, checked_form, page_user
 from web.state import hamkor
+from workflow import rules
 from workflow.errors import HamkorError, Invalid
 
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ def _send(app: App, f: FileRow) -> Response:
     headers = {"X-Content-Type-Options": "nosniff", "X-Hamkor-SHA256": f["sha256"]}
     if path is not None:
         if not path.is_file():
-            raise Invalid(f"the stored file of {f['name']} is missing (an administrator can check the whole file store)")
+            raise Invalid(rules.problem("file.stored_missing", "file", name=f["name"]))
         return FileResponse(path, media_type=f["media_type"], filename=f["name"],
                             content_disposition_type="attachment", headers=headers)
     stream = store.open(f["sha256"])
@@ -126,7 +127,7 @@ async def upload(request: Request, ref: str, user: User = Depends(page_user)) ->
     values = {"event": "upload", "kind": forms.text(form, "kind"), "file_note": forms.text(form, "note")}
     try:
         if not isinstance(item, StarletteUpload) or not item.filename:
-            raise Invalid("choose a file to upload")
+            raise Invalid(rules.problem("file.choose", "file"))
         f = await run_in_threadpool(
             attach, app.uow(), app.clock(), _store(app), ref, item.file,
             Upload(name=item.filename, kind=forms.text(form, "kind") or "other",

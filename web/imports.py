@@ -18,7 +18,7 @@ from starlette.datastructures import UploadFile as StarletteUpload
 from typing_extensions import TypedDict
 
 from web import forms, staging
-from web.errors import humanize, status_for
+from web.errors import humanize, row_message, status_for
 from web.render import flash, redirect, render, translator
 from web.security import api_user, checked_form, page_user
 from web.state import hamkor
@@ -35,6 +35,7 @@ class RowErrorOut(TypedDict):
     row: int
     column: str
     message: str
+    code: str  # the rule's code (workflow/rules.py)
 
 
 class ImportOutcome(ImportSummary):
@@ -67,9 +68,7 @@ def _page(request: Request, *, error: str | None = None, status: int = 200,
 
     def worded(e: Any) -> dict[str, Any]:
         """A row's problem in the reader's language when the rule book's sentence is known."""
-        template = t.rule(e.problem) if e.problem is not None else None
-        message = e.problem.text(t.field_name, template) if template else e.message
-        return {"row": e.row, "column": e.column, "message": message}
+        return {"row": e.row, "column": e.column, "message": row_message(e, t)}
 
     return render(request, "import.html", {
         "error": error, "report": report, "row_errors": [worded(e) for e in row_errors or []],
@@ -171,7 +170,7 @@ class ImportIn(BaseModel):
 
 
 @api.post("/import", summary="Import agreements: all rows or nothing (dry run first)",
-          responses={422: {"description": "Rows refused: `errors` lists row, column, message"}})
+          responses={422: {"description": "Rows refused: `errors` lists row, column, message, code"}})
 def api_import(request: Request, body: ImportIn, user: User = Depends(api_user)) -> ImportOutcome:
     """The import's service: a dry run reports each row's action and a `digest`;
     importing with `expect` set to it refuses (409) if the data changed since."""
@@ -189,7 +188,8 @@ def api_import(request: Request, body: ImportIn, user: User = Depends(api_user))
                               source=body.source, by=user["email"], dry_run=body.dry_run,
                               expect=body.expect)
     except ImportRejected as exc:
-        errors: list[RowErrorOut] = [{"row": e.row, "column": e.column, "message": e.message}
+        errors: list[RowErrorOut] = [{"row": e.row, "column": e.column, "message": e.message,
+                                      "code": e.problem.code if e.problem else "invalid"}
                                      for e in exc.errors]
         raise HTTPException(422, detail={"message": str(exc), "errors": errors}) from None
     except Invalid as exc:

@@ -58,7 +58,7 @@ class SignInFailed(Invalid):
     """Wrong email or password (never says which)."""
 
     def __init__(self) -> None:
-        super().__init__("wrong email or password")
+        super().__init__(rules.problem("auth.failed"))
 
 
 def check_password_strength(password: str, email: str) -> None:
@@ -186,7 +186,7 @@ def create_token(uow: UnitOfWork, clock: Clock, email: str, name: str) -> TokenR
     with uow.writing():
         user = get_user(uow.session, email)
         if not user.active:
-            raise Invalid(f"user {user.email} is not active")
+            raise Invalid(rules.problem("user.not_active", "email", email=user.email))
         row = ApiToken(user_id=user.id, name=clean, token_sha256=token_sha256(token),
                        created_at=clock.utcnow, revoked=False)
         uow.session.add(row)

@@ -32,14 +32,15 @@ from models import (
     Organization,
     normalize_name,
 )
+from workflow import rules
 from workflow.activity_rules import (
     DAYS_PER_MONTH,
     FIELDS,
     ONE_DAY_KINDS,
     VALUE_COLUMNS,
     Checked,
-    FieldInvalid,
     MonthDay,
+    bad,
     check,
     duration_days,
     parse_academic_year,
@@ -83,14 +84,14 @@ class Directory:
     def agreement(self, ref: str) -> AgreementInfo:
         info = self.agreements.get(ref.strip().upper())
         if info is None:
-            raise FieldInvalid("agreement", f"no agreement {ref.strip()}")
+            raise bad("agreement", "activity.no_agreement", ref=ref.strip())
         return info
 
     def partner(self, name: str) -> int:
         key = name.strip()
         oid = int(key) if key.isdigit() and int(key) in self.orgs else self.by_key.get(normalize_name(key))
         if oid is None:
-            raise FieldInvalid("partner", f"no partner {key!r} (add it with `hamkor partner add`)")
+            raise bad("partner", "activity.no_partner", key=key)
         return oid
 
 
@@ -154,11 +155,10 @@ def link(d: Directory, c: Checked, ref: str | None, partner: str | None) -> Link
     partner = partner.strip() if partner and partner.strip() else None
     ref = ref.strip() if ref and ref.strip() else None
     if ref is None and partner is None:
-        raise FieldInvalid("partner", "give the agreement (REF) or, where no agreement covers "
-                                      "the activity, --partner NAME")
+        raise bad("partner", "activity.link_needed")
     org_id = d.partner(partner) if partner else None
     if org_id is not None and org_id in d.home_ids:
-        raise FieldInvalid("partner", f"{partner!r} is the home institution, not a partner")
+        raise bad("partner", "activity.home_partner", partner=partner)
     department = c.values["department"]
     if ref is None:
         return Linked(None, org_id, department)
@@ -166,18 +166,16 @@ def link(d: Directory, c: Checked, ref: str | None, partner: str | None) -> Link
     others = [p for p in info.party_ids if p not in d.home_ids]
     if org_id is not None and org_id not in info.party_ids:
         names = ", ".join(d.orgs[p][0] for p in others)
-        raise FieldInvalid("partner", f"{d.orgs[org_id][0]} is not a party of {info.ref} "
-                                      f"(partners: {names})")
+        raise bad("partner", "activity.not_party", name=d.orgs[org_id][0], ref=info.ref,
+                  names=names)
     if org_id is None and len(others) == 1:
         org_id = others[0]
     day: date | None = c.values["starts_on"]
     if info.state == State.WITHDRAWN:
-        raise FieldInvalid("agreement", f"{info.ref} was withdrawn and never in force: "
-                                        "record the activity against the partner (--partner)")
+        raise bad("agreement", "activity.withdrawn", ref=info.ref)
     if info.state in ENDED and info.last_day is not None and day is not None and day > info.last_day:
-        raise FieldInvalid("starts_on", f"{info.ref} ended on {info.last_day.isoformat()} "
-                                        f"({info.state}); an activity dated {day.isoformat()} "
-                                        "is after it")
+        raise bad("starts_on", "activity.after_end", ref=info.ref, last=info.last_day.isoformat(),
+                  state=info.state, day=day.isoformat())
     return Linked(info.id, org_id, department if department is not None else info.department)
 
 
@@ -329,7 +327,7 @@ def get_activity(s: Session, activity_id: int, *, live: bool = True) -> Activity
     if act is None:
         raise NotFound("activity", activity_id)
     if live and act.removed_at is not None:
-        raise Invalid(f"activity {activity_id} was removed")
+        raise Invalid(rules.problem("activity.removed", "id", id=activity_id))
     return act
 
 
@@ -448,11 +446,11 @@ def edit_activity(uow: UnitOfWork, clock: Clock, office: Office, start: MonthDay
     as "names changed")."""
     unknown = [k for k in changes if k not in EDITABLE]
     if "kind" in changes:
-        raise FieldInvalid("kind", "cannot change; remove the activity and record it again")
+        raise bad("kind", "activity.kind_fixed")
     if unknown:
-        raise FieldInvalid(unknown[0], "is not a field of an activity")
+        raise bad(unknown[0], "activity.unknown_field")
     if not changes:
-        raise Invalid("nothing to change: give at least one field")
+        raise Invalid(rules.problem("activity.nothing_to_change"))
     with uow:
         s = uow.session
         uow.subject = f"activity {activity_id}"
@@ -505,7 +503,7 @@ def remove_names(uow: UnitOfWork, clock: Clock, activity_id: int, reason: str, *
         who = _officer(s, by, "remove participant names")
         act = get_activity(s, activity_id)
         if not act.names:
-            raise Invalid(f"activity {activity_id} has no participant names")
+            raise Invalid(rules.problem("activity.no_names", "id", id=activity_id))
         count = len(act.names)
         act.names = None
         s.flush()
@@ -517,9 +515,9 @@ def remove_names(uow: UnitOfWork, clock: Clock, activity_id: int, reason: str, *
 def _reason(reason: str | None) -> str:
     text = " ".join((reason or "").split())
     if not text:
-        raise FieldInvalid("reason", "give the reason")
+        raise bad("reason", "activity.reason")
     if len(text) > 2000:
-        raise FieldInvalid("reason", "at most 2000 characters")
+        raise bad("reason", "activity.reason_long")
     return text
 
 

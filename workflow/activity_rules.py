@@ -15,7 +15,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from models.activities import ACTIVITY_KINDS, DIRECTIONS, MOBILITY_CATEGORIES, PROJECT_ROLES
-from workflow.dates import out_of_range
+from workflow import rules
+from workflow.dates import EARLIEST, LATEST, out_of_range
 from workflow.errors import Invalid, Problem
 
 MonthDay = tuple[int, int]
@@ -66,11 +67,21 @@ class FieldInvalid(Invalid):
 
     field: str
 
-    def __init__(self, field: str, message: str) -> None:
-        self.message = message
+    def __init__(self, field: str, message: str | Problem) -> None:
         # Each door names the field its way (the CLI its option, the web its label).
+        if isinstance(message, Problem):  # a rule of the book, `{field}: ` in front
+            super().__init__(message)
+            self.message = message.text().removeprefix(f"{field}: ")
+            self.field = field
+            return
+        self.message = message
         super().__init__(Problem("invalid", field, "{field}: " + message.replace("{", "{{")
                                  .replace("}", "}}")))
+
+
+def bad(field: str, code: str, **params: Any) -> FieldInvalid:
+    """A refusal of the rule book (workflow/rules.py) about one field of an activity."""
+    return FieldInvalid(field, rules.problem(code, field, **params))
 
 
 # --- academic years -------------------------------------------------------------------
@@ -95,12 +106,12 @@ def parse_academic_year(value: str, start: MonthDay, *, field: str = "academic_y
     starts on 1 January). ``2025/2024`` and the like are refused."""
     m = _YEAR_ID.match(value.strip())
     if m is None:
-        raise FieldInvalid(field, f"{value!r} is not an academic year such as 2025/2026")
+        raise bad(field, "activity.year_id", value=value)
     first, second = int(m[1]), int(m[2])
     expected = first if start == (1, 1) else first + 1
     if second != expected:
-        raise FieldInvalid(field, f"{value!r} is not an academic year: after {first} comes "
-                                  f"{year_label(first, start)}")
+        raise bad(field, "activity.year_next", value=value, first=first,
+                  next=year_label(first, start))
     return f"{first}/{second}"
 
 
@@ -123,15 +134,16 @@ def _text(field: str, value: Any, limit: int) -> str | None:
     if not text:
         return None
     if len(text) > limit:
-        raise FieldInvalid(field, f"is {len(text)} characters long; at most {limit}")
+        raise bad(field, "activity.too_long", length=len(text), limit=limit)
     return text
 
 
 def parse_kind(value: Any) -> str:
     kind = str(value or "").strip().lower()
     if kind not in ACTIVITY_KINDS:
-        shown = repr(value) if value not in (None, "") else "missing"
-        raise FieldInvalid("kind", f"{shown} is not one of {'|'.join(ACTIVITY_KINDS)}")
+        if value in (None, ""):
+            raise bad("kind", "activity.kind_missing", choices="|".join(ACTIVITY_KINDS))
+        raise bad("kind", "activity.choice", value=value, choices="|".join(ACTIVITY_KINDS))
     return kind
 
 
@@ -140,7 +152,7 @@ def _choice(field: str, value: Any, choices: tuple[str, ...]) -> str | None:
         return None
     text = str(value).strip().lower()
     if text not in choices:
-        raise FieldInvalid(field, f"{value!r} is not one of {'|'.join(choices)}")
+        raise bad(field, "activity.choice", value=value, choices="|".join(choices))
     return text
 
 
@@ -155,9 +167,10 @@ def parse_date(field: str, value: Any) -> date | None:
         try:
             day = date.fromisoformat(str(value).strip()[:10] if _is_timestamp(value) else str(value).strip())
         except ValueError:
-            raise FieldInvalid(field, f"{value!r} is not a date (YYYY-MM-DD)") from None
-    if why := out_of_range(day):
-        raise FieldInvalid(field, why)
+            raise bad(field, "activity.date", value=value) from None
+    if out_of_range(day):
+        raise bad(field, "activity.date_range", value=day.isoformat(),
+                  earliest=EARLIEST.isoformat(), latest=LATEST.isoformat())
     return day
 
 
@@ -170,17 +183,17 @@ def parse_count(field: str, value: Any) -> int | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):
-        raise FieldInvalid(field, f"{value!r} is not a whole number")
+        raise bad(field, "activity.whole", value=value)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     try:
         n = int(str(value).strip()) if not isinstance(value, int) else value
     except ValueError:
-        raise FieldInvalid(field, f"{value!r} is not a whole number") from None
+        raise bad(field, "activity.whole", value=value) from None
     if n <= 0:
-        raise FieldInvalid(field, f"{n} must be at least 1")
+        raise bad(field, "activity.at_least_one", n=n)
     if n > MAX_PEOPLE:
-        raise FieldInvalid(field, f"{n} is more than {MAX_PEOPLE}")
+        raise bad(field, "activity.too_many", n=n, most=MAX_PEOPLE)
     return n
 
 
@@ -190,9 +203,9 @@ def parse_year(value: Any) -> int | None:
     try:
         year = int(str(value).strip().removesuffix(".0"))
     except ValueError:
-        raise FieldInvalid("year", f"{value!r} is not a year (YYYY)") from None
+        raise bad("year", "activity.year", value=value) from None
     if not 1900 <= year <= 2999:
-        raise FieldInvalid("year", f"{year} is outside 1900..2999")
+        raise bad("year", "activity.year_range", year=year)
     return year
 
 
@@ -206,7 +219,7 @@ def parse_doi(value: Any) -> str | None:
             bare = bare[len(prefix):]
             break
     if not _DOI.match(bare):
-        raise FieldInvalid("doi", f"{text!r} is not a DOI (10.NNNN/suffix, e.g. 10.1000/xyz123)")
+        raise bad("doi", "activity.doi", value=text)
     return bare
 
 
@@ -216,11 +229,11 @@ def parse_amount(value: Any) -> str | None:
     try:
         amount = Decimal(str(value).strip().replace(" ", "").replace("\u00a0", "").replace(",", ""))
     except InvalidOperation:
-        raise FieldInvalid("amount", f"{value!r} is not an amount (e.g. 125000.50)") from None
+        raise bad("amount", "activity.amount", value=value) from None
     if not amount.is_finite() or amount <= 0:
-        raise FieldInvalid("amount", f"{value!r} must be a positive amount")
+        raise bad("amount", "activity.amount_positive", value=value)
     if amount.as_tuple().exponent < -2 or amount >= Decimal("1e15"):  # type: ignore[operator]
-        raise FieldInvalid("amount", f"{value!r}: at most 2 decimals and 15 digits")
+        raise bad("amount", "activity.amount_digits", value=value)
     return format(amount.quantize(Decimal("0.01")), "f")
 
 
@@ -231,7 +244,7 @@ def parse_currency(value: Any) -> str | None:
 
     code = str(value).strip().upper()
     if len(code) != 3 or pycountry.currencies.get(alpha_3=code) is None:
-        raise FieldInvalid("currency", f"{value!r} is not an ISO 4217 code (e.g. EUR, USD, UZS)")
+        raise bad("currency", "activity.currency", value=value)
     return code
 
 
@@ -243,10 +256,10 @@ def parse_names(value: Any) -> list[str] | None:
     if not names:
         return None
     if len(names) > MAX_NAMES:
-        raise FieldInvalid("names", f"{len(names)} names; at most {MAX_NAMES}")
+        raise bad("names", "activity.names_many", count=len(names), most=MAX_NAMES)
     for n in names:
         if len(n) > 200:
-            raise FieldInvalid("names", "a name is longer than 200 characters")
+            raise bad("names", "activity.name_long")
     return names
 
 
@@ -316,7 +329,7 @@ def problems(raw: Mapping[str, Any], start: MonthDay) -> tuple[Checked | None, l
     for name in FIELDS:
         if name in raw and name not in allowed and name not in ("id", "academic_year") \
                 and not _blank(raw[name]):
-            found.append(FieldInvalid(name, f"is not recorded for a {kind}"))
+            found.append(bad(name, "activity.not_for_kind", kind=kind))
     values: dict[str, Any] = {}
     for name, parse in _PARSERS.items():
         try:
@@ -327,14 +340,14 @@ def problems(raw: Mapping[str, Any], start: MonthDay) -> tuple[Checked | None, l
     for name in REQUIRED[kind]:
         if values[name] is None:
             what = "date" if name == "starts_on" and kind in ONE_DAY_KINDS else name
-            found.append(FieldInvalid(name, f"a {kind} needs its {what.replace('_', ' ')}"))
+            found.append(bad(name, "activity.needs", kind=kind, what=what.replace("_", " ")))
     starts, ends = values["starts_on"], values["ends_on"]
     if isinstance(starts, date) and isinstance(ends, date) and ends < starts:
-        found.append(FieldInvalid("ends_on", f"{ends.isoformat()} is before the start "
-                                             f"{starts.isoformat()}"))
+        found.append(bad("ends_on", "activity.ends_before", ends=ends.isoformat(),
+                         starts=starts.isoformat()))
     if (values["amount"] is None) != (values["currency"] is None):
         missing = "currency" if values["currency"] is None else "amount"
-        found.append(FieldInvalid(missing, "an amount needs its currency and a currency its amount"))
+        found.append(bad(missing, "activity.amount_currency"))
     given = raw.get("academic_year")
     label = None
     try:
@@ -346,9 +359,8 @@ def problems(raw: Mapping[str, Any], start: MonthDay) -> tuple[Checked | None, l
         elif isinstance(starts, date):
             label = academic_year_of(starts, start)
             if not _blank(given) and parse_academic_year(str(given), start) != label:
-                found.append(FieldInvalid("academic_year", f"{str(given).strip()} does not match "
-                                                           f"the start date {starts.isoformat()} "
-                                                           f"({label})"))
+                found.append(bad("academic_year", "activity.year_mismatch", given=str(given).strip(),
+                                     starts=starts.isoformat(), label=label))
     except FieldInvalid as exc:
         found.append(exc)
     if found or label is None:

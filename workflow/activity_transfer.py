@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from typing_extensions import TypedDict  # pydantic: API responses on Python 3.11
 
 from models import Activity, ActivityEvent, Agreement, Organization
+from workflow import rules
 from workflow.activities import (
     Directory,
     activity_dict,
@@ -60,7 +61,7 @@ from workflow.lifecycle import Role
 from workflow.registry import acting_as, actor, require_role
 from workflow.spreadsheet import inert
 from workflow.transfer import ImportRejected, RowError, Sheet, decode
-from workflow.transfer.columns import _blank
+from workflow.transfer.columns import _blank, row_error
 from workflow.transfer.decode import Layout
 from workflow.uow import UnitOfWork
 
@@ -158,7 +159,7 @@ def plan(s: Session, office: Office, start: MonthDay, sheet: Sheet, source: str,
     for i, record in enumerate(sheet.records):
         raw = _raw(record.values)
         checked, found = problems(raw, start)
-        errors += [RowError(record.number, e.field, e.message) for e in found]
+        errors += [RowError(record.number, e.field, e.message, e.problem) for e in found]
         ident = raw.get("id")
         activity_id = None
         if not _blank(ident):
@@ -167,11 +168,11 @@ def plan(s: Session, office: Office, start: MonthDay, sheet: Sheet, source: str,
                 if activity_id <= 0:
                     raise ValueError
             except ValueError:
-                errors.append(RowError(record.number, "id", f"{ident!r} is not an activity id"))
+                errors.append(row_error(record.number, "id", "activity.bad_id", value=ident))
             else:
                 if activity_id in wanted_ids:
-                    errors.append(RowError(record.number, "id", f"{activity_id} is also in row "
-                                                                f"{wanted_ids[activity_id]}"))
+                    errors.append(row_error(record.number, "id", "activity.id_twice", id=activity_id,
+                                            row=wanted_ids[activity_id]))
                 wanted_ids[activity_id] = record.number
         if checked is None:  # still say whether its links exist
             errors += _link_problems(directory, raw, record.number)
@@ -180,7 +181,7 @@ def plan(s: Session, office: Office, start: MonthDay, sheet: Sheet, source: str,
             linked = link(directory, checked, raw.get("agreement"), raw.get("partner"))
         except Invalid as exc:
             errors.append(RowError(record.number, getattr(exc, "field", "agreement"),
-                                   getattr(exc, "message", str(exc))))
+                                   getattr(exc, "message", str(exc)), exc.problem))
             continue
         out.append(Planned(record.number, "create", new_values(checked, linked), activity_id,
                            names=len(checked.values["names"] or [])))
@@ -196,15 +197,14 @@ def _link_problems(directory: Directory, raw: Mapping[str, Any], number: int) ->
     out = []
     ref, partner = raw.get("agreement"), raw.get("partner")
     if _blank(ref) and _blank(partner):
-        out.append(RowError(number, "partner", "give the agreement or, where no agreement covers "
-                                               "the activity, the partner"))
+        out.append(row_error(number, "partner", "activity.link_needed_row"))
     for name, value, find in (("agreement", ref, directory.agreement),
                               ("partner", partner, directory.partner)):
         if not _blank(value):
             try:
                 find(str(value))
             except FieldInvalid as exc:
-                out.append(RowError(number, name, exc.message))
+                out.append(RowError(number, name, exc.message, exc.problem))
     return out
 
 
@@ -222,11 +222,10 @@ def _against_stored(s: Session, planned: list[Planned], columns: frozenset[str],
         if act is None:
             continue
         if act.removed_at is not None:
-            errors.append(RowError(p.row, "id", f"activity {act.id} was removed"))
+            errors.append(row_error(p.row, "id", "activity.row_removed", id=act.id))
             continue
         if act.kind != p.values["kind"]:
-            errors.append(RowError(p.row, "kind", f"activity {act.id} is a {act.kind}; the kind "
-                                                  "cannot change"))
+            errors.append(row_error(p.row, "kind", "activity.kind_changed", id=act.id, kind=act.kind))
             continue
         if "names" not in columns:  # a file without names leaves stored names alone
             p.values["names"] = act.names
@@ -355,7 +354,7 @@ def write_export(path: Path, rows: list[dict[str, Any]], *, with_names: bool = F
             w.writerow([_cell(r.get(c)) for c in columns])
         content = buf.getvalue()
     else:
-        raise Invalid(f"{path.name}: export writes .csv or .json")
+        raise Invalid(rules.problem("export.file_type", "file", source=path.name))
     path.write_text(content, encoding="utf-8")
 
 

@@ -575,7 +575,7 @@ def _insert_agreement(s: Session, clock: Clock, day: date, **values: Any) -> Agr
             return a
         except IntegrityError:
             continue
-    raise Invalid("could not allocate a reference; retry")
+    raise Invalid(rules.problem("agreement.ref_busy"))
 
 
 def available_events(s: Session, a: Agreement, who: User | None, today: date,
@@ -784,7 +784,8 @@ def renew(uow: UnitOfWork, clock: Clock, office: Office, ref: str, *, by: str | 
         if reason:
             _refuse_transition(pred.ref, "renew", pred.state, reason)
         if live := _live_successor(s, pred):
-            raise TransitionRefused(pred.ref, "renew", pred.state, f"it already has a successor {live}")
+            raise TransitionRefused(pred.ref, "renew", pred.state,
+                                    rules.problem("renew.has_successor", successor=live))
         # The day after the predecessor's last day in force: never two agreements in
         # force on the same day.
         start = starts or (pred.expires_on + dates.ONE_DAY if pred.expires_on else day)
@@ -815,7 +816,8 @@ def renew(uow: UnitOfWork, clock: Clock, office: Office, ref: str, *, by: str | 
         try:
             uow.commit()
         except IntegrityError:
-            raise TransitionRefused(pred.ref, "renew", pred.state, "it already has a successor") from None
+            raise TransitionRefused(pred.ref, "renew", pred.state,
+                                    rules.problem("renew.successor_exists")) from None
         s.refresh(succ)
         return agreement_dict(succ)
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 from sqlalchemy.orm.attributes import flag_modified
 
 from models import User
+from workflow import rules
 from workflow.clock import Clock
 from workflow.errors import ConcurrentUpdate, Invalid, TransitionRefused
 from workflow.lifecycle import TERMINAL, Role, State
@@ -64,10 +65,9 @@ def parse(note: str | None) -> list[tuple[str, str, str]] | None:
 def check_owner(user: User) -> User:
     """An agreement's owner receives its reminders and acts on it: never a viewer."""
     if Role.parse(user.role) < Role.OFFICER:
-        raise Invalid(f"{user.email} is a viewer and cannot own an agreement; "
-                      "choose an officer, approver or admin")
+        raise Invalid(rules.problem("owner.viewer", "owner", email=user.email))
     if not user.active:
-        raise Invalid(f"{user.email} is deactivated and cannot own an agreement")
+        raise Invalid(rules.problem("owner.inactive", "owner", email=user.email))
     return user
 
 
@@ -89,8 +89,8 @@ def correct(uow: UnitOfWork, clock: Clock, ref: str, changes: dict[str, Any], *,
 
     unknown = set(changes) - set(CORRECTABLE)
     if unknown:
-        raise Invalid(f"cannot correct {', '.join(sorted(unknown))}; correctable after draft: "
-                      f"{', '.join(CORRECTABLE)} (terms change through the lifecycle)")
+        raise Invalid(rules.problem("correct.unknown", fields=", ".join(sorted(unknown)),
+                                    correctable=", ".join(CORRECTABLE)))
     with uow:
         s = uow.session
         a = get_agreement(s, ref)
@@ -98,15 +98,14 @@ def correct(uow: UnitOfWork, clock: Clock, ref: str, changes: dict[str, Any], *,
         who = actor(s, by)
         require_role(who, Role.OFFICER, "correct agreements")
         if State(a.state) in TERMINAL:
-            raise TransitionRefused(a.ref, EDIT_EVENT, a.state,
-                                    "it has ended; an ended agreement is not corrected")
+            raise TransitionRefused(a.ref, EDIT_EVENT, a.state, rules.problem("correct.ended"))
         if expected_version is not None and expected_version != a.version:
             raise ConcurrentUpdate(a.ref)
         new: dict[str, Any] = {}
         if "title" in changes:
             new["title"] = _text(changes["title"])
             if not new["title"]:
-                raise Invalid("the title must not be empty")
+                raise Invalid(rules.problem("title.required", "title"))
         if "department" in changes:
             new["department"] = _text(changes["department"])
         if "notes" in changes:
@@ -117,7 +116,7 @@ def correct(uow: UnitOfWork, clock: Clock, ref: str, changes: dict[str, Any], *,
         if "owner" in changes:
             email = _text(changes["owner"])
             if email is None:
-                raise Invalid("an agreement past draft must have an owner")
+                raise Invalid(rules.problem("owner.required", "owner"))
             owner = check_owner(get_user(s, email))
         diffs = [(k, getattr(a, k), v) for k, v in new.items() if (getattr(a, k) or None) != (v or None)]
         if owner is not a.owner:

@@ -54,7 +54,8 @@ def update_draft(uow: UnitOfWork, clock: Clock, office: Office, ref: str, change
     """
     unknown = set(changes) - EDITABLE
     if unknown:
-        raise Invalid(f"cannot edit {', '.join(sorted(unknown))}; editable: {', '.join(sorted(EDITABLE))}")
+        raise Invalid(rules.problem("draft.unknown", fields=", ".join(sorted(unknown)),
+                                    editable=", ".join(sorted(EDITABLE))))
     with uow.writing():
         s = uow.session
         a = get_agreement(s, ref)
@@ -62,8 +63,7 @@ def update_draft(uow: UnitOfWork, clock: Clock, office: Office, ref: str, change
         who = actor(s, by)
         require_role(who, Role.OFFICER, "edit drafts")
         if a.state != State.DRAFT.value:
-            raise TransitionRefused(a.ref, EDIT_EVENT, a.state,
-                                    "only a draft can be edited (request changes to return it to draft)")
+            raise TransitionRefused(a.ref, EDIT_EVENT, a.state, rules.problem("draft.only_draft"))
         if expected_version is not None and expected_version != a.version:
             raise ConcurrentUpdate(a.ref)
 

@@ -12,7 +12,7 @@ from typing_extensions import TypedDict  # pydantic needs it for API responses o
 from models import Organization, User, normalize_name
 from workflow import rules
 from workflow.clock import Clock
-from workflow.errors import Duplicate, Invalid, NotFound, PermissionDenied
+from workflow.errors import Duplicate, NotFound, PermissionDenied
 from workflow.lifecycle import Role
 from workflow.rules import INVISIBLE
 from workflow.uow import UnitOfWork
@@ -81,7 +81,7 @@ def valid_lang(lang: str) -> str:
     """The language a user's mail is written in: en, uz or ru."""
     value = lang.strip().lower()
     if value not in LANGUAGES:
-        raise Invalid(f"language {lang!r} is not one of {', '.join(LANGUAGES)}")
+        rules.refuse("language.choice", "lang", value=lang, choices=", ".join(LANGUAGES))
     return value
 
 
@@ -109,11 +109,11 @@ def edit_user(uow: UnitOfWork, email: str, *, name: str | None = None, role: str
               lang: str | None = None) -> UserRow:
     """Change a user's name, role or mail language; at least one must be given."""
     if name is None and role is None and lang is None:
-        raise Invalid("nothing to change: give --name, --role or --lang")
+        rules.refuse("user.nothing_to_edit")
     if name is not None and not name.strip():
-        raise Invalid("name must not be empty")
+        rules.refuse("required", "name")
     if role is not None and role not in ROLES:
-        raise Invalid(f"role {role!r} is not one of {', '.join(ROLES)}")
+        rules.refuse("choice", "role", value=role, choices=", ".join(ROLES))
     lang = valid_lang(lang) if lang is not None else None
     with uow:
         user = get_user(uow.session, email)
@@ -152,7 +152,7 @@ def active_user(user: User | None, email: str) -> User:
     if user is None:
         raise NotFound("user", email)
     if not user.active:
-        raise Invalid(f"user {user.email} is not active")
+        rules.refuse("user.not_active", "email", email=user.email)
     return user
 
 

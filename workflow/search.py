@@ -22,9 +22,8 @@ from sqlalchemy.orm import Session
 
 from models import Agreement, AgreementParty, MobilitySpec, Organization, User, normalize_name
 from models.search_index import AgreementSearch
-from workflow import dates
+from workflow import dates, rules
 from workflow.clock import Clock
-from workflow.errors import Invalid
 from workflow.lifecycle import State
 from workflow.registry import PartnerRow
 from workflow.uow import UnitOfWork
@@ -214,11 +213,11 @@ def filtered(s: Session, clock: Clock, *, q: str | None = None, state: str | Non
     stmt: Select[Any] = select(Agreement.id)
     if state:
         if state not in {x.value for x in State}:
-            raise Invalid(f"state {state!r} is not one of {', '.join(x.value for x in State)}")
+            rules.refuse("choice", "state", value=state, choices=", ".join(x.value for x in State))
         stmt = stmt.where(Agreement.state == state)
     if type:
         if type not in TYPES:
-            raise Invalid(f"type {type!r} is not one of {', '.join(TYPES)}")
+            rules.refuse("choice", "type", value=type, choices=", ".join(TYPES))
         stmt = stmt.where(Agreement.type == type)
     if partner:
         org = get_partner(s, partner)
@@ -236,9 +235,9 @@ def filtered(s: Session, clock: Clock, *, q: str | None = None, state: str | Non
         stmt = stmt.where(Agreement.owner_id.in_(select(User.id).where(User.email == owner.strip().lower())))
     if expiring_within is not None:
         if expiring_within < 0:
-            raise Invalid("expiring within must not be negative")
+            rules.refuse("integer.min", "expiring_within", minimum=0)
         if expiring_within > dates.MAX_WITHIN_DAYS:
-            raise Invalid(f"expiring within must be at most {dates.MAX_WITHIN_DAYS} days")
+            rules.refuse("integer.max", "expiring_within", maximum=dates.MAX_WITHIN_DAYS)
         stmt = stmt.where(Agreement.state.in_(("signed", "active", "renewal_due")),
                           Agreement.expires_on.is_not(None),
                           Agreement.expires_on <= clock.today + timedelta(days=expiring_within))
@@ -251,7 +250,7 @@ def ordered(stmt: Select[Any], sort: str | None) -> Select[Any]:
     descending = key.startswith("-")
     columns = SORTS.get(key.lstrip("-"))
     if columns is None:
-        raise Invalid(f"sort {key!r} is not one of {', '.join(SORTS)} (a leading - sorts descending)")
+        rules.refuse("search.sort", "sort", value=key, choices=", ".join(SORTS))
     order: list[Any] = [(c.desc() if descending else c.asc()) for c in columns]
     if columns[0] is not Agreement.ref_year:
         order += [Agreement.ref_year.desc(), Agreement.ref_seq.desc()]

@@ -6,6 +6,8 @@ import ast
 import html
 import re
 import shutil
+import string
+from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -39,7 +41,7 @@ def used_keys() -> tuple[set[str], set[str]]:
 
 def code_keys() -> set[str]:
     """The keys of every code the web names: states, events, roles, steps' help and
-    rule-book refusals."""
+    refusals (the rule book's and those that carry their own template)."""
     from workflow.lifecycle import TRANSITIONS, Event, Role, State
     from workflow.rules import MESSAGES
 
@@ -47,7 +49,98 @@ def code_keys() -> set[str]:
     keys |= {f"role.{r.label}" for r in Role} | {"role.system"}
     keys |= {f"help.{t.event.value}" for t in TRANSITIONS}
     keys |= {f"rule.{code}" for code in MESSAGES}
+    keys |= {f"rule.{code}" for code in rule_codes_in_source()[1]}
     return keys
+
+
+#: The packages whose refusals a page or the API shows.
+SERVICES = ("workflow", "ewp", "reports", "documents", "notifications", "tick", "root")
+#: Calls that name a rule book code (workflow/rules.py), and the position of the code.
+_BOOK_CALLS = {"problem": 0, "refuse": 0, "bad": 1, "row_error": 2, "rule": 1, "err": 1, "fail": 0}
+
+
+def _calls(packages: tuple[str, ...] = SERVICES) -> Iterator[tuple[str, ast.Call]]:
+    root = WEB.parent
+    for package in packages:
+        for path in sorted((root / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Call):
+                    yield f"{path.relative_to(root)}:{node.lineno}", node
+
+
+def _name(call: ast.Call) -> str:
+    f = call.func
+    return f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
+
+
+def _literal(call: ast.Call, i: int) -> str | None:
+    arg = call.args[i] if len(call.args) > i else None
+    return arg.value if isinstance(arg, ast.Constant) and isinstance(arg.value, str) else None
+
+
+def rule_codes_in_source() -> tuple[set[str], set[str]]:
+    """The refusal codes the services name: (those looked up in the rule book, those given
+    with their own template -- `Problem("code", ...)`, ewp/rules.py's `refuse`)."""
+    book: set[str] = set()
+    own: set[str] = set()
+    for _, call in _calls((*SERVICES, "web", "cli")):
+        name = _name(call)
+        if name == "Problem" and (code := _literal(call, 0)) and code != "invalid":
+            own.add(code)
+        elif name == "refuse" and len(call.args) >= 3 and (code := _literal(call, 1)):
+            own.add(code)  # ewp/rules.py: refuse(option, code, template)
+        elif name in _BOOK_CALLS and (code := _literal(call, _BOOK_CALLS[name])) and "." in code \
+                or name in ("problem", "refuse") and (code := _literal(call, 0)):
+            book.add(code)
+    return book, own
+
+
+def test_every_code_a_service_names_is_in_the_rule_book_or_carries_its_template() -> None:
+    from workflow.rules import MESSAGES
+
+    book, own = rule_codes_in_source()
+    assert len(book) > 250 and {"search.sort", "row.required", "activity.link_needed", "iia.partners"} <= book
+    assert sorted(book - set(MESSAGES)) == []
+    assert {"ewp.kind", "audit.range", "import.changed"} <= own
+
+
+def _placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+
+
+def test_each_translated_refusal_fills_in_the_values_the_english_has() -> None:
+    """An Uzbek or Russian template names no value the rule book does not give (it would
+    fail on a page), and every one formats."""
+    from web.catalog_tool import load
+    from workflow.errors import Problem
+    from workflow.rules import MESSAGES
+
+    for lang in ("uz", "ru"):
+        catalog = {str(m.id): str(m.string) for m in load(lang) if m.id}
+        for code, english in MESSAGES.items():
+            words = catalog[f"rule.{code}"]
+            assert _placeholders(words) <= _placeholders(english), (lang, code)
+            values = {n: 1 for n in _placeholders(english) if n != "field" and not n.startswith("f_")}
+            assert Problem(code, "title", english, values).text(str.upper, words), (lang, code)
+
+
+def test_no_service_refuses_with_a_sentence_of_its_own() -> None:
+    """Every refusal is a `Problem` with a code, so each door can word it for its reader:
+    no `Invalid("...")`, `TransitionRefused(..., "...")`, `FieldInvalid(field, "...")` or an
+    import row error without its rule."""
+    def text(node: ast.expr | None) -> bool:
+        return isinstance(node, ast.JoinedStr | ast.BinOp) or (
+            isinstance(node, ast.Constant) and isinstance(node.value, str))
+
+    free = []
+    for where, call in _calls((*SERVICES, "web")):
+        name, args = _name(call), call.args
+        if (name == "Invalid" and args and text(args[0])
+                or name == "TransitionRefused" and len(args) == 4 and text(args[3])
+                or name == "FieldInvalid" and len(args) == 2 and text(args[1])
+                or name == "RowError" and len(args) == 3):
+            free.append(where)
+    assert free == []
 
 
 def untranslated(keys: set[str], prefixes: set[str]) -> list[str]:

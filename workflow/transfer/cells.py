@@ -22,6 +22,7 @@ from workflow.transfer.columns import (
     Record,
     RowError,
     _blank,
+    row_error,
 )
 
 
@@ -48,8 +49,9 @@ class _Cells:
         self.today = today
         self.errors: list[RowError] = []
 
-    def error(self, column: str, message: str) -> None:
-        self.errors.append(RowError(self.number, column, message))
+    def rule(self, column: str, code: str, **params: Any) -> None:
+        """A row error of the rule book (`row.*` in workflow/rules.py)."""
+        self.errors.append(row_error(self.number, column, code, **params))
 
     def refused(self, column: str, exc: Invalid) -> None:
         """A rule book refusal, its field named by the column (which the row error shows
@@ -71,7 +73,7 @@ class _Cells:
             if isinstance(value, float) and value.is_integer():
                 value = int(value)
             if isinstance(value, list | dict):
-                self.error(column, "expected one value, not a list")
+                self.rule(column, "row.one_value")
                 return None
             value = str(value)
         try:  # control characters, invisible characters, the column's width
@@ -91,7 +93,7 @@ class _Cells:
             self.refused(column, exc)
             return None
         if day is not None and past and day > self.today:
-            self.error(column, f"{day.isoformat()} is in the future")
+            self.rule(column, "row.future", value=day.isoformat())
         return day
 
     def integer(self, column: str, minimum: int, maximum: int | None = None) -> int | None:
@@ -109,13 +111,13 @@ class _Cells:
                     raise ValueError
                 number = int(as_float)
             except (TypeError, ValueError):
-                self.error(column, f"{value!r} is not a whole number")
+                self.rule(column, "row.whole", value=value)
                 return None
         if number < minimum:
-            self.error(column, f"must be {minimum} or more")
+            self.rule(column, "row.min", minimum=minimum)
             return None
         if maximum is not None and number > maximum:
-            self.error(column, f"must be {maximum} or less")
+            self.rule(column, "row.max", maximum=maximum)
             return None
         return number
 
@@ -126,7 +128,7 @@ class _Cells:
         if isinstance(value, bool):
             return value
         if isinstance(value, float) and not math.isfinite(value):
-            self.error(column, f"{value!r} is not true or false")
+            self.rule(column, "row.flag", value=value)
             return False
         if isinstance(value, int | float):
             value = str(int(value))
@@ -134,7 +136,7 @@ class _Cells:
         if text in _TRUE:
             return True
         if text not in _FALSE:
-            self.error(column, f"{value!r} is not true or false")
+            self.rule(column, "row.flag", value=value)
         return False
 
     def items(self, column: str) -> list[Any]:
@@ -146,11 +148,11 @@ class _Cells:
             return [v.strip() or None for v in value.split(LIST_SEP)]
         if isinstance(value, list):
             if any(isinstance(v, dict | list) for v in value):
-                self.error(column, "list items must be plain values, not objects or lists")
+                self.rule(column, "row.list_items")
                 return []
             return [None if _blank(v) else v for v in value]
         if isinstance(value, dict):
-            self.error(column, "expected a value or a list, not an object")
+            self.rule(column, "row.object")
             return []
         return [value]
 
@@ -159,8 +161,7 @@ class _Cells:
         if not items or all(v is None for v in items):
             return [None] * count
         if len(items) != count:
-            self.error(column, f"{len(items)} values for {count} partners (separate them with "
-                               f"'{LIST_SEP}', in the order of the partners)")
+            self.rule(column, "row.aligned", count=len(items), partners=count, sep=LIST_SEP)
             return [None] * count
         return items
 
@@ -183,14 +184,14 @@ WIDTHS = {"owner": rules.LIMITS["email"], "partners": rules.LIMITS["partner_name
 
 
 
-def _reference(c: _Cells, column: str, hint: str = "") -> str | None:
+def _reference(c: _Cells, column: str, new: bool = False) -> str | None:
     """An `AGR-YYYY-NNNN` reference in its canonical spelling (AGR-2024-00001 is AGR-2024-0001)."""
     text = c.text(column)
     if text is None:
         return None
     m = _REF.match(text.upper())
     if m is None or int(m[2]) == 0:
-        c.error(column, f"{text!r} is not a reference like AGR-2024-0001 {hint}".rstrip())
+        c.rule(column, "row.reference_new" if new else "row.reference", value=text)
         return text.upper()
     return f"AGR-{m[1]}-{int(m[2]):04d}"
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
 
+from workflow import rules
 from workflow.errors import Invalid, Problem
 from workflow.lifecycle import COMPLETE, SIGNED_OR_LATER, STARTED, UNSIGNED, State
 
@@ -69,6 +70,13 @@ class RowError:
 
     def __str__(self) -> str:
         return f"row {self.row}, {self.column}: {self.message}"
+
+
+def row_error(number: int, column: str, code: str, **params: Any) -> RowError:
+    """A row's refusal by the rule book (`row.*` in workflow/rules.py), its message
+    without the column in front (the row error shows the column already)."""
+    p = rules.problem(code, column, **params)
+    return RowError(number, column, p.text().removeprefix(f"{column}: "), p)
 
 
 class ImportRejected(Invalid):

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from workflow import rules
 from workflow.errors import Invalid
 from workflow.spreadsheet import QUOTE, restore
 from workflow.transfer import limits
@@ -21,6 +22,7 @@ from workflow.transfer.columns import (
     RowError,
     Sheet,
     _blank,
+    row_error,
 )
 
 
@@ -45,7 +47,7 @@ class Layout:
         return self.aliases.get(name, name)
 
     def unknown(self, number: int, header: Any) -> RowError:
-        return RowError(number, str(header), "unknown column; expected some of " + ", ".join(self.columns))
+        return row_error(number, str(header), "row.unknown_column", columns=", ".join(self.columns))
 
 
 AGREEMENTS = Layout("agreement", "agreements", IMPORT_COLUMNS, REQUIRED_COLUMNS, ALIASES,
@@ -64,10 +66,10 @@ def _check_header(headers: Sequence[Any], layout: Layout) -> tuple[list[str], li
         if name and name not in layout.columns:
             errors.append(layout.unknown(1, h))
         if name and name in seen:
-            errors.append(RowError(1, str(h), "column given twice"))
+            errors.append(row_error(1, str(h), "row.column_twice"))
         seen.add(name)
         names.append(name)
-    errors += [RowError(1, c, "required column is missing") for c in layout.required if c not in seen]
+    errors += [row_error(1, c, "row.column_missing") for c in layout.required if c not in seen]
     return names, errors
 
 
@@ -76,9 +78,9 @@ def decode_csv(text: str, source: str = "CSV", layout: Layout = AGREEMENTS) -> S
     try:
         rows = list(reader)
     except csv.Error as exc:  # e.g. a cell over the csv module's field size limit
-        raise ImportRejected(source, [RowError(reader.line_num, "-", str(exc))]) from None
+        raise ImportRejected(source, [row_error(reader.line_num, "-", "row.csv", detail=str(exc))]) from None
     if not rows:
-        raise ImportRejected(source, [RowError(1, "header", "the file is empty")])
+        raise ImportRejected(source, [row_error(1, "header", "row.empty_file")])
     limits.check_rows(source, len(rows) - 1)
     names, errors = _check_header(rows[0], layout)
     records = []
@@ -86,7 +88,7 @@ def decode_csv(text: str, source: str = "CSV", layout: Layout = AGREEMENTS) -> S
         if all(_blank(c) for c in cells):
             continue
         if len(cells) > len(names) and any(not _blank(c) for c in cells[len(names):]):
-            errors.append(RowError(i, "-", f"{len(cells)} cells for {len(names)} columns"))
+            errors.append(row_error(i, "-", "row.cells", cells=len(cells), columns=len(names)))
             continue
         errors += _unnamed(i, names, cells)
         records.append(_record(source, i, names, cells))
@@ -107,7 +109,7 @@ def _record(source: str, number: int, names: list[str], cells: Sequence[Any]) ->
 
 def _unnamed(number: int, names: list[str], cells: Sequence[Any]) -> list[RowError]:
     """A value under a column without a header would be dropped: say so instead."""
-    return [RowError(number, f"column {i + 1}", f"{str(c)[:40]!r} is under a column without a header")
+    return [row_error(number, f"column {i + 1}", "row.no_header", value=str(c)[:40])
             for i, (n, c) in enumerate(zip(names, cells, strict=False)) if not n and not _blank(c)]
 
 
@@ -125,7 +127,7 @@ def decode_xlsx(path: Path, layout: Layout = AGREEMENTS) -> Sheet:
         rows = sheet.iter_rows(values_only=True)
         header = next(rows, None)
         if header is None:
-            raise ImportRejected(path.name, [RowError(1, "header", "the first sheet is empty")])
+            raise ImportRejected(path.name, [row_error(1, "header", "row.empty_sheet")])
         names, errors = _check_header([h for h in header], layout)
         records = []
         for i, cells in enumerate(rows, start=2):
@@ -148,7 +150,7 @@ def decode_objects(items: Any, source: str, layout: Layout = AGREEMENTS) -> Shee
     if isinstance(items, dict) and isinstance(items.get(layout.plural), list):
         items = items[layout.plural]
     if not isinstance(items, list):
-        raise ImportRejected(source, [RowError(1, "-", f"expected a list of {layout.noun} objects")])
+        raise ImportRejected(source, [row_error(1, "-", "row.not_list", noun=layout.noun)])
     limits.check_rows(source, len(items))
     errors: list[RowError] = []
     records = []
@@ -156,7 +158,7 @@ def decode_objects(items: Any, source: str, layout: Layout = AGREEMENTS) -> Shee
     required = frozenset(layout.required) if layout.partial_objects else frozenset()
     for i, item in enumerate(items, start=1):
         if not isinstance(item, dict):
-            errors.append(RowError(i, "-", f"expected an object with the {layout.noun}'s columns"))
+            errors.append(row_error(i, "-", "row.not_object", noun=layout.noun))
             continue
         values = {}
         for key, value in item.items():
@@ -183,7 +185,8 @@ def read_file(path: Path, layout: Layout = AGREEMENTS) -> Sheet:
             # As written: the csv module reads line ends itself (a cell may hold a CR).
             text = path.read_bytes().decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise Invalid(f"{path.name}: not UTF-8 text ({exc.reason}); save the CSV as UTF-8") from None
+            raise Invalid(rules.problem("import.csv_utf8", "file", source=path.name,
+                                            reason=exc.reason)) from None
         return decode_csv(text, path.name, layout)
     if suffix == ".xlsx":
         from zipfile import BadZipFile
@@ -193,16 +196,16 @@ def read_file(path: Path, layout: Layout = AGREEMENTS) -> Sheet:
         except (BadZipFile, KeyError) as exc:
             if not path.exists():
                 raise
-            raise Invalid(f"{path.name}: not an XLSX workbook ({exc})") from None
+            raise Invalid(rules.problem("import.xlsx", "file", source=path.name, detail=str(exc))) from None
         except (SyntaxError, ValueError, TypeError, IndexError, EOFError) as exc:
             # Malformed XML in a part (ParseError is a SyntaxError), a broken style or
             # number: the workbook cannot be read.
-            raise Invalid(f"{path.name}: not a readable XLSX workbook ({_first_line(exc)})") from None
+            raise Invalid(rules.problem("import.xlsx_unreadable", "file", source=path.name,
+                                        detail=_first_line(exc))) from None
     if suffix == ".json":
         data = limits.load_json(path)
         return decode_objects(data, path.name, layout)
-    raise Invalid(f"{path.name}: unknown file type {suffix or '(none)'}; "
-                  "import reads .csv, .xlsx or .json files")
+    raise Invalid(rules.problem("import.file_type", "file", source=path.name, suffix=suffix or "(none)"))
 
 
 def _first_line(exc: BaseException) -> str:

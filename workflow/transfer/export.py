@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from models import Agreement
+from workflow import rules
 from workflow.atomic import write_atomically
 from workflow.errors import Invalid
 from workflow.spreadsheet import inert
@@ -63,7 +64,7 @@ def write_export(path: Path, records: list[dict[str, Any]]) -> None:
     elif suffix == ".json":
         text = json.dumps(records, indent=2, ensure_ascii=False) + "\n"
     else:
-        raise Invalid(f"{path.name}: export writes .csv or .json files")
+        raise Invalid(rules.problem("export.file_type", "file", source=path.name))
     _atomic_write(path, text)
 
 
@@ -77,8 +78,8 @@ def _csv_cell(ref: str, column: str, value: Any) -> str:
     if isinstance(value, list):
         for item in value:
             if LIST_SEP in str(item):
-                raise Invalid(f"{ref}: {column} value {item!r} contains '{LIST_SEP}', the CSV list "
-                              "separator; export to .json instead")
+                raise Invalid(rules.problem("export.list_sep", "file", ref=ref, column=column, item=item,
+                                            sep=LIST_SEP))
         if all(v in ("", None) for v in value):
             return ""
         return inert(LIST_SEP.join(str(v) for v in value))
@@ -94,7 +95,7 @@ def _atomic_write(path: Path, text: str) -> None:
 
 def export_file(uow: UnitOfWork, path: Path) -> int:
     if path.suffix.lower() not in (".csv", ".json"):
-        raise Invalid(f"{path.name}: export writes .csv or .json files")
+        raise Invalid(rules.problem("export.file_type", "file", source=path.name))
     records = export_records(uow)
     write_export(path, records)
     return len(records)

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from workflow import rules
 from workflow.errors import Invalid
 
 #: Any import file, as stored on disk (CSV, XLSX, JSON).
@@ -44,26 +45,25 @@ _MAX_RUN_BYTES = MAX_CELL_CHARS * 6
 _CHUNK = 1 << 20
 
 
-def refuse(source: str, message: str) -> Invalid:
-    return Invalid(f"{source}: {message} (see README \"Limits and safety\")")
+def refuse(source: str, code: str, **params: Any) -> Invalid:
+    """A limit's refusal (`limit.*` in workflow/rules.py) about the file `source`."""
+    return Invalid(rules.problem(code, "file", source=source, **params))
 
 
 def check_file_size(path: Path) -> None:
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise refuse(path.name, f"the file has {size:,} bytes; an import reads at most "
-                                f"{MAX_FILE_BYTES:,}")
+        raise refuse(path.name, "limit.file_size", size=size, most=MAX_FILE_BYTES)
 
 
 def check_rows(source: str, count: int) -> None:
     if count > MAX_ROWS:
-        raise refuse(source, f"more than {MAX_ROWS:,} rows; split the file")
+        raise refuse(source, "limit.rows", most=MAX_ROWS)
 
 
 def check_cell(source: str, row: int, value: Any) -> None:
     if type(value) is str and len(value) > MAX_CELL_CHARS:
-        raise refuse(source, f"row {row}: a cell of {len(value):,} characters; a cell holds at "
-                             f"most {MAX_CELL_CHARS:,}")
+        raise refuse(source, "limit.cell", row=row, length=len(value), most=MAX_CELL_CHARS)
 
 
 # --- XLSX -----------------------------------------------------------------------------------
@@ -78,11 +78,10 @@ def check_xlsx(path: Path) -> None:
     with zipfile.ZipFile(path) as zf:
         parts = zf.infolist()
         if len(parts) > MAX_XLSX_PARTS:
-            raise refuse(name, f"{len(parts):,} parts in the workbook; at most {MAX_XLSX_PARTS:,}")
+            raise refuse(name, "limit.parts", count=len(parts), most=MAX_XLSX_PARTS)
         unpacked = sum(p.file_size for p in parts)
         if unpacked > MAX_XLSX_UNPACKED_BYTES:
-            raise refuse(name, f"the workbook unpacks to {unpacked:,} bytes; at most "
-                               f"{MAX_XLSX_UNPACKED_BYTES:,}")
+            raise refuse(name, "limit.unpacked", size=unpacked, most=MAX_XLSX_UNPACKED_BYTES)
         shared = cells = 0
         for part in parts:
             if not part.filename.endswith((".xml", ".rels")):
@@ -92,11 +91,11 @@ def check_xlsx(path: Path) -> None:
             if part.filename.endswith("sharedStrings.xml"):
                 shared += counted["<si"]
                 if shared > MAX_SHARED_STRINGS:
-                    raise refuse(name, f"more than {MAX_SHARED_STRINGS:,} shared strings")
+                    raise refuse(name, "limit.shared_strings", most=MAX_SHARED_STRINGS)
             elif "/worksheets/" in part.filename:
                 cells += counted["<c"]
                 if cells > MAX_CELLS:
-                    raise refuse(name, f"more than {MAX_CELLS:,} cells")
+                    raise refuse(name, "limit.cells", most=MAX_CELLS)
 
 
 def _chunks(fh: IO[bytes]) -> Iterator[bytes]:
@@ -112,7 +111,7 @@ def _scan_xml(source: str, part: str, fh: IO[bytes]) -> dict[str, int]:
     for chunk in _chunks(fh):
         window = tail + chunk
         if b"<!DOCTYPE" in window or b"<!ENTITY" in window:
-            raise refuse(source, f"{part} declares a DTD (entities are not accepted in XLSX)")
+            raise refuse(source, "limit.dtd", part=part)
         counted["<si"] += chunk.count(b"<si>") + chunk.count(b"<si ")
         counted["<c"] += chunk.count(b"<c ") + chunk.count(b"<c>")
         first = chunk.find(b"<")
@@ -125,8 +124,7 @@ def _scan_xml(source: str, part: str, fh: IO[bytes]) -> dict[str, int]:
                 if run <= _MAX_RUN_BYTES:
                     run = len(chunk) - chunk.rfind(b"<") - 1
         if run > _MAX_RUN_BYTES:
-            raise refuse(source, f"{part} holds a text longer than a cell may be "
-                                 f"({MAX_CELL_CHARS:,} characters)")
+            raise refuse(source, "limit.text_run", part=part, most=MAX_CELL_CHARS)
         tail = chunk[-16:]
     return counted
 
@@ -135,22 +133,26 @@ def _scan_xml(source: str, part: str, fh: IO[bytes]) -> dict[str, int]:
 
 
 class _TooBig(ValueError):
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(code)
+        self.code, self.params = code, params
+
     pass
 
 
 def _int(text: str) -> int:
     if len(text.lstrip("-")) > MAX_NUMBER_DIGITS:
-        raise _TooBig(f"a number of {len(text.lstrip('-')):,} digits; at most {MAX_NUMBER_DIGITS}")
+        raise _TooBig("limit.digits", digits=len(text.lstrip("-")), most=MAX_NUMBER_DIGITS)
     return int(text)
 
 
 def _float(text: str) -> float:
     digits = sum(ch.isdigit() for ch in text)
     if digits > MAX_NUMBER_DIGITS:
-        raise _TooBig(f"a number of {digits:,} digits; at most {MAX_NUMBER_DIGITS}")
+        raise _TooBig("limit.digits", digits=digits, most=MAX_NUMBER_DIGITS)
     value = float(text)
     if not math.isfinite(value):
-        raise _TooBig(f"the number {text[:30]} is too large")
+        raise _TooBig("limit.number", value=text[:30])
     return value
 
 
@@ -160,21 +162,21 @@ def load_json(path: Path) -> Any:
     raw = path.read_bytes()
     values = raw.count(b",") + raw.count(b"[") + raw.count(b"{")
     if values > MAX_JSON_VALUES:
-        raise refuse(name, f"more than {MAX_JSON_VALUES:,} values")
+        raise refuse(name, "limit.json_values", most=MAX_JSON_VALUES)
     try:
         text = raw.decode("utf-8-sig")
         del raw
         data = json.loads(text, parse_int=_int, parse_float=_float)
     except UnicodeDecodeError as exc:
-        raise Invalid(f"{name}: not UTF-8 text ({exc.reason})") from None
+        raise Invalid(rules.problem("import.utf8", "file", source=name, reason=exc.reason)) from None
     except RecursionError:
-        raise refuse(name, f"nested deeper than {MAX_JSON_DEPTH} levels") from None
+        raise refuse(name, "limit.json_depth", most=MAX_JSON_DEPTH) from None
     except _TooBig as exc:
-        raise refuse(name, str(exc)) from None
+        raise refuse(name, exc.code, **exc.params) from None
     except json.JSONDecodeError as exc:
-        raise Invalid(f"{name}: not JSON: {exc}") from None
+        raise Invalid(rules.problem("import.json", "file", source=name, detail=str(exc))) from None
     if _depth(data) > MAX_JSON_DEPTH:
-        raise refuse(name, f"nested deeper than {MAX_JSON_DEPTH} levels")
+        raise refuse(name, "limit.json_depth", most=MAX_JSON_DEPTH)
     return data
 
 

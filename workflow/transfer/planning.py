@@ -19,6 +19,7 @@ from workflow.transfer.columns import (
     INDEFINITE,
     LIST_SEP,
     RowError,
+    row_error,
 )
 from workflow.transfer.rows import PartyRow, Row
 from workflow.transfer.snapshot import Org, Snapshot, Stored, _code_key, identity
@@ -101,8 +102,8 @@ def plan(rows: Sequence[Row], snap: Snapshot) -> tuple[Plan, list[RowError]]:
     claimed: dict[str, int] = {}  # stored ref -> the row that changes it
 
     for row in rows:
-        def err(column: str, message: str, _n: int = row.number) -> None:
-            errors.append(RowError(_n, column, message))
+        def err(column: str, code: str, _n: int = row.number, **params: Any) -> None:
+            errors.append(row_error(_n, column, code, **params))
 
         orgs = [_resolve_party(party, by_key, by_code, p, err) for party in row.parties]
         if row.owner and row.owner not in snap.users and row.owner not in new_users:
@@ -112,25 +113,23 @@ def plan(rows: Sequence[Row], snap: Snapshot) -> tuple[Plan, list[RowError]]:
         stored: Stored | None = None
         if row.ref:
             if row.ref in seen_refs:
-                err("ref", f"{row.ref} is also in row {seen_refs[row.ref]}")
+                err("ref", "row.ref_twice", ref=row.ref, row=seen_refs[row.ref])
             seen_refs[row.ref] = row.number
             stored = snap.by_ref.get(row.ref)
         if row.ref is None and ident in seen_ids:  # rows with refs say which they are
-            err("title", f"the same agreement (title, partners, starts_on) as row {seen_ids[ident]}")
+            err("title", "row.same_agreement", row=seen_ids[ident])
         seen_ids.setdefault(ident, row.number)
         if row.ref is None:
             matches = snap.by_identity.get(ident, [])
             if len(matches) > 1:
-                err("ref", "matches agreements " + ", ".join(m.ref for m in matches)
-                           + " (same title, partners and start); give the ref")
+                err("ref", "row.ambiguous", refs=", ".join(m.ref for m in matches))
             elif matches:
                 stored = matches[0]
         if stored is None:
             p.actions.append(Action("create", row, row.ref or "", orgs))
             continue
         if stored.ref in claimed:
-            err("ref" if row.ref else "title",
-                f"{stored.ref} is also changed by row {claimed[stored.ref]}")
+            err("ref" if row.ref else "title", "row.claimed", ref=stored.ref, row=claimed[stored.ref])
         claimed.setdefault(stored.ref, row.number)
         new = comparable(row, orgs, row.renews)
         changes = changed_fields(row, new, stored.fields)
@@ -138,19 +137,17 @@ def plan(rows: Sequence[Row], snap: Snapshot) -> tuple[Plan, list[RowError]]:
             p.actions.append(Action("skip", row, stored.ref, orgs, stored))
             continue
         if "state" in changes:
-            err("state", f"{stored.ref} is {stored.state}; an import does not move agreements "
-                         f"through the lifecycle (use `hamkor agreement advance`)")
+            err("state", "row.state_change", ref=stored.ref, state=stored.state)
         elif stored.state != State.DRAFT.value:
             if "owner" in changes and row.owner is None and State(stored.state) in COMPLETE_STATES:
                 # Checked against the stored state: a file without a state column reads
                 # as draft, where an owner is optional.
-                err("owner", f"{stored.ref} is {stored.state}: it keeps an owner (reminders go "
-                             "to the owner)")
+                err("owner", "row.keeps_owner", ref=stored.ref, state=stored.state)
             for name in changes:
                 if name not in DESCRIPTIVE_FIELDS:
-                    err(_column_of(name), f"{stored.ref} is {stored.state}: after draft an import "
-                        f"changes only {', '.join(DESCRIPTIVE_FIELDS)} (stored: "
-                        f"{_show(stored.fields[name])}, file: {_show(new[name])})")
+                    err(_column_of(name), "row.after_draft", ref=stored.ref, state=stored.state,
+                        fields=", ".join(DESCRIPTIVE_FIELDS), stored=_show(stored.fields[name]),
+                        given=_show(new[name]))
         p.actions.append(Action("update", row, stored.ref, orgs, stored, changes))
 
     _allocate_refs(p, snap)
@@ -169,16 +166,18 @@ def _show(value: Any) -> str:
 
 
 def _resolve_party(party: PartyRow, by_key: dict[str, Org], by_code: dict[str, Org], p: Plan,
-                   err: Callable[[str, str], None]) -> Org:
+                   err: Callable[..., None]) -> Org:
     by_name = by_key.get(party.key)
     org = by_name
     if party.erasmus_code:
         coded = by_code.get(_code_key(party.erasmus_code))
         if coded is not None and by_name is not None and coded is not by_name:
-            err("erasmus_codes", f"{party.erasmus_code} is the code of {coded.name}, not of {party.name}")
+            err("erasmus_codes", "row.code_of_other", code=party.erasmus_code, other=coded.name,
+                name=party.name)
         org = coded or by_name
         if org is not None and org.erasmus_code and _code_key(org.erasmus_code) != _code_key(party.erasmus_code):
-            err("erasmus_codes", f"{org.name} has Erasmus code {org.erasmus_code}, not {party.erasmus_code}")
+            err("erasmus_codes", "row.code_differs", name=org.name, stored=org.erasmus_code,
+                given=party.erasmus_code)
     if org is None:
         org = Org(None, party.name, party.key, party.country, party.kind or "university", party.erasmus_code)
         by_key[party.key] = org
@@ -188,7 +187,8 @@ def _resolve_party(party: PartyRow, by_key: dict[str, Org], by_code: dict[str, O
         return org
     if party.country:
         if org.country and org.country != party.country:
-            err("countries", f"{org.name} is in {org.country}, not {party.country}")
+            err("countries", "row.country_differs", name=org.name, stored=org.country,
+                given=party.country)
         elif not org.country:
             org.country = party.country
             if org.id is not None:
@@ -237,16 +237,14 @@ def _check_successors(p: Plan, snap: Snapshot, errors: list[RowError]) -> None:
         if pred is None:
             continue
         if pred not in final:
-            errors.append(RowError(a.row.number, "renews", f"no agreement {pred} in the database "
-                                   "or in the file (give that row its ref)"))
+            errors.append(row_error(a.row.number, "renews", "row.no_predecessor", ref=pred))
             continue
         others = [r for r in live.get(pred, []) if r != a.ref]
         if others and final.get(a.ref) not in TERMINAL:
-            errors.append(RowError(a.row.number, "renews", f"{pred} already has the live successor "
-                                   f"{', '.join(others)}"))
+            errors.append(row_error(a.row.number, "renews", "row.live_successor", ref=pred,
+                                    successors=", ".join(others)))
         if State(final[a.ref]) in IN_FORCE and State(final[pred]) in IN_FORCE:
-            errors.append(RowError(a.row.number, "renews", f"{pred} is still {final[pred]}: two "
-                                   "agreements in force (import the successor as signed, or end "
-                                   f"{pred} first)"))
+            errors.append(row_error(a.row.number, "renews", "row.both_in_force", ref=pred,
+                                    state=final[pred]))
 
 

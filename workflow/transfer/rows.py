@@ -78,19 +78,19 @@ def parse_record(record: Record, columns: frozenset[str], today: date) -> tuple[
     """
     c = _Cells(record, today)
 
-    ref = _reference(c, "ref", "(leave it empty to get one)")
+    ref = _reference(c, "ref", new=True)
     title = c.text("title") or ""
     if not title:
-        c.error("title", "required")
+        c.rule("title", "row.required")
     type_ = (c.text("type") or "").lower().replace(" ", "_")
     if not type_:
-        c.error("type", "required: one of " + ", ".join(TYPES))
+        c.rule("type", "row.type_required", choices=", ".join(TYPES))
     elif type_ not in TYPES:
-        c.error("type", f"{type_!r} is not one of " + ", ".join(TYPES))
+        c.rule("type", "row.choice", value=type_, choices=", ".join(TYPES))
     state_text = (c.text("state") or State.DRAFT.value).lower().replace(" ", "_")
     state = _STATES.get(state_text, State.DRAFT)
     if state_text not in _STATES:
-        c.error("state", f"{state_text!r} is not one of " + ", ".join(_STATES))
+        c.rule("state", "row.choice", value=state_text, choices=", ".join(_STATES))
 
     parties = _parse_parties(c)
 
@@ -108,33 +108,34 @@ def parse_record(record: Record, columns: frozenset[str], today: date) -> tuple[
     months = c.integer("months", 1, MAX_MONTHS)
     if months is not None:
         if expires_text is not None:
-            c.error("months", "give expires_on or months, not both")
+            c.rule("months", "row.months_and_expiry")
         elif starts_on is None:
-            c.error("months", "needs starts_on")
+            c.rule("months", "row.months_need_start")
         else:
             expires_on = dates.term_end(starts_on, months)
     if starts_on and expires_on and expires_on < starts_on:
-        c.error("expires_on", f"{expires_on.isoformat()} is before starts_on {starts_on.isoformat()}")
+        c.rule("expires_on", "row.expires_before", expires=expires_on.isoformat(),
+               starts=starts_on.isoformat())
     term = c.integer("term", 1) or 1
     auto_renew = c.flag("auto_renew")
     renewal_months = c.integer("renewal_months", 1, MAX_MONTHS)
     notice_days = c.integer("notice_days", 0, MAX_NOTICE_DAYS)
     if auto_renew and renewal_months is None:
-        c.error("renewal_months", "auto_renew needs renewal_months")
+        c.rule("renewal_months", "row.auto_renew_months")
     if auto_renew and indefinite:
-        c.error("auto_renew", "an indefinite agreement cannot renew automatically")
+        c.rule("auto_renew", "row.indefinite_auto_renew")
     forms: list[str] = []
     for item in c.items("forms"):
         if item is None:
             continue
         form = _form(str(item))
         if form is None:
-            c.error("forms", f"{item!r} is not one of " + ", ".join(FORMS))
+            c.rule("forms", "row.choice", value=item, choices=", ".join(FORMS))
         elif form not in forms:
             forms.append(form)
     renews = _reference(c, "renews")
     if renews is not None and renews == ref:
-        c.error("renews", "an agreement cannot renew itself")
+        c.rule("renews", "row.renews_itself")
     notice_given_on = c.day("notice_given_on", past=True)
     ends_on = c.day("ends_on")
     notes = c.text("notes", multiline=True)
@@ -159,7 +160,7 @@ def parse_record(record: Record, columns: frozenset[str], today: date) -> tuple[
 def _parse_parties(c: _Cells) -> list[PartyRow]:
     names = c.items("partners")
     if any(n is None for n in names):
-        c.error("partners", f"an empty name between '{LIST_SEP}'")
+        c.rule("partners", "row.empty_name", sep=LIST_SEP)
     clean = []
     for n in names:
         if n is None:
@@ -169,13 +170,13 @@ def _parse_parties(c: _Cells) -> list[PartyRow]:
         except Invalid as exc:
             c.refused("partners", exc)
     if not c.given("partners"):
-        c.error("partners", "required")
+        c.rule("partners", "row.required")
     elif len(clean) < 2:
-        c.error("partners", f"an agreement needs at least two parties, separated by '{LIST_SEP}'")
+        c.rule("partners", "row.two_parties", sep=LIST_SEP)
     keys = [normalize_name(n) for n in clean]
     for name, count in Counter(keys).items():
         if count > 1:
-            c.error("partners", f"{name!r} is listed twice")
+            c.rule("partners", "row.twice", name=name)
     countries = c.aligned("countries", len(clean))
     signed = c.aligned("signed_on", len(clean))
     kinds = c.aligned("kinds", len(clean))
@@ -187,12 +188,12 @@ def _parse_parties(c: _Cells) -> list[PartyRow]:
             try:
                 country = _country(str(countries[i]))
             except Invalid as exc:
-                c.error("countries", f"{name}: {exc}")
+                c.errors.append(RowError(c.number, "countries", f"{name}: {exc}", exc.problem))
         kind = None
         if kinds[i] is not None:
             kind = str(kinds[i]).strip().lower()
             if kind not in KINDS:
-                c.error("kinds", f"{name}: {kind!r} is not one of " + ", ".join(KINDS))
+                c.rule("kinds", "row.party_choice", party=name, value=kind, choices=", ".join(KINDS))
         code = None
         if codes[i] is not None:
             try:
@@ -220,35 +221,33 @@ def _check_state(c: _Cells, row: Row) -> None:
                                        ("expires_on", row.expires_on or row.indefinite)) if not ok]
         for col in missing:
             if not c.given(col) and not (col == "expires_on" and c.given("months")):
-                c.error(col, f"required for state {state.value} (an agreement is complete "
-                             "before review)")
+                c.rule(col, "row.state_requires", state=state.value)
     unsigned = [p.name for p in row.parties if p.signed_on is None]
     if state in SIGNED_STATES and unsigned:
-        c.error("signed_on", f"state {state.value} needs a signature date for every party; "
-                             f"missing for {', '.join(unsigned)}")
+        c.rule("signed_on", "row.signatures_missing", state=state.value, names=", ".join(unsigned))
     if state is State.AWAITING_SIGNATURES and row.parties and not unsigned:
-        c.error("state", "every party has signed: the state is signed (or later)")
+        c.rule("state", "row.all_signed")
     if state in UNSIGNED_STATES and len(unsigned) < len(row.parties):
-        c.error("signed_on", f"state {state.value} comes before any signature")
+        c.rule("signed_on", "row.before_signature", state=state.value)
     if state in IN_FORCE and row.starts_on and row.starts_on > c.today:
-        c.error("starts_on", f"state {state.value} but it starts on {row.starts_on.isoformat()}"
-                             " (a signed agreement that has not started is 'signed')")
+        c.rule("starts_on", "row.not_started", state=state.value, starts=row.starts_on.isoformat())
     if state is State.RENEWAL_DUE and row.expires_on is None:
-        c.error("expires_on", "state renewal_due needs an expiry date")
+        c.rule("expires_on", "row.renewal_due_expiry")
     if state is State.EXPIRED and not (row.expires_on and row.expires_on < c.today):
-        c.error("expires_on", "state expired needs an expiry date before today")
+        c.rule("expires_on", "row.expired_expiry")
     if row.ends_on is not None and row.notice_given_on is None:
-        c.error("ends_on", "is set by notice: give notice_given_on too")
+        c.rule("ends_on", "row.ends_without_notice")
     if row.notice_given_on is not None:
         if state not in NOTICE_POSSIBLE:
-            c.error("notice_given_on", f"notice is given on an agreement in force, not {state.value}")
+            c.rule("notice_given_on", "row.notice_state", state=state.value)
         end = row.ends_on or row.expires_on
         if end is None:
-            c.error("ends_on", "notice needs the last day in force (ends_on or expires_on)")
+            c.rule("ends_on", "row.notice_end")
         elif row.expires_on is not None and end > row.expires_on:
-            c.error("ends_on", f"{end.isoformat()} is after expires_on {row.expires_on.isoformat()}")
+            c.rule("ends_on", "row.ends_after_expiry", end=end.isoformat(),
+                   expires=row.expires_on.isoformat())
         elif end < row.notice_given_on:
-            c.error("ends_on", f"{end.isoformat()} is before notice_given_on")
+            c.rule("ends_on", "row.ends_before_notice", end=end.isoformat())
 
 
 
