@@ -19,6 +19,14 @@ PEOPLE = [("olga@uni.uz", "Olga Karimova", "officer"), ("oleg@uni.uz", "Oleg Iva
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Headless chromium for the browser tests (tests/web/browser.py)."""
+    from tests.web.browser import launch_browser
+
+    yield from launch_browser()
+
+
 @pytest.fixture(autouse=True)
 def _cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Argon2 at its lightest: the same code paths, a fraction of the time per hash."""

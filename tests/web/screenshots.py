@@ -15,7 +15,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, _free_port
+from tests.web.browser import CHROMIUM, CHROMIUM_ARGS, free_port
 
 PASSWORD = os.environ.get("HAMKOR_DEMO_PASSWORD", "hamkor-demo-2026")
 
@@ -23,7 +23,7 @@ PASSWORD = os.environ.get("HAMKOR_DEMO_PASSWORD", "hamkor-demo-2026")
 def main(demo: Path, out: Path) -> None:
     from playwright.sync_api import sync_playwright
 
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "HAMKOR_SECRET_KEY": "screenshots-" + "x" * 32,
            "HAMKOR_REPORTS_DIR": str(demo / "web-reports")}

@@ -8,12 +8,8 @@ Set HAMKOR_SCREENSHOTS_DIR to also save the pages as web-*.png (the README's pic
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,33 +18,9 @@ from typing import Any
 import pytest
 
 from tests.helpers import hamkor, ok
-
-CHROMIUM = os.environ.get("HAMKOR_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-PASSWORD = "correct horse battery"
+from tests.web.browser import PASSWORD, active_agreement, serve, shot, sign_in
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium")
-        pytest.skip(f"{CHROMIUM} is missing")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture
@@ -61,52 +33,9 @@ def server(sqlite_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
         ok(hamkor(sqlite_url, "user", "set-password", email, "--password-stdin", input=PASSWORD + "\n"))
     ok(hamkor(sqlite_url, "partner", "add", "Hiroshima University", "--country", "JP", "--city", "Hiroshima"))
     ok(hamkor(sqlite_url, "partner", "add", "Politecnico di Torino", "--country", "IT", "--city", "Turin"))
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HAMKOR_")}
-    env.update({"HAMKOR_SECRET_KEY": "e2e-" + "k" * 40, "HAMKOR_MAIL_BACKEND": "file",
-                "HAMKOR_MAIL_DIR": str(tmp_path / "mail"), "HAMKOR_REPORTS_DIR": str(tmp_path / "reports"),
-                "HAMKOR_INSTITUTION": "Turin Polytechnic University in Tashkent",
-                "HAMKOR_WORKFLOW_MAIL": "false", "HAMKOR_DIGEST_DAY": "off"})
-    log = (tmp_path / "server.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "cli.main", "--db", sqlite_url, "serve",
-                             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-                            env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=1) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.close()
-                pytest.fail("hamkor serve did not start:\n" + (tmp_path / "server.log").read_text())
-            time.sleep(0.1)
-    try:
-        yield {"base": base, "db": sqlite_url, "env": env, "tmp": tmp_path}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-
-
-def shot(page: Any, name: str) -> None:
-    target = os.environ.get("HAMKOR_SCREENSHOTS_DIR")
-    if target:
-        page.screenshot(path=str(Path(target) / f"web-{name}.png"), full_page=True)
-
-
-def sign_in(page: Any, base: str, email: str) -> None:
-    page.goto(base + "/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(base + "/")
+    with serve(sqlite_url, tmp_path, {"HAMKOR_REPORTS_DIR": str(tmp_path / "reports"),
+                                      "HAMKOR_INSTITUTION": "Turin Polytechnic University in Tashkent"}) as srv:
+        yield srv
 
 
 def fire(page: Any, event_label: str, **fields: str) -> None:
@@ -123,7 +52,7 @@ def fire(page: Any, event_label: str, **fields: str) -> None:
         panel.get_by_role("button", name=event_label).click()
 
 
-def test_officer_and_approver_take_an_agreement_from_draft_to_active(browser: Any, server: dict) -> None:
+def test_officer_and_approver_take_an_agreement_from_draft_toactive_agreement(browser: Any, server: dict) -> None:
     base = server["base"]
     today = datetime.now(UTC).date()
     starts, expires = today - timedelta(days=300), today + timedelta(days=60)
@@ -292,20 +221,6 @@ def _first_ref(page: Any, base: str) -> str:
     return str(page.locator("table.list tbody a").first.inner_text())
 
 
-def _active(db: str, title: str, partner: str, *, starts: str, expires: str, owner: str = "olga@uni.uz") -> str:
-    """An agreement taken to active through the CLI (the same services the pages call)."""
-    env = {"HAMKOR_INSTITUTION": "Turin Polytechnic University in Tashkent"}
-    ref = ok(hamkor(db, "agreement", "create", "--title", title, "--partner", partner, "--type",
-                    "exchange", "--owner", owner, "--starts", starts, "--expires", expires,
-                    "--by", owner, "--on", starts, env=env)).out.strip()
-    for step in (["submit"], ["approve", "--by", "anvar@uni.uz"], ["send_for_signature"],
-                 ["sign", "--party", partner], ["sign", "--party", "Turin Polytechnic University in Tashkent"],
-                 ["activate"]):
-        by = [] if "--by" in step else ["--by", owner]
-        ok(hamkor(db, "agreement", "advance", ref, *step, *by, "--on", starts, env=env))
-    return ref
-
-
 def test_search_the_head_of_office_dashboard_and_a_correction(browser: Any, server: dict) -> None:
     """"politecnico torino" and "Italy" find the Politecnico agreement; the head of office
     (an approver) sees a colleague's agreement expiring in 150 days; an officer corrects the
@@ -313,9 +228,9 @@ def test_search_the_head_of_office_dashboard_and_a_correction(browser: Any, serv
     base, db = server["base"], server["db"]
     today = datetime.now(UTC).date()
     starts = (today - timedelta(days=200)).isoformat()
-    torino = _active(db, "Double degree in mechatronics", "Politecnico di Torino", starts=starts,
+    torino = active_agreement(db, "Double degree in mechatronics", "Politecnico di Torino", starts=starts,
                      expires=(today + timedelta(days=150)).isoformat())
-    hiroshima = _active(db, "Staff exchange", "Hiroshima University", starts=starts,
+    hiroshima = active_agreement(db, "Staff exchange", "Hiroshima University", starts=starts,
                         expires=(today + timedelta(days=900)).isoformat())
     page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     sign_in(page, base, "olga@uni.uz")

@@ -7,12 +7,7 @@ error and changes nothing, then a good file imports.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,34 +16,11 @@ from typing import Any
 import pytest
 
 from tests.helpers import hamkor, ok
-from tests.web.test_browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    PASSWORD,
-    _active,
-    _free_port,
-    shot,
-    sign_in,
-)
+from tests.web.browser import PASSWORD, active_agreement, serve, shot, sign_in
 
 pytestmark = pytest.mark.slow
 HOME = "Turin Polytechnic University in Tashkent"
 ENV = {"HAMKOR_INSTITUTION": HOME, "HAMKOR_INSTITUTION_HEI_ID": "polito.uz"}
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    """Debian's chromium through Playwright, as in test_browser."""
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium")
-        pytest.skip(f"{CHROMIUM} is missing")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture
@@ -61,37 +33,8 @@ def server(sqlite_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
     ok(hamkor(sqlite_url, "partner", "add", "Hiroshima University", "--country", "JP"))
     ok(hamkor(sqlite_url, "partner", "add", "Politecnico di Torino", "--country", "IT",
               "--hei-id", "polito.it"))
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HAMKOR_")}
-    env.update({"HAMKOR_SECRET_KEY": "e2e-" + "k" * 40, "HAMKOR_MAIL_BACKEND": "file",
-                "HAMKOR_MAIL_DIR": str(tmp_path / "mail"), "HAMKOR_WORKFLOW_MAIL": "false",
-                "HAMKOR_DIGEST_DAY": "off", **ENV})
-    log = (tmp_path / "server.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "cli.main", "--db", sqlite_url, "serve",
-                             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-                            env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=1) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.close()
-                pytest.fail("hamkor serve did not start:\n" + (tmp_path / "server.log").read_text())
-            time.sleep(0.1)
-    try:
-        yield {"base": base, "db": sqlite_url, "tmp": tmp_path}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+    with serve(sqlite_url, tmp_path, ENV) as srv:
+        yield srv
 
 
 def no_sideways_scroll(page: Any, path: str) -> None:
@@ -119,7 +62,7 @@ def add_condition(page: Any, **fields: str) -> None:
 def test_an_officer_adds_conditions_and_sees_the_amendment(browser: Any, server: dict[str, Any]) -> None:
     base, db = server["base"], server["db"]
     today = datetime.now(UTC).date()
-    ref = _active(db, "Erasmus+ exchange", "Politecnico di Torino",
+    ref = active_agreement(db, "Erasmus+ exchange", "Politecnico di Torino",
                   starts=(today - timedelta(days=30)).isoformat(),
                   expires=(today + timedelta(days=1500)).isoformat())
     year = today.year

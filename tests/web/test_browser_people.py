@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from tests.helpers import hamkor, ok
-from tests.web.test_browser import PASSWORD, browser, server, shot, sign_in  # noqa: F401
+from tests.web.browser import PASSWORD, shot, sign_in
+from tests.web.test_browser import server  # noqa: F401
 
 pytestmark = pytest.mark.slow
 
