@@ -28,9 +28,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.mofile import read_mo, write_mo
-from babel.messages.pofile import read_po, write_po
 
+from config import catalogs
+from config.catalogs import TEAMS
 from web.i18n import DOMAIN, LOCALE_DIR
 
 HERE = Path(__file__).parent
@@ -46,7 +46,6 @@ DICTS: dict[str, tuple[str, tuple[str, ...]]] = {
     # the same tables kept in a module beside their pages (web/<feature>_labels.py)
     "FIELDS": ("field.", LANGS), "RULES": ("rule.", ("uz", "ru")),
 }
-TEAMS = {"en": "English", "uz": "Uzbek (Latin)", "ru": "Russian"}
 
 
 def uzbek_latin(text: str) -> str:
@@ -57,35 +56,23 @@ def uzbek_latin(text: str) -> str:
 
 
 def po_path(lang: str) -> Path:
-    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    return catalogs.po_path(LOCALE_DIR, DOMAIN, lang)
 
 
 def load(lang: str) -> Catalog:
-    path = po_path(lang)
-    if not path.exists():
-        return Catalog(locale=lang, domain=DOMAIN, project="Hamkor", version="0.1", fuzzy=False)
-    with open(path, "rb") as f:
-        return read_po(f, locale=lang)
+    return catalogs.read_catalog(po_path(lang), lang, DOMAIN)
 
 
 def save(lang: str, catalog: Catalog) -> None:
-    catalog.header_comment = (f"# {TEAMS[lang]} words of Hamkor's web interface (msgid: a stable key).\n"
-                              "# Edit the msgstr lines, then run `python -m web.catalog_tool compile`.")
-    catalog.last_translator = "Hamkor international office"
-    catalog.language_team = TEAMS[lang]
     catalog.fuzzy = False
-    path = po_path(lang)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as f:
-        write_po(f, catalog, sort_output=True, ignore_obsolete=True, width=0)
+    catalogs.write_catalog(
+        po_path(lang), catalog, lang, width=0,
+        header=(f"# {TEAMS[lang]} words of Hamkor's web interface (msgid: a stable key).\n"
+                "# Edit the msgstr lines, then run `python -m web.catalog_tool compile`."))
 
 
 def compile_all() -> None:
-    for lang in LANGS:
-        with open(po_path(lang), "rb") as f:
-            catalog = read_po(f, locale=lang)
-        with open(po_path(lang).with_suffix(".mo"), "wb") as f:
-            write_mo(f, catalog, use_fuzzy=False)
+    catalogs.compile_catalogs(LOCALE_DIR, DOMAIN, LANGS)
 
 
 # ---------------------------------------------------------------- import-labels
@@ -209,30 +196,12 @@ def _existing(catalog: Catalog, key: str) -> str:
 
 def problems() -> list[str]:
     """Why the catalogs are not complete and compiled (empty when they are): every key of
-    any catalog has a non-empty text in every language, and each .mo matches its .po."""
-    out: list[str] = []
-    catalogs = {lang: load(lang) for lang in LANGS}
-    keys = set().union(*({str(m.id) for m in c if m.id} for c in catalogs.values()))
-    for lang, catalog in catalogs.items():
-        mo_path = po_path(lang).with_suffix(".mo")
-        if not mo_path.exists():
-            out.append(f"{lang}: {mo_path.name} is missing (python -m web.catalog_tool compile)")
-            continue
-        with open(mo_path, "rb") as f:
-            mo = read_mo(f)
-        for key in sorted(keys):
-            if key.startswith("rule.") and lang == "en":
-                continue  # English refusals may come from workflow/rules.py
-            msg = catalog.get(key)
-            if msg is None or not msg.string:
-                out.append(f"{lang}: no translation of {key!r}")
-            elif msg.fuzzy:
-                out.append(f"{lang}: fuzzy {key!r}")
-            else:
-                compiled = mo.get(key)
-                if compiled is None or compiled.string != msg.string:
-                    out.append(f"{lang}: {mo_path.name} is older than the .po for {key!r}")
-    return out
+    any catalog has a non-empty text in every language, and each .mo matches its .po.
+    English refusals (`rule.` keys) may come from workflow/rules.py instead."""
+    keys = set().union(*({str(m.id) for m in load(lang) if m.id} for lang in LANGS))
+    return catalogs.catalog_problems(LOCALE_DIR, DOMAIN, LANGS, keys,
+                                     compile_command="python -m web.catalog_tool compile",
+                                     skip=lambda lang, key: lang == "en" and key.startswith("rule."))
 
 
 def main(argv: list[str] | None = None) -> int:
