@@ -13,7 +13,6 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
-from starlette.datastructures import UploadFile as StarletteUpload
 
 from ewp.approvals import ApprovalsImported, Approved
 from web import forms, staging
@@ -70,15 +69,12 @@ def _refusal(request: Request, exc: HamkorError) -> str:
 
 def _xml_upload(request: Request, form: FormData) -> tuple[str, bytes]:
     t = translator(request)
-    upload = form.get("file")
-    if not isinstance(upload, StarletteUpload) or not upload.filename:
-        raise Invalid(t("x.choose"))
-    if not upload.filename.lower().endswith(".xml"):
-        raise Invalid(t("x.choose"))
     try:
-        return upload.filename, staging.read_upload(upload)
+        return staging.take_upload(form, "iias")
     except staging.TooLarge:
         raise Invalid(t("imp.too_large", mb=MAX_FILE_BYTES // (1024 * 1024))) from None
+    except staging.Unusable:
+        raise Invalid(t("x.choose")) from None
 
 
 @pages.get("/ewp", response_class=HTMLResponse)
@@ -126,13 +122,12 @@ def ewp_import_confirm(request: Request, user: User = Depends(page_user),
     kept = staging.staged(request, "iias", forms.text(form, "token"))
     if kept is None:
         return _page(request, error=t("imp.expired"), status=409)
-    try:
-        outcome = import_iias(app.uow(immediate=True), app.clock(), app.home(), kept.read(),
-                              source=kept.name, by=user["email"], expect=kept.expect)
-    except HamkorError as exc:
-        staging.discard(request, "iias")
-        return _page(request, error=_refusal(request, exc), status=status_for(exc))
-    staging.discard(request, "iias")
+    with staging.consumed(request, "iias"):
+        try:
+            outcome = import_iias(app.uow(immediate=True), app.clock(), app.home(), kept.read(),
+                                  source=kept.name, by=user["email"], expect=kept.expect)
+        except HamkorError as exc:
+            return _page(request, error=_refusal(request, exc), status=status_for(exc))
     flash(request, "ok", t("x.imported", source=kept.name, created=len(outcome.created),
                            updated=len(outcome.updated), unchanged=len(outcome.unchanged)))
     return redirect("/ewp")

@@ -14,7 +14,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 from starlette.datastructures import FormData
-from starlette.datastructures import UploadFile as StarletteUpload
 from typing_extensions import TypedDict
 
 from web import forms, staging
@@ -87,35 +86,37 @@ def _refusal(request: Request, exc: HamkorError) -> str:
     return f"{humanize(exc, t)}. {t('ag.nothing_changed')}"
 
 
+def _refused(request: Request, exc: HamkorError, source: str) -> Response:
+    """The import page with why the file was refused: each bad row, or the one reason."""
+    from workflow.transfer import ImportRejected
+
+    if isinstance(exc, ImportRejected):
+        t = translator(request)
+        return _page(request, error=t("imp.rejected", n=len(exc.errors),
+                                      rows=len({e.row for e in exc.errors})),
+                     status=422, row_errors=exc.errors, source=source)
+    return _page(request, error=_refusal(request, exc), status=status_for(exc))
+
+
 @pages.post("/import/preview")
 def import_preview(request: Request, user: User = Depends(page_user),
                    form: FormData = Depends(checked_form)) -> Response:
     """Check the file and show what it would do, row by row; nothing is written."""
-    from workflow.transfer import ImportRejected
-
     t = translator(request)
-    upload = form.get("file")
-    if not isinstance(upload, StarletteUpload) or not upload.filename:
-        return _page(request, error=t("imp.choose"), status=422)
-    name = upload.filename
-    suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if f".{suffix}" not in staging.SUFFIXES["import"]:
-        return _page(request, error=t("imp.bad_type"), status=422)
     try:
-        data = staging.read_upload(upload)
+        name, data = staging.take_upload(form, "import")
     except staging.TooLarge:
         return _page(request, error=t("imp.too_large", mb=MAX_FILE_BYTES // (1024 * 1024)), status=413)
+    except staging.WrongType:
+        return _page(request, error=t("imp.bad_type"), status=422)
+    except staging.NoFile:
+        return _page(request, error=t("imp.choose"), status=422)
     kept = staging.stage(request, "import", name, data)
     try:
         report = _run(request, user, kept.path, dry_run=True)
-    except ImportRejected as exc:
+    except HamkorError as exc:  # ImportRejected among them
         staging.discard(request, "import")
-        return _page(request, error=t("imp.rejected", n=len(exc.errors),
-                                      rows=len({e.row for e in exc.errors})),
-                     status=422, row_errors=exc.errors, source=kept.name)
-    except HamkorError as exc:
-        staging.discard(request, "import")
-        return _page(request, error=_refusal(request, exc), status=status_for(exc))
+        return _refused(request, exc, kept.name)
     staging.expect(request, "import", report.digest())
     return _page(request, report=report, token=kept.token, source=kept.name)
 
@@ -124,23 +125,15 @@ def import_preview(request: Request, user: User = Depends(page_user),
 def import_confirm(request: Request, user: User = Depends(page_user),
                    form: FormData = Depends(checked_form)) -> Response:
     """Import the previewed file: all its rows, or nothing."""
-    from workflow.transfer import ImportRejected
-
     t = translator(request)
     kept = staging.staged(request, "import", forms.text(form, "token"))
     if kept is None:
         return _page(request, error=t("imp.expired"), status=409)
-    try:
-        report = _run(request, user, kept.path, dry_run=False, expect=kept.expect)
-    except ImportRejected as exc:
-        staging.discard(request, "import")
-        return _page(request, error=t("imp.rejected", n=len(exc.errors),
-                                      rows=len({e.row for e in exc.errors})),
-                     status=422, row_errors=exc.errors, source=kept.name)
-    except HamkorError as exc:
-        staging.discard(request, "import")
-        return _page(request, error=_refusal(request, exc), status=status_for(exc))
-    staging.discard(request, "import")
+    with staging.consumed(request, "import"):
+        try:
+            report = _run(request, user, kept.path, dry_run=False, expect=kept.expect)
+        except HamkorError as exc:  # ImportRejected among them
+            return _refused(request, exc, kept.name)
     flash(request, "ok", t("imp.done", source=kept.name, created=len(report.created),
                            updated=len(report.updated), skipped=len(report.skipped)))
     return redirect("/import")

@@ -17,6 +17,8 @@ import secrets
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +34,19 @@ SUFFIXES = {"import": (".csv", ".xlsx", ".json"), "iias": (".xml",), "approvals"
 _DIR = Path(tempfile.gettempdir()) / f"hamkor-staged-{os.getuid()}"
 
 
-class TooLarge(ValueError):
+class Unusable(ValueError):
+    """The form's upload cannot be taken (each subclass says why)."""
+
+
+class NoFile(Unusable):
+    pass
+
+
+class WrongType(Unusable):
+    pass
+
+
+class TooLarge(Unusable):
     pass
 
 
@@ -84,6 +98,29 @@ def read_upload(upload: Any, limit: int = MAX_FILE_BYTES) -> bytes:
     if len(data) > limit:
         raise TooLarge(f"{len(data)}")
     return bytes(data)
+
+
+def take_upload(form: Any, kind: str) -> tuple[str, bytes]:
+    """The name and bytes of the form's `file` for a ``kind`` preview: NoFile where none was
+    chosen, WrongType where its name does not end in one of the kind's suffixes, TooLarge
+    past the import's size limit (read no further than it)."""
+    from starlette.datastructures import UploadFile
+
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise NoFile(kind)
+    if not upload.filename.lower().endswith(SUFFIXES[kind]):
+        raise WrongType(upload.filename)
+    return upload.filename, read_upload(upload)
+
+
+@contextmanager
+def consumed(request: Request, kind: str) -> Iterator[None]:
+    """Confirming a preview: the staged file is removed however the confirmation ends."""
+    try:
+        yield
+    finally:
+        discard(request, kind)
 
 
 def stage(request: Request, kind: str, name: str, data: bytes, expect: str | None = None) -> Staged:
