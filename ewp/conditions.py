@@ -161,8 +161,26 @@ def _party(a: Agreement, value: str, option: str, home: Home) -> AgreementParty:
                  value=value, ref=a.ref, names=names)
 
 
+def _directions(a: Agreement, valid: _Valid, home: Home) -> tuple[AgreementParty, AgreementParty]:
+    """The sending and the receiving party of a condition: two different parties of `a`."""
+    sending = _party(a, valid.sending, "--from", home)
+    receiving = _party(a, valid.receiving, "--to", home)
+    if sending is receiving:
+        raise refuse("--from", "ewp.same_party", "{field} and {f_receiving} are the same party "
+                     "({name})", name=sending.organization.name)
+    return sending, receiving
+
+
 def _rows(s: Session, a: Agreement) -> list[MobilitySpec]:
     return ordered_rows(list(s.scalars(select(MobilitySpec).where(MobilitySpec.agreement_id == a.id))))
+
+
+def _numbered(s: Session, a: Agreement, n: int) -> list[MobilitySpec]:
+    """The conditions as listed, refused (NotFound) unless there is an ``n``-th."""
+    rows = _rows(s, a)
+    if not 1 <= n <= len(rows):
+        raise NotFound("condition", f"{a.ref} #{n} (it has {len(rows)})")
+    return rows
 
 
 def _begin_change(s: Session, a: Agreement, by: str | None) -> tuple[str, str]:
@@ -243,11 +261,7 @@ def add_condition(uow: UnitOfWork, clock: Clock, home: Home, ref: str, ci: Condi
         a = get_agreement(s, ref)
         uow.subject = a.ref
         who, mode = _begin_change(s, a, by)
-        sending = _party(a, valid.sending, "--from", home)
-        receiving = _party(a, valid.receiving, "--to", home)
-        if sending is receiving:
-            raise refuse("--from", "ewp.same_party", "{field} and {f_receiving} are the same party "
-                         "({name})", name=sending.organization.name)
+        sending, receiving = _directions(a, valid, home)
         old_hash = our_hash(s, a.id, home)
         position = (s.scalar(select(func.max(MobilitySpec.position))
                              .where(MobilitySpec.agreement_id == a.id)) or 0) + 1
@@ -274,9 +288,7 @@ def remove_condition(uow: UnitOfWork, clock: Clock, home: Home, ref: str, n: int
         a = get_agreement(s, ref)
         uow.subject = a.ref
         who, mode = _begin_change(s, a, by)
-        rows = _rows(s, a)
-        if not 1 <= n <= len(rows):
-            raise NotFound("condition", f"{a.ref} #{n} (it has {len(rows)})")
+        rows = _numbered(s, a, n)
         old_hash = our_hash(s, a.id, home)
         orgs = {p.organization_id: p.organization for p in a.parties}
         removed = condition_dict(n, rows[n - 1], orgs, home)
@@ -310,14 +322,8 @@ def edit_condition(uow: UnitOfWork, clock: Clock, home: Home, ref: str, n: int,
         a = get_agreement(s, ref)
         uow.subject = a.ref
         who, mode = _begin_change(s, a, by)
-        rows = _rows(s, a)
-        if not 1 <= n <= len(rows):
-            raise NotFound("condition", f"{a.ref} #{n} (it has {len(rows)})")
-        sending = _party(a, valid.sending, "--from", home)
-        receiving = _party(a, valid.receiving, "--to", home)
-        if sending is receiving:
-            raise refuse("--from", "ewp.same_party", "{field} and {f_receiving} are the same party "
-                         "({name})", name=sending.organization.name)
+        rows = _numbered(s, a, n)
+        sending, receiving = _directions(a, valid, home)
         old_hash = our_hash(s, a.id, home)
         orgs = {p.organization_id: p.organization for p in a.parties}
         before = describe(condition_dict(n, rows[n - 1], orgs, home))
@@ -347,9 +353,7 @@ def move_condition(uow: UnitOfWork, clock: Clock, home: Home, ref: str, n: int,
         a = get_agreement(s, ref)
         uow.subject = a.ref
         who, mode = _begin_change(s, a, by)
-        rows = _rows(s, a)
-        if not 1 <= n <= len(rows):
-            raise NotFound("condition", f"{a.ref} #{n} (it has {len(rows)})")
+        rows = _numbered(s, a, n)
         m = n - 1 if direction == "up" else n + 1
         if not 1 <= m <= len(rows) or rows[m - 1].kind != rows[n - 1].kind:
             raise Invalid(Problem("ewp.move", None, "condition {n} is already the {end} of its kind "
