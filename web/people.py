@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any, Literal
 
@@ -97,6 +98,19 @@ def _contact_values(form: FormData) -> dict[str, str]:
     return {k: forms.text(form, k) or "" for k in CONTACT_FIELDS}
 
 
+def _contact_change(request: Request, partner_id: RowId, change: Callable[[], Any], done: str,
+                    contact: dict[str, Any] | None = None) -> Response:
+    """Run one change of a partner's contact persons: its refusal on the partner's page (with
+    the values typed, if any), or its message there once done."""
+    try:
+        c = change()
+    except HamkorError as exc:
+        return _partner_page(request, str(partner_id), error=humanize(exc, translator(request)),
+                             status_=status_for(exc), contact=contact)
+    flash(request, "ok", translator(request)(done, name=c["name"]))
+    return redirect(f"/partners/{partner_id}#contacts")
+
+
 @pages.post("/partners/{partner_id}/contacts")
 def contact_add(request: Request, partner_id: RowId, user: User = Depends(page_user),
                 form: FormData = Depends(checked_form)) -> Response:
@@ -104,15 +118,10 @@ def contact_add(request: Request, partner_id: RowId, user: User = Depends(page_u
 
     app = hamkor(request)
     v = _contact_values(form)
-    try:
-        c = add_contact(app.uow(), app.clock(), str(partner_id), name=v["name"],
-                        role=v["role"] or "other", email=v["email"], phone=v["phone"],
-                        position=v["position"], actor_email=user["email"])
-    except HamkorError as exc:
-        return _partner_page(request, str(partner_id), error=humanize(exc, translator(request)),
-                             status_=status_for(exc), contact=v)
-    flash(request, "ok", translator(request)("pp.contact_added", name=c["name"]))
-    return redirect(f"/partners/{partner_id}#contacts")
+    return _contact_change(request, partner_id, lambda: add_contact(
+        app.uow(), app.clock(), str(partner_id), name=v["name"], role=v["role"] or "other",
+        email=v["email"], phone=v["phone"], position=v["position"], actor_email=user["email"]),
+        "pp.contact_added", contact=v)
 
 
 @pages.post("/partners/{partner_id}/contacts/{contact_id}/edit")
@@ -121,14 +130,9 @@ def contact_edit(request: Request, partner_id: RowId, contact_id: RowId,
     from workflow.partners import edit_contact
 
     app = hamkor(request)
-    try:
-        c = edit_contact(app.uow(), app.clock(), contact_id, _contact_values(form),
-                         partner=str(partner_id), actor_email=user["email"])
-    except HamkorError as exc:
-        return _partner_page(request, str(partner_id), error=humanize(exc, translator(request)),
-                             status_=status_for(exc))
-    flash(request, "ok", translator(request)("pp.contact_saved", name=c["name"]))
-    return redirect(f"/partners/{partner_id}#contacts")
+    return _contact_change(request, partner_id, lambda: edit_contact(
+        app.uow(), app.clock(), contact_id, _contact_values(form), partner=str(partner_id),
+        actor_email=user["email"]), "pp.contact_saved")
 
 
 @pages.post("/partners/{partner_id}/contacts/{contact_id}/remove")
@@ -137,14 +141,9 @@ def contact_remove(request: Request, partner_id: RowId, contact_id: RowId,
     from workflow.partners import remove_contact
 
     app = hamkor(request)
-    try:
-        c = remove_contact(app.uow(), app.clock(), contact_id, partner=str(partner_id),
-                           actor_email=user["email"])
-    except HamkorError as exc:
-        return _partner_page(request, str(partner_id), error=humanize(exc, translator(request)),
-                             status_=status_for(exc))
-    flash(request, "ok", translator(request)("pp.contact_removed", name=c["name"]))
-    return redirect(f"/partners/{partner_id}#contacts")
+    return _contact_change(request, partner_id, lambda: remove_contact(
+        app.uow(), app.clock(), contact_id, partner=str(partner_id), actor_email=user["email"]),
+        "pp.contact_removed")
 
 
 def agreement_contacts(app: Any, ref: str) -> dict[str, Any]:
