@@ -167,8 +167,10 @@ def test_a_name_mixing_latin_and_cyrillic_letters_is_listed_in_data_quality(hamk
     add_partner(hamkor_app.uow(), hamkor_app.clock(), lookalike, country="JP")
     ok(hamkor(hamkor_app.db_url, "agreement", "create", "--title", "Exchange", "--partner", lookalike,
               "--type", "mou", "--by", OFFICER))
-    from reports.data import _problems, Period  # noqa: I001 - the row shape the report builds
     from datetime import date
+
+    from reports.classify import _problems
+    from reports.facts import Period
 
     row = {"state": "draft", "starts_on": None, "expires_on": None, "indefinite": False,
            "signed_on": None, "owner": None, "title": "Exchange",
