@@ -183,9 +183,13 @@ def _numbered(s: Session, a: Agreement, n: int) -> list[MobilitySpec]:
     return rows
 
 
-def _begin_change(s: Session, a: Agreement, by: str | None) -> tuple[str, str]:
-    """Actor and mode (edit or amend) of a change; assigns the IIA id if still missing
+def _begin_change(uow: UnitOfWork, ref: str, by: str | None) -> tuple[Session, Agreement, str, str]:
+    """Inside `with uow`: the session, the agreement (the unit of work's subject), and the
+    actor and mode (edit or amend) of a change; assigns the IIA id if still missing
     (conditions make the agreement an IIA)."""
+    s = uow.session
+    a = get_agreement(s, ref)
+    uow.subject = a.ref
     who = actor(s, by)
     require_role(who, Role.OFFICER, "change cooperation conditions")
     mode = change_mode(a)
@@ -194,7 +198,7 @@ def _begin_change(s: Session, a: Agreement, by: str | None) -> tuple[str, str]:
     # second waits for this row and then gets "changed by someone else; retry".
     flag_modified(a, "title")
     s.flush()
-    return who.email, mode
+    return s, a, who.email, mode
 
 
 #: A stored mobility spec as the services give it (`from`/`to`: the parties' names).
@@ -257,10 +261,7 @@ def add_condition(uow: UnitOfWork, clock: Clock, home: Home, ref: str, ci: Condi
     """Append one mobility spec; returns ``{ref, n, condition, amended, old_hash, hash}``."""
     valid = validate(ci)
     with uow:
-        s = uow.session
-        a = get_agreement(s, ref)
-        uow.subject = a.ref
-        who, mode = _begin_change(s, a, by)
+        s, a, who, mode = _begin_change(uow, ref, by)
         sending, receiving = _directions(a, valid, home)
         old_hash = our_hash(s, a.id, home)
         position = (s.scalar(select(func.max(MobilitySpec.position))
@@ -284,10 +285,7 @@ def remove_condition(uow: UnitOfWork, clock: Clock, home: Home, ref: str, n: int
                      by: str | None) -> ConditionRemoved:
     """Remove the ``n``-th condition (as listed); returns ``{ref, removed, amended, …}``."""
     with uow:
-        s = uow.session
-        a = get_agreement(s, ref)
-        uow.subject = a.ref
-        who, mode = _begin_change(s, a, by)
+        s, a, who, mode = _begin_change(uow, ref, by)
         rows = _numbered(s, a, n)
         old_hash = our_hash(s, a.id, home)
         orgs = {p.organization_id: p.organization for p in a.parties}
@@ -318,10 +316,7 @@ def edit_condition(uow: UnitOfWork, clock: Clock, home: Home, ref: str, n: int,
     its kind; an amendment once signed. Nothing changes when any value is refused."""
     valid = validate(ci)
     with uow:
-        s = uow.session
-        a = get_agreement(s, ref)
-        uow.subject = a.ref
-        who, mode = _begin_change(s, a, by)
+        s, a, who, mode = _begin_change(uow, ref, by)
         rows = _numbered(s, a, n)
         sending, receiving = _directions(a, valid, home)
         old_hash = our_hash(s, a.id, home)
@@ -349,10 +344,7 @@ def move_condition(uow: UnitOfWork, clock: Clock, home: Home, ref: str, n: int,
         raise refuse("direction", "choice", "{field} {value!r} is not one of {choices}",
                      value=direction, choices="up, down")
     with uow:
-        s = uow.session
-        a = get_agreement(s, ref)
-        uow.subject = a.ref
-        who, mode = _begin_change(s, a, by)
+        s, a, who, mode = _begin_change(uow, ref, by)
         rows = _numbered(s, a, n)
         m = n - 1 if direction == "up" else n + 1
         if not 1 <= m <= len(rows) or rows[m - 1].kind != rows[n - 1].kind:
