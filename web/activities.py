@@ -8,6 +8,7 @@ above. Refusals: the page again with the reason, or `{"detail": ...}` with its s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, status
@@ -160,6 +161,21 @@ def activity_show(request: Request, activity_id: RowId, user: User = Depends(pag
     return _activity_page(request, user, activity_id)
 
 
+def _activity_change(request: Request, user: User, activity_id: int, change: Callable[[], Any],
+                     done: str, then: str) -> Response:
+    """Run one change of an activity: its refusal on the activity's page (nothing changed),
+    or its message on the page `then` once done."""
+    t = translator(request)
+    try:
+        change()
+    except HamkorError as exc:
+        return _activity_page(request, user, activity_id,
+                              error=f"{humanize(exc, t)}. {t('ag.nothing_changed')}",
+                              status_code=status_for(exc))
+    flash(request, "ok", t(done))
+    return redirect(then)
+
+
 @pages.post("/activities/{activity_id}/edit")
 def activity_edit(request: Request, activity_id: RowId, user: User = Depends(page_user),
                   form: FormData = Depends(checked_form)) -> Response:
@@ -169,16 +185,10 @@ def activity_edit(request: Request, activity_id: RowId, user: User = Depends(pag
     raw = _raw(form, edit=True)
     raw.pop("kind", None)
     raw = {k: v for k, v in raw.items() if k != "names"}  # names: only removed, never retyped here
-    t = translator(request)
-    try:
-        edit_activity(app.uow(), app.clock(), app.office(), app.office().year_start, activity_id,
-                      raw, by=user["email"], version=forms.integer(form, "version", "version"))
-    except HamkorError as exc:
-        return _activity_page(request, user, activity_id,
-                              error=f"{humanize(exc, translator(request))}. {t('ag.nothing_changed')}",
-                              status_code=status_for(exc))
-    flash(request, "ok", t("act.saved"))
-    return redirect(f"/activities/{activity_id}")
+    return _activity_change(request, user, activity_id, lambda: edit_activity(
+        app.uow(), app.clock(), app.office(), app.office().year_start, activity_id, raw,
+        by=user["email"], version=forms.integer(form, "version", "version")),
+        "act.saved", f"/activities/{activity_id}")
 
 
 @pages.post("/activities/{activity_id}/remove")
@@ -187,16 +197,9 @@ def activity_remove(request: Request, activity_id: RowId, user: User = Depends(p
     from workflow.activities import remove_activity
 
     app = hamkor(request)
-    t = translator(request)
-    try:
-        remove_activity(app.uow(), app.clock(), activity_id, forms.text(form, "reason") or "",
-                        by=user["email"])
-    except HamkorError as exc:
-        return _activity_page(request, user, activity_id,
-                              error=f"{humanize(exc, translator(request))}. {t('ag.nothing_changed')}",
-                              status_code=status_for(exc))
-    flash(request, "ok", t("act.removed"))
-    return redirect("/activities")
+    return _activity_change(request, user, activity_id, lambda: remove_activity(
+        app.uow(), app.clock(), activity_id, forms.text(form, "reason") or "", by=user["email"]),
+        "act.removed", "/activities")
 
 
 @pages.post("/activities/{activity_id}/remove-names")
@@ -205,16 +208,9 @@ def activity_remove_names(request: Request, activity_id: RowId, user: User = Dep
     from workflow.activities import remove_names
 
     app = hamkor(request)
-    t = translator(request)
-    try:
-        remove_names(app.uow(), app.clock(), activity_id, forms.text(form, "reason") or "",
-                     by=user["email"])
-    except HamkorError as exc:
-        return _activity_page(request, user, activity_id,
-                              error=f"{humanize(exc, translator(request))}. {t('ag.nothing_changed')}",
-                              status_code=status_for(exc))
-    flash(request, "ok", t("act.names_removed"))
-    return redirect(f"/activities/{activity_id}")
+    return _activity_change(request, user, activity_id, lambda: remove_names(
+        app.uow(), app.clock(), activity_id, forms.text(form, "reason") or "", by=user["email"]),
+        "act.names_removed", f"/activities/{activity_id}")
 
 
 def agreement_extras(app: Any, ref: str) -> dict[str, Any]:
