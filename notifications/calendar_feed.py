@@ -35,6 +35,7 @@ from notifications import i18n
 from notifications.i18n import N_
 from notifications.links import Links
 from workflow import rules
+from workflow.accounts import live_token, noted_use
 from workflow.clock import Clock
 from workflow.errors import Invalid, NotFound
 from workflow.uow import UnitOfWork
@@ -124,19 +125,11 @@ def user_for_token(uow: UnitOfWork, clock: Clock, token: str) -> str | None:
     if not token.startswith(TOKEN_PREFIX):
         return None
     with uow:
-        s = uow.session
-        row = s.execute(select(CalendarToken, User).join(User, User.id == CalendarToken.user_id)
-                        .where(CalendarToken.token_sha256 == _sha256(token))).one_or_none()
-        if row is None:
+        found = live_token(uow.session, CalendarToken, _sha256(token))
+        if found is None:
             return None
-        t, user = row
-        if t.revoked or not user.active:
-            return None
-        last = t.last_used_at
-        if last is not None and last.tzinfo is None:
-            last = last.replace(tzinfo=UTC)
-        if last is None or clock.utcnow - last >= timedelta(hours=1):
-            t.last_used_at = clock.utcnow  # at most one write an hour: polling stays cheap
+        t, user = found
+        if noted_use(t, clock.utcnow, timedelta(hours=1)):  # at most one write an hour
             uow.commit()
         return str(user.email)
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
-from typing import NotRequired  # pydantic: API responses on Python 3.11
+from typing import Any, NotRequired  # pydantic: API responses on Python 3.11
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, exists, false, select, update
+from sqlalchemy.orm import Session
 from typing_extensions import TypedDict
 
 from models import ApiToken, EndedSession, User
@@ -224,24 +225,40 @@ def revoke_token(uow: UnitOfWork, token_id: int, *, owner: str | None = None,
         return token_dict(token, email)
 
 
+def live_token(s: Session, model: Any, sha256: str) -> tuple[Any, User] | None:
+    """The unrevoked token row of `model` (API or calendar feed) with this hash, and its
+    user if active; else None."""
+    row = s.execute(select(model, User).join(User, User.id == model.user_id)
+                    .where(model.token_sha256 == sha256)).one_or_none()
+    if row is None:
+        return None
+    t, user = row
+    if t.revoked or not user.active:
+        return None
+    return t, user
+
+
+def noted_use(t: Any, now: datetime, every: timedelta) -> bool:
+    """Note `now` as the token's last use unless it was noted less than `every` ago, so
+    that reading stays cheap; whether it was noted (then the caller commits)."""
+    last = t.last_used_at
+    if last is not None and last.tzinfo is None:  # SQLite gives naive UTC back
+        last = last.replace(tzinfo=UTC)
+    if last is None or now - last >= every:
+        t.last_used_at = now
+        return True
+    return False
+
+
 def authenticate_token(uow: UnitOfWork, clock: Clock, token: str) -> UserRow | None:
     """The active user a bearer token belongs to (and note its use), or None."""
     if not token.startswith(TOKEN_PREFIX):
         return None
     with uow:
-        s = uow.session
-        row = s.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id)
-                        .where(ApiToken.token_sha256 == token_sha256(token))).one_or_none()
-        if row is None:
+        found = live_token(uow.session, ApiToken, token_sha256(token))
+        if found is None:
             return None
-        t, user = row
-        if t.revoked or not user.active:
-            return None
-        last = t.last_used_at
-        if last is not None and last.tzinfo is None:  # SQLite gives naive UTC back
-            last = last.replace(tzinfo=UTC)
-        if last is None or clock.utcnow - last >= USE_RESOLUTION:
-            # At most one write a minute per token: reading the API stays cheap.
-            t.last_used_at = clock.utcnow
+        t, user = found
+        if noted_use(t, clock.utcnow, USE_RESOLUTION):  # at most one write a minute per token
             uow.commit()
         return user_dict(user)
