@@ -342,7 +342,27 @@ def eml_name(key: str) -> str:
     return _UNSAFE.sub("-", key).strip("-") + ".eml"
 
 
-class FileTransport:
+class _LocalTransport:
+    """What the transports that never leave the machine share: fixed time budgets, plain
+    sending, nothing to close."""
+
+    def deliver(self, msg: Message, from_addr: str, to_addrs: list[str], go: Go) -> Outcome:
+        raise NotImplementedError
+
+    def budget(self, recipients: int) -> float:
+        return 60.0
+
+    def final_budget(self) -> float:
+        return 30.0
+
+    def send(self, msg: Message, from_addr: str, to_addrs: list[str]) -> Replies:
+        return send_unfenced(self, msg, from_addr, to_addrs)
+
+    def close(self) -> None:
+        return None
+
+
+class FileTransport(_LocalTransport):
     """One .eml file per message, named from its key; written atomically."""
 
     def __init__(self, directory: Path) -> None:
@@ -360,20 +380,8 @@ class FileTransport:
             raise ConnectionFailed(f"cannot write mail to {self.directory}: {_describe(exc)}") from None
         return Outcome(True, accepted=list(to_addrs))
 
-    def budget(self, recipients: int) -> float:
-        return 60.0
 
-    def final_budget(self) -> float:
-        return 30.0
-
-    def send(self, msg: Message, from_addr: str, to_addrs: list[str]) -> Replies:
-        return send_unfenced(self, msg, from_addr, to_addrs)
-
-    def close(self) -> None:
-        return None
-
-
-class ConsoleTransport:
+class ConsoleTransport(_LocalTransport):
     """Prints each message (to standard error, so `--json` output stays clean)."""
 
     def __init__(self, stream: TextIO | None = None) -> None:
@@ -388,18 +396,6 @@ class ConsoleTransport:
         out.write("\n")
         out.flush()
         return Outcome(True, accepted=list(to_addrs))
-
-    def budget(self, recipients: int) -> float:
-        return 60.0
-
-    def final_budget(self) -> float:
-        return 30.0
-
-    def send(self, msg: Message, from_addr: str, to_addrs: list[str]) -> Replies:
-        return send_unfenced(self, msg, from_addr, to_addrs)
-
-    def close(self) -> None:
-        return None
 
 
 def make_transport(settings: Settings) -> Transport:
