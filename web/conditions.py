@@ -9,6 +9,7 @@ and after, and both are shown. A refusal changes nothing.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request, status
@@ -133,34 +134,35 @@ def _refused(request: Request, user: User, ref: str, exc: HamkorError,
                           values={"condition": values})
 
 
-@pages.post("/agreements/{ref}/conditions")
-def condition_add(request: Request, ref: str, user: User = Depends(page_user),
-                  form: FormData = Depends(checked_form)) -> Response:
-    from ewp.conditions import add_condition
+def _typed_change(request: Request, ref: str, user: User, form: FormData, n: int | None) -> Response:
+    """Add (`n` None) or replace the `n`-th condition with the values of the form; refused,
+    the agreement's page shows the form again with what was typed."""
+    from ewp.conditions import add_condition, edit_condition
 
     app = hamkor(request)
     raw = _form_values(form)
     try:
-        out = add_condition(app.uow(), app.clock(), app.home(), ref,
-                            condition_input(_typed(raw)), by=user["email"])
+        ci = condition_input(_typed(raw))
+        out: Mapping[str, Any]
+        if n is None:
+            out = add_condition(app.uow(), app.clock(), app.home(), ref, ci, by=user["email"])
+        else:
+            out = edit_condition(app.uow(), app.clock(), app.home(), ref, n, ci, by=user["email"])
     except HamkorError as exc:
-        return _refused(request, user, ref, exc, {**raw, "n": None})
-    return _done(request, ref, out, "cond.added", out["n"])
+        return _refused(request, user, ref, exc, {**raw, "n": n})
+    return _done(request, ref, out, "cond.added" if n is None else "cond.changed", out["n"])
+
+
+@pages.post("/agreements/{ref}/conditions")
+def condition_add(request: Request, ref: str, user: User = Depends(page_user),
+                  form: FormData = Depends(checked_form)) -> Response:
+    return _typed_change(request, ref, user, form, None)
 
 
 @pages.post("/agreements/{ref}/conditions/{n}/edit")
 def condition_edit(request: Request, ref: str, n: int, user: User = Depends(page_user),
                    form: FormData = Depends(checked_form)) -> Response:
-    from ewp.conditions import edit_condition
-
-    app = hamkor(request)
-    raw = _form_values(form)
-    try:
-        out = edit_condition(app.uow(), app.clock(), app.home(), ref, n,
-                             condition_input(_typed(raw)), by=user["email"])
-    except HamkorError as exc:
-        return _refused(request, user, ref, exc, {**raw, "n": n})
-    return _done(request, ref, out, "cond.changed", out["n"])
+    return _typed_change(request, ref, user, form, n)
 
 
 @pages.post("/agreements/{ref}/conditions/{n}/move")
