@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import click
 
 from cli.output import emit_json
@@ -14,6 +17,16 @@ BY = click.option("--by", metavar="EMAIL", help="Acting user (default: HAMKOR_US
 @click.group()
 def conditions() -> None:
     """Cooperation conditions: who sends how many to whom, in which years."""
+
+
+def _print_change(out: Mapping[str, Any], as_json: bool, what: str) -> None:
+    """A change of conditions as JSON, or as `REF: what` and, for an amendment, its hashes."""
+    if as_json:
+        emit_json(out)
+        return
+    click.echo(f"{out['ref']}: {what}")
+    if out["amended"]:
+        click.echo(f"amendment: iia-hash {out['old_hash'] or '-'} -> {out['hash'] or '-'}")
 
 
 @conditions.command("add")
@@ -52,12 +65,7 @@ def add(app: App, ref: str, kind: str, sending: str, receiving: str, years: str,
                         languages=languages, eqf=eqf, blended=blended, info=info,
                         sending_ounit=from_unit, receiving_ounit=to_unit)
     out = add_condition(app.uow(), app.clock(), app.home(), ref, ci, by=app.actor(by))
-    if as_json:
-        emit_json(out)
-        return
-    click.echo(f"{out['ref']}: added {out['n']}. {describe(out['condition'])}")
-    if out["amended"]:
-        click.echo(f"amendment: iia-hash {out['old_hash'] or '-'} -> {out['hash'] or '-'}")
+    _print_change(out, as_json, f"added {out['n']}. {describe(out['condition'])}")
 
 
 @conditions.command("list")
@@ -89,9 +97,4 @@ def remove(app: App, ref: str, n: int, by: str | None, as_json: bool) -> None:
     from ewp.conditions import describe, remove_condition
 
     out = remove_condition(app.uow(), app.clock(), app.home(), ref, n, by=app.actor(by))
-    if as_json:
-        emit_json(out)
-        return
-    click.echo(f"{out['ref']}: removed {out['removed']['n']}. {describe(out['removed'])}")
-    if out["amended"]:
-        click.echo(f"amendment: iia-hash {out['old_hash'] or '-'} -> {out['hash'] or '-'}")
+    _print_change(out, as_json, f"removed {out['removed']['n']}. {describe(out['removed'])}")
