@@ -102,13 +102,12 @@ def ewp_import_preview(request: Request, user: User = Depends(page_user),
     app = hamkor(request)
     try:
         name, data = _xml_upload(request, form)
-        kept = staging.stage(request, "iias", name, data)
-        outcome = import_iias(app.uow(immediate=True), app.clock(), app.home(), data,
-                              source=kept.name, by=user["email"], dry_run=True)
+        kept, outcome = staging.preview(request, "iias", name, data, lambda kept: import_iias(
+            app.uow(immediate=True), app.clock(), app.home(), data, source=kept.name,
+            by=user["email"], dry_run=True))
     except HamkorError as exc:
-        staging.discard(request, "iias")
+        staging.discard(request, "iias")  # a refused upload ends the earlier preview too
         return _page(request, error=_refusal(request, exc), status=status_for(exc))
-    staging.expect(request, "iias", outcome.digest())
     return _page(request, preview=outcome, token=kept.token, source=kept.name)
 
 

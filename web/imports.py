@@ -111,13 +111,11 @@ def import_preview(request: Request, user: User = Depends(page_user),
         return _page(request, error=t("imp.bad_type"), status=422)
     except staging.NoFile:
         return _page(request, error=t("imp.choose"), status=422)
-    kept = staging.stage(request, "import", name, data)
     try:
-        report = _run(request, user, kept.path, dry_run=True)
+        kept, report = staging.preview(request, "import", name, data,
+                                       lambda kept: _run(request, user, kept.path, dry_run=True))
     except HamkorError as exc:  # ImportRejected among them
-        staging.discard(request, "import")
-        return _refused(request, exc, kept.name)
-    staging.expect(request, "import", report.digest())
+        return _refused(request, exc, staging.staged_name(name))
     return _page(request, report=report, token=kept.token, source=kept.name)
 
 

@@ -17,11 +17,11 @@ import secrets
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from starlette.requests import Request
 
@@ -74,6 +74,11 @@ def safe_name(name: str, suffix: str) -> str:
     return base if base.lower().endswith(suffix) else f"upload{suffix}"
 
 
+def staged_name(name: str) -> str:
+    """The name an uploaded file is kept and shown under."""
+    return safe_name(name, Path(name).suffix.lower())
+
+
 def _place(kind: str, token: str) -> Path:
     return _directory() / f"{kind}-{token}"
 
@@ -114,6 +119,27 @@ def take_upload(form: Any, kind: str) -> tuple[str, bytes]:
     return upload.filename, read_upload(upload)
 
 
+class Digested(Protocol):
+    def digest(self) -> str: ...
+
+
+D = TypeVar("D", bound=Digested)
+
+
+def preview(request: Request, kind: str, name: str, data: bytes,
+            dry_run: Callable[[Staged], D]) -> tuple[Staged, D]:
+    """Keep the upload and run its dry run; what it found (its digest) is checked again on
+    confirmation. Refused, the staged file is removed and the refusal raised again."""
+    kept = stage(request, kind, name, data)
+    try:
+        found = dry_run(kept)
+    except Exception:
+        discard(request, kind)
+        raise
+    expect(request, kind, found.digest())
+    return kept, found
+
+
 @contextmanager
 def consumed(request: Request, kind: str) -> Iterator[None]:
     """Confirming a preview: the staged file is removed however the confirmation ends."""
@@ -128,10 +154,9 @@ def stage(request: Request, kind: str, name: str, data: bytes, expect: str | Non
     discard(request, kind)
     _sweep(time.time())
     token = secrets.token_urlsafe(24)
-    suffix = Path(name).suffix.lower()
-    if suffix not in SUFFIXES[kind]:
+    if Path(name).suffix.lower() not in SUFFIXES[kind]:
         raise ValueError(f"{kind} files end in {', '.join(SUFFIXES[kind])}")
-    name = safe_name(name, suffix)
+    name = staged_name(name)
     place = _place(kind, token)
     place.mkdir(mode=0o700)
     path = place / name
