@@ -52,6 +52,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from config.gcpause import no_gc
 from reports.canonical import COLUMNAR, SELECTIONS, canonical_json, data_hash
 from reports.classify import PROBLEMS, build
 from reports.facts import (
@@ -64,7 +65,6 @@ from reports.facts import (
     fetch_mobility_places,
     report_period,
 )
-from reports.gcpause import no_gc
 
 __all__ = [
     "COLUMNAR", "PROBLEMS", "SELECTIONS", "AgreementFacts", "Facts", "OrgFacts", "Period",

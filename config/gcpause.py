@@ -1,6 +1,7 @@
-"""Pause the cyclic garbage collector while a report is computed or rendered.
+"""Pause the cyclic garbage collector while a large report is computed or rendered, or a
+large EWP tree is parsed and walked (`ewp.iia_hash`, `ewp.exchange`).
 
-A 100k-agreement report allocates hundreds of thousands of dicts, lists, dates and
+A 100k-agreement report (or IIA file) allocates hundreds of thousands of dicts, lists, dates and
 strings that all stay alive until it is written (and form no reference cycles): every
 automatic collection walks them again, a second or more of the report's time.
 """
