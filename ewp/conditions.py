@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -328,12 +328,21 @@ def edit_condition(uow: UnitOfWork, clock: Clock, home: Home, ref: str, n: int,
             setattr(row, key, value)
         s.flush()
         m = _rows(s, a).index(row) + 1
-        condition = condition_dict(m, row, orgs, home)
-        out = _finish_change(s, clock, home, a, who, mode, old_hash,
-                             f"changed {n}. {before} to {m}. {describe(condition)}")
-        uow.commit()
-        return {"ref": out["ref"], "n": m, "condition": condition, "amended": out["amended"],
-                "old_hash": out["old_hash"], "hash": out["hash"]}
+        return _changed(uow, clock, home, a, who, mode, old_hash, m, row,
+                        lambda now: f"changed {n}. {before} to {m}. {now}")
+
+
+def _changed(uow: UnitOfWork, clock: Clock, home: Home, a: Agreement, who: str, mode: str,
+             old_hash: str | None, m: int, row: MobilitySpec,
+             note: Callable[[str], str]) -> ConditionChange:
+    """Record and commit a change that leaves `row` as the ``m``-th condition; `note` words
+    it from the condition's description."""
+    orgs = {p.organization_id: p.organization for p in a.parties}
+    condition = condition_dict(m, row, orgs, home)
+    out = _finish_change(uow.session, clock, home, a, who, mode, old_hash, note(describe(condition)))
+    uow.commit()
+    return {"ref": out["ref"], "n": m, "condition": condition, "amended": out["amended"],
+            "old_hash": out["old_hash"], "hash": out["hash"]}
 
 
 def move_condition(uow: UnitOfWork, clock: Clock, home: Home, ref: str, n: int,
@@ -361,13 +370,8 @@ def move_condition(uow: UnitOfWork, clock: Clock, home: Home, ref: str, n: int,
         s.flush()
         row.position = theirs
         s.flush()
-        orgs = {p.organization_id: p.organization for p in a.parties}
-        condition = condition_dict(m, row, orgs, home)
-        out = _finish_change(s, clock, home, a, who, mode, old_hash,
-                             f"moved {n}. to {m}. {describe(condition)}")
-        uow.commit()
-        return {"ref": out["ref"], "n": m, "condition": condition, "amended": out["amended"],
-                "old_hash": out["old_hash"], "hash": out["hash"]}
+        return _changed(uow, clock, home, a, who, mode, old_hash, m, row,
+                        lambda now: f"moved {n}. to {m}. {now}")
 
 
 def condition_dict(n: int, row: Any, orgs: dict[int, Any], home: Home) -> Condition:
