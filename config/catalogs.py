@@ -15,6 +15,11 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po, write_po
 
+#: The marks the extraction looks for, in templates and in Python.
+KEYWORDS: dict[str, Any] = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+#: How templates are read for extraction (a template that does not parse must not lose its words).
+JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true",
+                 "silent": "false"}
 TEAMS = {"en": "English", "uz": "Uzbek (Latin)", "ru": "Russian"}
 TRANSLATOR = "Hamkor international office"
 

@@ -24,9 +24,8 @@ from notifications.i18n import DOMAIN, LANGUAGES, LOCALE_DIR, SOURCE_LANGUAGE
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
-JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true",
-                 "newstyle_gettext": "true", "silent": "false"}
+KEYWORDS = catalogs.KEYWORDS
+JINJA_OPTIONS = {**catalogs.JINJA_OPTIONS, "newstyle_gettext": "true"}
 PYTHON_SOURCES = ("i18n.py", "compose.py", "context.py", "digest.py", "calendar_feed.py",
                   "account_mail.py")
 TRANSLATED = tuple(lang for lang in LANGUAGES if lang != SOURCE_LANGUAGE)

@@ -27,9 +27,8 @@ from reports.i18n import DOMAIN, LANGUAGES, LOCALE_DIR, SOURCE_LANGUAGE
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
-JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true",
-                 "silent": "false"}  # a template that does not parse must not lose its labels
+KEYWORDS = catalogs.KEYWORDS
+JINJA_OPTIONS = catalogs.JINJA_OPTIONS
 PYTHON_SOURCES = ("i18n.py", "tables.py", "xlsx.py", "chart.py")
 TRANSLATED = tuple(lang for lang in LANGUAGES if lang != SOURCE_LANGUAGE)
 
