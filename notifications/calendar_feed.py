@@ -35,7 +35,7 @@ from notifications import i18n
 from notifications.i18n import N_
 from notifications.links import Links
 from workflow import rules
-from workflow.accounts import live_token, noted_use
+from workflow.accounts import use_token
 from workflow.clock import Clock
 from workflow.errors import Invalid, NotFound
 from workflow.uow import UnitOfWork
@@ -124,14 +124,9 @@ def user_for_token(uow: UnitOfWork, clock: Clock, token: str) -> str | None:
     """The email of the active user whose active feed token this is, else None."""
     if not token.startswith(TOKEN_PREFIX):
         return None
-    with uow:
-        found = live_token(uow.session, CalendarToken, _sha256(token))
-        if found is None:
-            return None
-        t, user = found
-        if noted_use(t, clock.utcnow, timedelta(hours=1)):  # at most one write an hour
-            uow.commit()
-        return str(user.email)
+    # At most one write an hour: polling stays cheap.
+    return use_token(uow, CalendarToken, _sha256(token), clock.utcnow, timedelta(hours=1),
+                     lambda user: str(user.email))
 
 
 def _user(s: Session, email: str) -> User:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, NotRequired  # pydantic: API responses on Python 3.11
+from typing import Any, NotRequired, TypeVar  # pydantic: API responses on Python 3.11
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, exists, false, select, update
-from sqlalchemy.orm import Session
 from typing_extensions import TypedDict
 
 from models import ApiToken, EndedSession, User
@@ -31,6 +31,7 @@ MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH = rules.MIN_PASSWORD_LENGTH, rules.MAX_
 TOKEN_PREFIX = "hmk_"
 #: How precisely `last_used_at` is kept.
 USE_RESOLUTION = timedelta(minutes=1)
+T = TypeVar("T")
 
 _hasher = PasswordHasher()
 #: Verified against when the email is unknown, so a wrong email costs as long as a wrong password.
@@ -225,40 +226,31 @@ def revoke_token(uow: UnitOfWork, token_id: int, *, owner: str | None = None,
         return token_dict(token, email)
 
 
-def live_token(s: Session, model: Any, sha256: str) -> tuple[Any, User] | None:
-    """The unrevoked token row of `model` (API or calendar feed) with this hash, and its
-    user if active; else None."""
-    row = s.execute(select(model, User).join(User, User.id == model.user_id)
-                    .where(model.token_sha256 == sha256)).one_or_none()
-    if row is None:
-        return None
-    t, user = row
-    if t.revoked or not user.active:
-        return None
-    return t, user
-
-
-def noted_use(t: Any, now: datetime, every: timedelta) -> bool:
-    """Note `now` as the token's last use unless it was noted less than `every` ago, so
-    that reading stays cheap; whether it was noted (then the caller commits)."""
-    last = t.last_used_at
-    if last is not None and last.tzinfo is None:  # SQLite gives naive UTC back
-        last = last.replace(tzinfo=UTC)
-    if last is None or now - last >= every:
-        t.last_used_at = now
-        return True
-    return False
+def use_token(uow: UnitOfWork, model: Any, sha256: str, now: datetime, every: timedelta,
+              result: Callable[[User], T]) -> T | None:
+    """`result` of the active user whose unrevoked token of `model` (API or calendar feed)
+    has this hash, else None. Its use is noted unless noted less than `every` ago, so that
+    reading stays cheap."""
+    with uow:
+        row = uow.session.execute(select(model, User).join(User, User.id == model.user_id)
+                                  .where(model.token_sha256 == sha256)).one_or_none()
+        if row is None:
+            return None
+        t, user = row
+        if t.revoked or not user.active:
+            return None
+        last = t.last_used_at
+        if last is not None and last.tzinfo is None:  # SQLite gives naive UTC back
+            last = last.replace(tzinfo=UTC)
+        if last is None or now - last >= every:
+            t.last_used_at = now
+            uow.commit()
+        return result(user)
 
 
 def authenticate_token(uow: UnitOfWork, clock: Clock, token: str) -> UserRow | None:
     """The active user a bearer token belongs to (and note its use), or None."""
     if not token.startswith(TOKEN_PREFIX):
         return None
-    with uow:
-        found = live_token(uow.session, ApiToken, token_sha256(token))
-        if found is None:
-            return None
-        t, user = found
-        if noted_use(t, clock.utcnow, USE_RESOLUTION):  # at most one write a minute per token
-            uow.commit()
-        return user_dict(user)
+    # At most one write a minute per token.
+    return use_token(uow, ApiToken, token_sha256(token), clock.utcnow, USE_RESOLUTION, user_dict)
