@@ -52,19 +52,24 @@ def seed(app: App) -> None:
 
 
 @pytest.fixture
-def hamkor_app(db_url: str, tmp_path: Path) -> Iterator[App]:
-    app = App(db_url, reports_dir=tmp_path / "out")
+def app_options() -> dict[str, Any]:
+    """More settings of the server's App; a test module overrides this fixture."""
+    return {}
+
+
+def seeded_app(db_url: str, tmp_path: Path, **options: Any) -> Iterator[App]:
+    """An App over a seeded database (see `seed`), closed after the test."""
+    app = App(db_url, reports_dir=tmp_path / "out", **options)
     seed(app)
     yield app
     app.close()
 
 
-@pytest.fixture
-def make_client(hamkor_app: App) -> Iterator[Callable[[], TestClient]]:
-    """New browsers (each with its own cookies) on one server."""
+def clients_of(app: App) -> Iterator[Callable[[], TestClient]]:
+    """New browsers (each with its own cookies) on one server, closed after the test."""
     from web.app import create_app
 
-    web = create_app(hamkor_app, secret="s" * 40)
+    web = create_app(app, secret="s" * 40)
     clients: list[TestClient] = []
 
     def make() -> TestClient:
@@ -75,6 +80,17 @@ def make_client(hamkor_app: App) -> Iterator[Callable[[], TestClient]]:
     yield make
     for c in clients:
         c.close()
+
+
+@pytest.fixture
+def hamkor_app(db_url: str, tmp_path: Path, app_options: dict[str, Any]) -> Iterator[App]:
+    yield from seeded_app(db_url, tmp_path, **app_options)
+
+
+@pytest.fixture
+def make_client(hamkor_app: App) -> Iterator[Callable[[], TestClient]]:
+    """New browsers (each with its own cookies) on one server."""
+    yield from clients_of(hamkor_app)
 
 
 @pytest.fixture

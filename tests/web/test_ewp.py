@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from root import App
 from tests.helpers import hamkor, ok
-from tests.web.conftest import new_draft, post, seed, sign_in
+from tests.web.conftest import new_draft, post, sign_in
 from tests.web.test_api import token_for
 
 HOME_HEI = "home.uz"
@@ -31,12 +31,9 @@ def hei_id() -> str | None:
 
 
 @pytest.fixture
-def hamkor_app(db_url: str, tmp_path: Path, hei_id: str | None) -> Iterator[App]:
+def app_options(hei_id: str | None) -> dict[str, Any]:
     """The conftest's app, with the home institution's hei-id configured (or not)."""
-    app = App(db_url, reports_dir=tmp_path / "out", institution_hei_id=hei_id)
-    seed(app)
-    yield app
-    app.close()
+    return {"institution_hei_id": hei_id}
 
 
 def cli(app: App, *args: str) -> Any:

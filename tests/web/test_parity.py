@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from root import App
-from tests.web.conftest import agreement_state, csrf_of, new_draft, post, seed, sign_in
+from tests.web.conftest import agreement_state, csrf_of, new_draft, post, sign_in
 from tests.web.test_api import token_for
 from tests.web.test_ewp import HOME_HEI, YEAR, erasmus_draft, section, sign_and_activate
 
@@ -29,12 +28,9 @@ def hei_id() -> str | None:
 
 
 @pytest.fixture
-def hamkor_app(db_url: str, tmp_path: Path, hei_id: str | None) -> Iterator[App]:
+def app_options(hei_id: str | None) -> dict[str, Any]:
     """The conftest's app, with the home institution's hei-id configured (or not)."""
-    app = App(db_url, reports_dir=tmp_path / "out", institution_hei_id=hei_id)
-    seed(app)
-    yield app
-    app.close()
+    return {"institution_hei_id": hei_id}
 
 
 def text_of(fragment: str) -> str:

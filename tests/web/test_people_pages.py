@@ -13,7 +13,15 @@ from fastapi.testclient import TestClient
 
 from root import App
 from tests.integration.dbstate import snapshot
-from tests.web.conftest import PASSWORD, csrf_of, new_draft, post, seed, sign_in
+from tests.web.conftest import (
+    PASSWORD,
+    clients_of,
+    csrf_of,
+    new_draft,
+    post,
+    seeded_app,
+    sign_in,
+)
 from tests.web.test_api import token_for
 
 LINK = re.compile(r'id="set-password-link">(?:https?://[^/]+)?(/password/[^<]+)<')
@@ -151,27 +159,12 @@ def test_the_api_edits_partners_and_contacts_as_the_cli_does(client: TestClient,
 
 @pytest.fixture
 def mail_app(db_url: str, tmp_path: Path) -> Iterator[App]:
-    app = App(db_url, reports_dir=tmp_path / "out", base_url="https://hamkor.uni.uz")
-    seed(app)
-    yield app
-    app.close()
+    yield from seeded_app(db_url, tmp_path, base_url="https://hamkor.uni.uz")
 
 
 @pytest.fixture
 def mail_client(mail_app: App) -> Iterator[Callable[[], TestClient]]:
-    from web.app import create_app
-
-    web = create_app(mail_app, secret="s" * 40)
-    clients: list[TestClient] = []
-
-    def make() -> TestClient:
-        c = TestClient(web)
-        clients.append(c)
-        return c
-
-    yield make
-    for c in clients:
-        c.close()
+    yield from clients_of(mail_app)
 
 
 def set_password(client: TestClient, path: str, password: str, repeat: str | None = None) -> object:
