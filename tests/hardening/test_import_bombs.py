@@ -86,23 +86,22 @@ def xlsx_too_many_shared_strings(tmp: Path) -> Path:
         "xl/sharedStrings.xml", SST_HEAD, b"<si><t>a</t></si>", n, b"</sst>")})
 
 
-def xlsx_inline_string_gigabyte(tmp: Path) -> Path:
-    path = tmp / "inline-gb.xlsx"
+def _inline_string(path: Path, fill: bytes, size: int) -> Path:
+    """A workbook whose one cell is an inline text of `size` bytes of `fill`, streamed."""
     base_xlsx(path)
     head = SHEET_HEAD + b'<row r="1"><c r="A1" t="inlineStr"><is><t>'
     return rewrite(path, {"xl/worksheets/sheet1.xml": streamed(
-        "xl/worksheets/sheet1.xml", head, b"x" * 4096, 1024 * MiB // 4096,
+        "xl/worksheets/sheet1.xml", head, fill * 4096, size // 4096,
         b"</t></is></c></row></sheetData></worksheet>")})
+
+
+def xlsx_inline_string_gigabyte(tmp: Path) -> Path:
+    return _inline_string(tmp / "inline-gb.xlsx", b"x", 1024 * MiB)
 
 
 def xlsx_inline_string_long(tmp: Path) -> Path:
     """Within the unpacked size, but one text far longer than a cell may be."""
-    path = tmp / "inline-long.xlsx"
-    base_xlsx(path)
-    head = SHEET_HEAD + b'<row r="1"><c r="A1" t="inlineStr"><is><t>'
-    return rewrite(path, {"xl/worksheets/sheet1.xml": streamed(
-        "xl/worksheets/sheet1.xml", head, b"y" * 4096, 200 * MiB // 4096,
-        b"</t></is></c></row></sheetData></worksheet>")})
+    return _inline_string(tmp / "inline-long.xlsx", b"y", 200 * MiB)
 
 
 def xlsx_entities(tmp: Path) -> Path:
