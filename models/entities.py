@@ -463,7 +463,9 @@ def postgresql_index_options() -> None:
     PostgreSQL dialect (and asyncpg's adapter) in every process, SQLite's included:
     a twentieth of a second on each `hamkor` command.
     """
-    for table in Base.metadata.tables.values():
+    import models
+
+    for table in models.metadata.tables.values():  # every model mapped first
         for index in table.indexes:
             where = index.dialect_options["sqlite"]["where"]
             if where is not None and index.dialect_options["postgresql"]["where"] is None:
