@@ -1,9 +1,9 @@
 """SQLAlchemy 2.0 typed ORM models (one metadata with a naming convention).
 
 The agreement core (`models.entities`, the search index and its listeners) is mapped on
-import; activities and partner people (`models.activities`, `models.people`: no
-relationship points to them) are mapped on first use of one of their names, so a simple
-command does not pay for mapping them. `metadata` (migrations, `create_all`) loads every
+import; the rest (`models.activities`, `models.people`, `models.records`: no
+relationship points to them) is mapped on first use of one of its names, so a simple
+command does not pay for mapping 13 more classes. `metadata` (migrations, `create_all`) loads every
 model first, so it always holds every table.
 """
 
@@ -14,21 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from models.base import Base
 from models.entities import (
-    ATTACHMENT_KINDS,
     Agreement,
     AgreementParty,
-    ApiToken,
-    Attachment,
-    CalendarToken,
-    EndedSession,
     Event,
-    EwpApproval,
-    EwpSnapshot,
     MobilitySpec,
     Notification,
     Organization,
-    Report,
-    TickDay,
     User,
     normalize_name,
 )
@@ -39,6 +30,17 @@ if TYPE_CHECKING:
 
     from models.activities import Activity, ActivityEvent
     from models.people import CONTACT_ROLES, PartnerContact, PartnerEvent, PasswordLink
+    from models.records import (
+        ATTACHMENT_KINDS,
+        ApiToken,
+        Attachment,
+        CalendarToken,
+        EndedSession,
+        EwpApproval,
+        EwpSnapshot,
+        Report,
+        TickDay,
+    )
 
     metadata: MetaData
 
@@ -47,6 +49,8 @@ LAZY = {
     "Activity": "models.activities", "ActivityEvent": "models.activities",
     "CONTACT_ROLES": "models.people", "PartnerContact": "models.people",
     "PartnerEvent": "models.people", "PasswordLink": "models.people",
+    **dict.fromkeys(("ATTACHMENT_KINDS", "ApiToken", "Attachment", "CalendarToken", "EndedSession",
+                     "EwpApproval", "EwpSnapshot", "Report", "TickDay"), "models.records"),
 }
 
 
@@ -65,6 +69,7 @@ def __getattr__(name: str) -> Any:
         globals()[name] = value
         return value
     raise AttributeError(f"module 'models' has no attribute {name!r}")
+
 
 __all__ = [
     "ATTACHMENT_KINDS",
