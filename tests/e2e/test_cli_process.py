@@ -84,7 +84,8 @@ def test_a_simple_command_imports_only_what_it_uses(tmp_path) -> None:  # type: 
             "with contextlib.redirect_stdout(io.StringIO()): main()\n"
             "print(sorted(m for m in ('pydantic', 'pydantic_settings', 'dotenv', 'alembic', 'jinja2',"
             " 'babel', 'openpyxl', 'fastapi', 'apscheduler', 'notifications', 'models.activities',"
-            " 'models.people', 'models.records', 'sqlalchemy.dialects.postgresql') if m in sys.modules))")
+            " 'models.people', 'models.records', 'sqlalchemy.dialects.postgresql', 'transitions')"
+            " if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
 
