@@ -1,9 +1,10 @@
 """SQLAlchemy 2.0 typed ORM models (one metadata with a naming convention).
 
-The agreement core (`models.entities`, the search index and its listeners) is mapped on
-import; the rest (`models.activities`, `models.people`, `models.records`: no
+The agreement core (`models.entities`: users, organisations, agreements and their
+parties; the search index and its listeners) is mapped on import; the rest
+(`models.agreement_rows`, `models.activities`, `models.people`, `models.records`: no
 relationship points to them) is mapped on first use of one of its names, so a simple
-command does not pay for mapping 13 more classes. `metadata` (migrations, `create_all`) loads every
+command does not pay for mapping 16 more classes. `metadata` (migrations, `create_all`) loads every
 model first, so it always holds every table.
 """
 
@@ -16,9 +17,6 @@ from models.base import Base
 from models.entities import (
     Agreement,
     AgreementParty,
-    Event,
-    MobilitySpec,
-    Notification,
     Organization,
     User,
     normalize_name,
@@ -29,6 +27,7 @@ if TYPE_CHECKING:
     from sqlalchemy import MetaData
 
     from models.activities import Activity, ActivityEvent
+    from models.agreement_rows import Event, MobilitySpec, Notification
     from models.people import CONTACT_ROLES, PartnerContact, PartnerEvent, PasswordLink
     from models.records import (
         ATTACHMENT_KINDS,
@@ -47,6 +46,8 @@ if TYPE_CHECKING:
 #: Names mapped on first use, and their modules.
 LAZY = {
     "Activity": "models.activities", "ActivityEvent": "models.activities",
+    "Event": "models.agreement_rows", "Notification": "models.agreement_rows",
+    "MobilitySpec": "models.agreement_rows",
     "CONTACT_ROLES": "models.people", "PartnerContact": "models.people",
     "PartnerEvent": "models.people", "PasswordLink": "models.people",
     **dict.fromkeys(("ATTACHMENT_KINDS", "ApiToken", "Attachment", "CalendarToken", "EndedSession",
