@@ -146,7 +146,7 @@ def show(app: App, ref: str, by: str | None, as_json: bool) -> None:
 def list_cmd(app: App, state: str | None, partner: str | None, expiring_within: int | None,
              limit: int | None, as_json: bool) -> None:
     """List agreements (filters: state, partner, expiring within DAYS)."""
-    from workflow.agreements import list_agreements
+    from workflow.register_query import list_agreements
 
     rows = list_agreements(app.uow(), app.clock(), state=state, partner=partner,
                            expiring_within=expiring_within, limit=limit)

@@ -82,9 +82,15 @@ def cli(ctx: click.Context, db_url: str | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> Any:
+    """The `hamkor` process (not the tests, which call `run(cli, ...)`)."""
     from cli.errors import run
+    from root import pause_collector, resume_collector
 
-    return run(cli, argv if argv is not None else sys.argv[1:])
+    pause_collector()  # until the command opens its engine (start-up, issue 22)
+    try:
+        return run(cli, argv if argv is not None else sys.argv[1:])
+    finally:
+        resume_collector(freeze=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -80,50 +79,6 @@ class User(Base):
         CheckConstraint("role IN ('viewer', 'officer', 'approver', 'admin')", name="role"),
         CheckConstraint("lang IN ('en', 'uz', 'ru')", name="lang"),
     )
-
-
-class ApiToken(Base):
-    """A per-user API token; only its SHA-256 is stored."""
-
-    __tablename__ = "api_tokens"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    name: Mapped[str] = mapped_column(String(100))
-    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
-
-    __table_args__ = (Index("ix_api_tokens_user_id", "user_id"),)
-
-
-class EndedSession(Base):
-    """A web session signed out on its own (the user's other sessions go on). Only a hash
-    of the session's random id is kept, and only as long as the session could live."""
-
-    __tablename__ = "ended_sessions"
-
-    sid_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    ended_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-    __table_args__ = (Index("ix_ended_sessions_ended_at", "ended_at"),)
-
-
-class CalendarToken(Base):
-    """A user's secret calendar-feed address; only its SHA-256 is stored, as API tokens."""
-
-    __tablename__ = "calendar_tokens"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
-
-    __table_args__ = (Index("ix_calendar_tokens_user_id", "user_id"),)
 
 
 class Organization(Base):
@@ -244,217 +199,6 @@ class AgreementParty(Base):
     )
 
 
-class Event(Base):
-    """Append-only audit row. No code path updates or deletes one."""
-
-    __tablename__ = "events"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
-    event: Mapped[str] = mapped_column(String(32))
-    from_state: Mapped[str | None] = mapped_column(String(24))
-    to_state: Mapped[str | None] = mapped_column(String(24))
-    actor: Mapped[str] = mapped_column(String(254))
-    occurred_on: Mapped[date] = mapped_column(Date)
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    note: Mapped[str | None] = mapped_column(Text)
-    party: Mapped[str | None] = mapped_column(String(300))
-    term: Mapped[int | None] = mapped_column(Integer)
-
-    __table_args__ = (
-        Index("ix_events_agreement_id", "agreement_id", "id"),
-        Index("ix_events_event_occurred_on", "event", "occurred_on"),
-        Index("ix_events_actor", "actor", "id"),  # the audit log's filters
-        Index("ix_events_occurred_on", "occurred_on", "id"),
-        Index("ix_events_event_id", "event", "id"),
-    )
-
-
-class Notification(Base):
-    """Outbox row: written in the transaction of the change it comes from."""
-
-    __tablename__ = "notifications"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(200), unique=True)
-    #: reminder, workflow, digest or account (a digest or account mail concerns no agreement).
-    kind: Mapped[str] = mapped_column(String(12), default="reminder", server_default="reminder")
-    agreement_id: Mapped[int | None] = mapped_column(ForeignKey("agreements.id"))
-    term: Mapped[int] = mapped_column(Integer)
-    rule: Mapped[str] = mapped_column(String(20))  # the message template (renewal, submitted, ...)
-    offset_days: Mapped[int] = mapped_column(Integer)
-    due_on: Mapped[date] = mapped_column(Date)
-    to_addr: Mapped[str] = mapped_column(String(254))
-    cc: Mapped[list[str]] = mapped_column(JSON, default=list)
-    subject: Mapped[str] = mapped_column(String(500))
-    body_text: Mapped[str] = mapped_column(Text)
-    body_html: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(12))
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_error: Mapped[str | None] = mapped_column(Text)
-    message_id: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    #: The claim that holds a `sending` row (random per claim): the fencing token.
-    claim_token: Mapped[str | None] = mapped_column(String(32))
-    #: Retrying stops (`dead`) HAMKOR_MAIL_RETRY_FOR after this (queued, or retried by hand).
-    retry_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    #: Per recipient: [state, detail], state one of sent, deferred, refused, unknown.
-    rcpt_state: Mapped[dict[str, list[str]] | None] = mapped_column(JSON)
-    #: Attempts whose outcome was unknown (no reply to the end of DATA).
-    unknown_outcomes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    #: When it was given up (`dead`), for `hamkor outbox retry --dead --since`.
-    dead_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-    __table_args__ = (
-        CheckConstraint(
-            "status IN ('pending', 'sending', 'sent', 'failed', 'dead', 'skipped', 'cancelled')",
-            name="status",
-        ),
-        CheckConstraint("kind IN ('reminder', 'workflow', 'digest', 'account')", name="kind"),
-        Index("ix_notifications_status_next_attempt_at", "status", "next_attempt_at"),
-        Index("ix_notifications_agreement_id", "agreement_id"),
-        # The rows a sender may claim, in claim order: claims cost what is open, not the
-        # history of everything ever sent.
-        Index(
-            "ix_notifications_open",
-            "id",
-            sqlite_where=text("status IN ('pending', 'failed', 'sending')"),
-        ),
-    )
-
-
-class TickDay(Base):
-    """A business day whose tick completed (the worker catches up on the days missing)."""
-
-    __tablename__ = "tick_days"
-
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    completed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-class Report(Base):
-    __tablename__ = "reports"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    year: Mapped[int] = mapped_column(Integer)
-    format: Mapped[str] = mapped_column(String(8))
-    lang: Mapped[str] = mapped_column(String(8))
-    department: Mapped[str | None] = mapped_column(String(200))
-    template: Mapped[str] = mapped_column(String(500))
-    template_sha256: Mapped[str] = mapped_column(String(64))
-    data_hash: Mapped[str] = mapped_column(String(64))
-    generated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    path: Mapped[str] = mapped_column(String(1000))
-
-
-class MobilitySpec(Base):
-    """One direction of cooperation conditions (EWP IIA v7 mobility spec), in stored order."""
-
-    __tablename__ = "mobility_specs"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"))
-    position: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[str] = mapped_column(String(24))
-    sending_org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
-    receiving_org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
-    sending_ounit_id: Mapped[str | None] = mapped_column(String(64))
-    receiving_ounit_id: Mapped[str | None] = mapped_column(String(64))
-    first_year: Mapped[str] = mapped_column(String(9))
-    last_year: Mapped[str] = mapped_column(String(9))
-    mobilities_per_year: Mapped[int] = mapped_column(Integer)
-    total_months: Mapped[str | None] = mapped_column(String(20))  # decimal kept as written
-    total_days: Mapped[str | None] = mapped_column(String(20))
-    subject_areas: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    languages: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    eqf_levels: Mapped[list[int]] = mapped_column(JSON, default=list)
-    blended: Mapped[bool | None] = mapped_column(Boolean)
-    other_info: Mapped[str | None] = mapped_column(Text)
-
-    __table_args__ = (
-        UniqueConstraint("agreement_id", "position"),
-        CheckConstraint(
-            "kind IN ('student-studies', 'student-traineeship', 'staff-teacher', 'staff-training')",
-            name="kind",
-        ),
-        CheckConstraint("mobilities_per_year > 0", name="mobilities_positive"),
-    )
-
-
-class EwpSnapshot(Base):
-    """A partner's copy of an IIA as received (XML and its iia-hash)."""
-
-    __tablename__ = "ewp_snapshots"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    iia_hash: Mapped[str] = mapped_column(String(64))
-    valid_for_approval: Mapped[bool] = mapped_column(Boolean)
-    xml: Mapped[str] = mapped_column(Text)
-
-    __table_args__ = (Index("ix_ewp_snapshots_agreement_id", "agreement_id", "id"),)
-
-
-class EwpApproval(Base):
-    """An approval of one side's IIA hash: ours of the partner's copy, or theirs of ours."""
-
-    __tablename__ = "ewp_approvals"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
-    side: Mapped[str] = mapped_column(String(8))  # 'ours' | 'partner'
-    iia_hash: Mapped[str] = mapped_column(String(64))
-    approved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    approved_by: Mapped[str] = mapped_column(String(254))
-    snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("ewp_snapshots.id"))
-
-    __table_args__ = (
-        CheckConstraint("side IN ('ours', 'partner')", name="side"),
-        Index("ix_ewp_approvals_agreement_id", "agreement_id", "id"),
-    )
-
-
-#: Kinds of file kept with an agreement (`hamkor agreement attach --kind`).
-ATTACHMENT_KINDS = ("signed-copy", "draft", "partner-version", "annex", "other")
-
-
-class Attachment(Base):
-    """A file kept with an agreement. The bytes live in the content-addressed store
-    under their SHA-256; removing ("detaching") hides the row and keeps bytes and row."""
-
-    __tablename__ = "attachments"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
-    kind: Mapped[str] = mapped_column(String(20))
-    name: Mapped[str] = mapped_column(String(255))  # sanitised display and download name
-    size: Mapped[int] = mapped_column(BigInteger)
-    sha256: Mapped[str] = mapped_column(String(64))
-    media_type: Mapped[str] = mapped_column(String(100))  # decided from the content
-    note: Mapped[str | None] = mapped_column(Text)
-    uploaded_by: Mapped[str] = mapped_column(String(254))
-    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    #: For a generated document: the template it came from and the hash of its bytes.
-    template: Mapped[str | None] = mapped_column(String(300))
-    template_sha256: Mapped[str | None] = mapped_column(String(64))
-    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    removed_by: Mapped[str | None] = mapped_column(String(254))
-    removed_reason: Mapped[str | None] = mapped_column(Text)
-
-    __table_args__ = (
-        CheckConstraint(
-            "kind IN ('signed-copy', 'draft', 'partner-version', 'annex', 'other')", name="kind"
-        ),
-        CheckConstraint("size > 0", name="size_positive"),
-        Index("ix_attachments_agreement_id", "agreement_id", "id"),
-        Index("ix_attachments_sha256", "sha256"),
-    )
-
-
 def postgresql_index_options() -> None:
     """Give the partial indexes their PostgreSQL WHERE (the same as SQLite's).
 
@@ -463,7 +207,9 @@ def postgresql_index_options() -> None:
     PostgreSQL dialect (and asyncpg's adapter) in every process, SQLite's included:
     a twentieth of a second on each `hamkor` command.
     """
-    for table in Base.metadata.tables.values():
+    import models
+
+    for table in models.metadata.tables.values():  # every model mapped first
         for index in table.indexes:
             where = index.dialect_options["sqlite"]["where"]
             if where is not None and index.dialect_options["postgresql"]["where"] is None:

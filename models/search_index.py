@@ -19,11 +19,13 @@ from sqlalchemy import ForeignKey, Integer, Text, delete, event, inspect, or_, s
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, UOWTransaction, mapped_column
 
 from models.base import Base
-from models.entities import Agreement, AgreementParty, MobilitySpec, Organization
+from models.entities import Agreement, AgreementParty, Organization
 
 #: Columns each document is built from.
 AGREEMENT_COLUMNS = ("ref", "title", "department", "notes")
 ORGANIZATION_COLUMNS = ("name", "country", "city", "erasmus_code", "hei_id")
+#: `models.agreement_rows.MobilitySpec`'s table (that class is mapped on first use only).
+MOBILITY_SPECS = "mobility_specs"
 #: Objects of the database that are not in the models (autogenerate leaves them alone).
 UNMODELLED = ("agreement_search_fts", "ix_agreement_search_doc_trgm")
 
@@ -71,7 +73,7 @@ def _after_flush(session: Session, _flush: UOWTransaction) -> None:
         if isinstance(obj, Agreement):
             if obj not in session.new and _changed(obj, AGREEMENT_COLUMNS):
                 agreements.add(obj.id)
-        elif isinstance(obj, MobilitySpec) and obj.agreement_id is not None:
+        elif getattr(obj, "__tablename__", None) == MOBILITY_SPECS and obj.agreement_id is not None:
             agreements.add(obj.agreement_id)
         elif (isinstance(obj, AgreementParty) and obj.agreement_id is not None
               and (obj not in session.dirty or _changed(obj, ("organization_id", "agreement_id")))):
@@ -103,9 +105,8 @@ def _bulk_statement(state: ORMExecuteState) -> None:
         else:
             ids = set(state.session.connection().execute(select(Agreement.id).where(where)).scalars())
             _forget(state.session, ids)
-    elif name in (AgreementParty.__tablename__, MobilitySpec.__tablename__):
-        t = AgreementParty if name == AgreementParty.__tablename__ else MobilitySpec
-        sel = select(t.agreement_id)
+    elif name in (AgreementParty.__tablename__, MOBILITY_SPECS):
+        sel = select(stmt.table.c.agreement_id)
         ids = set(state.session.connection().execute(
             sel.where(where) if where is not None else sel).scalars())
         _forget(state.session, ids)

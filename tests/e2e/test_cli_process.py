@@ -74,3 +74,27 @@ def test_diagram_is_drawn_from_the_table() -> None:
     assert "awaiting_signatures --> signed: sign (last party)" in mermaid
     dot = ok(hamkor_subprocess(None, "diagram", "--format", "dot")).out
     assert dot.startswith("digraph lifecycle") and "in_review -> approved" in dot
+
+
+def test_a_simple_command_imports_only_what_it_uses(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    db = f"sqlite:///{tmp_path / 'lean.db'}"
+    ok(hamkor_subprocess(db, "agreement", "list"))  # creates the schema
+    code = ("import sys, io, contextlib; from cli.main import main\n"
+            f"sys.argv = ['hamkor', '--db', {db!r}, 'agreement', 'list']\n"
+            "with contextlib.redirect_stdout(io.StringIO()): main()\n"
+            "print(sorted(m for m in ('pydantic', 'pydantic_settings', 'dotenv', 'alembic', 'jinja2',"
+            " 'babel', 'openpyxl', 'fastapi', 'apscheduler', 'notifications', 'models.activities',"
+            " 'models.people', 'models.records', 'sqlalchemy.dialects.postgresql', 'transitions')"
+            " if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_models_mapped_on_first_use_are_all_in_the_metadata() -> None:
+    code = ("import sys, models\n"
+            "lazy = [m for m in ('models.activities', 'models.people', 'models.records') if m in sys.modules]\n"
+            "tables = set(models.metadata.tables)\n"
+            "print(lazy, {'activities', 'partner_contacts', 'attachments', 'api_tokens'} <= tables,"
+            " models.Attachment.__tablename__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[] True attachments"
