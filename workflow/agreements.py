@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 from sqlalchemy import Table, and_, bindparam, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
@@ -841,27 +841,13 @@ def show(uow: UnitOfWork, clock: Clock, office: Office, ref: str, *, by: str | N
 def list_agreements(uow: UnitOfWork, clock: Clock, *, state: str | None = None,
                     partner: str | None = None, expiring_within: int | None = None,
                     limit: int | None = None) -> list[AgreementRow]:
-    with uow:
-        s = uow.session
-        stmt = select(Agreement).order_by(Agreement.ref_year, Agreement.ref_seq)
-        if state:
-            rules.choice(state, "state", [x.value for x in State])
-            stmt = stmt.where(Agreement.state == state)
-        if partner:
-            org = get_partner(s, partner)
-            stmt = stmt.where(Agreement.id.in_(
-                select(AgreementParty.agreement_id).where(AgreementParty.organization_id == org.id)))
-        if expiring_within is not None:
-            rules.integer(expiring_within, "expiring_within", minimum=0,
-                          maximum=dates.MAX_WITHIN_DAYS)
-            stmt = stmt.where(
-                Agreement.state.in_(BINDING),
-                Agreement.expires_on.is_not(None),
-                Agreement.expires_on <= clock.today + timedelta(days=expiring_within),
-            )
-        if limit:
-            stmt = stmt.limit(rules.integer(limit, "limit", minimum=1))
-        return [agreement_dict(a) for a in s.scalars(stmt)]
+    """The register, filtered (`workflow.register_query`: two Core statements, no mapped
+    objects, so `hamkor agreement list` starts quickly)."""
+    from workflow import register_query
+
+    rows = register_query.list_agreements(uow, clock, state=state, partner=partner,
+                                          expiring_within=expiring_within, limit=limit)
+    return cast(list[AgreementRow], rows)  # the same keys (tests/integration/test_register_query.py)
 
 
 def history(uow: UnitOfWork, ref: str) -> list[EventRow]:

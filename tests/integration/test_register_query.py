@@ -6,14 +6,20 @@ the same order, the same refusals — for every filter, on SQLite and PostgreSQL
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from models import Agreement, AgreementParty
 from root import App
 from tests.helpers import hamkor, ok, seed_people
 from tests.integration.test_lifecycle_cli import OFFICER, adv, create, to_signed
-from workflow import agreements, register_query
+from workflow import agreements, dates, rules
+from workflow.agreements import BINDING, State, agreement_dict, get_partner
+from workflow.clock import Clock
+from workflow.uow import UnitOfWork
 
 
 @pytest.fixture
@@ -22,9 +28,36 @@ def db(db_url: str) -> str:
     return db_url
 
 
+def orm_list(uow: UnitOfWork, clock: Clock, *, state: str | None = None,
+             partner: str | None = None, expiring_within: int | None = None,
+             limit: int | None = None) -> list[Any]:
+    """The oracle: the register read through mapped objects and `agreement_dict`."""
+    with uow:
+        s = uow.session
+        stmt = select(Agreement).order_by(Agreement.ref_year, Agreement.ref_seq)
+        if state:
+            rules.choice(state, "state", [x.value for x in State])
+            stmt = stmt.where(Agreement.state == state)
+        if partner:
+            org = get_partner(s, partner)
+            stmt = stmt.where(Agreement.id.in_(
+                select(AgreementParty.agreement_id).where(AgreementParty.organization_id == org.id)))
+        if expiring_within is not None:
+            rules.integer(expiring_within, "expiring_within", minimum=0,
+                          maximum=dates.MAX_WITHIN_DAYS)
+            stmt = stmt.where(
+                Agreement.state.in_(BINDING),
+                Agreement.expires_on.is_not(None),
+                Agreement.expires_on <= clock.today + timedelta(days=expiring_within),
+            )
+        if limit:
+            stmt = stmt.limit(rules.integer(limit, "limit", minimum=1))
+        return [agreement_dict(a) for a in s.scalars(stmt)]
+
+
 def _both(app: App, **kw: Any) -> tuple[Any, Any]:
     out = []
-    for f in (agreements.list_agreements, register_query.list_agreements):
+    for f in (orm_list, agreements.list_agreements):
         try:
             out.append(json.dumps(f(app.uow(), app.clock(), **kw), default=str, ensure_ascii=False))
         except Exception as e:  # noqa: BLE001 - the refusal itself is compared
