@@ -95,6 +95,9 @@ def create_app(app: App, *, secret: str | None = None) -> FastAPI:
     web.include_router(api_ops.router)
     web.include_router(api.router)
     web.include_router(docs.router)
+    from web import dashboard
+
+    web.include_router(dashboard.router)
     web.include_router(pages.router)
     from web import activities  # cooperation activity (issue 21)
 

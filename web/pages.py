@@ -147,41 +147,7 @@ def set_language(request: Request, form: FormData = Depends(checked_form)) -> Re
     return redirect(safe_next(forms.text(form, "next")))
 
 
-# --- dashboard and list ---------------------------------------------------------------------
-
-
-@router.get("/", response_class=HTMLResponse)
-def dashboard(request: Request, scope: str | None = None, user: User = Depends(page_user)) -> Response:
-    """What needs doing: the whole office's for approvers and admins, an officer's own
-    (with a switch to the team's, `?scope=office`)."""
-    from web.queries import counts_by_state, needs_action
-
-    app = hamkor(request)
-    counts = counts_by_state(app.uow())
-    todo = needs_action(app.uow(), app.clock(), app.office(), user, scope)
-    missing_copies = None
-    if app.settings.require_signed_copy:  # HAMKOR_REQUIRE_SIGNED_COPY (issue 20)
-        from documents.attachments import missing_signed_copies
-
-        missing_copies = missing_signed_copies(app.uow())
-    mail_problems: list[str] = []
-    if Role.parse(user["role"]) >= Role.ADMIN:
-        from tick.worker import problems
-
-        mail_problems = problems(app)
-    return render(request, "dashboard.html", {
-        "missing_copies": missing_copies,
-        "counts": counts, "total": sum(n for _, n in counts), "todo": todo,
-        "terminal": {s.value for s in TERMINAL}, "nav": "dashboard",
-        "under_used": _under_used(app, user),
-        "mail_problems": mail_problems,
-    })
-
-
-def _under_used(app: Any, user: User) -> list[dict[str, Any]]:
-    from web.activities import under_used_quotas  # cooperation activity (issue 21)
-
-    return under_used_quotas(app, user)
+# --- the list (the dashboard: web.dashboard) ---------------------------------------------------------------------
 
 
 LIST_FILTERS = ("q", "state", "partner", "country", "department", "type", "owner",
@@ -192,28 +158,40 @@ LIST_FILTERS = ("q", "state", "partner", "country", "department", "type", "owner
 def agreement_list(request: Request, page: int = 1, user: User = Depends(page_user)) -> Response:
     """The register: one search box over everything an agreement says, filters, sortable
     columns; the same query downloads as CSV or XLSX (`/agreements/export`)."""
-    from web.queries import departments, partner_choices, search_agreements
+    from web.queries import COUNT_LIMIT, countries, departments, partner_filter, search_agreements
     from workflow.agreements import TYPES
     from workflow.registry import list_users
 
     app = hamkor(request)
     filters = {k: (request.query_params.get(k) or "").strip() for k in LIST_FILTERS}
     error, status, result = None, 200, None
+    # The partner box takes a name (any part of it) or, from a link, an id: what it
+    # found is shown by name.
+    partner = partner_filter(app.uow(), filters["partner"])
     try:
         result = search_agreements(app.uow(), app.clock(), institution=app.settings.institution,
-                                   page=page, **_search_args(request, filters))
+                                   page=page, count_limit=COUNT_LIMIT, **_search_args(request, filters))
     except HamkorError as exc:
         error, status = humanize(exc, translator(request)), status_for(exc)
-    partners = partner_choices(app.uow())
-    countries = sorted({p["country"] for p in partners if p["country"]})
     return render(request, "agreements.html", {
         "result": result, "filters": filters, "error": error, "states": [s.value for s in State],
-        "partners": partners, "countries": countries, "types": TYPES,
+        "partner_shown": partner["shown"], "countries": countries(app.uow()), "types": TYPES,
         "departments": departments(app.uow()),
         "owners": [u for u in list_users(app.uow()) if u["role"] != "viewer"],
         "query": _query_string(filters),
         "query_with_sort": lambda key: _query_string(filters, sort=key), "nav": "agreements",
     }, status=status)
+
+
+@router.get("/partners/suggest")
+def partner_suggestions(request: Request, q: str = "", user: User = Depends(page_user)) -> Response:
+    """The partner box's suggestions as the user types: the first partners whose name
+    contains what is typed (JSON: id, name, country)."""
+    from fastapi.responses import JSONResponse
+
+    from web.queries import partners_named
+
+    return JSONResponse(partners_named(hamkor(request).uow(), q, limit=20))
 
 
 @router.get("/agreements/export.{fmt}")
@@ -245,6 +223,9 @@ def _search_args(request: Request, filters: dict[str, str]) -> dict[str, Any]:
     if days and not days.isdigit():
         raise Invalid(t("list.bad_days", value=days))
     args: dict[str, Any] = {k: (filters[k] or None) for k in LIST_FILTERS if k != "expiring_within"}
+    if args["partner"] and not args["partner"].isdigit():
+        # A name or part of one: the agreements of every partner whose name contains it.
+        args["partner_name"], args["partner"] = args["partner"], None
     args["expiring_within"] = int(days) if days else None
     return args
 

@@ -75,17 +75,53 @@ def test_a_signed_agreement_says_when_it_activates(client: TestClient, hamkor_ap
 
 def test_a_long_section_lists_the_first_agreements_and_counts_the_rest(
         make_client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from web import queries
+    from web import dashboard
 
     officer = make_client()
     sign_in(officer, "olga@uni.uz")
     refs = [new_draft(officer, title=f"Draft {i}") for i in range(3)]
-    monkeypatch.setattr(queries, "SECTION_LIMIT", 2)
+    monkeypatch.setattr(dashboard, "SECTION_LIMIT", 2)
     page = officer.get("/").text
     drafts = section(page, "todo-drafts")
     assert '<span class="pill">3</span>' in drafts  # all of them counted
     assert refs[0] in drafts and refs[1] in drafts and refs[2] not in drafts  # oldest first
     assert "…and 1 more in the register" in drafts
     assert 'href="/agreements?state=draft&owner=olga%40uni.uz"' in drafts  # an officer's own
-    monkeypatch.setattr(queries, "SECTION_LIMIT", 50)
+    monkeypatch.setattr(dashboard, "SECTION_LIMIT", 50)
     assert "more in the register" not in section(officer.get("/").text, "todo-drafts")
+
+
+def test_notice_deadlines_come_by_deadline_from_the_database(make_client, hamkor_app: App) -> None:
+    """The notice section is counted and ordered by the database (expiry minus notice
+    days, on SQLite and PostgreSQL alike): inside the window, by deadline; a deadline
+    passed, beyond the window, or notice already given is not listed."""
+    from sqlalchemy import update
+
+    from models import Agreement
+
+    app = hamkor_app
+    today = app.clock().today
+    window = app.office().policy.window_days
+    # (expires in days, notice days, notice given): the deadline is their difference.
+    cases = {"late": (window + 100, 120, False), "soon": (100, 90, False),
+             "passed": (30, 60, False), "beyond": (window + 200, 10, False),
+             "given": (100, 60, True)}
+    refs = {}
+    for name, (days, notice, given) in cases.items():
+        refs[name] = active_agreement(app)
+        with app.uow() as uow:
+            uow.session.execute(update(Agreement).where(Agreement.ref == refs[name]).values(
+                expires_on=today + timedelta(days=days), auto_renew=True, notice_days=notice,
+                notice_given_on=today if given else None))
+            uow.commit()
+    head = make_client()
+    sign_in(head, "anvar@uni.uz")
+    page = head.get("/").text
+    notice = section(page, "todo-notice")
+    assert refs["soon"] in notice and refs["late"] in notice
+    assert notice.index(refs["soon"]) < notice.index(refs["late"])  # deadline in 10 days first
+    assert all(refs[n] not in notice for n in ("passed", "beyond", "given"))
+    assert '<span class="pill">2</span>' in notice
+    from web.i18n import Translator
+
+    assert Translator("en", app.settings.zone).date(today + timedelta(days=10)) in notice

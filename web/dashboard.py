@@ -1,0 +1,223 @@
+"""The dashboard: what needs doing, and the register's count per state.
+
+Reading only; every rule comes from `workflow` (which states count as expiring,
+the notice deadline, who may approve what). Each section is counted and its
+first `SECTION_LIMIT` agreements listed by one indexed query each (migration
+0016): at 100,000 agreements the page reads a few hundred rows, not the register.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import Date, and_, func, literal_column, select
+from sqlalchemy.orm import Session, aliased
+
+from models import Agreement, User
+from models import Event as EventRow
+from web.queries import activation_day, loaded
+from web.render import render
+from web.security import page_user
+from web.state import hamkor
+from workflow.agreements import Office, agreement_dict, available_events, surroundings_of_many
+from workflow.clock import Clock
+from workflow.lifecycle import IN_FORCE, TERMINAL, Event, Role, State
+from workflow.uow import UnitOfWork
+
+router = APIRouter(include_in_schema=False)
+
+#: The most urgent agreements a dashboard section lists; its count says how many there are.
+SECTION_LIMIT = 25
+
+#: `workflow.dates.notice_deadline` (expiry date minus notice days) as each database says
+#: it, word for word as migration 0016's expression index, so that the index answers.
+_DEADLINE = {
+    "postgresql": "agreements.expires_on - coalesce(agreements.notice_days, 0)",
+    "sqlite": "date(agreements.expires_on, '-' || coalesce(agreements.notice_days, 0) || ' days')",
+}
+
+
+@router.get("/", response_class=HTMLResponse)
+def dashboard(request: Request, scope: str | None = None, user: dict[str, Any] = Depends(page_user)) -> Response:
+    """What needs doing: the whole office's for approvers and admins, an officer's own
+    (with a switch to the team's, `?scope=office`)."""
+    app = hamkor(request)
+    counts = counts_by_state(app.uow())
+    todo = needs_action(app.uow(), app.clock(), app.office(), user, scope)
+    missing_copies = None
+    if app.settings.require_signed_copy:  # HAMKOR_REQUIRE_SIGNED_COPY (issue 20)
+        from documents.attachments import missing_signed_copies
+
+        missing_copies = missing_signed_copies(app.uow())
+    mail_problems: list[str] = []
+    if Role.parse(user["role"]) >= Role.ADMIN:
+        from tick.worker import problems
+
+        mail_problems = problems(app)
+    from web.activities import under_used_quotas  # cooperation activity (issue 21)
+
+    return render(request, "dashboard.html", {
+        "missing_copies": missing_copies,
+        "counts": counts, "total": sum(n for _, n in counts), "todo": todo,
+        "terminal": {s.value for s in TERMINAL}, "nav": "dashboard",
+        "under_used": under_used_quotas(app, user),
+        "mail_problems": mail_problems,
+    })
+
+
+def counts_by_state(uow: UnitOfWork) -> list[tuple[str, int]]:
+    """Every state in lifecycle order, with how many agreements are in it."""
+    with uow:
+        rows: dict[str, int] = {state: int(n) for state, n in uow.session.execute(
+            select(Agreement.state, func.count()).group_by(Agreement.state))}
+    return [(s.value, int(rows.get(s.value, 0))) for s in State]
+
+
+@dataclass
+class NeedsAction:
+    window_days: int
+    scope: str  # "mine" (the user's own agreements) or "office" (everyone's)
+    expiring: list[dict[str, Any]]
+    notice: list[dict[str, Any]]
+    signatures: list[dict[str, Any]]
+    review: list[dict[str, Any]]
+    drafts: list[dict[str, Any]]
+    returned: list[dict[str, Any]]  # drafts an approver sent back, with the approver's note
+    signed: list[dict[str, Any]]  # fully signed, waiting for their start date
+    #: Per section, how many agreements it has (each list holds the first SECTION_LIMIT).
+    totals: dict[str, int] = field(default_factory=dict)
+
+
+def default_scope(user: dict[str, Any]) -> str:
+    """Approvers and admins (the head of office) look after the whole office; an officer
+    after their own agreements; a viewer reads the office's."""
+    role = Role.parse(user["role"])
+    return "mine" if role is Role.OFFICER else "office"
+
+
+def _by_id(s: Session, ids: list[int]) -> list[Agreement]:
+    """The agreements of `ids`, in that order, loaded with what the page shows."""
+    if not ids:
+        return []
+    rows = {a.id: a for a in s.scalars(select(Agreement).options(*loaded())
+                                        .where(Agreement.id.in_(ids))).unique()}
+    return [rows[i] for i in ids if i in rows]
+
+
+def needs_action(uow: UnitOfWork, clock: Clock, office: Office, user: dict[str, Any],
+                 scope: str | None = None, limit: int | None = None) -> NeedsAction:
+    """What needs doing soon: agreements expiring or at their notice deadline within the
+    renewal window, awaiting signatures, signed and about to start, drafts (those an
+    approver returned first, with the note), and what waits for this approver's approval
+    (four eyes decided by the guards). `scope` "mine" keeps the user's own agreements.
+    Each section lists its `limit` (SECTION_LIMIT) most urgent agreements and counts them all."""
+    limit = limit or SECTION_LIMIT
+    window = office.policy.window_days
+    today = clock.today
+    horizon = today + timedelta(days=window)
+    role = Role.parse(user["role"])
+    scope = scope if scope in ("mine", "office") else default_scope(user)
+    totals: dict[str, int] = {}
+    with uow:
+        s = uow.session
+        me = s.scalar(select(User).where(User.email == user["email"]))
+        mine = [Agreement.owner_id == (me.id if me else -1)] if scope == "mine" else []
+
+        def section(name: str, *where: Any, order: tuple[Any, ...]) -> list[Agreement]:
+            """Count the section, then load its first `limit` agreements (ids first: a LIMIT
+            beside joined eager loads would need a subquery)."""
+            totals[name] = int(s.scalar(select(func.count()).select_from(Agreement)
+                                        .where(*mine, *where)) or 0)
+            if not totals[name]:
+                return []
+            return _by_id(s, list(s.scalars(select(Agreement.id).where(*mine, *where)
+                                             .order_by(*order).limit(limit))))
+
+        expiring = [agreement_dict(a) for a in section(
+            "expiring", Agreement.state.in_(("signed", "active", "renewal_due")),
+            Agreement.expires_on.is_not(None), Agreement.expires_on <= horizon,
+            order=(Agreement.expires_on, Agreement.id))]
+        notice = _notice(s, mine, today, horizon, limit, totals)
+        signatures = [agreement_dict(a) for a in section(
+            "signatures", Agreement.state == State.AWAITING_SIGNATURES.value,
+            order=(Agreement.state_since, Agreement.id))]
+        signed = [{**agreement_dict(a), "activates_on": activation_day(a.starts_on, today)}
+                  for a in section("signed", Agreement.state == State.SIGNED.value,
+                                   order=(Agreement.starts_on, Agreement.id))]
+        returned, drafts = _drafts(s, mine, limit, totals)
+        review = _review(s, me, role, today, office) if role >= Role.APPROVER and me else []
+        totals["review"] = len(review)
+    return NeedsAction(window, scope, expiring, notice, signatures, review[:limit], drafts, returned,
+                       signed, totals)
+
+
+def _notice(s: Session, mine: list[Any], today: Any, horizon: Any, limit: int,
+            totals: dict[str, int]) -> list[dict[str, Any]]:
+    """Tacitly renewing agreements in force whose notice deadline is within the window,
+    by deadline: a range of the deadline's expression index."""
+    deadline = literal_column(_DEADLINE.get(s.get_bind().dialect.name, _DEADLINE["postgresql"]),
+                              Date)
+    where = (*mine, Agreement.state.in_([x.value for x in IN_FORCE]), Agreement.auto_renew.is_(True),
+             Agreement.notice_given_on.is_(None), Agreement.expires_on.is_not(None),
+             deadline >= today, deadline <= horizon)
+    totals["notice"] = int(s.scalar(select(func.count()).select_from(Agreement).where(*where)) or 0)
+    if not totals["notice"]:
+        return []
+    first = list(s.execute(select(Agreement.id, deadline).where(*where)
+                           .order_by(deadline, Agreement.id).limit(limit)))
+    on = {aid: d for aid, d in first}
+    return [{**agreement_dict(a), "deadline": on[a.id].isoformat()}
+            for a in _by_id(s, [aid for aid, _ in first])]
+
+
+def _drafts(s: Session, mine: list[Any], limit: int,
+            totals: dict[str, int]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Drafts an approver returned (their latest event is `request_changes`), with the
+    note, and the other drafts, oldest first. Found from the `request_changes` events
+    (few; by index), not by reading every draft's history."""
+    later = aliased(EventRow)
+    returned_events = (
+        select(EventRow).join(Agreement, Agreement.id == EventRow.agreement_id)
+        .where(*mine, EventRow.event == Event.REQUEST_CHANGES.value,
+               Agreement.state == State.DRAFT.value,
+               ~select(later.id).where(and_(later.agreement_id == EventRow.agreement_id,
+                                            later.id > EventRow.id)).exists()))
+    returned_ids = returned_events.with_only_columns(EventRow.agreement_id)
+    all_drafts = int(s.scalar(select(func.count()).select_from(Agreement)
+                              .where(*mine, Agreement.state == State.DRAFT.value)) or 0)
+    totals["returned"] = int(s.scalar(select(func.count()).select_from(returned_ids.subquery())) or 0)
+    totals["drafts"] = all_drafts - totals["returned"]
+    returned = []
+    if totals["returned"]:
+        events = {e.agreement_id: e for e in s.scalars(returned_events.order_by(EventRow.agreement_id)
+                                                         .limit(limit))}
+        for a in _by_id(s, sorted(events)):
+            ev = events[a.id]
+            returned.append({**agreement_dict(a), "returned_by": ev.actor,
+                             "returned_on": ev.occurred_on.isoformat(), "returned_note": ev.note})
+    drafts = []
+    if totals["drafts"]:
+        ids = list(s.scalars(select(Agreement.id).where(*mine, Agreement.state == State.DRAFT.value,
+                                                        Agreement.id.not_in(returned_ids))
+                             .order_by(Agreement.id).limit(limit)))
+        drafts = [agreement_dict(a) for a in _by_id(s, ids)]
+    return returned, drafts
+
+
+def _review(s: Session, me: User, role: Role, today: Any, office: Office) -> list[dict[str, Any]]:
+    """What waits in review that this approver may approve (four eyes: the guards decide,
+    for each; the surroundings of all of them in one statement)."""
+    waiting = list(s.scalars(select(Agreement).options(*loaded())
+                             .where(Agreement.state == State.IN_REVIEW.value)
+                             .order_by(Agreement.state_since, Agreement.id)).unique())
+    around = surroundings_of_many(s, [a.id for a in waiting])
+    review = []
+    for a in waiting:
+        events = available_events(s, a, me, today, office, around.get(a.id))
+        if any(e["event"] == Event.APPROVE.value and e["allowed"] for e in events):
+            review.append(agreement_dict(a))
+    return review
