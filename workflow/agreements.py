@@ -503,9 +503,10 @@ def available_events(s: Session, a: Agreement, who: User | None, today: date,
     base = _guard_input(a, who.email if who else "", role, today, today, office,
                         around if around is not None else surroundings(s, a),
                         signed_copy_missing=_signed_copy_missing(s, a, office))
+    state = State(a.state)
     for name in MANUAL_EVENTS:
         t = transition_for(Ev(name))
-        if State(a.state) not in t.sources:
+        if state not in t.sources:
             continue
         g = GuardInput(**{**base.__dict__, "note": "x", "party": (base.unsigned_parties or (None,))[0]})
         reason = refusal(t, g)
