@@ -149,9 +149,9 @@ def needs_action(uow: UnitOfWork, clock: Clock, office: Office, user: dict[str, 
                   for a in section("signed", Agreement.state == State.SIGNED.value,
                                    order=(Agreement.starts_on, Agreement.id))]
         returned, drafts = _drafts(s, mine, limit, totals)
-        review = _review(s, me, role, today, office) if role >= Role.APPROVER and me else []
-        totals["review"] = len(review)
-    return NeedsAction(window, scope, expiring, notice, signatures, review[:limit], drafts, returned,
+        totals["review"], review = (_review(s, me, role, today, office, limit)
+                                    if role >= Role.APPROVER and me else (0, []))
+    return NeedsAction(window, scope, expiring, notice, signatures, review, drafts, returned,
                        signed, totals)
 
 
@@ -208,16 +208,15 @@ def _drafts(s: Session, mine: list[Any], limit: int,
     return returned, drafts
 
 
-def _review(s: Session, me: User, role: Role, today: Any, office: Office) -> list[dict[str, Any]]:
-    """What waits in review that this approver may approve (four eyes: the guards decide,
-    for each; the surroundings of all of them in one statement)."""
-    waiting = list(s.scalars(select(Agreement).options(*loaded())
-                             .where(Agreement.state == State.IN_REVIEW.value)
-                             .order_by(Agreement.state_since, Agreement.id)).unique())
+def _review(s: Session, me: User, role: Role, today: Any, office: Office,
+            limit: int) -> tuple[int, list[dict[str, Any]]]:
+    """How many agreements in review this approver may approve, and the first `limit`
+    of them (four eyes: the guards decide, for each, on the rows as stored; the
+    surroundings of all of them in one statement; only those listed are loaded whole)."""
+    waiting = list(s.scalars(select(Agreement).where(Agreement.state == State.IN_REVIEW.value)
+                             .order_by(Agreement.state_since, Agreement.id)))
     around = surroundings_of_many(s, [a.id for a in waiting])
-    review = []
-    for a in waiting:
-        events = available_events(s, a, me, today, office, around.get(a.id))
-        if any(e["event"] == Event.APPROVE.value and e["allowed"] for e in events):
-            review.append(agreement_dict(a))
-    return review
+    mine = [a.id for a in waiting
+            if any(e["event"] == Event.APPROVE.value and e["allowed"]
+                   for e in available_events(s, a, me, today, office, around.get(a.id)))]
+    return len(mine), [agreement_dict(a) for a in _by_id(s, mine[:limit])]
