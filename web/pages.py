@@ -313,11 +313,21 @@ def _actions(a: dict[str, Any], user: User, tr: Translator) -> tuple[list[dict[s
 
 def agreement_page(request: Request, user: User, ref: str, *, error: str | None = None,
                    status: int = 200, values: dict[str, Any] | None = None) -> Response:
+    from web.unit import one_unit
+
+    # Every part of the page reads in one session and one transaction (web/unit.py).
+    with one_unit(hamkor(request)) as app:
+        context = _agreement_context(app, request, user, ref)
+    return render(request, "agreement.html", {
+        **context, "error": error, "values": values or {},
+    }, status=status)
+
+
+def _agreement_context(app: Any, request: Request, user: User, ref: str) -> dict[str, Any]:
     from ewp.isced import label as isced_label
     from web.iia import ewp_details
     from workflow.agreements import history, show
 
-    app = hamkor(request)
     a = show(app.uow(), app.clock(), app.office(), ref, by=user["email"])
     from workflow.corrections import EDIT_EVENT, parse
 
@@ -333,19 +343,19 @@ def agreement_page(request: Request, user: User, ref: str, *, error: str | None 
     activates_on = activation_day(starts, today) if a["state"] == State.SIGNED.value else None
     from web.files import files_context  # the agreement's files and documents (issue 20)
 
-    return render(request, "agreement.html", {
-        **files_context(app, a["ref"]),
+    return {
+        **files_context(app, a["ref"], agreement_type=a["type"]),
         "activates_on": activates_on,
         "a": a, "events": list(reversed(events)), "actions": now, "not_now": later,
         "renewable": any(x["event"] == Ev.RENEW.value for x in now),
-        "unsigned": unsigned, "error": error, "values": values or {},
+        "unsigned": unsigned,
         "conditions": iia["conditions"], "ewp": iia["ewp"], "isced": isced_label,
         "ewp_configured": bool(app.settings.institution_hei_id),
         "today": app.clock().today.isoformat(), "nav": "agreements",
         **_activity_extras(app, a["ref"]),
         **_contact_extras(app, a["ref"]),
         **_condition_extras(a["state"], iia["conditions"]),
-    }, status=status)
+    }
 
 
 def _contact_extras(app: Any, ref: str) -> dict[str, Any]:

@@ -125,3 +125,23 @@ def test_notice_deadlines_come_by_deadline_from_the_database(make_client, hamkor
     from web.i18n import Translator
 
     assert Translator("en", app.settings.zone).date(today + timedelta(days=10)) in notice
+
+
+def test_expiring_lists_the_first_by_last_day_across_the_states_in_force(hamkor_app: App) -> None:
+    """Signed, active and renewal-due agreements are merged by last day (each state is
+    asked on its own; the section must still be one list, most urgent first)."""
+    from sqlalchemy import update
+
+    from models import Agreement
+    from web.dashboard import needs_action
+
+    app = hamkor_app
+    refs = {days: active_agreement(app, expires_in_days=days) for days in (100, 40, 70, 55)}
+    with app.uow() as uow:
+        for days, state in ((40, "renewal_due"), (55, "signed"), (70, "active"), (100, "renewal_due")):
+            uow.session.execute(update(Agreement).where(Agreement.ref == refs[days]).values(state=state))
+        uow.commit()
+    admin = {"email": "root@uni.uz", "role": "admin"}
+    todo = needs_action(app.uow(), app.clock(), app.office(), admin, "office", limit=3)
+    assert [a["ref"] for a in todo.expiring] == [refs[40], refs[55], refs[70]]
+    assert todo.totals["expiring"] == 4
