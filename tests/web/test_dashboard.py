@@ -145,3 +145,30 @@ def test_expiring_lists_the_first_by_last_day_across_the_states_in_force(hamkor_
     todo = needs_action(app.uow(), app.clock(), app.office(), admin, "office", limit=3)
     assert [a["ref"] for a in todo.expiring] == [refs[40], refs[55], refs[70]]
     assert todo.totals["expiring"] == 4
+
+
+def test_the_listed_agreements_read_as_columns_are_what_agreement_dict_says(hamkor_app: App) -> None:
+    """The sections read their agreements as columns (`_listed`): field for field the
+    services' `agreement_dict`, with parties in order, owner and predecessor."""
+    from sqlalchemy import select, update
+
+    from models import Agreement
+    from web.dashboard import _listed
+    from workflow.agreements import agreement_dict
+
+    app = hamkor_app
+    first, second = active_agreement(app, expires_in_days=30), active_agreement(app, expires_in_days=90)
+    with app.uow() as uow:
+        s = uow.session
+        ids = {ref: s.scalar(select(Agreement.id).where(Agreement.ref == ref)) for ref in (first, second)}
+        s.execute(update(Agreement).where(Agreement.ref == second)
+                  .values(renews_id=ids[first], owner_id=None, notice_days=60, forms=["staff exchange"]))
+        uow.commit()
+    with app.uow() as uow:
+        s = uow.session
+        listed = _listed(s, list(ids.values()))
+        for aid in ids.values():
+            expected = agreement_dict(s.get_one(Agreement, aid))
+            assert listed[aid] == expected
+    assert listed[ids[second]]["renews"] == first and listed[ids[second]]["owner"] is None
+    assert [p["name"] for p in listed[ids[first]]["parties"]] == ["Home University", "Hiroshima University"]
