@@ -32,25 +32,29 @@ def agreement_list(request: Request, page: int = 1, user: User = Depends(page_us
     """The register: one search box over everything an agreement says, filters, sortable
     columns; the same query downloads as CSV or XLSX (`/agreements/export`)."""
     from web.queries import COUNT_LIMIT, countries, departments, partner_filter, search_agreements
+    from web.unit import one_unit
     from workflow.agreements import TYPES
     from workflow.registry import list_users
 
     app = hamkor(request)
     filters = {k: (request.query_params.get(k) or "").strip() for k in LIST_FILTERS}
     error, status, result = None, 200, None
-    # The partner box takes a name (any part of it) or, from a link, an id: what it
-    # found is shown by name.
-    partner = partner_filter(app.uow(), filters["partner"])
     try:
+        # The search keeps its own unit of work: it may bring the search index up to date.
         result = search_agreements(app.uow(), app.clock(), institution=app.settings.institution,
                                    page=page, count_limit=COUNT_LIMIT, **_search_args(request, filters))
     except HamkorError as exc:
         error, status = humanize(exc, translator(request)), status_for(exc)
+    # The rest of the page (the partner box, the filters' choices) reads in one session.
+    with one_unit(app) as reading:
+        # The partner box takes a name (any part of it) or, from a link, an id: what it
+        # found is shown by name.
+        partner = partner_filter(reading.uow(), filters["partner"])
+        choices = {"countries": countries(reading.uow()), "departments": departments(reading.uow()),
+                   "owners": [u for u in list_users(reading.uow()) if u["role"] != "viewer"]}
     return render(request, "agreements.html", {
         "result": result, "filters": filters, "error": error, "states": [s.value for s in State],
-        "partner_shown": partner["shown"], "countries": countries(app.uow()), "types": TYPES,
-        "departments": departments(app.uow()),
-        "owners": [u for u in list_users(app.uow()) if u["role"] != "viewer"],
+        "partner_shown": partner["shown"], "types": TYPES, **choices,
         "query": _query_string(filters),
         "query_with_sort": lambda key: _query_string(filters, sort=key), "nav": "agreements",
     }, status=status)

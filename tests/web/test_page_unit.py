@@ -38,6 +38,10 @@ def test_the_agreement_page_and_the_dashboard_read_in_one_session_besides_the_si
     # (agreement, history, EWP details, files, activities, contacts) in one more.
     assert checkouts(hamkor_app, client, f"/agreements/{ref}") == 2
     assert checkouts(hamkor_app, client, "/") == 2
+    # The register: besides the signed-in user's and the search's own units (the search
+    # may update the search index), one session for the partner box and the filters'
+    # choices (countries, departments, owners), which took four.
+    assert checkouts(hamkor_app, client, "/agreements?state=active") == 5
 
 
 def test_the_shared_unit_is_one_session_for_nested_blocks_and_refuses_to_write(hamkor_app: App) -> None:
