@@ -40,7 +40,7 @@ def test_the_agreement_page_and_the_dashboard_read_in_one_session_besides_the_si
     assert checkouts(hamkor_app, client, "/") == 2
     # The register: besides the signed-in user's and the search's own units (the search
     # may update the search index), one session for the partner box and the filters'
-    # choices (countries, departments, owners), which took four.
+    # choices (countries, departments, owners), which took three.
     assert checkouts(hamkor_app, client, "/agreements?state=active") == 5
 
 
