@@ -179,9 +179,13 @@ def baseline_server(port: int, workers: int, page_bytes: int, cwd: str) -> Any:
     checkout = str(Path(__file__).resolve().parents[1])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (checkout, env.get("PYTHONPATH")) if p)
     # The options `hamkor serve` gives uvicorn (cli/serve.py), as a factory like its workers.
+    from cli.serve import speedups
+
+    fast = speedups()
     cmd = [sys.executable, "-m", "uvicorn", "benchmarks.web_baseline:create_app", "--factory",
            "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-           "--log-level", "warning", "--no-proxy-headers", "--no-server-header"]
+           "--log-level", "warning", "--no-proxy-headers", "--no-server-header",
+           "--loop", fast["loop"], "--http", fast["http"]]
     return _server(cmd, env, port, cwd)
 
 

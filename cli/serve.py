@@ -49,7 +49,7 @@ def serve(app: App, host: str, port: int, workers: int, log_level: str) -> None:
     app.engine  # noqa: B018 - an un-migrated database fails here, before the port is opened
     options: dict[str, object] = {
         "host": host, "port": port, "log_level": log_level, "proxy_headers": False,
-        "server_header": False, "log_config": _uvicorn_logging(OneLineFormatter),
+        "server_header": False, "log_config": _uvicorn_logging(OneLineFormatter), **speedups(),
     }
     click.echo(f"Hamkor web interface on http://{host}:{port}/ (API docs: /api/docs)"
                + (f", {workers} worker processes" if workers > 1 else ""), err=True)
@@ -69,6 +69,15 @@ def serve(app: App, host: str, port: int, workers: int, log_level: str) -> None:
         os.environ["HAMKOR_SECRET_KEY"] = secrets.token_urlsafe(48)
     app.close()
     uvicorn.run(WORKER_APP, factory=True, workers=workers, **options)  # type: ignore[arg-type]
+
+
+def speedups() -> dict[str, str]:
+    """uvicorn's event loop and HTTP parser: uvloop and httptools (dependencies of Hamkor)
+    where they are installed, else the standard library's asyncio and the pure-Python h11."""
+    from importlib.util import find_spec
+
+    return {"loop": "uvloop" if find_spec("uvloop") else "asyncio",
+            "http": "httptools" if find_spec("httptools") else "h11"}
 
 
 def worker_app() -> object:

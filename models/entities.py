@@ -171,6 +171,11 @@ class Agreement(Base):
         ),
         Index("ix_agreements_state", "state"),
         Index("ix_agreements_renews_id", "renews_id"),
+        # The dashboard's sections and the list's department filter (migration 0016).
+        Index("ix_agreements_state_expires_on", "state", "expires_on"),
+        Index("ix_agreements_state_state_since", "state", "state_since"),
+        Index("ix_agreements_state_starts_on", "state", "starts_on"),
+        Index("ix_agreements_department", "department"),
         # At most one live successor per predecessor: the database, not Python, says so.
         Index(
             "uq_agreements_live_successor",
@@ -195,7 +200,8 @@ class AgreementParty(Base):
 
     __table_args__ = (
         UniqueConstraint("agreement_id", "organization_id"),
-        Index("ix_agreement_parties_organization_id", "organization_id"),
+        # With the agreement: a partner's (or a country's) agreements from the index alone.
+        Index("ix_agreement_parties_organization_id", "organization_id", "agreement_id"),
     )
 
 

@@ -27,7 +27,7 @@ ORGANIZATION_COLUMNS = ("name", "country", "city", "erasmus_code", "hei_id")
 #: `models.agreement_rows.MobilitySpec`'s table (that class is mapped on first use only).
 MOBILITY_SPECS = "mobility_specs"
 #: Objects of the database that are not in the models (autogenerate leaves them alone).
-UNMODELLED = ("agreement_search_fts", "ix_agreement_search_doc_trgm")
+UNMODELLED = ("agreement_search_fts", "ix_agreement_search_doc_trgm", "ix_agreements_notice_deadline")
 
 
 class AgreementSearch(Base):
@@ -39,6 +39,17 @@ class AgreementSearch(Base):
         ForeignKey("agreements.id", ondelete="CASCADE"), primary_key=True, autoincrement=False)
     version: Mapped[int] = mapped_column(Integer)  # the agreement's version it was built from
     doc: Mapped[str] = mapped_column(Text)
+
+
+class SearchPending(Base):
+    """An agreement whose document may be missing: noted by the database's triggers
+    (migration 0016) on each new agreement and each deleted document, cleared by
+    `workflow.search.refresh` once it has built what was noted."""
+
+    __tablename__ = "search_pending"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(Integer)
 
 
 def _changed(obj: Any, columns: tuple[str, ...]) -> bool:

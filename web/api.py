@@ -438,7 +438,7 @@ def reports(request: Request, user: User = Depends(api_user)) -> list[ReportRow]
              summary="Generate an annual report (then GET /api/reports/{id}/file)")
 def generate_report(request: Request, body: ReportIn, user: User = Depends(api_user)) -> GeneratedReport:
     from reports import service as module
-    from web.pages import report_output
+    from web.report_pages import report_output
 
     app = hamkor(request)
     rules.year(body.year)
@@ -453,7 +453,7 @@ def generate_report(request: Request, body: ReportIn, user: User = Depends(api_u
 @router.get("/reports/{report_id}/file", summary="Download a generated report")
 def report_file(request: Request, report_id: RowId, user: User = Depends(api_user)) -> Any:
     from reports import service as module
-    from web.pages import _download
+    from web.report_pages import _download
     from workflow.errors import NotFound
 
     rows = module.list_reports(hamkor(request).uow())

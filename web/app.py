@@ -95,7 +95,14 @@ def create_app(app: App, *, secret: str | None = None) -> FastAPI:
     web.include_router(api_ops.router)
     web.include_router(api.router)
     web.include_router(docs.router)
+    from web import dashboard, register
+
+    web.include_router(dashboard.router)
+    web.include_router(register.router)  # before `pages`: /agreements/export.csv is not a reference
     web.include_router(pages.router)
+    from web import report_pages
+
+    web.include_router(report_pages.router)
     from web import activities  # cooperation activity (issue 21)
 
     web.include_router(activities.api)

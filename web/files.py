@@ -55,17 +55,19 @@ def _too_large(request: Request, app: App) -> Invalid | None:
     return None
 
 
-def files_context(app: App, ref: str) -> dict[str, Any]:
-    """What the agreement page shows about files (used by `web.pages.agreement_page`)."""
+def files_context(app: App, ref: str, *, agreement_type: str | None = None) -> dict[str, Any]:
+    """What the agreement page shows about files (used by `web.pages.agreement_page`,
+    which passes the agreement's type it has already read)."""
     from documents.attachments import list_files
     from documents.generate import LANGS, available, default_template
     from workflow.agreements import show
 
-    a = show(app.uow(), app.clock(), app.office(), ref)
+    if agreement_type is None:
+        agreement_type = show(app.uow(), app.clock(), app.office(), ref)["type"]
     return {"files": list_files(app.uow(), ref, include_removed=True),
             "file_kinds": _kinds(), "max_upload_mb": app.settings.max_upload_mb,
             "doc_templates": list(available(app.settings.templates_dir)),
-            "doc_default": default_template(a["type"]), "doc_langs": LANGS}
+            "doc_default": default_template(agreement_type), "doc_langs": LANGS}
 
 
 def _kinds() -> tuple[str, ...]:

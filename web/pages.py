@@ -12,11 +12,10 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.datastructures import FormData
 
 from models import normalize_name
@@ -27,14 +26,12 @@ from web.i18n import Translator
 from web.render import flash, redirect, render, role_of, safe_next, translator
 from web.security import checked_form, page_user, session_user, sign_in, sign_out
 from web.state import hamkor
-from workflow import rules
 from workflow.errors import ConcurrentUpdate, HamkorError, Invalid, PermissionDenied
 from workflow.lifecycle import TERMINAL, TRANSITIONS, Role, State, transition_for
 from workflow.lifecycle import Event as Ev
 
 if TYPE_CHECKING:
     from notifications.outbox import OutboxRow
-    from reports.service import ReportRow
     from workflow.accounts import TokenRow
     from workflow.agreements import AgreementDetail
 
@@ -145,114 +142,6 @@ def set_language(request: Request, form: FormData = Depends(checked_form)) -> Re
     if lang in ("en", "uz", "ru"):
         request.session["lang"] = lang
     return redirect(safe_next(forms.text(form, "next")))
-
-
-# --- dashboard and list ---------------------------------------------------------------------
-
-
-@router.get("/", response_class=HTMLResponse)
-def dashboard(request: Request, scope: str | None = None, user: User = Depends(page_user)) -> Response:
-    """What needs doing: the whole office's for approvers and admins, an officer's own
-    (with a switch to the team's, `?scope=office`)."""
-    from web.queries import counts_by_state, needs_action
-
-    app = hamkor(request)
-    counts = counts_by_state(app.uow())
-    todo = needs_action(app.uow(), app.clock(), app.office(), user, scope)
-    missing_copies = None
-    if app.settings.require_signed_copy:  # HAMKOR_REQUIRE_SIGNED_COPY (issue 20)
-        from documents.attachments import missing_signed_copies
-
-        missing_copies = missing_signed_copies(app.uow())
-    mail_problems: list[str] = []
-    if Role.parse(user["role"]) >= Role.ADMIN:
-        from tick.worker import problems
-
-        mail_problems = problems(app)
-    return render(request, "dashboard.html", {
-        "missing_copies": missing_copies,
-        "counts": counts, "total": sum(n for _, n in counts), "todo": todo,
-        "terminal": {s.value for s in TERMINAL}, "nav": "dashboard",
-        "under_used": _under_used(app, user),
-        "mail_problems": mail_problems,
-    })
-
-
-def _under_used(app: Any, user: User) -> list[dict[str, Any]]:
-    from web.activities import under_used_quotas  # cooperation activity (issue 21)
-
-    return under_used_quotas(app, user)
-
-
-LIST_FILTERS = ("q", "state", "partner", "country", "department", "type", "owner",
-                "expiring_within", "sort")
-
-
-@router.get("/agreements", response_class=HTMLResponse)
-def agreement_list(request: Request, page: int = 1, user: User = Depends(page_user)) -> Response:
-    """The register: one search box over everything an agreement says, filters, sortable
-    columns; the same query downloads as CSV or XLSX (`/agreements/export`)."""
-    from web.queries import departments, partner_choices, search_agreements
-    from workflow.agreements import TYPES
-    from workflow.registry import list_users
-
-    app = hamkor(request)
-    filters = {k: (request.query_params.get(k) or "").strip() for k in LIST_FILTERS}
-    error, status, result = None, 200, None
-    try:
-        result = search_agreements(app.uow(), app.clock(), institution=app.settings.institution,
-                                   page=page, **_search_args(request, filters))
-    except HamkorError as exc:
-        error, status = humanize(exc, translator(request)), status_for(exc)
-    partners = partner_choices(app.uow())
-    countries = sorted({p["country"] for p in partners if p["country"]})
-    return render(request, "agreements.html", {
-        "result": result, "filters": filters, "error": error, "states": [s.value for s in State],
-        "partners": partners, "countries": countries, "types": TYPES,
-        "departments": departments(app.uow()),
-        "owners": [u for u in list_users(app.uow()) if u["role"] != "viewer"],
-        "query": _query_string(filters),
-        "query_with_sort": lambda key: _query_string(filters, sort=key), "nav": "agreements",
-    }, status=status)
-
-
-@router.get("/agreements/export.{fmt}")
-def export_list(request: Request, fmt: str, user: User = Depends(page_user)) -> Response:
-    """The filtered, sorted list (every page) as CSV or XLSX, in `hamkor export`'s columns."""
-    from web import exports
-    from web.queries import search_agreements
-
-    if fmt not in exports.MEDIA:
-        return error_page(request, Invalid(translator(request)("list.bad_format", fmt=fmt)))
-    app = hamkor(request)
-    filters = {k: (request.query_params.get(k) or "").strip() for k in LIST_FILTERS}
-    try:
-        found = search_agreements(app.uow(), app.clock(), institution=app.settings.institution,
-                                  size=None, **_search_args(request, filters))
-        records = exports.records_for(app.uow(), [a["ref"] for a in found.rows])
-        body = exports.as_csv(records) if fmt == "csv" else exports.as_xlsx(records)
-    except HamkorError as exc:
-        return error_page(request, exc)
-    stamp = app.clock().today.isoformat()
-    return Response(body, media_type=exports.MEDIA[fmt], headers={
-        "Content-Disposition": f'attachment; filename="agreements-{stamp}.{fmt}"'})
-
-
-def _search_args(request: Request, filters: dict[str, str]) -> dict[str, Any]:
-    """The list's filters as the search takes them; a bad number is refused (422)."""
-    t = translator(request)
-    days = filters["expiring_within"]
-    if days and not days.isdigit():
-        raise Invalid(t("list.bad_days", value=days))
-    args: dict[str, Any] = {k: (filters[k] or None) for k in LIST_FILTERS if k != "expiring_within"}
-    args["expiring_within"] = int(days) if days else None
-    return args
-
-
-def _query_string(filters: dict[str, str], **override: str) -> str:
-    from urllib.parse import urlencode
-
-    return urlencode({k: v for k, v in {**filters, **override}.items() if v})
 
 
 # --- create and edit ------------------------------------------------------------------------
@@ -425,11 +314,21 @@ def _actions(a: AgreementDetail, user: User, tr: Translator) -> tuple[list[dict[
 
 def agreement_page(request: Request, user: User, ref: str, *, error: str | None = None,
                    status: int = 200, values: dict[str, Any] | None = None) -> Response:
+    from web.unit import one_unit
+
+    # Every part of the page reads in one session and one transaction (web/unit.py).
+    with one_unit(hamkor(request)) as app:
+        context = _agreement_context(app, request, user, ref)
+    return render(request, "agreement.html", {
+        **context, "error": error, "values": values or {},
+    }, status=status)
+
+
+def _agreement_context(app: Any, request: Request, user: User, ref: str) -> dict[str, Any]:
     from ewp.isced import label as isced_label
     from web.iia import ewp_details
     from workflow.agreements import history, show
 
-    app = hamkor(request)
     a = show(app.uow(), app.clock(), app.office(), ref, by=user["email"])
     from workflow.corrections import EDIT_EVENT, parse
 
@@ -445,19 +344,19 @@ def agreement_page(request: Request, user: User, ref: str, *, error: str | None 
     activates_on = activation_day(starts, today) if a["state"] == State.SIGNED.value else None
     from web.files import files_context  # the agreement's files and documents (issue 20)
 
-    return render(request, "agreement.html", {
-        **files_context(app, a["ref"]),
+    return {
+        **files_context(app, a["ref"], agreement_type=a["type"]),
         "activates_on": activates_on,
         "a": a, "events": list(reversed(events)), "actions": now, "not_now": later,
         "renewable": any(x["event"] == Ev.RENEW.value for x in now),
-        "unsigned": unsigned, "error": error, "values": values or {},
+        "unsigned": unsigned,
         "conditions": iia["conditions"], "ewp": iia["ewp"], "isced": isced_label,
         "ewp_configured": bool(app.settings.institution_hei_id),
         "today": app.clock().today.isoformat(), "nav": "agreements",
         **_activity_extras(app, a["ref"]),
         **_contact_extras(app, a["ref"]),
         **_condition_extras(a["state"], iia["conditions"]),
-    }, status=status)
+    }
 
 
 def _contact_extras(app: Any, ref: str) -> dict[str, Any]:
@@ -726,104 +625,3 @@ def error_page(request: Request, exc: HamkorError) -> Response:
     t = translator(request)
     return render(request, "error.html", {"title": t("e.title"), "message": humanize(exc, translator(request))},
                   status=status_for(exc))
-
-
-# --- reports --------------------------------------------------------------------------------
-
-MEDIA_TYPES = {
-    "html": "text/html; charset=utf-8", "md": "text/markdown; charset=utf-8",
-    "csv": "text/csv; charset=utf-8", "pdf": "application/pdf",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-}
-
-
-def reports_dir(app: Any) -> Path:
-    """Where the server writes the reports it generates (HAMKOR_REPORTS_DIR, default ./hamkor-reports)."""
-    path = Path(app.settings.reports_dir).expanduser().absolute()
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def report_output(app: Any, year: int, lang: str, fmt: str) -> Path:
-    """A new file for each report generated: a recorded report's file is never overwritten."""
-    stamp = app.clock().utcnow.strftime("%Y%m%dT%H%M%S%f")
-    safe = "".join(c for c in f"{year}-{lang}-{stamp}.{fmt}" if c.isalnum() or c in "-.")
-    return reports_dir(app) / f"annual-report-{safe}"
-
-
-def _reports_page(request: Request, *, error: str | None = None, status: int = 200,
-                  values: dict[str, Any] | None = None) -> Response:
-    from reports import service
-    from reports.i18n import LANGUAGES as REPORT_LANGS
-    from reports.render import FORMATS
-
-    app = hamkor(request)
-    rows = [{**r, "available": Path(r["path"]).is_file()}
-            for r in reversed(service.list_reports(app.uow()))]
-    this_year = app.clock().today.year
-    v = values or {"year": str(this_year - 1), "format": "html", "lang": translator(request).lang}
-    from web.queries import departments
-
-    return render(request, "reports.html", {
-        "departments": departments(app.uow()),
-        "reports": rows, "formats": FORMATS, "langs": REPORT_LANGS,
-        "years": list(range(this_year, this_year - 15, -1)), "v": v, "error": error, "nav": "reports",
-    }, status=status)
-
-
-@router.get("/reports", response_class=HTMLResponse)
-def reports(request: Request, user: User = Depends(page_user)) -> Response:
-    return _reports_page(request)
-
-
-@router.post("/reports")
-def generate_report(request: Request, user: User = Depends(page_user),
-                    form: FormData = Depends(checked_form)) -> Response:
-    from reports import service
-
-    app = hamkor(request)
-    values = {k: forms.text(form, k) or "" for k in ("year", "format", "lang", "department")}
-    try:
-        year = rules.year(forms.text(form, "year"), "year")
-        fmt, lang = values["format"].lower(), values["lang"].lower()
-        if values["department"].strip():
-            from web.queries import departments, unknown_department
-
-            suggestions = unknown_department(values["department"], departments(app.uow()))
-            if suggestions is not None:
-                t = translator(request)
-                message = t("r.unknown_department", name=values["department"].strip())
-                if suggestions:
-                    message += " " + t("r.known_departments", names=", ".join(suggestions))
-                return _reports_page(request, error=message, status=422, values=values)
-        out = report_output(app, year, lang, fmt)
-        rec = service.generate(app.uow(), app.clock(),
-                               service.ReportRequest(year=year, format=fmt, lang=lang, output=out,
-                                                     department=values["department"] or None),
-                               institution=app.settings.institution,
-                               institution_hei_id=app.settings.institution_hei_id,
-                               year_start=app.office().year_start)
-    except HamkorError as exc:
-        return _reports_page(request, error=humanize(exc, translator(request)), status=status_for(exc), values=values)
-    log.info("%s generated report %s (%s)", user["email"], rec["id"], rec["path"])
-    return _download(rec)
-
-
-def _download(rec: ReportRow) -> Response:
-    path = Path(rec["path"])
-    name = f"annual-report-{rec['year']}-{rec['lang']}.{rec['format']}"
-    return FileResponse(path, media_type=MEDIA_TYPES.get(rec["format"], "application/octet-stream"),
-                        filename=name, content_disposition_type="attachment")
-
-
-@router.get("/reports/{report_id}/download")
-def download_report(request: Request, report_id: RowId, user: User = Depends(page_user)) -> Response:
-    from reports import service
-    from workflow.errors import NotFound
-
-    rec = next((r for r in service.list_reports(hamkor(request).uow()) if r["id"] == report_id),
-               None)
-    if rec is None or not Path(rec["path"]).is_file():
-        return error_page(request, NotFound("report file", report_id))
-    return _download(rec)

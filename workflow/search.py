@@ -17,11 +17,11 @@ from datetime import timedelta
 from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import Select, func, insert, literal_column, select, text
+from sqlalchemy import Select, delete, func, insert, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from models import Agreement, AgreementParty, MobilitySpec, Organization, User, normalize_name
-from models.search_index import AgreementSearch
+from models.search_index import AgreementSearch, SearchPending
 from workflow import dates, rules
 from workflow.clock import Clock
 from workflow.lifecycle import State
@@ -140,23 +140,30 @@ def _build(s: Session, ids: list[int], home_key: str) -> list[dict[str, Any]]:
 
 def refresh(uow: UnitOfWork, institution: str) -> int:
     """Build the documents that are missing (new agreements, or changed since); returns
-    how many. Cheap when nothing is missing: two counts by index."""
+    how many. What is missing is noted in `search_pending` by the database's triggers
+    (a new agreement, a deleted document; migration 0016): when nothing is, this is one
+    probe of an empty table's primary key."""
     home = normalize_name(institution)
     built = 0
     with uow:
         s = uow.session
-        total = s.scalar(select(func.count()).select_from(Agreement)) or 0
-        indexed = s.scalar(select(func.count()).select_from(AgreementSearch)) or 0
-        if total == indexed:
+        if s.scalar(select(SearchPending.id).limit(1)) is None:
             return 0
+        done = list(s.scalars(select(SearchPending.id).order_by(SearchPending.id)))
+        # Noted agreements still without a document (another search may have built some).
         missing = list(s.scalars(
-            select(Agreement.id).outerjoin(AgreementSearch, AgreementSearch.agreement_id == Agreement.id)
-            .where(AgreementSearch.agreement_id.is_(None)).order_by(Agreement.id)))
+            select(SearchPending.agreement_id).distinct()
+            .outerjoin(AgreementSearch, AgreementSearch.agreement_id == SearchPending.agreement_id)
+            .where(SearchPending.id <= done[-1], AgreementSearch.agreement_id.is_(None))
+            .order_by(SearchPending.agreement_id)))
         for i in range(0, len(missing), BATCH):
             rows = _build(s, missing[i:i + BATCH], home)
             if rows:
                 _insert_missing(s, rows)
                 built += len(rows)
+        # Only the notes read here: one a writer adds meanwhile stays for the next search.
+        for i in range(0, len(done), BATCH * 10):
+            s.execute(delete(SearchPending).where(SearchPending.id.in_(done[i:i + BATCH * 10])))
         uow.commit()
     return built
 
@@ -205,7 +212,7 @@ def matching(stmt: Select[Any], query: str | None, dialect: str) -> Select[Any]:
 def filtered(s: Session, clock: Clock, *, q: str | None = None, state: str | None = None,
              partner: str | None = None, country: str | None = None,
              department: str | None = None, type: str | None = None, owner: str | None = None,
-             expiring_within: int | None = None) -> Select[Any]:
+             expiring_within: int | None = None, partner_name: str | None = None) -> Select[Any]:
     """SELECT agreements.id for the filters (each optional; all must hold)."""
     from workflow.agreements import TYPES
     from workflow.registry import get_partner
@@ -223,6 +230,13 @@ def filtered(s: Session, clock: Clock, *, q: str | None = None, state: str | Non
         org = get_partner(s, partner)
         stmt = stmt.where(Agreement.id.in_(select(AgreementParty.agreement_id)
                                            .where(AgreementParty.organization_id == org.id)))
+    if partner_name and (key := normalize_name(partner_name)):
+        # Any partner whose name contains the text (the web's partner box), or its hei-id.
+        like = _like(key)
+        stmt = stmt.where(Agreement.id.in_(
+            select(AgreementParty.agreement_id)
+            .join(Organization, Organization.id == AgreementParty.organization_id)
+            .where(Organization.name_key.like(like, escape="\\") | (Organization.hei_id == partner_name.strip()))))
     if country:
         code = country.strip().upper()
         stmt = stmt.where(Agreement.id.in_(
@@ -251,20 +265,27 @@ def ordered(stmt: Select[Any], sort: str | None) -> Select[Any]:
     columns = SORTS.get(key.lstrip("-"))
     if columns is None:
         rules.refuse("search.sort", "sort", value=key, choices=", ".join(SORTS))
-    order: list[Any] = [(c.desc() if descending else c.asc()) for c in columns]
+    order: list[tuple[Any, Any]] = [(c, c.desc() if descending else c.asc()) for c in columns]
     if columns[0] is not Agreement.ref_year:
-        order += [Agreement.ref_year.desc(), Agreement.ref_seq.desc()]
-    return stmt.order_by(*(o.nulls_last() for o in order))
+        order += [(Agreement.ref_year, Agreement.ref_year.desc()), (Agreement.ref_seq, Agreement.ref_seq.desc())]
+    # NULLS LAST only where a column can be null: on the reference (never null) it would
+    # keep PostgreSQL from reading the newest agreements backwards along their index
+    # (a search matching 80,000 agreements: 4 ms for its first page instead of 80 ms).
+    return stmt.order_by(*(o.nulls_last() if c.nullable else o for c, o in order))
 
 
 def search(uow: UnitOfWork, clock: Clock, institution: str, *, sort: str | None = None,
-           offset: int = 0, limit: int | None = 50, **filters: Any) -> tuple[int, list[int]]:
-    """(how many agreements match, the ids of one page of them in order)."""
+           offset: int = 0, limit: int | None = 50, count_limit: int | None = None,
+           **filters: Any) -> tuple[int, list[int]]:
+    """(how many agreements match, the ids of one page of them in order). With
+    `count_limit`, counting stops there: the count is at most count_limit + 1 (a box
+    holding "university" matches most of the register; counting all costs 100 ms)."""
     refresh(uow, institution)
     with uow:
         s = uow.session
         ids_stmt = filtered(s, clock, **filters)
-        total = s.scalar(select(func.count()).select_from(ids_stmt.subquery())) or 0
+        counted = ids_stmt if count_limit is None else ids_stmt.limit(count_limit + 1)
+        total = s.scalar(select(func.count()).select_from(counted.subquery())) or 0
         page = ordered(ids_stmt, sort).offset(offset)
         if limit is not None:
             page = page.limit(limit)

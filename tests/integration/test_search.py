@@ -120,3 +120,32 @@ def test_sorting_and_a_bad_sort_or_state_is_refused(db_url: str, register: dict[
         assert by_department[-1] == up[0]  # no department: last either way
     finally:
         app.close()
+
+
+def test_the_database_notes_what_the_index_lacks_and_a_search_clears_it(
+        db_url: str, register: dict[str, str]) -> None:
+    """The freshness check reads `search_pending`, which the database's triggers fill (a
+    new agreement, a deleted document, even by plain SQL past every hook of the ORM),
+    instead of counting both tables on every search."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(db_url)
+
+    def pending() -> int:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM search_pending")).scalar_one())
+
+    try:
+        found(db_url, "torino")
+        assert pending() == 0
+        with engine.begin() as conn:  # a document lost outside the application
+            conn.execute(text("DELETE FROM agreement_search WHERE agreement_id = "
+                              "(SELECT id FROM agreements WHERE ref = :ref)"), {"ref": register["torino"]})
+        assert pending() == 1
+        assert found(db_url, "torino") == [register["torino"]]  # rebuilt before answering
+        assert pending() == 0
+        new = agreement(db_url, "Hiroshima University")
+        assert pending() >= 1
+        assert new in found(db_url, "hiroshima") and pending() == 0
+    finally:
+        engine.dispose()

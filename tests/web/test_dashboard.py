@@ -75,17 +75,100 @@ def test_a_signed_agreement_says_when_it_activates(client: TestClient, hamkor_ap
 
 def test_a_long_section_lists_the_first_agreements_and_counts_the_rest(
         make_client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from web import queries
+    from web import dashboard
 
     officer = make_client()
     sign_in(officer, "olga@uni.uz")
     refs = [new_draft(officer, title=f"Draft {i}") for i in range(3)]
-    monkeypatch.setattr(queries, "SECTION_LIMIT", 2)
+    monkeypatch.setattr(dashboard, "SECTION_LIMIT", 2)
     page = officer.get("/").text
     drafts = section(page, "todo-drafts")
     assert '<span class="pill">3</span>' in drafts  # all of them counted
     assert refs[0] in drafts and refs[1] in drafts and refs[2] not in drafts  # oldest first
     assert "…and 1 more in the register" in drafts
     assert 'href="/agreements?state=draft&owner=olga%40uni.uz"' in drafts  # an officer's own
-    monkeypatch.setattr(queries, "SECTION_LIMIT", 50)
+    monkeypatch.setattr(dashboard, "SECTION_LIMIT", 50)
     assert "more in the register" not in section(officer.get("/").text, "todo-drafts")
+
+
+def test_notice_deadlines_come_by_deadline_from_the_database(make_client, hamkor_app: App) -> None:
+    """The notice section is counted and ordered by the database (expiry minus notice
+    days, on SQLite and PostgreSQL alike): inside the window, by deadline; a deadline
+    passed, beyond the window, or notice already given is not listed."""
+    from sqlalchemy import update
+
+    from models import Agreement
+
+    app = hamkor_app
+    today = app.clock().today
+    window = app.office().policy.window_days
+    # (expires in days, notice days, notice given): the deadline is their difference.
+    cases = {"late": (window + 100, 120, False), "soon": (100, 90, False),
+             "passed": (30, 60, False), "beyond": (window + 200, 10, False),
+             "given": (100, 60, True)}
+    refs = {}
+    for name, (days, notice, given) in cases.items():
+        refs[name] = active_agreement(app)
+        with app.uow() as uow:
+            uow.session.execute(update(Agreement).where(Agreement.ref == refs[name]).values(
+                expires_on=today + timedelta(days=days), auto_renew=True, notice_days=notice,
+                notice_given_on=today if given else None))
+            uow.commit()
+    head = make_client()
+    sign_in(head, "anvar@uni.uz")
+    page = head.get("/").text
+    notice = section(page, "todo-notice")
+    assert refs["soon"] in notice and refs["late"] in notice
+    assert notice.index(refs["soon"]) < notice.index(refs["late"])  # deadline in 10 days first
+    assert all(refs[n] not in notice for n in ("passed", "beyond", "given"))
+    assert '<span class="pill">2</span>' in notice
+    from web.i18n import Translator
+
+    assert Translator("en", app.settings.zone).date(today + timedelta(days=10)) in notice
+
+
+def test_expiring_lists_the_first_by_last_day_across_the_states_in_force(hamkor_app: App) -> None:
+    """Signed, active and renewal-due agreements are merged by last day (each state is
+    asked on its own; the section must still be one list, most urgent first)."""
+    from sqlalchemy import update
+
+    from models import Agreement
+    from web.dashboard import needs_action
+
+    app = hamkor_app
+    refs = {days: active_agreement(app, expires_in_days=days) for days in (100, 40, 70, 55)}
+    with app.uow() as uow:
+        for days, state in ((40, "renewal_due"), (55, "signed"), (70, "active"), (100, "renewal_due")):
+            uow.session.execute(update(Agreement).where(Agreement.ref == refs[days]).values(state=state))
+        uow.commit()
+    admin = {"email": "root@uni.uz", "role": "admin"}
+    todo = needs_action(app.uow(), app.clock(), app.office(), admin, "office", limit=3)
+    assert [a["ref"] for a in todo.expiring] == [refs[40], refs[55], refs[70]]
+    assert todo.totals["expiring"] == 4
+
+
+def test_the_listed_agreements_read_as_columns_are_what_agreement_dict_says(hamkor_app: App) -> None:
+    """The sections read their agreements as columns (`_listed`): field for field the
+    services' `agreement_dict`, with parties in order, owner and predecessor."""
+    from sqlalchemy import select, update
+
+    from models import Agreement
+    from web.dashboard import _listed
+    from workflow.agreements import agreement_dict
+
+    app = hamkor_app
+    first, second = active_agreement(app, expires_in_days=30), active_agreement(app, expires_in_days=90)
+    with app.uow() as uow:
+        s = uow.session
+        ids = {ref: s.scalar(select(Agreement.id).where(Agreement.ref == ref)) for ref in (first, second)}
+        s.execute(update(Agreement).where(Agreement.ref == second)
+                  .values(renews_id=ids[first], owner_id=None, notice_days=60, forms=["staff exchange"]))
+        uow.commit()
+    with app.uow() as uow:
+        s = uow.session
+        listed = _listed(s, list(ids.values()))
+        for aid in ids.values():
+            expected = agreement_dict(s.get_one(Agreement, aid))
+            assert listed[aid] == expected
+    assert listed[ids[second]]["renews"] == first and listed[ids[second]]["owner"] is None
+    assert [p["name"] for p in listed[ids[first]]["parties"]] == ["Home University", "Hiroshima University"]

@@ -175,3 +175,33 @@ def test_the_partners_page_is_searchable_by_name_country_and_city(client: TestCl
         assert "Politecnico di Torino" in html and "Hiroshima University" not in html, q
     html = client.get("/partners", params={"q": "nowhere"}).text
     assert "Politecnico di Torino" not in html and "0 partners" in html
+
+
+def test_the_partner_box_filters_by_any_part_of_a_name_and_suggests_partners(client: TestClient) -> None:
+    """The list no longer carries every partner (an office has thousands): a text box
+    filters by any part of a partner's name without script, and suggests as one types."""
+    sign_in(client, "olga@uni.uz")
+    a = new_draft(client, title="Student exchange with Hiroshima")
+    b = new_draft(client, title="Double degree", partners=["Politecnico di Torino"], type="double_degree")
+    html = client.get("/agreements").text
+    assert 'id="partner" name="partner" type="search"' in html and "<option value=\"1\"" not in html
+    html = client.get("/agreements", params={"partner": "politecnico"}).text
+    assert b in html and a not in html and 'value="politecnico"' in html
+    html = client.get("/agreements", params={"partner": "1"}).text  # an id, shown by name
+    assert a in html and b not in html and 'value="Hiroshima University"' in html
+    assert "0 agreements" in client.get("/agreements", params={"partner": "Nowhere at all"}).text
+    r = client.get("/partners/suggest", params={"q": "TORI"})
+    assert r.status_code == 200 and r.json() == [{"id": 2, "name": "Politecnico di Torino", "country": "IT"}]
+    assert client.get("/partners/suggest", params={"q": ""}).json() == []
+
+
+def test_a_broad_search_is_counted_up_to_a_limit(client: TestClient, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from web import queries
+
+    sign_in(client, "olga@uni.uz")
+    refs = [new_draft(client, title=f"Exchange {i}") for i in range(3)]
+    monkeypatch.setattr(queries, "COUNT_LIMIT", 2)
+    html = client.get("/agreements", params={"q": "exchange"}).text
+    assert "more than 2 agreements" in html and refs[2] in html  # newest first
+    monkeypatch.setattr(queries, "COUNT_LIMIT", 3)
+    assert "3 agreements" in client.get("/agreements", params={"q": "exchange"}).text
