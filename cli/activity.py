@@ -194,8 +194,7 @@ def show(app: App, activity_id: int, with_names: bool, as_json: bool) -> None:
 def edit(app: App, /, activity_id: int, ref: str | None, remove_names: bool, reason: str | None,
          by: str | None, as_json: bool, **given: Any) -> None:
     """Change an activity's fields (an empty value clears an optional one)."""
-    from workflow.activities import edit_activity
-    from workflow.activities import remove_names as erase
+    from workflow.activities import edit_activity, remove_names as erase
     from workflow.errors import Invalid
 
     raw = _raw(given, for_edit=True)

@@ -54,8 +54,7 @@ def create(app: App, title: str, partners: tuple[str, ...], type_: str, owner: s
            notice_days: int | None, forms: tuple[str, ...], no_institution: bool,
            notes: str | None, on: str | None, by: str | None, as_json: bool) -> None:
     """Create a draft agreement; prints its reference."""
-    from workflow.agreements import NewAgreement
-    from workflow.agreements import create as create_agreement
+    from workflow.agreements import NewAgreement, create as create_agreement
 
     spec = NewAgreement(
         title=title, partners=list(partners), type=type_, owner=owner, department=department,

@@ -40,8 +40,7 @@ def _size(n: int) -> str:
 def attach(app: App, ref: str, file: str, kind: str, note: str | None, by: str | None,
            as_json: bool) -> None:
     """Keep FILE with agreement REF; prints the stored file's SHA-256."""
-    from documents.attachments import Upload
-    from documents.attachments import attach as attach_file
+    from documents.attachments import Upload, attach as attach_file
 
     path = Path(file)
     f = attach_file(app.uow(), app.clock(), _store(app), ref, path,

@@ -198,8 +198,7 @@ def retry(app: App, row_id: int | None, all_dead: bool, since: str | None, as_js
     """Queue a failed or dead notification again (ID), or every dead one (--dead),
     with a fresh retry period."""
     from cli.agreement import parse_date
-    from notifications.outbox import retry as retry_row
-    from notifications.outbox import retry_dead
+    from notifications.outbox import retry as retry_row, retry_dead
 
     if all_dead == (row_id is not None):
         raise click.UsageError("give a notification ID or --dead")

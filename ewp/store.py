@@ -22,8 +22,7 @@ from ewp.rules import year_start
 from models import Agreement, AgreementParty, Event, MobilitySpec, Organization
 from workflow import rules
 from workflow.errors import Invalid
-from workflow.lifecycle import SIGNED_OR_LATER, State
-from workflow.lifecycle import Event as LifecycleEvent
+from workflow.lifecycle import SIGNED_OR_LATER, Event as LifecycleEvent, State
 
 __all__ = [
     "IN_EFFECT_STATES",

@@ -195,8 +195,7 @@ def entries(s: Session, *, user: User | None, window_days: int, links: Links,
 
 
 def render(items: list[Entry], *, now: datetime, name: str) -> bytes:
-    from icalendar import Calendar
-    from icalendar import Event as IcsEvent
+    from icalendar import Calendar, Event as IcsEvent
 
     cal = Calendar()
     cal.add("prodid", "-//Hamkor//agreement dates//EN")

@@ -24,8 +24,7 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from models import Agreement, AgreementParty, Notification, User
-from models import Event as EventRow
+from models import Agreement, AgreementParty, Event as EventRow, Notification, User
 from notifications import i18n, outbox
 from notifications.context import Recipient, digest_context
 from notifications.i18n import N_

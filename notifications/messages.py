@@ -17,8 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Agreement, User
-from models import Event as EventRow
+from models import Agreement, Event as EventRow, User
 from notifications import outbox
 from notifications.compose import kind_of
 from notifications.context import (

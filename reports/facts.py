@@ -19,8 +19,7 @@ from sqlalchemy.orm import Session
 from models import Agreement, AgreementParty, Event, Organization, User
 from workflow import rules
 from workflow.errors import Invalid
-from workflow.lifecycle import IN_FORCE, ON_ITS_WAY, SIGNED_OR_LATER, TERMINAL, State
-from workflow.lifecycle import Event as Ev
+from workflow.lifecycle import IN_FORCE, ON_ITS_WAY, SIGNED_OR_LATER, TERMINAL, Event as Ev, State
 
 ONE_DAY = timedelta(days=1)
 CLOSED = TERMINAL

@@ -40,8 +40,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from typing_extensions import TypedDict
 
-from models import Agreement, Notification, User
-from models import Event as Event_
+from models import Agreement, Event as Event_, Notification, User
 from notifications import digest, messages, outbox
 from notifications.context import AgreementView, Occasion
 from notifications.links import Links

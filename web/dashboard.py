@@ -17,8 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Date, and_, func, literal_column, select, union_all
 from sqlalchemy.orm import Session, aliased
 
-from models import Agreement, AgreementParty, Organization, User
-from models import Event as EventRow
+from models import Agreement, AgreementParty, Event as EventRow, Organization, User
 from web.queries import activation_day, loaded
 from web.render import render
 from web.security import page_user

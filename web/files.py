@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, status
 from fastapi.responses import FileResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
-from starlette.datastructures import FormData
-from starlette.datastructures import UploadFile as StarletteUpload
+from starlette.datastructures import FormData, UploadFile as StarletteUpload
 
 from web import forms
 from web.errors import humanize, status_for

@@ -27,8 +27,7 @@ from web.render import flash, redirect, render, role_of, safe_next, translator
 from web.security import checked_form, page_user, session_user, sign_in, sign_out
 from web.state import hamkor
 from workflow.errors import ConcurrentUpdate, HamkorError, Invalid, PermissionDenied
-from workflow.lifecycle import TERMINAL, TRANSITIONS, Role, State, transition_for
-from workflow.lifecycle import Event as Ev
+from workflow.lifecycle import TERMINAL, TRANSITIONS, Event as Ev, Role, State, transition_for
 
 if TYPE_CHECKING:
     from notifications.outbox import OutboxRow
@@ -180,8 +179,7 @@ def new_form(request: Request, user: User = Depends(page_user)) -> Response:
 @router.post("/agreements/new")
 def create(request: Request, user: User = Depends(page_user),
            form: FormData = Depends(checked_form)) -> Response:
-    from workflow.agreements import NewAgreement
-    from workflow.agreements import create as create_agreement
+    from workflow.agreements import NewAgreement, create as create_agreement
 
     app = hamkor(request)
     t = translator(request)

@@ -16,8 +16,7 @@ from sqlalchemy import func, select
 from models import Agreement, Event
 from workflow.corrections import EDIT_EVENT
 from workflow.errors import Invalid, Problem
-from workflow.lifecycle import Event as Ev
-from workflow.lifecycle import RecordEvent
+from workflow.lifecycle import Event as Ev, RecordEvent
 from workflow.rules import MAX_INT64
 from workflow.uow import UnitOfWork
 

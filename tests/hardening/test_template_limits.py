@@ -15,8 +15,7 @@ from typing import Any
 
 import pytest
 
-from reports import render as render_module
-from reports import templating
+from reports import render as render_module, templating
 from reports.render import render
 from tests.helpers import hamkor, ok, refused, seed_people
 from tests.integration.dbstate import snapshot

@@ -17,8 +17,9 @@ from root import App
 from tests.helpers import hamkor, ok, seed_people
 from tests.integration.test_lifecycle_cli import OFFICER, adv, create, to_signed
 from workflow import agreements, dates, rules
-from workflow.agreements import BINDING, State, agreement_dict, get_partner
+from workflow.agreements import agreement_dict, get_partner
 from workflow.clock import Clock
+from workflow.lifecycle import BINDING, State
 from workflow.uow import UnitOfWork
 
 

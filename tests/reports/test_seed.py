@@ -13,8 +13,7 @@ from models import Agreement, AgreementParty, Event, Organization
 from models.database import make_engine
 from reports.data import annual_data
 from tests.helpers import hamkor, ok
-from workflow.lifecycle import BY_EVENT, RecordEvent
-from workflow.lifecycle import Event as Ev
+from workflow.lifecycle import BY_EVENT, Event as Ev, RecordEvent
 
 TODAY = date(2025, 6, 30)
 #: Events a transition of the table records with the state it moved to.

@@ -10,8 +10,7 @@ import pytest
 from transitions import MachineError
 
 from cli.errors import option_name
-from workflow.guards import GuardInput
-from workflow.guards import refusal as problem_for
+from workflow.guards import GuardInput, refusal as problem_for
 from workflow.lifecycle import (
     MANUAL_EVENTS,
     TERMINAL,

@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table as SqlTable
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table as SqlTable, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 from typing_extensions import TypedDict  # pydantic: API responses on Python 3.11
 
