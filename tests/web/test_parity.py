@@ -14,23 +14,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from root import App
-from tests.web.conftest import agreement_state, csrf_of, new_draft, post, sign_in
+from tests.web.conftest import HOME_HEI, agreement_state, csrf_of, new_draft, post, sign_in
 from tests.web.test_api import token_for
-from tests.web.test_ewp import HOME_HEI, YEAR, erasmus_draft, section, sign_and_activate
+from tests.web.test_ewp import YEAR, erasmus_draft, section, sign_and_activate
 
+pytestmark = pytest.mark.home_hei
 FIRST, LAST = f"{YEAR}/{YEAR + 1}", f"{YEAR + 2}/{YEAR + 3}"
-
-
-@pytest.fixture
-def hei_id() -> str | None:
-    """HAMKOR_INSTITUTION_HEI_ID of the server (a test parametrises it to None)."""
-    return HOME_HEI
-
-
-@pytest.fixture
-def app_options(hei_id: str | None) -> dict[str, Any]:
-    """The conftest's app, with the home institution's hei-id configured (or not)."""
-    return {"institution_hei_id": hei_id}
 
 
 def text_of(fragment: str) -> str:
