@@ -24,7 +24,7 @@ from ewp.store import AgreementView, NotExportable, load_views, to_iia
 from ewp.writer import Approval, approval_response
 from models import Agreement, EwpApproval, EwpSnapshot
 from workflow import rules
-from workflow.agreements import get_agreement, record
+from workflow.agreements import agreement_to_change, record
 from workflow.clock import Clock
 from workflow.errors import Invalid, NotFound
 from workflow.lifecycle import RecordEvent, Role
@@ -95,10 +95,7 @@ def approve(uow: UnitOfWork, clock: Clock, ref: str, *, by: str | None) -> Appro
     """Record our approval of the partner's latest copy (approvers only)."""
     with uow:
         s = uow.session
-        a = get_agreement(s, ref)
-        uow.subject = a.ref
-        who = actor(s, by)
-        require_role(who, Role.APPROVER, "approve EWP IIAs")
+        a, who = agreement_to_change(uow, ref, by, Role.APPROVER, "approve EWP IIAs")
         snapshot = _latest_snapshots(s, Agreement.id == a.id).get(a.id)
         if snapshot is None:
             raise Invalid(rules.problem("ewp.no_copy", "ref", ref=a.ref))

@@ -120,6 +120,17 @@ def get_agreement(s: Session, ref: str) -> Agreement:
     return a
 
 
+def agreement_to_change(uow: UnitOfWork, ref: str, by: str | None, needed: Role,
+                        action: str) -> tuple[Agreement, User]:
+    """Inside `with uow`: the agreement `ref` (the unit of work's subject) and the user
+    acting (`by`) once they may `action` (role `needed` or above)."""
+    a = get_agreement(uow.session, ref)
+    uow.subject = a.ref
+    who = actor(uow.session, by)
+    require_role(who, needed, action)
+    return a, who
+
+
 @dataclass(frozen=True, slots=True)
 class Surroundings:
     """What an action on an agreement needs to know besides its own row."""
