@@ -28,7 +28,7 @@ from workflow.agreements import agreement_to_change, record
 from workflow.clock import Clock
 from workflow.errors import Invalid, NotFound
 from workflow.lifecycle import RecordEvent, Role
-from workflow.registry import SYSTEM_ACTOR, actor, require_role
+from workflow.registry import SYSTEM_ACTOR, named_actor
 from workflow.uow import UnitOfWork
 
 __all__ = ["approve", "export_approvals", "import_approvals", "status"]
@@ -158,9 +158,7 @@ def import_approvals(uow: UnitOfWork, clock: Clock, home: Home, xml: bytes, *, s
     approvals = read_approval_response(xml)
     with uow:
         s = uow.session
-        who = actor(s, by) if by else None
-        if who is not None:
-            require_role(who, Role.OFFICER, "record EWP approvals")
+        who = named_actor(s, by, Role.OFFICER, "record EWP approvals")
         ids = [x.iia_id for x in approvals]
         found = {a.iia_id: a for a in s.scalars(select(Agreement).where(Agreement.iia_id.in_(ids)))}
         unknown = [i for i in ids if i not in found]

@@ -196,6 +196,16 @@ def acting_as(s: Session, by: str | None, needed: Role, action: str) -> str:
     return who.email
 
 
+def named_actor(s: Session, by: str | None, needed: Role, action: str) -> User | None:
+    """The user acting (`by`) once they may `action` (role `needed` or above); None where
+    nobody is named (the operator at the command line), unchecked."""
+    if not by:
+        return None
+    who = actor(s, by)
+    require_role(who, needed, action)
+    return who
+
+
 def check_role(uow: UnitOfWork, by: str | None, needed: Role, action: str) -> None:
     """Refuse (PermissionDenied) before any work when `by` may not `action`."""
     if by is not None:
