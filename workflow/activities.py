@@ -49,6 +49,7 @@ from workflow.activity_rules import (
 )
 from workflow.agreements import Office
 from workflow.clock import Clock
+from workflow.dates import iso
 from workflow.errors import Invalid, NotFound
 from workflow.lifecycle import TERMINAL, Role, State
 from workflow.registry import actor, check_role, require_role
@@ -268,9 +269,9 @@ def activity_dict(act: Activity, *, ref: str | None, partner: tuple[str, str, st
         "direction": act.direction,
         "category": act.category,
         "people": act.people,
-        "starts_on": _iso(act.starts_on),
-        "ends_on": _iso(act.ends_on),
-        "date": _iso(act.starts_on) if act.kind in ONE_DAY_KINDS else None,
+        "starts_on": iso(act.starts_on),
+        "ends_on": iso(act.ends_on),
+        "date": iso(act.starts_on) if act.kind in ONE_DAY_KINDS else None,
         "title": act.title,
         "purpose": act.purpose,
         "place": act.place,
@@ -291,10 +292,6 @@ def activity_dict(act: Activity, *, ref: str | None, partner: tuple[str, str, st
     if with_names:
         out["names"] = list(act.names or [])
     return out
-
-
-def _iso(d: date | None) -> str | None:
-    return d.isoformat() if d else None
 
 
 def _lookups(s: Session, acts: list[Activity]) -> tuple[dict[int, str], dict[int, tuple[str, str, str | None]]]:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
-from typing import Any, NoReturn, cast
+from typing import Any, NoReturn
 
 from sqlalchemy import Table, and_, bindparam, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
@@ -19,7 +19,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from typing_extensions import TypedDict  # pydantic needs it for API responses on Python 3.11
 
 from models import Agreement, AgreementParty, Event, Notification, Organization, User
-from workflow import dates, rules
+from workflow import dates, register_query, rules
 from workflow.clock import Clock
 from workflow.errors import (
     ConcurrentUpdate,
@@ -46,6 +46,7 @@ from workflow.lifecycle import (
 )
 from workflow.machine import fire
 from workflow.mail_policy import MailPolicy
+from workflow.register_query import Columns, agreement_row
 from workflow.registry import (
     SYSTEM_ACTOR,
     active_user,
@@ -269,38 +270,12 @@ class AgreementDetail(AgreementRow):
 
 
 def agreement_dict(a: Agreement) -> AgreementRow:
-    return {
-        "ref": a.ref,
-        "title": a.title,
-        "type": a.type,
-        "state": a.state,
-        "starts_on": _iso(a.starts_on),
-        "expires_on": _iso(a.expires_on),
-        "indefinite": a.indefinite,
-        "term": a.term,
-        "auto_renew": a.auto_renew,
-        "renewal_months": a.renewal_months,
-        "notice_days": a.notice_days,
-        "notice_given_on": _iso(a.notice_given_on),
-        "ends_on": _iso(a.ends_on),
-        "owner": a.owner.email if a.owner else None,
-        "department": a.department,
-        "parties": [
-            {"name": p.organization.name, "country": p.organization.country,
-             "kind": p.organization.kind, "signed_on": _iso(p.signed_on)}
-            for p in a.parties
-        ],
-        "forms": list(a.forms or []),
-        "renews": a.renews.ref if a.renews_id and a.renews else None,
-        "created_on": _iso(a.created_on),
-        "iia_id": a.iia_id,
-        "partner_iia_id": a.partner_iia_id,
-        "version": a.version,
-    }
-
-
-def _iso(d: date | None) -> str | None:
-    return d.isoformat() if d else None
+    return agreement_row(
+        Columns(a), owner=a.owner.email if a.owner else None,
+        parties=[{"name": p.organization.name, "country": p.organization.country,
+                  "kind": p.organization.kind, "signed_on": dates.iso(p.signed_on)}
+                 for p in a.parties],
+        renews=a.renews.ref if a.renews_id and a.renews else None)
 
 
 def event_dict(e: Event) -> EventRow:
@@ -843,7 +818,7 @@ def show(uow: UnitOfWork, clock: Clock, office: Office, ref: str, *, by: str | N
             "actor": {"email": who.email, "role": who.role} if who else None,
             "next_events": available_events(s, a, who, clock.today, office),
             "successors": list(s.scalars(select(Agreement.ref).where(Agreement.renews_id == a.id))),
-            "next_due_on": _iso(a.next_due_on),
+            "next_due_on": dates.iso(a.next_due_on),
             "notes": a.notes,
         }
         return data
@@ -854,11 +829,8 @@ def list_agreements(uow: UnitOfWork, clock: Clock, *, state: str | None = None,
                     limit: int | None = None) -> list[AgreementRow]:
     """The register, filtered (`workflow.register_query`: two Core statements, no mapped
     objects, so `hamkor agreement list` starts quickly)."""
-    from workflow import register_query
-
-    rows = register_query.list_agreements(uow, clock, state=state, partner=partner,
+    return register_query.list_agreements(uow, clock, state=state, partner=partner,
                                           expiring_within=expiring_within, limit=limit)
-    return cast(list[AgreementRow], rows)  # the same keys (tests/integration/test_register_query.py)
 
 
 def history(uow: UnitOfWork, ref: str) -> list[EventRow]:
