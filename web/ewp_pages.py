@@ -123,14 +123,13 @@ def ewp_import_confirm(request: Request, user: User = Depends(page_user),
         return _page(request, error=error, status=status)
 
     return staging.confirm(
-        request, "iias", form,
+        request, "iias", form, "/ewp",
         lambda kept: import_iias(app.uow(immediate=True), app.clock(), app.home(), kept.read(),
                                  source=kept.name, by=user["email"], expect=kept.expect),
         page=page, refused=lambda kept, exc: page(_refusal(request, exc), status_for(exc)),
         done=lambda kept, outcome: t("x.imported", source=kept.name,
                                      created=len(outcome.created), updated=len(outcome.updated),
-                                     unchanged=len(outcome.unchanged)),
-        back="/ewp")
+                                     unchanged=len(outcome.unchanged)))
 
 
 @pages.post("/ewp/iias/cancel")

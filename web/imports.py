@@ -125,13 +125,12 @@ def import_confirm(request: Request, user: User = Depends(page_user),
     """Import the previewed file: all its rows, or nothing."""
     t = translator(request)
     return staging.confirm(
-        request, "import", form,
+        request, "import", form, "/import",
         lambda kept: _run(request, user, kept.path, dry_run=False, expect=kept.expect),
         page=lambda error, status: _page(request, error=error, status=status),
         refused=lambda kept, exc: _refused(request, exc, kept.name),  # ImportRejected too
         done=lambda kept, report: t("imp.done", source=kept.name, created=len(report.created),
-                                    updated=len(report.updated), skipped=len(report.skipped)),
-        back="/import")
+                                    updated=len(report.updated), skipped=len(report.skipped)))
 
 
 @pages.post("/import/cancel")

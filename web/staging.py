@@ -156,10 +156,10 @@ def consumed(request: Request, kind: str) -> Iterator[None]:
 R = TypeVar("R")
 
 
-def confirm(request: Request, kind: str, form: Any, run: Callable[[Staged], R], *,
+def confirm(request: Request, kind: str, form: Any, back: str, run: Callable[[Staged], R], *,
             page: Callable[[str, int], Response],
             refused: Callable[[Staged, HamkorError], Response],
-            done: Callable[[Staged, R], str], back: str) -> Response:
+            done: Callable[[Staged, R], str]) -> Response:
     """Confirm this session's ``kind`` preview, the one the form's token names: `run` it on
     the staged file (removed however that ends), flash what `done` words and go `back`.
     Where the preview has expired, `page(error, status)` says so (409); a refusal is

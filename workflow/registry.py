@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from typing_extensions import TypedDict  # pydantic needs it for API responses on Python 3.11
 
+from config import languages
 from models import Organization, User, normalize_name
 from workflow import rules
 from workflow.clock import Clock
@@ -21,7 +22,7 @@ from workflow.uow import UnitOfWork
 KINDS = ("university", "company", "government", "ngo", "other")
 ROLES = tuple(r.label for r in Role)
 #: Languages a user can read their mail in (notifications/locale has their catalogs).
-LANGUAGES = ("en", "uz", "ru")
+LANGUAGES = languages.LANGUAGES
 SYSTEM_ACTOR = "system"
 
 
