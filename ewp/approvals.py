@@ -24,11 +24,11 @@ from ewp.store import AgreementView, NotExportable, load_views, to_iia
 from ewp.writer import Approval, approval_response
 from models import Agreement, EwpApproval, EwpSnapshot
 from workflow import rules
-from workflow.agreements import get_agreement, record
+from workflow.agreements import agreement_to_change, record
 from workflow.clock import Clock
 from workflow.errors import Invalid, NotFound
 from workflow.lifecycle import RecordEvent, Role
-from workflow.registry import SYSTEM_ACTOR, actor, require_role
+from workflow.registry import SYSTEM_ACTOR, named_actor
 from workflow.uow import UnitOfWork
 
 __all__ = ["approve", "export_approvals", "import_approvals", "status"]
@@ -95,10 +95,7 @@ def approve(uow: UnitOfWork, clock: Clock, ref: str, *, by: str | None) -> Appro
     """Record our approval of the partner's latest copy (approvers only)."""
     with uow:
         s = uow.session
-        a = get_agreement(s, ref)
-        uow.subject = a.ref
-        who = actor(s, by)
-        require_role(who, Role.APPROVER, "approve EWP IIAs")
+        a, who = agreement_to_change(uow, ref, by, Role.APPROVER, "approve EWP IIAs")
         snapshot = _latest_snapshots(s, Agreement.id == a.id).get(a.id)
         if snapshot is None:
             raise Invalid(rules.problem("ewp.no_copy", "ref", ref=a.ref))
@@ -161,9 +158,7 @@ def import_approvals(uow: UnitOfWork, clock: Clock, home: Home, xml: bytes, *, s
     approvals = read_approval_response(xml)
     with uow:
         s = uow.session
-        who = actor(s, by) if by else None
-        if who is not None:
-            require_role(who, Role.OFFICER, "record EWP approvals")
+        who = named_actor(s, by, Role.OFFICER, "record EWP approvals")
         ids = [x.iia_id for x in approvals]
         found = {a.iia_id: a for a in s.scalars(select(Agreement).where(Agreement.iia_id.in_(ids)))}
         unknown = [i for i in ids if i not in found]

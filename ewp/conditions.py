@@ -38,11 +38,10 @@ from ewp.rules import (
 from ewp.store import IN_EFFECT_STATES, ordered_rows, our_hash, spec_values
 from models import Agreement, AgreementParty, MobilitySpec, Organization, normalize_name
 from workflow import rules
-from workflow.agreements import Office, get_agreement, record
+from workflow.agreements import Office, agreement_to_change, get_agreement, record
 from workflow.clock import Clock
 from workflow.errors import Invalid, NotFound, Problem, TransitionRefused
 from workflow.lifecycle import BINDING, FROZEN, UNAPPROVED, RecordEvent, Role
-from workflow.registry import actor, require_role
 from workflow.uow import UnitOfWork
 
 __all__ = [
@@ -188,10 +187,7 @@ def _begin_change(uow: UnitOfWork, ref: str, by: str | None) -> tuple[Session, A
     actor and mode (edit or amend) of a change; assigns the IIA id if still missing
     (conditions make the agreement an IIA)."""
     s = uow.session
-    a = get_agreement(s, ref)
-    uow.subject = a.ref
-    who = actor(s, by)
-    require_role(who, Role.OFFICER, "change cooperation conditions")
+    a, who = agreement_to_change(uow, ref, by, Role.OFFICER, "change cooperation conditions")
     mode = change_mode(a)
     ensure_iia_id(a)
     # Bump the version first: of two people changing these conditions at once, the

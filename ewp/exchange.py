@@ -49,7 +49,7 @@ from workflow.agreements import _insert_agreement, record, reschedule
 from workflow.clock import Clock
 from workflow.errors import HamkorError, Invalid, NotFound, Problem
 from workflow.lifecycle import BEFORE_SIGNED, RecordEvent, Role, State
-from workflow.registry import SYSTEM_ACTOR, actor, new_organization, require_role, valid_hei_id
+from workflow.registry import SYSTEM_ACTOR, named_actor, new_organization, valid_hei_id
 from workflow.uow import UnitOfWork
 
 __all__ = ["ExportResult", "ImportOutcome", "export_iias", "import_iias"]
@@ -401,9 +401,7 @@ def import_iias(uow: UnitOfWork, clock: Clock, home: Home, xml: bytes, *, source
         outcome.warnings.extend(side.item.warnings)
     with uow:
         s = uow.session
-        who = actor(s, by) if by else None
-        if who is not None:
-            require_role(who, Role.OFFICER, "import EWP IIAs")
+        who = named_actor(s, by, Role.OFFICER, "import EWP IIAs")
         who_email = who.email if who else SYSTEM_ACTOR
         home_org = home.home_org(s, clock)
         for side in sides:

@@ -13,20 +13,17 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from config.languages import LANGUAGES, N_, SOURCE_LANGUAGE
+
+__all__ = ["LANGUAGES", "SOURCE_LANGUAGE", "N_"]
+
 if TYPE_CHECKING:
     from babel.support import NullTranslations
 
-LANGUAGES = ("en", "uz", "ru")
-SOURCE_LANGUAGE = "en"
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
 #: Dates in mail: unambiguous everywhere ("30 June 2027", "30-iyun, 2027", "30 июня 2027 г.").
 LONG_DATE = {"en": "d MMMM y", "uz": "long", "ru": "long"}
-
-
-def N_(message: str) -> str:
-    """Mark a word for extraction; it is translated where it is shown."""
-    return message
 
 
 TYPE_LABELS = {

@@ -44,6 +44,7 @@ from typing_extensions import TypedDict  # pydantic: API responses on Python 3.1
 
 from models import Agreement, Notification
 from workflow import rules
+from workflow.dates import iso
 from workflow.errors import ConcurrentUpdate, NotFound, TransitionRefused
 from workflow.lifecycle import Role
 from workflow.registry import acting_as
@@ -569,10 +570,6 @@ def mark_failed(s: Session, c: Claimed, now: datetime, error: str, *,
 # --- listing, health and manual retry ------------------------------------------------------
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
 KINDS = ("reminder", "workflow", "digest", "account")
 
 
@@ -620,8 +617,8 @@ def row_dict(n: Notification, ref: str | None) -> OutboxRow:
         "id": n.id, "key": n.key, "kind": n.kind, "rule": n.rule, "agreement": ref, "term": n.term,
         "offset": n.offset_days, "due_on": n.due_on.isoformat(), "to": n.to_addr,
         "cc": list(n.cc or []), "subject": n.subject, "status": n.status, "attempts": n.attempts,
-        "next_attempt_at": _iso(n.next_attempt_at), "lease_until": _iso(n.lease_until),
-        "last_error": n.last_error, "message_id": n.message_id, "sent_at": _iso(n.sent_at),
+        "next_attempt_at": iso(n.next_attempt_at), "lease_until": iso(n.lease_until),
+        "last_error": n.last_error, "message_id": n.message_id, "sent_at": iso(n.sent_at),
         "recipients": {a: {"state": st, "detail": d} for a, (st, d) in (n.rcpt_state or {}).items()},
         "unknown_outcomes": n.unknown_outcomes or 0,
     }
@@ -675,7 +672,7 @@ class Health:
         return out
 
     def as_dict(self) -> HealthRow:
-        return {"waiting": self.waiting, "backlog": self.backlog, "oldest": _iso(self.oldest),
+        return {"waiting": self.waiting, "backlog": self.backlog, "oldest": iso(self.oldest),
                 "dead": self.dead, "last_error": self.last_error, "degraded": self.degraded}
 
 

@@ -14,21 +14,17 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from config.languages import LANGUAGES, N_, SOURCE_LANGUAGE
 from workflow import rules
 from workflow.errors import Invalid
+
+__all__ = ["LANGUAGES", "SOURCE_LANGUAGE", "N_"]
 
 if TYPE_CHECKING:
     from babel.support import NullTranslations
 
-LANGUAGES = ("en", "uz", "ru")
-SOURCE_LANGUAGE = "en"
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
-
-
-def N_(message: str) -> str:
-    """Mark a label for extraction; it is translated where it is shown."""
-    return message
 
 
 TYPE_LABELS = {

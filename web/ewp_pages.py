@@ -118,18 +118,18 @@ def ewp_import_confirm(request: Request, user: User = Depends(page_user),
 
     app = hamkor(request)
     t = translator(request)
-    kept = staging.staged(request, "iias", forms.text(form, "token"))
-    if kept is None:
-        return _page(request, error=t("imp.expired"), status=409)
-    with staging.consumed(request, "iias"):
-        try:
-            outcome = import_iias(app.uow(immediate=True), app.clock(), app.home(), kept.read(),
-                                  source=kept.name, by=user["email"], expect=kept.expect)
-        except HamkorError as exc:
-            return _page(request, error=_refusal(request, exc), status=status_for(exc))
-    flash(request, "ok", t("x.imported", source=kept.name, created=len(outcome.created),
-                           updated=len(outcome.updated), unchanged=len(outcome.unchanged)))
-    return redirect("/ewp")
+
+    def page(error: str, status: int) -> Response:
+        return _page(request, error=error, status=status)
+
+    return staging.confirm(
+        request, "iias", form, "/ewp",
+        lambda kept: import_iias(app.uow(immediate=True), app.clock(), app.home(), kept.read(),
+                                 source=kept.name, by=user["email"], expect=kept.expect),
+        page=page, refused=lambda kept, exc: page(_refusal(request, exc), status_for(exc)),
+        done=lambda kept, outcome: t("x.imported", source=kept.name,
+                                     created=len(outcome.created), updated=len(outcome.updated),
+                                     unchanged=len(outcome.unchanged)))
 
 
 @pages.post("/ewp/iias/cancel")

@@ -16,9 +16,9 @@ from pydantic import BaseModel, Field
 from starlette.datastructures import FormData
 from typing_extensions import TypedDict
 
-from web import forms, staging
+from web import staging
 from web.errors import humanize, row_message, status_for
-from web.render import flash, redirect, render, translator
+from web.render import redirect, render, translator
 from web.security import api_user, checked_form, page_user
 from web.state import hamkor
 from workflow.errors import HamkorError, Invalid
@@ -124,17 +124,13 @@ def import_confirm(request: Request, user: User = Depends(page_user),
                    form: FormData = Depends(checked_form)) -> Response:
     """Import the previewed file: all its rows, or nothing."""
     t = translator(request)
-    kept = staging.staged(request, "import", forms.text(form, "token"))
-    if kept is None:
-        return _page(request, error=t("imp.expired"), status=409)
-    with staging.consumed(request, "import"):
-        try:
-            report = _run(request, user, kept.path, dry_run=False, expect=kept.expect)
-        except HamkorError as exc:  # ImportRejected among them
-            return _refused(request, exc, kept.name)
-    flash(request, "ok", t("imp.done", source=kept.name, created=len(report.created),
-                           updated=len(report.updated), skipped=len(report.skipped)))
-    return redirect("/import")
+    return staging.confirm(
+        request, "import", form, "/import",
+        lambda kept: _run(request, user, kept.path, dry_run=False, expect=kept.expect),
+        page=lambda error, status: _page(request, error=error, status=status),
+        refused=lambda kept, exc: _refused(request, exc, kept.name),  # ImportRejected too
+        done=lambda kept, report: t("imp.done", source=kept.name, created=len(report.created),
+                                    updated=len(report.updated), skipped=len(report.skipped)))
 
 
 @pages.post("/import/cancel")

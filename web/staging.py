@@ -24,7 +24,11 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from starlette.requests import Request
+from starlette.responses import Response
 
+from web import forms
+from web.render import flash, redirect, translator
+from workflow.errors import HamkorError
 from workflow.transfer.limits import MAX_FILE_BYTES
 
 #: How long a preview can be confirmed.
@@ -147,6 +151,30 @@ def consumed(request: Request, kind: str) -> Iterator[None]:
         yield
     finally:
         discard(request, kind)
+
+
+R = TypeVar("R")
+
+
+def confirm(request: Request, kind: str, form: Any, back: str, run: Callable[[Staged], R], *,
+            page: Callable[[str, int], Response],
+            refused: Callable[[Staged, HamkorError], Response],
+            done: Callable[[Staged, R], str]) -> Response:
+    """Confirm this session's ``kind`` preview, the one the form's token names: `run` it on
+    the staged file (removed however that ends), flash what `done` words and go `back`.
+    Where the preview has expired, `page(error, status)` says so (409); a refusal is
+    answered by `refused`."""
+    t = translator(request)
+    kept = staged(request, kind, forms.text(form, "token"))
+    if kept is None:
+        return page(t("imp.expired"), 409)
+    with consumed(request, kind):
+        try:
+            outcome = run(kept)
+        except HamkorError as exc:
+            return refused(kept, exc)
+    flash(request, "ok", done(kept, outcome))
+    return redirect(back)
 
 
 def stage(request: Request, kind: str, name: str, data: bytes, expect: str | None = None) -> Staged:

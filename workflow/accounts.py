@@ -19,7 +19,7 @@ from sqlalchemy import delete, exists, false, select, update
 from typing_extensions import TypedDict
 
 from models import ApiToken, EndedSession, User
-from workflow import rules
+from workflow import dates, rules
 from workflow.clock import Clock
 from workflow.errors import Invalid, NotFound
 from workflow.lifecycle import Role
@@ -176,7 +176,7 @@ def token_dict(t: ApiToken, email: str) -> TokenRow:
         "user": email,
         "name": t.name,
         "created_at": t.created_at.isoformat(),
-        "last_used_at": t.last_used_at.isoformat() if t.last_used_at else None,
+        "last_used_at": dates.iso(t.last_used_at),
         "revoked": t.revoked,
     }
 

@@ -49,6 +49,7 @@ from workflow.activity_rules import (
 )
 from workflow.agreements import Office
 from workflow.clock import Clock
+from workflow.dates import iso
 from workflow.errors import Invalid, NotFound
 from workflow.lifecycle import TERMINAL, Role, State
 from workflow.registry import actor, check_role, require_role
@@ -268,9 +269,9 @@ def activity_dict(act: Activity, *, ref: str | None, partner: tuple[str, str, st
         "direction": act.direction,
         "category": act.category,
         "people": act.people,
-        "starts_on": _iso(act.starts_on),
-        "ends_on": _iso(act.ends_on),
-        "date": _iso(act.starts_on) if act.kind in ONE_DAY_KINDS else None,
+        "starts_on": iso(act.starts_on),
+        "ends_on": iso(act.ends_on),
+        "date": iso(act.starts_on) if act.kind in ONE_DAY_KINDS else None,
         "title": act.title,
         "purpose": act.purpose,
         "place": act.place,
@@ -291,10 +292,6 @@ def activity_dict(act: Activity, *, ref: str | None, partner: tuple[str, str, st
     if with_names:
         out["names"] = list(act.names or [])
     return out
-
-
-def _iso(d: date | None) -> str | None:
-    return d.isoformat() if d else None
 
 
 def _lookups(s: Session, acts: list[Activity]) -> tuple[dict[int, str], dict[int, tuple[str, str, str | None]]]:
@@ -398,6 +395,23 @@ def _audit(s: Session, act: Activity, event: str, who: str, clock: Clock, note: 
                         note=note))
 
 
+def _opened(uow: UnitOfWork, activity_id: int, by: str | None, action: str) -> tuple[str, Activity]:
+    """Inside `uow`: the acting officer's email and the live activity `activity_id` (the
+    unit of work's subject)."""
+    uow.subject = f"activity {activity_id}"
+    return _officer(uow.session, by, action), get_activity(uow.session, activity_id)
+
+
+def _recorded(uow: UnitOfWork, clock: Clock, act: Activity, event: str, who: str,
+              note: str) -> ActivityRow:
+    """`act`'s change written with its audit row and committed; the activity as it is now."""
+    s = uow.session
+    s.flush()
+    _audit(s, act, event, who, clock, note)
+    uow.commit()
+    return _dicts(s, [act], False)[0]
+
+
 def new_values(c: Checked, linked: Linked) -> dict[str, Any]:
     """The columns of a new activity (no id, audit or version)."""
     values = {k: c.values[k] for k in VALUE_COLUMNS}
@@ -419,11 +433,8 @@ def add_activity(uow: UnitOfWork, clock: Clock, office: Office, start: MonthDay,
         linked = link(d, c, raw.get("agreement"), raw.get("partner"))
         act = Activity(**new_values(c, linked), created_by=who, created_at=clock.utcnow)
         s.add(act)
-        s.flush()
-        _audit(s, act, "create", who, clock, summary(c.kind, c.values)
-               + (f"; {len(c.values['names'])} names" if c.values["names"] else ""))
-        uow.commit()
-        return _dicts(s, [act], False)[0]
+        return _recorded(uow, clock, act, "create", who, summary(c.kind, c.values)
+                         + (f"; {len(c.values['names'])} names" if c.values["names"] else ""))
 
 
 #: Fields `edit` may change (everything but the kind, the id and the audit columns).
@@ -453,9 +464,7 @@ def edit_activity(uow: UnitOfWork, clock: Clock, office: Office, start: MonthDay
         raise Invalid(rules.problem("activity.nothing_to_change"))
     with uow:
         s = uow.session
-        uow.subject = f"activity {activity_id}"
-        who = _officer(s, by, "edit activities")
-        act = get_activity(s, activity_id)
+        who, act = _opened(uow, activity_id, by, "edit activities")
         if version is not None and version != act.version:
             from workflow.errors import ConcurrentUpdate
 
@@ -481,10 +490,7 @@ def edit_activity(uow: UnitOfWork, clock: Clock, office: Office, start: MonthDay
                 setattr(act, key, value)
         if not changed:
             return _dicts(s, [act], False)[0]
-        s.flush()
-        _audit(s, act, "edit", who, clock, "; ".join(changed))
-        uow.commit()
-        return _dicts(s, [act], False)[0]
+        return _recorded(uow, clock, act, "edit", who, "; ".join(changed))
 
 
 def _shown(value: Any) -> str:
@@ -498,18 +504,12 @@ def remove_names(uow: UnitOfWork, clock: Clock, activity_id: int, reason: str, *
     """Erase an activity's participant names (a data subject's request), audited."""
     reason = _reason(reason)
     with uow:
-        s = uow.session
-        uow.subject = f"activity {activity_id}"
-        who = _officer(s, by, "remove participant names")
-        act = get_activity(s, activity_id)
+        who, act = _opened(uow, activity_id, by, "remove participant names")
         if not act.names:
             raise Invalid(rules.problem("activity.no_names", "id", id=activity_id))
         count = len(act.names)
         act.names = None
-        s.flush()
-        _audit(s, act, "names_removed", who, clock, f"{count} names removed: {reason}")
-        uow.commit()
-        return _dicts(s, [act], False)[0]
+        return _recorded(uow, clock, act, "names_removed", who, f"{count} names removed: {reason}")
 
 
 def _reason(reason: str | None) -> str:
@@ -526,18 +526,13 @@ def remove_activity(uow: UnitOfWork, clock: Clock, activity_id: int, reason: str
     """Remove an activity from every count and list; its audit trail stays, its names go."""
     reason = _reason(reason)
     with uow:
-        s = uow.session
-        uow.subject = f"activity {activity_id}"
-        who = _officer(s, by, "remove activities")
-        act = get_activity(s, activity_id)
+        who, act = _opened(uow, activity_id, by, "remove activities")
         act.removed_at = clock.utcnow
         named = len(act.names or [])
         act.names = None
-        s.flush()
-        _audit(s, act, "remove", who, clock,
-               reason + (f"; {named} names removed" if named else ""))
-        uow.commit()
-        out: RemovedActivity = {**_dicts(s, [act], False)[0], "removed": True}
+        row = _recorded(uow, clock, act, "remove", who,
+                        reason + (f"; {named} names removed" if named else ""))
+        out: RemovedActivity = {**row, "removed": True}
         return out
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, joinedload
 from typing_extensions import TypedDict  # pydantic needs it for API responses on Python 3.11
 
 from models import Agreement, AgreementParty, Event, User
+from workflow import dates
 from workflow.errors import (
     NotFound,
     Problem,
@@ -26,6 +27,7 @@ from workflow.lifecycle import (
     Event as Ev,
     State,
 )
+from workflow.register_query import Columns, agreement_row
 from workflow.schedule import Facts, Policy, next_due_on
 
 #: States in which a successor counts as "signed" and stops its predecessor's reminders.
@@ -203,38 +205,12 @@ class AgreementDetail(AgreementRow):
 
 
 def agreement_dict(a: Agreement) -> AgreementRow:
-    return {
-        "ref": a.ref,
-        "title": a.title,
-        "type": a.type,
-        "state": a.state,
-        "starts_on": _iso(a.starts_on),
-        "expires_on": _iso(a.expires_on),
-        "indefinite": a.indefinite,
-        "term": a.term,
-        "auto_renew": a.auto_renew,
-        "renewal_months": a.renewal_months,
-        "notice_days": a.notice_days,
-        "notice_given_on": _iso(a.notice_given_on),
-        "ends_on": _iso(a.ends_on),
-        "owner": a.owner.email if a.owner else None,
-        "department": a.department,
-        "parties": [
-            {"name": p.organization.name, "country": p.organization.country,
-             "kind": p.organization.kind, "signed_on": _iso(p.signed_on)}
-            for p in a.parties
-        ],
-        "forms": list(a.forms or []),
-        "renews": a.renews.ref if a.renews_id and a.renews else None,
-        "created_on": _iso(a.created_on),
-        "iia_id": a.iia_id,
-        "partner_iia_id": a.partner_iia_id,
-        "version": a.version,
-    }
-
-
-def _iso(d: date | None) -> str | None:
-    return d.isoformat() if d else None
+    return agreement_row(
+        Columns(a), owner=a.owner.email if a.owner else None,
+        parties=[{"name": p.organization.name, "country": p.organization.country,
+                  "kind": p.organization.kind, "signed_on": dates.iso(p.signed_on)}
+                 for p in a.parties],
+        renews=a.renews.ref if a.renews_id and a.renews else None)
 
 
 def event_dict(e: Event) -> EventRow:

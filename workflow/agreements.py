@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
-from typing import Any, NoReturn, cast
+from typing import Any, NoReturn
 
 from sqlalchemy import Table, and_, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from models import Agreement, AgreementParty, Event, Notification, Organization, User
-from workflow import dates, rules
+from workflow import dates, register_query, rules
 from workflow.agreement_read import (  # re-exported: callers import them from here
     SUCCESSOR_SIGNED as SUCCESSOR_SIGNED,
     ActorRow as ActorRow,
@@ -30,7 +30,6 @@ from workflow.agreement_read import (  # re-exported: callers import them from h
     Surroundings as Surroundings,
     _acting_statement,
     _fixed,
-    _iso,
     agreement_dict as agreement_dict,
     event_dict as event_dict,
     facts as facts,
@@ -101,6 +100,17 @@ class Office:
 
 
 # --- writing helpers ------------------------------------------------------------------
+
+
+def agreement_to_change(uow: UnitOfWork, ref: str, by: str | None, needed: Role,
+                        action: str) -> tuple[Agreement, User]:
+    """Inside `with uow`: the agreement `ref` (the unit of work's subject) and the user
+    acting (`by`) once they may `action` (role `needed` or above)."""
+    a = get_agreement(uow.session, ref)
+    uow.subject = a.ref
+    who = actor(uow.session, by)
+    require_role(who, needed, action)
+    return a, who
 
 
 def record(
@@ -602,7 +612,7 @@ def show(uow: UnitOfWork, clock: Clock, office: Office, ref: str, *, by: str | N
             "actor": {"email": who.email, "role": who.role} if who else None,
             "next_events": available_events(s, a, who, clock.today, office),
             "successors": list(s.scalars(select(Agreement.ref).where(Agreement.renews_id == a.id))),
-            "next_due_on": _iso(a.next_due_on),
+            "next_due_on": dates.iso(a.next_due_on),
             "notes": a.notes,
         }
         return data
@@ -613,11 +623,8 @@ def list_agreements(uow: UnitOfWork, clock: Clock, *, state: str | None = None,
                     limit: int | None = None) -> list[AgreementRow]:
     """The register, filtered (`workflow.register_query`: two Core statements, no mapped
     objects, so `hamkor agreement list` starts quickly)."""
-    from workflow import register_query
-
-    rows = register_query.list_agreements(uow, clock, state=state, partner=partner,
+    return register_query.list_agreements(uow, clock, state=state, partner=partner,
                                           expiring_within=expiring_within, limit=limit)
-    return cast(list[AgreementRow], rows)  # the same keys (tests/integration/test_register_query.py)
 
 
 def history(uow: UnitOfWork, ref: str) -> list[EventRow]:

@@ -84,8 +84,8 @@ def _notes(value: Any) -> str | None:
 def correct(uow: UnitOfWork, clock: Clock, ref: str, changes: dict[str, Any], *, by: str | None,
             expected_version: int | None = None) -> AgreementRow:
     """Apply `changes` (keys of `CORRECTABLE`) to an agreement that has not ended."""
-    from workflow.agreements import _validate_forms, agreement_dict, get_agreement, record
-    from workflow.registry import actor, get_user, require_role
+    from workflow.agreements import _validate_forms, agreement_dict, agreement_to_change, record
+    from workflow.registry import get_user
 
     unknown = set(changes) - set(CORRECTABLE)
     if unknown:
@@ -93,10 +93,7 @@ def correct(uow: UnitOfWork, clock: Clock, ref: str, changes: dict[str, Any], *,
                                     correctable=", ".join(CORRECTABLE)))
     with uow:
         s = uow.session
-        a = get_agreement(s, ref)
-        uow.subject = a.ref
-        who = actor(s, by)
-        require_role(who, Role.OFFICER, "correct agreements")
+        a, who = agreement_to_change(uow, ref, by, Role.OFFICER, "correct agreements")
         if State(a.state) in TERMINAL:
             raise TransitionRefused(a.ref, EDIT_EVENT, a.state, rules.problem("correct.ended"))
         if expected_version is not None and expected_version != a.version:

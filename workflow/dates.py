@@ -57,6 +57,12 @@ def notice_deadline(expires_on: date, notice_days: int) -> date:
 
 
 
+def iso(day: date | None) -> str | None:
+    """`day` (or a time) in ISO 8601 form, as the services and the API give dates; None
+    stays None."""
+    return day.isoformat() if day else None
+
+
 @lru_cache(maxsize=16384)
 def format_date(day: date, lang: str = "en", pattern: str = "medium") -> str:
     """`day` written for people: a CLDR width (`short`, `medium`, `long`) or pattern, in

@@ -23,7 +23,7 @@ from workflow.agreements import (
     _validate_forms,
     _validate_terms,
     agreement_dict,
-    get_agreement,
+    agreement_to_change,
     record,
     reschedule,
 )
@@ -31,7 +31,7 @@ from workflow.clock import Clock
 from workflow.corrections import check_owner, describe
 from workflow.errors import ConcurrentUpdate, Invalid, TransitionRefused
 from workflow.lifecycle import RecordEvent, Role, State
-from workflow.registry import actor, get_partner, get_user, require_role
+from workflow.registry import get_partner, get_user
 from workflow.uow import UnitOfWork
 
 EDIT_EVENT = RecordEvent.EDIT
@@ -58,10 +58,7 @@ def update_draft(uow: UnitOfWork, clock: Clock, office: Office, ref: str, change
                                     editable=", ".join(sorted(EDITABLE))))
     with uow.writing():
         s = uow.session
-        a = get_agreement(s, ref)
-        uow.subject = a.ref
-        who = actor(s, by)
-        require_role(who, Role.OFFICER, "edit drafts")
+        a, who = agreement_to_change(uow, ref, by, Role.OFFICER, "edit drafts")
         if a.state != State.DRAFT.value:
             raise TransitionRefused(a.ref, EDIT_EVENT, a.state, rules.problem("draft.only_draft"))
         if expected_version is not None and expected_version != a.version:

@@ -11,7 +11,7 @@ A refusal changes nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypedDict
 
 from sqlalchemy import select
@@ -24,7 +24,7 @@ from workflow.clock import Clock
 from workflow.corrections import describe
 from workflow.errors import Duplicate, NotFound
 from workflow.lifecycle import Role
-from workflow.registry import SYSTEM_ACTOR, actor, get_partner, require_role, valid_kind
+from workflow.registry import PartnerRow, acting_as, get_partner, valid_kind
 from workflow.uow import UnitOfWork
 
 #: The partner's fields `edit_partner` may change, in the order the forms show them.
@@ -36,16 +36,11 @@ CONTACT_FIELDS = ("name", "email", "phone", "role", "position")
 _PHONE = re.compile(r"\+?[0-9 ()./-]{3,}(?:\s*(?:ext\.?|x)\s*[0-9]{1,6})?", re.IGNORECASE)
 
 
-class PartnerInfo(TypedDict):
-    id: int
-    name: str
-    country: str | None
-    kind: str
-    city: str | None
-    erasmus_code: str | None
+class PartnerInfo(PartnerRow):
+    """A partner with every field (the register's row and its PIC and website)."""
+
     pic: str | None
     website: str | None
-    hei_id: str | None
 
 
 class Change(TypedDict):
@@ -97,17 +92,32 @@ def contact_info(c: PartnerContact, partner: str) -> ContactInfo:
 def _who(s: Session, email: str | None, action: str) -> str:
     """The acting user's email once they may `action` (officer or above); the operator
     at the command line (no actor given) acts as `system`."""
-    if email is None:
-        return SYSTEM_ACTOR
-    user = actor(s, email)
-    require_role(user, Role.OFFICER, action)
-    return user.email
+    return acting_as(s, email, Role.OFFICER, action)
 
 
 def _audit(s: Session, org: Organization, event: str, who: str, clock: Clock,
            note: str | None) -> None:
     s.add(PartnerEvent(organization_id=org.id, event=event, actor=who, recorded_at=clock.utcnow,
                        note=note))
+
+
+def _cleaned(changes: Mapping[str, Any], fields: tuple[str, ...],
+             clean: Callable[[str, Any], Any]) -> dict[str, Any]:
+    """The `changes` to make (field -> new value), each checked by `clean`, in the order of
+    `fields`; refused when one is not among `fields` or none is given."""
+    unknown = sorted(set(changes) - set(fields))
+    if unknown:
+        rules.refuse("choice", unknown[0], value=unknown[0], choices=", ".join(fields))
+    if not changes:
+        rules.refuse("partner.nothing_to_change", None)
+    return {f: clean(f, changes[f]) for f in fields if f in changes}
+
+
+def _contacts(s: Session, org: Organization) -> list[ContactInfo]:
+    """`org`'s contact persons in the order they were added."""
+    return [contact_info(c, org.name) for c in s.scalars(
+        select(PartnerContact).where(PartnerContact.organization_id == org.id)
+        .order_by(PartnerContact.id))]
 
 
 # --- partners -------------------------------------------------------------------------------
@@ -141,12 +151,7 @@ def edit_partner(uow: UnitOfWork, clock: Clock, partner: str, changes: Mapping[s
     stored one is no change. Names stay unique (ignoring case and spacing), and so do
     hei-ids. The home institution (`home`, its configured name) keeps its name: Hamkor
     finds it by that name."""
-    unknown = sorted(set(changes) - set(PARTNER_FIELDS))
-    if unknown:
-        rules.refuse("choice", unknown[0], value=unknown[0], choices=", ".join(PARTNER_FIELDS))
-    if not changes:
-        rules.refuse("partner.nothing_to_change", None)
-    clean = {f: _clean_partner_field(f, changes[f]) for f in PARTNER_FIELDS if f in changes}
+    clean = _cleaned(changes, PARTNER_FIELDS, _clean_partner_field)
     with uow.writing():
         s = uow.session
         who = _who(s, actor_email, "edit partners")
@@ -188,9 +193,7 @@ def partner_detail(uow: UnitOfWork, partner: str) -> PartnerDetail:
     with uow:
         s = uow.session
         org = get_partner(s, partner)
-        contacts = [contact_info(c, org.name) for c in s.scalars(
-            select(PartnerContact).where(PartnerContact.organization_id == org.id)
-            .order_by(PartnerContact.id))]
+        contacts = _contacts(s, org)
         history = [PartnerEventInfo(id=e.id, event=e.event, actor=e.actor,
                                     recorded_at=e.recorded_at.isoformat(), note=e.note)
                    for e in s.scalars(select(PartnerEvent)
@@ -257,12 +260,7 @@ def edit_contact(uow: UnitOfWork, clock: Clock, contact_id: int, changes: Mappin
                  partner: str | None = None, actor_email: str | None) -> ContactInfo:
     """Change a contact person's fields (an empty e-mail, phone or position clears it);
     with `partner`, only one of that partner's contacts."""
-    unknown = sorted(set(changes) - set(CONTACT_FIELDS))
-    if unknown:
-        rules.refuse("choice", unknown[0], value=unknown[0], choices=", ".join(CONTACT_FIELDS))
-    if not changes:
-        rules.refuse("partner.nothing_to_change", None)
-    clean = {f: _clean_contact_field(f, changes[f]) for f in CONTACT_FIELDS if f in changes}
+    clean = _cleaned(changes, CONTACT_FIELDS, _clean_contact_field)
     with uow.writing():
         s = uow.session
         who = _who(s, actor_email, "change partner contacts")
@@ -296,10 +294,7 @@ def remove_contact(uow: UnitOfWork, clock: Clock, contact_id: int, *, partner: s
 def list_contacts(uow: UnitOfWork, partner: str) -> list[ContactInfo]:
     with uow:
         s = uow.session
-        org = get_partner(s, partner)
-        return [contact_info(c, org.name) for c in s.scalars(
-            select(PartnerContact).where(PartnerContact.organization_id == org.id)
-            .order_by(PartnerContact.id))]
+        return _contacts(s, get_partner(s, partner))
 
 
 def contacts_of(s: Session, organization_ids: Iterable[int]) -> dict[int, list[ContactInfo]]:

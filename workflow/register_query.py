@@ -2,22 +2,27 @@
 
 Two Core statements — the agreements (with their owner's e-mail and the reference of the
 agreement they renew) and then their parties (with each organisation) — give the same
-dictionaries as `workflow.agreements.agreement_dict` over the ORM's objects, in the same
-order. A read-only command then neither configures the mappers nor imports the lifecycle's
-domain modules (rules, guards, the machine, the schedule…): those are what the start-up of
-a simple command paid beyond SQLAlchemy itself (issue 22).
+dictionaries as `workflow.agreements.agreement_dict` over the ORM's objects (both are
+built by `agreement_row`), in the same order. A read-only command then neither configures
+the mappers nor imports the lifecycle's domain modules (rules, guards, the machine, the
+schedule…): those are what the start-up of a simple command paid beyond SQLAlchemy itself
+(issue 22).
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from typing import Any
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Select, Table, select
 
 from models.base import Base
 from workflow.clock import Clock
+from workflow.dates import iso
 from workflow.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from workflow.agreements import AgreementRow, PartyRow
 
 
 def _tables() -> tuple[Table, Table, Table, Table]:
@@ -25,13 +30,59 @@ def _tables() -> tuple[Table, Table, Table, Table]:
     return t["agreements"], t["agreement_parties"], t["organizations"], t["users"]
 
 
-def _iso(d: date | None) -> str | None:
-    return d.isoformat() if d else None
+class ByName(Protocol):
+    """An agreement's columns by name: a Core row's mapping, or `Columns` of an ORM object."""
+
+    def __getitem__(self, name: str, /) -> Any: ...
+
+
+class Columns(dict[str, Any]):
+    """An ORM object's column values by name, as a Core row's mapping gives them: the values
+    it has loaded, and any other read from the object (which loads it)."""
+
+    __slots__ = ("_of",)
+
+    def __init__(self, of: object) -> None:
+        super().__init__(vars(of))
+        self._of = of
+
+    def __missing__(self, name: str) -> Any:
+        return getattr(self._of, name)
+
+
+def agreement_row(c: ByName, *, owner: str | None, parties: list[PartyRow],
+                  renews: str | None) -> AgreementRow:
+    """An agreement as the register has it (the list, `agreement_dict`), from its columns:
+    `owner` is its owner's e-mail, `renews` the reference of the agreement it renews."""
+    return {
+        "ref": c["ref"],
+        "title": c["title"],
+        "type": c["type"],
+        "state": c["state"],
+        "starts_on": iso(c["starts_on"]),
+        "expires_on": iso(c["expires_on"]),
+        "indefinite": c["indefinite"],
+        "term": c["term"],
+        "auto_renew": c["auto_renew"],
+        "renewal_months": c["renewal_months"],
+        "notice_days": c["notice_days"],
+        "notice_given_on": iso(c["notice_given_on"]),
+        "ends_on": iso(c["ends_on"]),
+        "owner": owner,
+        "department": c["department"],
+        "parties": parties,
+        "forms": list(c["forms"] or []),
+        "renews": renews,
+        "created_on": iso(c["created_on"]),
+        "iia_id": c["iia_id"],
+        "partner_iia_id": c["partner_iia_id"],
+        "version": c["version"],
+    }
 
 
 def list_agreements(uow: UnitOfWork, clock: Clock, *, state: str | None = None,
                     partner: str | None = None, expiring_within: int | None = None,
-                    limit: int | None = None) -> list[dict[str, Any]]:
+                    limit: int | None = None) -> list[AgreementRow]:
     """The agreements by reference, filtered as `workflow.agreements.list_agreements`
     filters them (same checks, same errors), each as `agreement_dict` has it."""
     from workflow import dates, rules
@@ -72,7 +123,7 @@ def list_agreements(uow: UnitOfWork, clock: Clock, *, state: str | None = None,
             .where(*chosen)
             .order_by(a.c.ref_year, a.c.ref_seq)
         ).mappings().all()
-        parties: dict[int, list[dict[str, Any]]] = {}
+        parties: dict[int, list[PartyRow]] = {}
         for p in conn.execute(
             select(ap.c.agreement_id, ap.c.signed_on, org.c.name, org.c.country, org.c.kind)
             .join(org, org.c.id == ap.c.organization_id)
@@ -80,28 +131,6 @@ def list_agreements(uow: UnitOfWork, clock: Clock, *, state: str | None = None,
             .order_by(ap.c.agreement_id, ap.c.position)
         ):
             parties.setdefault(p.agreement_id, []).append(
-                {"name": p.name, "country": p.country, "kind": p.kind, "signed_on": _iso(p.signed_on)})
-        return [{
-            "ref": r["ref"],
-            "title": r["title"],
-            "type": r["type"],
-            "state": r["state"],
-            "starts_on": _iso(r["starts_on"]),
-            "expires_on": _iso(r["expires_on"]),
-            "indefinite": r["indefinite"],
-            "term": r["term"],
-            "auto_renew": r["auto_renew"],
-            "renewal_months": r["renewal_months"],
-            "notice_days": r["notice_days"],
-            "notice_given_on": _iso(r["notice_given_on"]),
-            "ends_on": _iso(r["ends_on"]),
-            "owner": r["owner_email"],
-            "department": r["department"],
-            "parties": parties.get(r["id"], []),
-            "forms": list(r["forms"] or []),
-            "renews": r["renews_ref"],
-            "created_on": _iso(r["created_on"]),
-            "iia_id": r["iia_id"],
-            "partner_iia_id": r["partner_iia_id"],
-            "version": r["version"],
-        } for r in rows]
+                {"name": p.name, "country": p.country, "kind": p.kind, "signed_on": iso(p.signed_on)})
+        return [agreement_row(r, owner=r["owner_email"], parties=parties.get(r["id"], []),
+                              renews=r["renews_ref"]) for r in rows]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -9,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from typing_extensions import TypedDict  # pydantic needs it for API responses on Python 3.11
 
+from config import languages
 from models import Organization, User, normalize_name
 from workflow import rules
 from workflow.clock import Clock
@@ -20,7 +22,7 @@ from workflow.uow import UnitOfWork
 KINDS = ("university", "company", "government", "ngo", "other")
 ROLES = tuple(r.label for r in Role)
 #: Languages a user can read their mail in (notifications/locale has their catalogs).
-LANGUAGES = ("en", "uz", "ru")
+LANGUAGES = languages.LANGUAGES
 SYSTEM_ACTOR = "system"
 
 
@@ -85,23 +87,45 @@ def valid_lang(lang: str) -> str:
     return value
 
 
-def add_user(uow: UnitOfWork, clock: Clock, email: str, name: str, role: str,
-             lang: str = "en") -> UserRow:
-    email = rules.email(email)  # type: ignore[assignment]
-    rules.choice(role, "role", ROLES)
-    name = rules.name(name, "name")
-    lang = valid_lang(lang)
-    with uow.writing():
-        s = uow.session
-        if s.scalar(select(User.id).where(User.email == email)) is not None:
-            raise Duplicate("user", email)
-        user = User(email=email, name=name, role=role, active=True, lang=lang,
-                    created_at=clock.utcnow)
+@dataclass(frozen=True)
+class NewUser:
+    """A user to add, its e-mail address, name, role and mail language checked."""
+
+    email: str
+    name: str
+    role: str
+    lang: str
+
+    @classmethod
+    def checked(cls, email: str, name: str, role: str, lang: str) -> NewUser:
+        """Refused at the first value that is wrong (address, name, role, language)."""
+        address = rules.email(email)
+        assert address is not None
+        clean_name = rules.name(name, "name")
+        rules.choice(role, "role", ROLES)
+        return cls(address, clean_name, role, valid_lang(lang))
+
+    def insert(self, s: Session, clock: Clock) -> User:
+        """The new active user, without a password (flushed); Duplicate if the address is
+        taken."""
+        if s.scalar(select(User.id).where(User.email == self.email)) is not None:
+            raise Duplicate("user", self.email)
+        user = User(email=self.email, name=self.name, role=self.role, active=True,
+                    lang=self.lang, created_at=clock.utcnow)
         s.add(user)
         try:
-            uow.commit()
+            s.flush()
         except IntegrityError:
-            raise Duplicate("user", email) from None
+            raise Duplicate("user", self.email) from None
+        return user
+
+
+def add_user(uow: UnitOfWork, clock: Clock, email: str, name: str, role: str,
+             lang: str = "en") -> UserRow:
+    new = NewUser.checked(email, name, role, lang)
+    with uow.writing():
+        user = new.insert(uow.session, clock)
+        uow.commit()
         return user_dict(user)
 
 
@@ -171,6 +195,16 @@ def acting_as(s: Session, by: str | None, needed: Role, action: str) -> str:
     who = actor(s, by)
     require_role(who, needed, action)
     return who.email
+
+
+def named_actor(s: Session, by: str | None, needed: Role, action: str) -> User | None:
+    """The user acting (`by`) once they may `action` (role `needed` or above); None where
+    nobody is named (the operator at the command line), unchecked."""
+    if not by:
+        return None
+    who = actor(s, by)
+    require_role(who, needed, action)
+    return who
 
 
 def check_role(uow: UnitOfWork, by: str | None, needed: Role, action: str) -> None:

@@ -22,22 +22,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import PasswordLink, User
 from workflow import rules
 from workflow.clock import Clock
-from workflow.errors import Duplicate
 from workflow.lifecycle import Role
-from workflow.registry import (
-    ROLES,
-    SYSTEM_ACTOR,
-    actor,
-    get_user,
-    require_role,
-    valid_lang,
-)
+from workflow.registry import ROLES, NewUser, acting_as, get_user, valid_lang
 from workflow.uow import UnitOfWork
 
 LINK_LIFETIME = timedelta(hours=72)
@@ -89,11 +80,7 @@ def token_sha256(token: str) -> str:
 
 
 def _admin(s: Session, email: str | None, action: str) -> str:
-    if email is None:
-        return SYSTEM_ACTOR
-    user = actor(s, email)
-    require_role(user, Role.ADMIN, action)
-    return user.email
+    return acting_as(s, email, Role.ADMIN, action)
 
 
 def _aware(value: datetime) -> datetime:
@@ -123,23 +110,11 @@ def list_users(uow: UnitOfWork, *, actor_email: str | None) -> list[UserInfo]:
 def add_user(uow: UnitOfWork, clock: Clock, email: str, name: str, role: str, lang: str = "en", *,
              actor_email: str | None, mailer: Mailer | None = None) -> AddedUser:
     """A new active user without a password, and the link that lets them set one."""
-    address = rules.email(email)
-    assert address is not None
-    clean_name = rules.name(name, "name")
-    rules.choice(role, "role", ROLES)
-    language = valid_lang(lang)
+    new = NewUser.checked(email, name, role, lang)
     with uow.writing():
         s = uow.session
         by = _admin(s, actor_email, "add users")
-        if s.scalar(select(User.id).where(User.email == address)) is not None:
-            raise Duplicate("user", address)
-        user = User(email=address, name=clean_name, role=role, active=True, lang=language,
-                    created_at=clock.utcnow)
-        s.add(user)
-        try:
-            s.flush()
-        except IntegrityError:
-            raise Duplicate("user", address) from None
+        user = new.insert(s, clock)
         link = _issue(s, clock, user, "invite", by, mailer)
         uow.commit()
         return AddedUser(user=user_info(user), link=link)

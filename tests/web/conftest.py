@@ -51,10 +51,24 @@ def seed(app: App) -> None:
     add_partner(app.uow(), app.clock(), "Politecnico di Torino", country="IT", city="Turin")
 
 
+#: The home institution's hei-id on the servers of the modules marked `home_hei`.
+HOME_HEI = "home.uz"
+
+
 @pytest.fixture
-def app_options() -> dict[str, Any]:
-    """More settings of the server's App; a test module overrides this fixture."""
-    return {}
+def hei_id() -> str | None:
+    """HAMKOR_INSTITUTION_HEI_ID of a `home_hei` module's server (a test parametrises it
+    to None: not configured)."""
+    return HOME_HEI
+
+
+@pytest.fixture
+def app_options(request: pytest.FixtureRequest, hei_id: str | None) -> dict[str, Any]:
+    """More settings of the server's App: none, but in a module marked `home_hei` the home
+    institution's hei-id (`hei_id`), configured or not; a test module may override this."""
+    if request.node.get_closest_marker("home_hei") is None:
+        return {}
+    return {"institution_hei_id": hei_id}
 
 
 def seeded_app(db_url: str, tmp_path: Path, **options: Any) -> Iterator[App]:

@@ -16,24 +16,12 @@ from fastapi.testclient import TestClient
 
 from root import App
 from tests.helpers import hamkor, ok
-from tests.web.conftest import new_draft, post, sign_in
+from tests.web.conftest import HOME_HEI, new_draft, post, sign_in
 from tests.web.test_api import token_for
 
-HOME_HEI = "home.uz"
+pytestmark = pytest.mark.home_hei
 YEAR = date.today().year
 YEARS = f"{YEAR - 1}/{YEAR}:{YEAR + 3}/{YEAR + 4}"
-
-
-@pytest.fixture
-def hei_id() -> str | None:
-    """HAMKOR_INSTITUTION_HEI_ID of the server (a test parametrises it to None)."""
-    return HOME_HEI
-
-
-@pytest.fixture
-def app_options(hei_id: str | None) -> dict[str, Any]:
-    """The conftest's app, with the home institution's hei-id configured (or not)."""
-    return {"institution_hei_id": hei_id}
 
 
 def cli(app: App, *args: str) -> Any:

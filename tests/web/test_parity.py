@@ -14,23 +14,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from root import App
-from tests.web.conftest import agreement_state, csrf_of, new_draft, post, sign_in
+from tests.web.conftest import HOME_HEI, agreement_state, csrf_of, new_draft, post, sign_in
 from tests.web.test_api import token_for
-from tests.web.test_ewp import HOME_HEI, YEAR, erasmus_draft, section, sign_and_activate
+from tests.web.test_ewp import YEAR, erasmus_draft, section, sign_and_activate
 
+pytestmark = pytest.mark.home_hei
 FIRST, LAST = f"{YEAR}/{YEAR + 1}", f"{YEAR + 2}/{YEAR + 3}"
-
-
-@pytest.fixture
-def hei_id() -> str | None:
-    """HAMKOR_INSTITUTION_HEI_ID of the server (a test parametrises it to None)."""
-    return HOME_HEI
-
-
-@pytest.fixture
-def app_options(hei_id: str | None) -> dict[str, Any]:
-    """The conftest's app, with the home institution's hei-id configured (or not)."""
-    return {"institution_hei_id": hei_id}
 
 
 def text_of(fragment: str) -> str:
@@ -335,6 +324,7 @@ def test_the_api_imports_after_a_dry_run_only_what_it_reported(
 def test_the_ewp_exchange_in_the_browser(make_client: Callable[[], TestClient], hamkor_app: App) -> None:
     from ewp.conditions import ConditionInput, add_condition
     from ewp.demo import partner_approvals, partner_copy
+    from workflow.registry import edit_user
 
     app = hamkor_app
     officer, approver = make_client(), make_client()
@@ -364,6 +354,8 @@ def test_the_ewp_exchange_in_the_browser(make_client: Callable[[], TestClient], 
     assert r.status_code == 303
     page = officer.get("/ewp").text
     assert "polito.xml: created 0, updated 1, unchanged 0." in flashes(page)
+    r = post(officer, "/ewp/iias/confirm", {"token": token})  # used: gone
+    assert r.status_code == 409 and "no longer available" in refusal(r.text)
     row = re.search(rf'<tr data-ref="{ref}">(.*?)</tr>', page, re.S).group(1)  # type: ignore[union-attr]
     assert 'data-approval="none"' in row and "/approve" not in row  # officers do not approve
 
@@ -398,6 +390,17 @@ def test_the_ewp_exchange_in_the_browser(make_client: Callable[[], TestClient], 
     r = officer.post("/api/ewp/iias/import?dry_run=true", content=theirs,
                      headers={**headers, "Content-Type": "application/xml"})
     assert r.status_code == 403  # viewers do not import
+
+    # A confirmation refused (its officer became a viewer since the preview): nothing
+    # changed, and the preview is gone.
+    r = upload(officer, "/ewp/iias/preview", "polito.xml", theirs)
+    token = re.search(r'name="token" value="([^"]+)"', r.text).group(1)  # type: ignore[union-attr]
+    edit_user(app.uow(), "olga@uni.uz", role="viewer")
+    before = agreement_state(app, ref)
+    r = post(officer, "/ewp/iias/confirm", {"token": token})
+    assert r.status_code == 403 and "Nothing was changed." in refusal(r.text)
+    assert agreement_state(app, ref) == before
+    assert post(officer, "/ewp/iias/confirm", {"token": token}).status_code == 409
 
 
 # --- the audit log -----------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from workflow.agreements import Office, cancel_pending, record, reschedule
 from workflow.clock import Clock
 from workflow.errors import Invalid, Problem
 from workflow.lifecycle import BINDING, TERMINAL, RecordEvent, Role, State
-from workflow.registry import SYSTEM_ACTOR, actor, require_role
+from workflow.registry import SYSTEM_ACTOR, named_actor
 from workflow.schedule import Facts, next_due_on
 from workflow.transfer import columns as _columns
 from workflow.transfer.columns import _REF, STARTED_STATES, ImportRejected, Progress, Sheet
@@ -101,9 +101,7 @@ def import_sheet(uow: UnitOfWork, clock: Clock, office: Office, sheet: Sheet, *,
     rows, errors = parse_sheet(sheet, today, progress)
     with uow:
         s = uow.session
-        who = actor(s, by) if by else None
-        if who is not None:
-            require_role(who, Role.OFFICER, "import agreements")
+        who = named_actor(s, by, Role.OFFICER, "import agreements")
         snap = load_snapshot(s)
         the_plan, more = plan(rows, snap)
         # A cell already reported as unreadable is not reported again by planning.

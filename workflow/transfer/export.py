@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from sqlalchemy import select
 from models import Agreement
 from workflow import rules
 from workflow.atomic import write_atomically
+from workflow.dates import iso
 from workflow.errors import Invalid
 from workflow.spreadsheet import inert
 from workflow.transfer.columns import EXPORT_COLUMNS, INDEFINITE, LIST_SEP
@@ -34,21 +34,17 @@ def export_records(uow: UnitOfWork) -> list[dict[str, Any]]:
                 "countries": [o.country or "" for o in orgs],
                 "signed_on": [p.signed_on.isoformat() if p.signed_on else "" for p in a.parties],
                 "department": a.department, "owner": a.owner.email if a.owner else None,
-                "starts_on": _iso(a.starts_on),
-                "expires_on": INDEFINITE if a.indefinite else _iso(a.expires_on),
+                "starts_on": iso(a.starts_on),
+                "expires_on": INDEFINITE if a.indefinite else iso(a.expires_on),
                 "term": a.term, "auto_renew": a.auto_renew, "renewal_months": a.renewal_months,
                 "notice_days": a.notice_days, "forms": list(a.forms or []),
                 "renews": refs.get(a.renews_id) if a.renews_id else None,
                 "kinds": [o.kind for o in orgs],
                 "erasmus_codes": [o.erasmus_code or "" for o in orgs],
-                "created_on": _iso(a.created_on), "notice_given_on": _iso(a.notice_given_on),
-                "ends_on": _iso(a.ends_on) if a.notice_given_on else None, "notes": a.notes,
+                "created_on": iso(a.created_on), "notice_given_on": iso(a.notice_given_on),
+                "ends_on": iso(a.ends_on) if a.notice_given_on else None, "notes": a.notes,
             })
         return out
-
-
-def _iso(d: date | None) -> str | None:
-    return d.isoformat() if d else None
 
 
 def write_export(path: Path, records: list[dict[str, Any]]) -> None:
