@@ -12,6 +12,7 @@ new partner copy makes the old approval stale without touching it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
@@ -26,7 +27,7 @@ from models import Agreement, EwpApproval, EwpSnapshot
 from workflow import rules
 from workflow.agreements import agreement_to_change, record
 from workflow.clock import Clock
-from workflow.errors import Invalid, NotFound
+from workflow.errors import Invalid, NotFound, Problem
 from workflow.lifecycle import RecordEvent, Role
 from workflow.registry import SYSTEM_ACTOR, named_actor
 from workflow.uow import UnitOfWork
@@ -89,6 +90,9 @@ class ApprovalStatus(TypedDict):
     approved_by_partner: bool
     mutual: bool
     problem: str | None
+    #: Why there is no hash as a rule (workflow/rules.py `ewp.why.*`) and its values.
+    problem_code: str | None
+    problem_params: dict[str, Any] | None
 
 
 def approve(uow: UnitOfWork, clock: Clock, ref: str, *, by: str | None) -> Approved:
@@ -194,14 +198,16 @@ def import_approvals(uow: UnitOfWork, clock: Clock, home: Home, xml: bytes, *, s
         return out
 
 
-def _our_hash(view: AgreementView, home: Home) -> tuple[str | None, str | None]:
-    """Our copy's hash now (None before the IIA id is assigned), and why there is none."""
+def _our_hash(view: AgreementView, home: Home) -> tuple[str | None, Problem | None, str | None]:
+    """Our copy's hash now (None before the IIA id is assigned), and why there is none: as
+    a rule, and as the command line says it."""
     if view.iia_id is None:
-        return None, "no IIA id yet (export it or give it conditions)"
+        why = rules.problem("ewp.why.no_iia_id")
+        return None, why, why.text()
     try:
-        return hash_of(to_iia(view, home)), None
+        return hash_of(to_iia(view, home)), None, None
     except NotExportable as exc:
-        return None, exc.reason
+        return None, exc.why, exc.reason
 
 
 def status(uow: UnitOfWork, home: Home, ref: str | None = None) -> list[ApprovalStatus]:
@@ -223,7 +229,7 @@ def status(uow: UnitOfWork, home: Home, ref: str | None = None) -> list[Approval
         theirs = _latest_approvals(s, where, "partner")
         rows: list[ApprovalStatus] = []
         for v in views:
-            our, problem = _our_hash(v, home)
+            our, why, problem = _our_hash(v, home)
             snap = snapshots.get(v.id)
             partner_hash = snap.iia_hash if snap else None
             ours_approved = mine[v.id].iia_hash if v.id in mine else None
@@ -244,5 +250,7 @@ def status(uow: UnitOfWork, home: Home, ref: str | None = None) -> list[Approval
                 "approved_by_partner": by_partner,
                 "mutual": by_us and by_partner,
                 "problem": problem,
+                "problem_code": why.code if why else None,
+                "problem_params": dict(why.params) if why else None,
             })
         return rows

@@ -68,6 +68,8 @@ class ExportResult:
     xml: bytes
     exported: list[dict[str, Any]] = field(default_factory=list)  # {ref, iia_id, iia_hash}
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (ref, reason)
+    #: Each skipped agreement's reason as a rule (`ewp.why.*`), to word it in any language.
+    why: dict[str, Problem] = field(default_factory=dict)
 
 
 def _assign_ids(s: Session, ids: list[int]) -> dict[int, str]:
@@ -120,6 +122,7 @@ def export_iias(uow: UnitOfWork, home: Home, refs: Sequence[str] = ()) -> Export
                 if wanted:
                     raise
                 result.skipped.append((v.ref, exc.reason))
+                result.why[v.ref] = exc.why
         missing = [v.id for v, _ in eligible if v.iia_id is None]
         assigned = _assign_ids(s, missing) if missing else {}
         parts = []

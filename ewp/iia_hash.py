@@ -67,6 +67,7 @@ from typing import Any
 from config.gcpause import no_gc
 
 __all__ = [
+    "HashRefused",
     "IIAS_V7_NAMESPACE",
     "IiaHashResult",
     "conditions_text",
@@ -130,6 +131,15 @@ def _has_child_elements(elem: _Element) -> bool:
     return len(elem) > 0 and any(isinstance(c.tag, str) for c in elem)
 
 
+class HashRefused(ValueError):
+    """The document has no iia-hash (the XSLT would fail): the rule's code in
+    workflow/rules.py and its values, for a door to word in its reader's language."""
+
+    def __init__(self, code: str, message: str, **params: Any) -> None:
+        super().__init__(message)
+        self.code, self.params = code, params
+
+
 def _single_value(found: list[_Element], what: str) -> str:
     """String value of the only element in ``found`` ('' when none).
 
@@ -139,7 +149,9 @@ def _single_value(found: list[_Element], what: str) -> str:
     if not found:
         return ""
     if len(found) > 1:
-        raise ValueError(f"{what}: {len(found)} elements where the XSLT accepts one")
+        raise HashRefused("ewp.hash_ambiguous",
+                          f"{what}: {len(found)} elements where the XSLT accepts one",
+                          what=what, count=len(found))
     return _string_value(found[0])
 
 
@@ -371,7 +383,7 @@ def _hash_tree(root: _Element, document_scope: bool) -> list[IiaHashResult]:
         found = _find_iias(root)
         analysed = [(iia, *_analyse(iia, ancestors)) for iia, ancestors in found]
     except RecursionError:
-        raise ValueError("XML nested too deeply") from None
+        raise HashRefused("ewp.hash_depth", "XML nested too deeply") from None
 
     if document_scope and analysed:
         doc = _Flags()

@@ -47,8 +47,11 @@ class NotExportable(Invalid):
     """The agreement cannot be an EWP IIA (the message says why, naming it)."""
 
     def __init__(self, ref: str, reason: str, code: str, **params: Any) -> None:
-        self.ref, self.reason = ref, reason  # `reason`: as an export's list of skipped ones says it
+        self.ref, self.reason = ref, reason  # `reason`: as the CLI's list of skipped ones says it
         super().__init__(rules.problem(code, None, ref=ref, **params))
+        #: The reason as a rule (`ewp.why.*`: the code's sentence without the ref in front),
+        #: for a list that names the agreement beside it, in the reader's language.
+        self.why = rules.problem("ewp.why." + code.removeprefix("ewp."), None, **params)
 
 
 @dataclass(frozen=True, slots=True)

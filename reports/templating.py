@@ -27,7 +27,8 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from reports.i18n import Formatter
-from workflow.errors import HamkorError
+from workflow.errors import HamkorError, Namer, Problem, plain_name
+from workflow.rules import problem
 
 BUILTIN_DIR = Path(__file__).parent / "templates"
 #: A user template may not write more than this (characters; for docx, of document XML).
@@ -46,8 +47,19 @@ class TemplateFailed(HamkorError):
 
     def __init__(self, template: str, line: int | None, reason: str) -> None:
         self.template, self.line, self.reason = template, line, reason
-        where = f"{template}, line {line}" if line else template
-        super().__init__(f"template {where}: {reason}")
+        # The technical detail (Jinja's message) stays as it is, inside a rule's sentence
+        # a page words in its reader's language.
+        self.problem = (problem("report.template_line", None, template=template, line=line, reason=reason)
+                        if line else problem("report.template", None, template=template, reason=reason))
+        self.code = self.problem.code
+        super().__init__(self.problem.text())
+
+    def describe(self, name: Namer = plain_name, translate: Callable[[Problem], str | None]
+                 = lambda p: None) -> str:
+        return self.problem.text(name, translate(self.problem))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return TemplateFailed, (self.template, self.line, self.reason)
 
 
 def md_text(value: Any) -> str:

@@ -17,6 +17,7 @@ from starlette.datastructures import FormData
 from ewp.approvals import ApprovalsImported, Approved
 from web import forms, staging
 from web.errors import humanize, status_for
+from web.i18n import Translator
 from web.iia import approval_summary
 from web.render import flash, redirect, render, translator
 from web.security import api_user, checked_form, page_user
@@ -32,15 +33,15 @@ XML = "application/xml"
 _XML_BODY = {"requestBody": {"required": True, "content": {XML: {"schema": {"type": "string"}}}}}
 
 
-def overview(app: Any) -> tuple[list[dict[str, Any]], str | None]:
+def overview(app: Any, t: Translator | None = None) -> tuple[list[dict[str, Any]], str | None]:
     """Every IIA's status (`hamkor ewp status`) with ``mapped`` and ``approval``; or why
-    there is none (the home institution's hei-id is not configured)."""
+    there is none (the home institution's hei-id is not configured), in `t`'s language."""
     from ewp.approvals import status
 
     try:
         rows = status(app.uow(), app.home())
     except HamkorError as exc:
-        return [], str(exc)
+        return [], humanize(exc, t)
     return [{**r, "mapped": bool(r["iia_id"] and r["partner_iia_id"]),
              "approval": approval_summary(r)} for r in rows], None
 
@@ -55,7 +56,7 @@ def _download(body: bytes, name: str) -> Response:
 def _page(request: Request, *, error: str | None = None, status: int = 200,
           preview: Any = None, token: str | None = None, source: str | None = None) -> Response:
     app = hamkor(request)
-    rows, note = overview(app)
+    rows, note = overview(app, translator(request))
     return render(request, "ewp.html", {
         "rows": rows, "note": note, "error": error, "preview": preview, "token": token,
         "source": source, "nav": "ewp", "ewp_configured": bool(app.settings.institution_hei_id),
@@ -211,15 +212,17 @@ async def api_hash(request: Request, user: User = Depends(api_user)) -> list[dic
 
     from starlette.concurrency import run_in_threadpool
 
-    from ewp.iia_hash import hash_document
+    from ewp.iia_hash import HashRefused, hash_document
 
     xml = await _xml_body(request)
     try:
         results = await run_in_threadpool(hash_document, xml)
     except ET.ParseError as exc:
         raise Invalid(rules.problem("ewp.xml", "file", detail=str(exc))) from None
-    except ValueError as exc:
-        raise Invalid(str(exc)) from None
+    except HashRefused as exc:
+        raise Invalid(rules.problem(exc.code, "file", **exc.params)) from None
+    except ValueError as exc:  # any other: the parser's own words inside ours
+        raise Invalid(rules.problem("ewp.xml", "file", detail=str(exc))) from None
     return [{"iia_id": r.iia_id, "declared": r.declared, "computed": r.computed,
              "matches": r.matches, "valid_for_approval": r.valid_for_approval} for r in results]
 

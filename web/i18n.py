@@ -101,7 +101,23 @@ class Translator:
     def rule(self, problem: Any) -> str | None:
         """The template of a refusal (a `Problem`) worded for the web in the reader's
         language; None: the rule book's English (workflow/rules.py)."""
-        return self.text(f"rule.{problem.code}")
+        template = self.text(f"rule.{problem.code}")
+        if template and "iia_label" in problem.params:
+            # A refusal wrapped in one IIA's (ewp/exchange.py `in_iia`): its label in front,
+            # in the reader's words too.
+            outer = self.text("rule.ewp.in_iia") or "iia {label}: {why}"
+            template = outer.replace("{label}", "{iia_label}").replace("{why}", template)
+        return template
+
+    def worded(self, code: str | None, params: dict[str, Any] | None) -> str:
+        """A rule (workflow/rules.py) by its code and values, in the reader's language; ''
+        for no code."""
+        if not code:
+            return ""
+        from workflow.rules import problem
+
+        p = problem(code, None, **(params or {}))
+        return p.text(self.field_name, self.rule(p))
 
     def state(self, value: str | None) -> str:
         return (self.text(f"state.{value}") or value or "") if value else ""

@@ -63,7 +63,7 @@ def ewp_details(app: App, ref: str) -> dict[str, Any]:
         "hash": None, "partner_hash": None, "partner_valid_for_approval": None,
         "we_approved": None, "partner_approved": None, "approved_by_us": None,
         "approved_by_partner": None, "mutual": None, "approval": None, "problem": None,
-        "note": None,
+        "problem_code": None, "problem_params": None, "note": None,
     }
     try:
         [row] = status(app.uow(), home, ref)
@@ -71,7 +71,8 @@ def ewp_details(app: App, ref: str) -> dict[str, Any]:
         ewp["note"] = NOT_CONFIGURED if not home.hei_id else str(exc)
         return {"conditions": conditions, "ewp": ewp}
     for key in ("hash", "partner_hash", "partner_valid_for_approval", "we_approved",
-                "partner_approved", "approved_by_us", "approved_by_partner", "mutual", "problem"):
+                "partner_approved", "approved_by_us", "approved_by_partner", "mutual", "problem",
+                "problem_code", "problem_params"):
         ewp[key] = row[key]
     ewp["approval"] = approval_summary(row)
     return {"conditions": conditions, "ewp": ewp}

@@ -383,6 +383,18 @@ MESSAGES: dict[str, str] = {
                              "{f_hei_id})",
     "ewp.condition_parties": "{ref}: not an EWP IIA: condition {n} is between organisations that "
                              "are not both its parties",
+    # The same reasons without the agreement in front (a list of agreements names it).
+    "ewp.why.not_bilateral": "it has {count} parties; an IIA is bilateral (the home institution "
+                             "and one partner)",
+    "ewp.why.home_not_party": "the home institution {home} is not one of its parties",
+    "ewp.why.partner_no_hei_id": "partner {name} has no hei-id (set its {f_hei_id})",
+    "ewp.why.condition_parties": "condition {n} is between organisations that are not both its "
+                                 "parties",
+    "ewp.why.no_iia_id": "no IIA id yet (export it or give it conditions)",
+    "ewp.hash_ambiguous": "{what}: {count} elements where the iia-hash's XSLT accepts one",
+    "ewp.hash_depth": "XML nested too deeply to compute its iia-hash",
+    "report.template": "template {template}: {reason}",
+    "report.template_line": "template {template}, line {line}: {reason}",
     "auth.failed": "wrong email or password",
     "file.too_large": "the file is larger than the limit of {mb} MB (HAMKOR_MAX_UPLOAD_MB)",
     "ewp.file_size": "{source}: the file has {size:,} bytes; at most {most:,} are read (see README "
