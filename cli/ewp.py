@@ -162,6 +162,17 @@ def approvals_import(app: App, file: Path, by: str | None, as_json: bool) -> Non
         click.echo(f"approved an earlier copy of ours (stale): {', '.join(out['stale'])}")
 
 
+def _why(row: Any) -> str:
+    """Why a row has no hash, with the command line's option names."""
+    if not row["problem_code"]:
+        return ""
+    from cli.errors import option_name
+    from workflow.rules import problem
+
+    text: str = problem(row["problem_code"], None, **row["problem_params"]).text(option_name)
+    return text
+
+
 @ewp.command("status")
 @click.argument("ref", required=False)
 @JSON
@@ -181,6 +192,6 @@ def status_cmd(app: App, ref: str | None, as_json: bool) -> None:
     table([(r["ref"], short(r["hash"]), short(r["partner_hash"]),
             "yes" if r["approved_by_us"] else ("stale" if r["we_approved"] else "no"),
             "yes" if r["approved_by_partner"] else ("stale" if r["partner_approved"] else "no"),
-            "yes" if r["mutual"] else "no", r["problem"] or "")
+            "yes" if r["mutual"] else "no", _why(r))
            for r in rows],
           ["ref", "our hash", "partner hash", "we approved", "partner approved", "mutual", ""])

@@ -89,8 +89,9 @@ class ApprovalStatus(TypedDict):
     approved_by_us: bool
     approved_by_partner: bool
     mutual: bool
+    #: Why there is no hash: the sentence (field names as the JSON API's), and the rule
+    #: (workflow/rules.py `ewp.why.*`) and its values for a door to word it.
     problem: str | None
-    #: Why there is no hash as a rule (workflow/rules.py `ewp.why.*`) and its values.
     problem_code: str | None
     problem_params: dict[str, Any] | None
 
@@ -198,16 +199,14 @@ def import_approvals(uow: UnitOfWork, clock: Clock, home: Home, xml: bytes, *, s
         return out
 
 
-def _our_hash(view: AgreementView, home: Home) -> tuple[str | None, Problem | None, str | None]:
-    """Our copy's hash now (None before the IIA id is assigned), and why there is none: as
-    a rule, and as the command line says it."""
+def _our_hash(view: AgreementView, home: Home) -> tuple[str | None, Problem | None]:
+    """Our copy's hash now (None before the IIA id is assigned), and why there is none."""
     if view.iia_id is None:
-        why = rules.problem("ewp.why.no_iia_id")
-        return None, why, why.text()
+        return None, rules.problem("ewp.why.no_iia_id")
     try:
-        return hash_of(to_iia(view, home)), None, None
+        return hash_of(to_iia(view, home)), None
     except NotExportable as exc:
-        return None, exc.why, exc.reason
+        return None, exc.why
 
 
 def status(uow: UnitOfWork, home: Home, ref: str | None = None) -> list[ApprovalStatus]:
@@ -229,7 +228,7 @@ def status(uow: UnitOfWork, home: Home, ref: str | None = None) -> list[Approval
         theirs = _latest_approvals(s, where, "partner")
         rows: list[ApprovalStatus] = []
         for v in views:
-            our, why, problem = _our_hash(v, home)
+            our, why = _our_hash(v, home)
             snap = snapshots.get(v.id)
             partner_hash = snap.iia_hash if snap else None
             ours_approved = mine[v.id].iia_hash if v.id in mine else None
@@ -249,7 +248,7 @@ def status(uow: UnitOfWork, home: Home, ref: str | None = None) -> list[Approval
                 "approved_by_us": by_us,
                 "approved_by_partner": by_partner,
                 "mutual": by_us and by_partner,
-                "problem": problem,
+                "problem": why.text() if why else None,
                 "problem_code": why.code if why else None,
                 "problem_params": dict(why.params) if why else None,
             })

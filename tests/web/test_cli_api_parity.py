@@ -145,3 +145,9 @@ def test_ewp_hash_over_the_api_recomputes_every_iia_hash_and_stores_nothing(
     assert all(row["matches"] for row in rows if row["declared"])
     bad = client.post("/api/ewp/hash", content=b"<not-closed", headers={**officer, "content-type": "application/xml"})
     assert bad.status_code == 422 and "XML" in bad.json()["detail"]
+    from tests.ewp.test_iia_hash import iia_xml, response
+
+    two_ids = response(iia_xml(partner_id="<iia-id>a</iia-id><iia-id>b</iia-id>"))
+    bad = client.post("/api/ewp/hash", content=two_ids, headers={**officer, "content-type": "application/xml"})
+    assert bad.status_code == 422 and bad.json()["code"] == "ewp.hash_ambiguous"
+    assert bad.json()["detail"] == "partner/iia-id: 2 elements where the iia-hash's XSLT accepts one"

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -234,3 +235,44 @@ def test_without_the_home_hei_id_the_page_shows_a_note_not_an_error(
     assert (ewp["hash"], ewp["mutual"], ewp["approval"]) == (None, None, None)
     assert "HAMKOR_INSTITUTION_HEI_ID is not set" in ewp["note"]
 
+
+
+def test_why_an_iia_has_no_hash_reads_in_the_readers_language_without_command_line_words(
+        client: TestClient, hamkor_app: App) -> None:
+    """The EWP page's and the agreement page's "no hash" reason is a rule worded per language
+    (a partner without hei-id; no IIA id yet); the API keeps its code and values."""
+    from ewp.conditions import ConditionInput, add_condition
+
+    app = hamkor_app
+    sign_in(client, "olga@uni.uz")
+    ref = new_draft(client, partners=["Politecnico di Torino"])  # Politecnico has no hei-id
+    add_condition(app.uow(), app.clock(), app.home(), ref,
+                  ConditionInput(kind="student-studies", sending="Home University",
+                                 receiving="Politecnico di Torino", years=YEARS, mobilities=3,
+                                 months="6", languages=("en:B2",)), by="olga@uni.uz")
+    plain = new_draft(client)  # no conditions: no IIA id yet (the API says so)
+    expected = {"en": ("partner Politecnico di Torino has no hei-id", "no IIA id yet"),
+                "uz": ("Politecnico di Torino hamkorining hei-id si yoʻq", "hali IIA identifikatori yoʻq"),
+                "ru": ("у партнёра Politecnico di Torino нет hei-id", "ещё нет идентификатора IIA")}
+    for lang, (no_hei_id, _) in expected.items():
+        post(client, "/lang", {"lang": lang, "next": "/"})
+        ewp_page = html.unescape(client.get("/ewp").text)
+        page = html.unescape(client.get(f"/agreements/{ref}").text)
+        assert no_hei_id in ewp_page and any(no_hei_id in v for v in ewp_box(page).values()), lang
+        for text in (ewp_page, page):
+            assert "hamkor partner" not in text and "--hei-id" not in text
+            if lang != "en":
+                assert "has no hei-id" not in text
+    headers = token_for(app, "olga@uni.uz")
+    row = client.get(f"/api/ewp/status?ref={ref}", headers=headers).json()[0]
+    assert (row["problem_code"], row["problem_params"]) == ("ewp.why.partner_no_hei_id",
+                                                            {"name": "Politecnico di Torino"})
+    assert row["problem"] == "partner Politecnico di Torino has no hei-id (set its hei_id)"
+    ewp = client.get(f"/api/agreements/{plain}", headers=headers).json()["ewp"]
+    assert (ewp["problem_code"], ewp["problem"]) == ("ewp.why.no_iia_id", expected["en"][1] +
+                                                     " (export it or give it conditions)")
+    # The agreement page words the reason in the reader's language where it shows it.
+    from web.i18n import Translator
+
+    assert Translator("ru", ZoneInfo("UTC")).worded(ewp["problem_code"], ewp["problem_params"]).startswith(
+        expected["ru"][1])

@@ -157,3 +157,39 @@ def test_an_activity_file_with_a_bad_row_is_refused_in_uzbek(client: TestClient,
     people = Translator("uz", UTC).field_name("people")
     assert f"Qator 2, {people}: 0 kamida 1 boʻlishi kerak" in why
     assert "must be at least" not in why and "nothing was imported" not in why
+
+
+@pytest.mark.parametrize(("lang", "sentence"), [
+    ("en", "template year.md, line 3: unexpected '}'"),
+    ("uz", "year.md shablonida, 3-qatorda xato: unexpected '}'"),
+    ("ru", "Ошибка в шаблоне year.md, строка 3: unexpected '}'"),
+])
+def test_a_report_templates_error_keeps_jinjas_detail_inside_the_readers_sentence(lang: str, sentence: str) -> None:
+    from reports.templating import TemplateFailed
+    from web.errors import humanize
+    from web.i18n import Translator
+
+    exc = TemplateFailed("year.md", 3, "unexpected '}'")
+    assert humanize(exc, Translator(lang, UTC)) == sentence
+    assert str(exc) == "template year.md, line 3: unexpected '}'"  # the command line's
+    assert humanize(TemplateFailed("year.md", None, "x"), Translator("ru", UTC)) == "Ошибка в шаблоне year.md: x"
+
+
+@pytest.mark.parametrize(("lang", "sentence"), [
+    ("en", "iia IIA-7: not well-formed XML: junk"),
+    ("uz", "«IIA-7» IIA hujjati: XML toʻgʻri tuzilmagan: junk"),
+    ("ru", "IIA «IIA-7»: XML составлен неправильно: junk"),
+])
+def test_a_refusal_wrapped_in_an_iias_keeps_the_iias_label_in_the_readers_words(lang: str, sentence: str) -> None:
+    from ewp.exchange import in_iia
+    from web.errors import humanize
+    from web.i18n import Translator
+    from workflow import rules
+    from workflow.errors import Invalid
+
+    exc = Invalid(in_iia("IIA-7", rules.problem("ewp.xml", "file", detail="junk")))
+    assert humanize(exc, Translator(lang, UTC)) == sentence
+    own = Invalid(rules.problem("iia.no_in_effect", "file", label="IIA-7"))  # the label in its own rule
+    assert "IIA-7" in humanize(own, Translator(lang, UTC))
+    if lang != "en":
+        assert "iia IIA-7" not in humanize(own, Translator(lang, UTC))
