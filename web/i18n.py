@@ -107,6 +107,14 @@ class Translator:
             # in the reader's words too.
             outer = self.text("rule.ewp.in_iia") or "iia {label}: {why}"
             template = outer.replace("{label}", "{iia_label}").replace("{why}", template)
+        if template:
+            # A list of things by their keys (`missing_keys` for `{missing}`): each in the
+            # reader's words (`need.<key>`), not the rule book's English joined up.
+            for name, keys in problem.params.items():
+                if name.endswith("_keys") and isinstance(keys, tuple | list):
+                    words = ", ".join(self.text(f"need.{k}") or str(k) for k in keys)
+                    template = template.replace("{" + name.removesuffix("_keys") + "}",
+                                                words.replace("{", "{{").replace("}", "}}"))
         return template
 
     def worded(self, code: str | None, params: dict[str, Any] | None) -> str:

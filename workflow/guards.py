@@ -46,21 +46,31 @@ class GuardInput:
     signed_copy_missing: bool = False  # HAMKOR_REQUIRE_SIGNED_COPY and none attached
 
 
+#: What `guard.incomplete` names as missing: its key (a door words it, `need.<key>` in the
+#: web's catalogs) and the rule book's English.
+_NEEDED = {"title": "title", "partner": "at least one partner", "owner": "owner",
+           "starts_on": "start date", "expires_on": "expiry date (or indefinite)",
+           "renewal_months": "renewal months"}
+
+
 def _complete(g: GuardInput) -> Problem | None:
     missing = []
     if not g.title.strip():
         missing.append("title")
     if g.party_count < 2:
-        missing.append("at least one partner")
+        missing.append("partner")
     if not g.owner:
         missing.append("owner")
     if g.starts_on is None:
-        missing.append("start date")
+        missing.append("starts_on")
     if g.expires_on is None and not g.indefinite:
-        missing.append("expiry date (or indefinite)")
+        missing.append("expires_on")
     if g.auto_renew and not g.renewal_months:
-        missing.append("renewal months")
-    return problem("guard.incomplete", missing=", ".join(missing)) if missing else None
+        missing.append("renewal_months")
+    if not missing:
+        return None
+    return problem("guard.incomplete", missing=", ".join(_NEEDED[k] for k in missing),
+                   missing_keys=tuple(missing))
 
 
 def _four_eyes(g: GuardInput) -> Problem | None:

@@ -193,3 +193,16 @@ def test_a_refusal_wrapped_in_an_iias_keeps_the_iias_label_in_the_readers_words(
     assert "IIA-7" in humanize(own, Translator(lang, UTC))
     if lang != "en":
         assert "iia IIA-7" not in humanize(own, Translator(lang, UTC))
+
+
+def test_what_an_incomplete_agreement_misses_is_named_in_the_readers_words() -> None:
+    from web.i18n import Translator
+    from workflow import rules
+
+    p = rules.problem("guard.incomplete", missing="start date, expiry date (or indefinite)",
+                      missing_keys=("starts_on", "expires_on"))
+    assert p.text() == "incomplete: missing start date, expiry date (or indefinite)"  # API and CLI
+    words = {lang: p.text(t.field_name, t.rule(p)) for lang in ("uz", "ru")
+             for t in [Translator(lang, UTC)]}
+    assert words == {"uz": "toʻliq emas: boshlanish sanasi, amal qilishning oxirgi kuni (yoki muddatsiz) yoʻq",
+                     "ru": "не заполнено: нет даты начала, последнего дня действия (или отметки «бессрочно»)"}
