@@ -164,7 +164,13 @@ class ImportOutcome:
     unchanged: list[str] = field(default_factory=list)
     agreements: list[str] = field(default_factory=list)  # every IIA's ref, in file order
     partners_created: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    #: Each warning as a rule (`ewp.warn.*`), to word it in any language; `warnings` are
+    #: their sentences.
+    warned: list[Problem] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list[str]:
+        return [w.text() for w in self.warned]
 
     def digest(self) -> str:
         """What this import does (agreements created, updated, unchanged; partners created):
@@ -401,7 +407,7 @@ def import_iias(uow: UnitOfWork, clock: Clock, home: Home, xml: bytes, *, source
     sides = _sides(read_get_response(xml), hei)
     outcome = ImportOutcome(source=source, dry_run=dry_run)
     for side in sides:
-        outcome.warnings.extend(side.item.warnings)
+        outcome.warned.extend(side.item.warned)
     with uow:
         s = uow.session
         who = named_actor(s, by, Role.OFFICER, "import EWP IIAs")
@@ -420,8 +426,8 @@ def import_iias(uow: UnitOfWork, clock: Clock, home: Home, xml: bytes, *, source
             uow.subject = a.ref
             outcome.agreements.append(a.ref)
             if side.item.iia.in_effect and a.state in BEFORE_SIGNED:
-                outcome.warnings.append(f"{a.ref}: the partner says the IIA is in effect, "
-                                        f"here it is {a.state}")
+                outcome.warned.append(rules.problem("ewp.warn.in_effect", None, ref=a.ref,
+                                                    state=a.state))
         s.flush()
         if not dry_run:
             if expect is not None and outcome.digest() != expect:

@@ -77,6 +77,7 @@ class ReadIia:
     xml: str  # a get response holding this IIA alone (the snapshot kept)
     #: what Hamkor's own copy of these conditions would not reproduce exactly
     warnings: tuple[str, ...] = field(default=())
+    warned: tuple[Problem, ...] = field(default=())  # the warnings as rules (`ewp.warn.*`)
 
     @property
     def matches(self) -> bool:
@@ -105,7 +106,7 @@ class _Problems:
 
     def __init__(self, label: str) -> None:
         self.label = label
-        self.warnings: list[str] = []
+        self.warnings: list[Problem] = []
 
     def fail(self, code: str | Problem, **params: Any) -> Invalid:
         """A refusal of this IIA: a rule's code (`iia.*` in workflow/rules.py) and its
@@ -115,8 +116,9 @@ class _Problems:
                                    {**code.params, "iia_label": self.label}))
         return Invalid(rules.problem(code, "file", label=self.label, **params))
 
-    def warn(self, message: str) -> None:
-        self.warnings.append(f"iia {self.label}: {message}")
+    def warn(self, code: str, **params: Any) -> None:
+        """A warning about this IIA: a rule's code (`ewp.warn.*`) and its values."""
+        self.warnings.append(rules.problem(code, "file", label=self.label, **params))
 
 
 def _parse(xml: bytes | str, root_name: str, namespace: str, what: str) -> _Element:
@@ -214,7 +216,7 @@ def _subject_area(elem: _Element, p: _Problems) -> SubjectArea:
     if code is None or not _ISCED.match(code):
         raise p.fail("iia.isced", value=code)
     if not is_detailed_field(code):
-        p.warn(f"isced-f-code {code} is not an ISCED-F 2013 detailed field")
+        p.warn("ewp.warn.isced", isced=code)
     if v6 is not None and not _V6.match(v6):
         raise p.fail("iia.v6", value=v6)
     return SubjectArea(code, clarification, v6)
@@ -260,7 +262,7 @@ def _spec(elem: _Element, kind: str, p: _Problems) -> Spec:
     for child in _children(elem):
         child_name = _ln(child.tag)
         if _not_yet_defined(child):
-            p.warn(f"{name}/{child_name} is not-yet-defined; Hamkor's copy defines it")
+            p.warn("ewp.warn.not_yet_defined", name=name, child=child_name)
         if child_name in ("sending-contact", "receiving-contact"):
             continue
         if child_name == "recommended-language-skill":
@@ -376,13 +378,12 @@ def _iia(elem: _Element, position: int) -> ReadIia:
     iia = Iia(partners=partners, in_effect=in_effect, specs=tuple(specs), terminated=terminated)
     text = conditions_text(elem)
     if not valid_for_approval(elem):
-        p.warn("not valid for approval (not-yet-defined elements or a v6-value)")
+        p.warn("ewp.warn.not_approvable")
     elif text_to_hash(iia) != text:
-        p.warn("Hamkor's copy of these conditions will not hash the same conditions text "
-               "(values written in a form Hamkor normalises, or elements Hamkor does not keep)")
+        p.warn("ewp.warn.hash_differs")
     return ReadIia(position=position, iia=iia, declared=declared, computed=sha256_hex(text),
                    valid_for_approval=valid_for_approval(elem), xml=_standalone(elem),
-                   warnings=tuple(p.warnings))
+                   warnings=tuple(w.text() for w in p.warnings), warned=tuple(p.warnings))
 
 
 def read_get_response(xml: bytes | str) -> list[ReadIia]:

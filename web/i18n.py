@@ -11,6 +11,7 @@ shown in the office's time zone.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -117,14 +118,17 @@ class Translator:
                                                 words.replace("{", "{{").replace("}", "}}"))
         return template
 
-    def worded(self, code: str | None, params: dict[str, Any] | None) -> str:
-        """A rule (workflow/rules.py) by its code and values, in the reader's language; ''
-        for no code."""
+    def worded(self, code: str | None, params: Mapping[str, Any] | None) -> str:
+        """A rule (workflow/rules.py) by its code and values, in the reader's language ('' for
+        no code); a `state` among the values by its name."""
         if not code:
             return ""
         from workflow.rules import problem
 
-        p = problem(code, None, **(params or {}))
+        values = dict(params or {})
+        if "state" in values:
+            values["state"] = self.state(values["state"])
+        p = problem(code, None, **values)
         return p.text(self.field_name, self.rule(p))
 
     def state(self, value: str | None) -> str:

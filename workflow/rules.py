@@ -395,6 +395,15 @@ MESSAGES: dict[str, str] = {
     "ewp.hash_depth": "XML nested too deeply to compute its iia-hash",
     "report.template": "template {template}: {reason}",
     "report.template_line": "template {template}, line {line}: {reason}",
+    "ewp.warn.isced": "iia {label}: isced-f-code {isced} is not an ISCED-F 2013 detailed field",
+    "ewp.warn.not_yet_defined": "iia {label}: {name}/{child} is not-yet-defined; Hamkor's copy "
+                                "defines it",
+    "ewp.warn.not_approvable": "iia {label}: not valid for approval (not-yet-defined elements or a "
+                               "v6-value)",
+    "ewp.warn.hash_differs": "iia {label}: Hamkor's copy of these conditions will not hash the "
+                             "same conditions text (values written in a form Hamkor normalises, "
+                             "or elements Hamkor does not keep)",
+    "ewp.warn.in_effect": "{ref}: the partner says the IIA is in effect, here it is {state}",
     "auth.failed": "wrong email or password",
     "file.too_large": "the file is larger than the limit of {mb} MB (HAMKOR_MAX_UPLOAD_MB)",
     "ewp.file_size": "{source}: the file has {size:,} bytes; at most {most:,} are read (see README "

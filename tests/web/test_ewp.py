@@ -276,3 +276,32 @@ def test_why_an_iia_has_no_hash_reads_in_the_readers_language_without_command_li
 
     assert Translator("ru", ZoneInfo("UTC")).worded(ewp["problem_code"], ewp["problem_params"]).startswith(
         expected["ru"][1])
+
+
+def test_an_ewp_imports_warnings_read_in_the_readers_language(client: TestClient, hamkor_app: App) -> None:
+    """The preview's warnings are rules (`ewp.warn.*`) worded per language, the agreement's
+    state by its name; the JSON keeps the English sentences."""
+    from ewp.conditions import ConditionInput, add_condition
+    from ewp.demo import partner_copy
+    from tests.web.test_parity import section as card
+    from tests.web.test_parity import text_of, upload
+    from web.i18n import Translator
+
+    app = hamkor_app
+    sign_in(client, "olga@uni.uz")
+    cli(app, "partner", "edit", "Politecnico di Torino", "--hei-id", "polito.it")
+    ref = erasmus_draft(client)
+    add_condition(app.uow(), app.clock(), app.home(), ref,
+                  ConditionInput(kind="staff-training", sending=HOME_HEI, receiving="polito.it",
+                                 years=YEARS, mobilities=1, days="5"), by="olga@uni.uz")
+    ours = client.get("/ewp/iias.xml").content
+    iia_id = re.search(rb"<iia-id>([^<]+)</iia-id>", ours).group(1).decode()  # type: ignore[union-attr]
+    theirs = partner_copy(ours, {iia_id: "polito-9"}).replace(b"<in-effect>false", b"<in-effect>true")
+    assert b"<in-effect>true" in theirs
+    post(client, "/lang", {"lang": "ru", "next": "/"})
+    r = upload(client, "/ewp/iias/preview", "polito.xml", theirs)
+    assert r.status_code == 200, r.text
+    draft = Translator("ru", ZoneInfo("UTC")).state("draft")
+    preview = text_of(card(r.text, "x-preview"))
+    assert f"{ref}: партнёр сообщает, что IIA действует, а здесь оно в состоянии «{draft}»" in preview
+    assert "the partner says" not in preview
