@@ -47,7 +47,7 @@ from models import Agreement, AgreementParty, EwpSnapshot, MobilitySpec, Organiz
 from workflow import rules
 from workflow.agreements import _insert_agreement, record, reschedule
 from workflow.clock import Clock
-from workflow.errors import HamkorError, Invalid, NotFound, Problem
+from workflow.errors import HamkorError, Invalid, NotFound, Problem, TransitionRefused
 from workflow.lifecycle import BEFORE_SIGNED, RecordEvent, Role, State
 from workflow.registry import SYSTEM_ACTOR, named_actor, new_organization, valid_hei_id
 from workflow.uow import UnitOfWork
@@ -372,6 +372,10 @@ def _update(s: Session, clock: Clock, home: Home, side: _Sides, a: Agreement,
     if [spec_of(r, heis) for r in rows] != list(item.iia.specs):
         try:
             amended = change_mode(a, "take the partner's conditions") == "amend"
+        except TransitionRefused as exc:  # signed or closed: a rule of its own, naming the agreement
+            code = "ewp.take." + exc.problem.code.removeprefix("conditions.")
+            why = rules.problem(code, "file", ref=a.ref) if code in rules.MESSAGES else str(exc)
+            raise Invalid(in_iia(item.label, why)) from None
         except HamkorError as exc:
             raise Invalid(in_iia(item.label, exc.problem if isinstance(exc, Invalid) else str(exc))) from None
         for r in rows:

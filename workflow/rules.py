@@ -404,6 +404,9 @@ MESSAGES: dict[str, str] = {
                              "same conditions text (values written in a form Hamkor normalises, "
                              "or elements Hamkor does not keep)",
     "ewp.warn.in_effect": "{ref}: the partner says the IIA is in effect, here it is {state}",
+    "ewp.take.frozen": "{ref}: the partner's conditions cannot be taken now: the approved text is "
+                       "out for signature; amend it once signed",
+    "ewp.take.closed": "{ref}: the partner's conditions cannot be taken: the agreement is closed",
     "auth.failed": "wrong email or password",
     "file.too_large": "the file is larger than the limit of {mb} MB (HAMKOR_MAX_UPLOAD_MB)",
     "ewp.file_size": "{source}: the file has {size:,} bytes; at most {most:,} are read (see README "

@@ -305,3 +305,33 @@ def test_an_ewp_imports_warnings_read_in_the_readers_language(client: TestClient
     preview = text_of(card(r.text, "x-preview"))
     assert f"{ref}: партнёр сообщает, что IIA действует, а здесь оно в состоянии «{draft}»" in preview
     assert "the partner says" not in preview
+
+
+def test_taking_a_partners_conditions_refused_while_out_for_signature_reads_in_russian(
+        client: TestClient, hamkor_app: App) -> None:
+    from ewp.conditions import ConditionInput, add_condition
+    from ewp.demo import partner_copy
+    from tests.web.test_parity import refusal, upload
+    from workflow.agreements import advance
+
+    app = hamkor_app
+    sign_in(client, "olga@uni.uz")
+    cli(app, "partner", "edit", "Politecnico di Torino", "--hei-id", "polito.it")
+    ref = erasmus_draft(client)
+    add_condition(app.uow(), app.clock(), app.home(), ref,
+                  ConditionInput(kind="staff-training", sending=HOME_HEI, receiving="polito.it",
+                                 years=YEARS, mobilities=1, days="5"), by="olga@uni.uz")
+    ours = client.get("/ewp/iias.xml").content
+    iia_id = re.search(rb"<iia-id>([^<]+)</iia-id>", ours).group(1).decode()  # type: ignore[union-attr]
+    more = ours.replace(b"<mobilities-per-year>1<", b"<mobilities-per-year>2<")  # their copy: 2
+    assert more != ours
+    changed = partner_copy(more, {iia_id: "polito-9"})
+    for event, by in [("submit", "olga@uni.uz"), ("approve", "anvar@uni.uz"), ("send_for_signature", "olga@uni.uz")]:
+        advance(app.uow(), app.clock(), app.office(), ref, event, by=by)
+    post(client, "/lang", {"lang": "ru", "next": "/"})
+    r = upload(client, "/ewp/iias/preview", "polito.xml", changed)
+    why = html.unescape(refusal(r.text))
+    assert r.status_code == 422, r.text
+    assert (f"IIA «polito-9»: {ref}: условия партнёра сейчас принять нельзя: утверждённый текст "
+            "отправлен на подпись") in why
+    assert "cannot" not in why and "iia " not in why
