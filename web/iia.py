@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from workflow.errors import HamkorError
+from workflow.errors import HamkorError, Invalid
 
 if TYPE_CHECKING:
     from ewp.approvals import ApprovalStatus
@@ -63,12 +63,15 @@ def ewp_details(app: App, ref: str) -> dict[str, Any]:
         "hash": None, "partner_hash": None, "partner_valid_for_approval": None,
         "we_approved": None, "partner_approved": None, "approved_by_us": None,
         "approved_by_partner": None, "mutual": None, "approval": None, "problem": None,
-        "problem_code": None, "problem_params": None, "note": None,
+        "problem_code": None, "problem_params": None, "note": None, "note_code": None,
+        "note_params": None,
     }
     try:
         [row] = status(app.uow(), home, ref)
     except HamkorError as exc:
         ewp["note"] = NOT_CONFIGURED if not home.hei_id else str(exc)
+        if home.hei_id and isinstance(exc, Invalid):  # a rule a page words in its reader's language
+            ewp["note_code"], ewp["note_params"] = exc.problem.code, dict(exc.problem.params)
         return {"conditions": conditions, "ewp": ewp}
     for key in ("hash", "partner_hash", "partner_valid_for_approval", "we_approved",
                 "partner_approved", "approved_by_us", "approved_by_partner", "mutual", "problem",

@@ -335,3 +335,22 @@ def test_taking_a_partners_conditions_refused_while_out_for_signature_reads_in_r
     assert (f"IIA «polito-9»: {ref}: условия партнёра сейчас принять нельзя: утверждённый текст "
             "отправлен на подпись") in why
     assert "cannot" not in why and "iia " not in why
+
+
+def test_a_home_hei_id_that_differs_from_the_settings_is_noted_in_the_readers_language(
+        client: TestClient, hamkor_app: App) -> None:
+    from ewp.conditions import ConditionInput, add_condition
+
+    app = hamkor_app
+    sign_in(client, "olga@uni.uz")
+    ref = new_draft(client, partners=["Politecnico di Torino"])
+    add_condition(app.uow(), app.clock(), app.home(), ref,
+                  ConditionInput(kind="student-studies", sending="Home University",
+                                 receiving="Politecnico di Torino", years=YEARS, mobilities=3,
+                                 months="6", languages=("en:B2",)), by="olga@uni.uz")
+    cli(app, "partner", "edit", "Politecnico di Torino", "--hei-id", "polito.it")
+    cli(app, "partner", "edit", "Home University", "--hei-id", "other.uz")
+    post(client, "/lang", {"lang": "ru", "next": "/"})
+    for page in (client.get(f"/agreements/{ref}").text, client.get("/ewp").text):
+        note = html.unescape(re.search(r'role="note">(.*?)</p>', page, re.S).group(1))  # type: ignore[union-attr]
+        assert "other.uz" in note and HOME_HEI in note and "has hei-id" not in note, note
