@@ -400,7 +400,7 @@ _DEMO_DATA = ("select name from organizations", "select city from organizations"
               "select place from activities", "select funder from activities", "select notes from activities",
               "select note from activity_events", "select note from partner_events",
               "select name from partner_contacts", "select position from partner_contacts",
-              "select subject from notifications", "select note from attachments",
+              "select subject from notifications",
               "select name from attachments", "select other_info from mobility_specs")
 
 
