@@ -45,7 +45,7 @@ from typing_extensions import TypedDict  # pydantic: API responses on Python 3.1
 from models import Agreement, Notification
 from workflow import rules
 from workflow.dates import iso
-from workflow.errors import ConcurrentUpdate, NotFound, TransitionRefused
+from workflow.errors import ConcurrentUpdate, NotFound, Problem, TransitionRefused
 from workflow.lifecycle import Role
 from workflow.registry import acting_as
 from workflow.uow import UnitOfWork, is_lock_error
@@ -669,6 +669,19 @@ class Health:
         if self.dead:
             out.append(f"{self.dead} dead message(s): see `hamkor outbox list --status dead`, "
                        "`hamkor outbox retry --dead`")
+        return out
+
+    def rules(self) -> list[Problem]:
+        """`problems` as rules (workflow/rules.py `health.*`) for a page to word in its
+        reader's language, without the command line's commands."""
+        problem = rules.problem
+        out = []
+        if self.backlog:
+            out.append(problem("health.backlog_since", count=self.backlog,
+                               oldest=f"{self.oldest:%Y-%m-%d %H:%M}") if self.oldest
+                       else problem("health.backlog", count=self.backlog))
+        if self.dead:
+            out.append(problem("health.dead", count=self.dead))
         return out
 
     def as_dict(self) -> HealthRow:

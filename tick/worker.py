@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from tick.run import TickReport
     from workflow.agreements import Office
     from workflow.clock import Clock
+    from workflow.errors import Problem
     from workflow.uow import UnitOfWork
 
 log = logging.getLogger("hamkor.worker")
@@ -144,6 +145,16 @@ class TickStatus:
         last = self.last_completed.isoformat() if self.last_completed else "never"
         return f"the daily tick has not run for {self.today.isoformat()} (last completed: {last})"
 
+    def rule(self) -> Problem | None:
+        """`problem` as a rule (workflow/rules.py `health.tick*`)."""
+        from workflow.rules import problem
+
+        if not self.overdue:
+            return None
+        if self.last_completed is None:
+            return problem("health.tick_never", today=self.today.isoformat())
+        return problem("health.tick", today=self.today.isoformat(), last=self.last_completed.isoformat())
+
 
 def tick_status(app: Wiring, now: datetime | None = None) -> TickStatus:
     """Overdue when today's tick time has passed without today's tick, or a whole
@@ -168,6 +179,16 @@ def problems(app: Wiring, now: datetime | None = None) -> list[str]:
     clock = app.clock(now)
     found = health(app.uow(), clock.utcnow).problems()
     tick = tick_status(app, now).problem()
+    return found + ([tick] if tick else [])
+
+
+def problem_rules(app: Wiring, now: datetime | None = None) -> list[Problem]:
+    """`problems` as rules, for the dashboard to word in its reader's language."""
+    from notifications.outbox import health
+
+    clock = app.clock(now)
+    found = health(app.uow(), clock.utcnow).rules()
+    tick = tick_status(app, now).rule()
     return found + ([tick] if tick else [])
 
 

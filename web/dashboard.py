@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, aliased
 
 from models import Agreement, AgreementParty, Event as EventRow, Organization, User
 from web.queries import activation_day, loaded
-from web.render import render
+from web.render import render, translator
 from web.security import page_user
 from web.state import hamkor
 from workflow.agreements import Office, agreement_dict, event_allowed, surroundings_of_many
@@ -58,9 +58,10 @@ def dashboard(request: Request, scope: str | None = None, user: dict[str, Any] =
             missing_copies = missing_signed_copies(app.uow())
         mail_problems: list[str] = []
         if Role.parse(user["role"]) >= Role.ADMIN:
-            from tick.worker import problems
+            from tick.worker import problem_rules
 
-            mail_problems = problems(app)
+            t = translator(request)
+            mail_problems = [t.worded(p.code, p.params) for p in problem_rules(app)]
         under_used = under_used_quotas(app, user)
     return render(request, "dashboard.html", {
         "missing_copies": missing_copies,

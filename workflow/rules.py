@@ -407,6 +407,13 @@ MESSAGES: dict[str, str] = {
     "ewp.take.frozen": "{ref}: the partner's conditions cannot be taken now: the approved text is "
                        "out for signature; amend it once signed",
     "ewp.take.closed": "{ref}: the partner's conditions cannot be taken: the agreement is closed",
+    # What an admin should know about reminders (the dashboard; the CLI says it with commands).
+    "health.backlog": "{count} message(s) waiting for more than an hour",
+    "health.backlog_since": "{count} message(s) waiting for more than an hour (oldest queued "
+                            "{oldest} UTC)",
+    "health.dead": "{count} dead message(s): retry them from the outbox (status dead)",
+    "health.tick": "the daily tick has not run for {today} (last completed: {last})",
+    "health.tick_never": "the daily tick has not run for {today} (it has never completed)",
     "auth.failed": "wrong email or password",
     "file.too_large": "the file is larger than the limit of {mb} MB (HAMKOR_MAX_UPLOAD_MB)",
     "ewp.file_size": "{source}: the file has {size:,} bytes; at most {most:,} are read (see README "

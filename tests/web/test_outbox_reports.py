@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -144,6 +145,11 @@ def test_dead_mail_shows_for_admins_in_healthz_and_is_retried_in_bulk_from_the_o
     sign_in(client, "root@uni.uz")
     dash = client.get("/").text
     assert "Reminders need attention" in dash and "1 dead message(s)" in dash
+    assert "hamkor outbox" not in dash and "--dead" not in dash  # no command-line wording on a page
+    post(client, "/lang", {"lang": "ru", "next": "/"})
+    dash = html.unescape(client.get("/").text)
+    assert "1 сообщ. не доставлено: отправьте их повторно на странице «Исходящие»" in dash
+    assert "dead message" not in dash
     sign_in(client, "olga@uni.uz")
     assert "/outbox/retry-dead" in client.get("/outbox").text
     r = post(client, "/outbox/retry-dead")
