@@ -374,7 +374,7 @@ def _update(s: Session, clock: Clock, home: Home, side: _Sides, a: Agreement,
             amended = change_mode(a, "take the partner's conditions") == "amend"
         except TransitionRefused as exc:  # signed or closed: a rule of its own, naming the agreement
             code = "ewp.take." + exc.problem.code.removeprefix("conditions.")
-            why = rules.problem(code, "file", ref=a.ref) if code in rules.MESSAGES else str(exc)
+            why = rules.problem(code, "file", ref=a.ref, state=a.state) if code in rules.MESSAGES else str(exc)
             raise Invalid(in_iia(item.label, why)) from None
         except HamkorError as exc:
             raise Invalid(in_iia(item.label, exc.problem if isinstance(exc, Invalid) else str(exc))) from None

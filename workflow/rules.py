@@ -404,9 +404,11 @@ MESSAGES: dict[str, str] = {
                              "same conditions text (values written in a form Hamkor normalises, "
                              "or elements Hamkor does not keep)",
     "ewp.warn.in_effect": "{ref}: the partner says the IIA is in effect, here it is {state}",
-    "ewp.take.frozen": "{ref}: the partner's conditions cannot be taken now: the approved text is "
-                       "out for signature; amend it once signed",
-    "ewp.take.closed": "{ref}: the partner's conditions cannot be taken: the agreement is closed",
+    # (the web's words name no state: a code, not the reader's word for it)
+    "ewp.take.frozen": "{ref}: cannot take the partner's conditions in state {state}: the "
+                       "approved text is out for signature; amend it once signed",
+    "ewp.take.closed": "{ref}: cannot take the partner's conditions in state {state}: the "
+                       "agreement is closed",
     # What an admin should know about reminders (the dashboard; the CLI says it with commands).
     "health.backlog": "{count} message(s) waiting for more than an hour",
     "health.backlog_since": "{count} message(s) waiting for more than an hour (oldest queued "
