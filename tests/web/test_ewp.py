@@ -283,8 +283,7 @@ def test_an_ewp_imports_warnings_read_in_the_readers_language(client: TestClient
     state by its name; the JSON keeps the English sentences."""
     from ewp.conditions import ConditionInput, add_condition
     from ewp.demo import partner_copy
-    from tests.web.test_parity import section as card
-    from tests.web.test_parity import text_of, upload
+    from tests.web.test_parity import section as card, text_of, upload
     from web.i18n import Translator
 
     app = hamkor_app
