@@ -6,7 +6,7 @@ from pathlib import Path
 
 from tests.documents.samples import PDF, write
 from tests.helpers import hamkor, ok, refused
-from tests.integration.test_tick_kit import OWNER, World
+from tests.tick.test_tick_kit import OWNER, World
 
 
 def attach_on(w: World, ref: str, path: Path, day: str, tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from cli.demo import MAIL_DIR, DemoRun, load_data
 from root import App
-from tests.integration.test_tick_kit import SmtpSink
+from tests.tick.test_tick_kit import SmtpSink
 
 
 def test_the_demo_year_delivers_each_expected_reminder_once_over_smtp(db_url: str,

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import hamkor_subprocess, ok
-from tests.integration.test_tick_kit import SmtpSink, World, free_port
+from tests.tick.test_tick_kit import SmtpSink, World, free_port
 
 
 def _pg_bin() -> Path | None:

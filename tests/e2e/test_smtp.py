@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import hamkor_subprocess, ok
-from tests.integration.test_tick_kit import SmtpSink, World, free_port, smtp_env
+from tests.tick.test_tick_kit import SmtpSink, World, free_port, smtp_env
 
 PASSWORD = "s3cret-Pa55word"
 

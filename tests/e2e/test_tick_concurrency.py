@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from benchmarks.tick_scale import seed
 from models import Agreement, Event, Notification
 from models.database import make_engine
-from tests.integration.test_tick_kit import SmtpSink
+from tests.tick.test_tick_kit import SmtpSink
 
 TODAY = date(2027, 3, 1)
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from models import Agreement
 from root import App
-from tests.integration.test_tick_kit import SmtpSink, World
+from tests.tick.test_tick_kit import SmtpSink, World
 from tick.worker import tick_once
 from workflow.agreements import reschedule
 

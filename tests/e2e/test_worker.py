@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_tick_kit import World
+from tests.tick.test_tick_kit import World
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from tests.dbstate import snapshot
 from tests.ewp.support import (
     APPROVER,
     FIRST,
@@ -22,7 +23,6 @@ from tests.ewp.support import (
     seed,
 )
 from tests.helpers import ok, refused
-from tests.integration.dbstate import snapshot
 
 
 def test_partner_hei_id_is_set_by_edit_validated_unique_and_listed(db_url: str) -> None:

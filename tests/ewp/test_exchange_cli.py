@@ -15,6 +15,7 @@ from ewp.iia_hash import conditions_text, hash_document
 from ewp.model import Iia
 from ewp.reader import read_get_response
 from ewp.writer import get_response
+from tests.dbstate import snapshot
 from tests.ewp.support import (
     APPROVER,
     HOME,
@@ -28,7 +29,6 @@ from tests.ewp.support import (
     seed,
 )
 from tests.helpers import ok, refused
-from tests.integration.dbstate import snapshot
 
 EXAMPLE_HASH = "e950faa83a799cf45839e7915db88ed51575babe7845c1219dfde54ce30a61e4"
 KIT_HASH = "87b33170d7a6c6d894215641f39e7b7de36501265479e5ab3922f32d5b225033"

@@ -13,9 +13,9 @@ import pytest
 
 from ewp import reader
 from ewp.iia_hash import hash_document
+from tests.dbstate import snapshot
 from tests.ewp.support import cli, seed
 from tests.helpers import refused
-from tests.integration.dbstate import snapshot
 
 EXAMPLE = Path(__file__).parents[1] / "ewp" / "data" / "get-response-example.xml"
 AS_HIBO = {"HAMKOR_INSTITUTION_HEI_ID": "hibo.no"}

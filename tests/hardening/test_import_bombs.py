@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.dbstate import snapshot
 from tests.helpers import hamkor, ok, refused, seed_people
-from tests.integration.dbstate import snapshot
 from workflow import rules
 from workflow.transfer import limits
 

@@ -17,8 +17,8 @@ import pytest
 
 from reports import render as render_module, templating
 from reports.render import render
+from tests.dbstate import snapshot
 from tests.helpers import hamkor, ok, refused, seed_people
-from tests.integration.dbstate import snapshot
 from tests.reports.sample import sample_data
 
 AT = datetime(2026, 2, 1, 9, 30, tzinfo=UTC)

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from tests.cli.test_activity_cli import HOME, cli, setup
 from tests.helpers import ok
-from tests.integration.test_activity_cli import HOME, cli, setup
 from tests.reports.test_formats import docx_text, pdf_text
 
 E2024, H2020 = "AGR-2024-0001", "AGR-2020-0001"  # Politecnico (Erasmus+ IIA), Hiroshima

@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from root import App
+from tests.cli.test_activity_cli import AGREEMENTS
+from tests.dbstate import snapshot
 from tests.helpers import hamkor, ok
-from tests.integration.dbstate import snapshot
-from tests.integration.test_activity_cli import AGREEMENTS
 from tests.web.conftest import post, sign_in
 from tests.web.test_api import token_for
 

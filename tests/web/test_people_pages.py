@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from root import App
-from tests.integration.dbstate import snapshot
+from tests.dbstate import snapshot
 from tests.web.conftest import (
     PASSWORD,
     clients_of,

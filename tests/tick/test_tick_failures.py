@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.dbstate import snapshot
 from tests.helpers import hamkor, refused
-from tests.integration.dbstate import snapshot
-from tests.integration.test_tick_kit import World
+from tests.tick.test_tick_kit import World
 
 
 def test_a_bad_now_is_refused(sqlite_url: str) -> None:

@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from models import Agreement, AgreementParty
 from root import App
+from tests.cli.test_lifecycle_cli import OFFICER, adv, create, to_signed
 from tests.helpers import hamkor, ok, seed_people
-from tests.integration.test_lifecycle_cli import OFFICER, adv, create, to_signed
 from workflow import agreements, dates, rules
 from workflow.agreements import agreement_dict, get_partner
 from workflow.clock import Clock

@@ -19,8 +19,8 @@ from notifications import outbox
 from notifications.sender import SendReport, send_due
 from notifications.transports import SmtpTransport
 from tests.helpers import hamkor, ok
-from tests.integration.test_sender import queue, with_agreement
-from tests.integration.test_tick_kit import SmtpSink, World, free_port, smtp_env
+from tests.notifications.test_sender import queue, with_agreement
+from tests.tick.test_tick_kit import SmtpSink, World, free_port, smtp_env
 from workflow.clock import Clock
 from workflow.uow import UnitOfWork
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.dbstate import snapshot
 from tests.helpers import hamkor, ok, refused, seed_people
-from tests.integration.dbstate import snapshot
 
 OFFICER, OFFICER2, APPROVER, APPROVER2, VIEWER = (
     "olga@uni.uz", "oleg@uni.uz", "anvar@uni.uz", "aziza@uni.uz", "vera@uni.uz")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.dbstate import snapshot
 from tests.helpers import hamkor, ok, refused, seed_people
-from tests.integration.dbstate import snapshot
 
 HOME = "Turin Polytechnic University in Tashkent"
 ENV = {"HAMKOR_INSTITUTION": HOME, "HAMKOR_USER": "olga@uni.uz"}

@@ -18,7 +18,7 @@ from models.database import make_engine, session_factory
 from notifications import outbox
 from notifications.sender import SendReport, send_due
 from notifications.transports import SmtpTransport
-from tests.integration.test_tick_kit import SmtpSink, World
+from tests.tick.test_tick_kit import SmtpSink, World
 from workflow.clock import Clock
 from workflow.uow import UnitOfWork
 

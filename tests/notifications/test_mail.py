@@ -15,9 +15,9 @@ from sqlalchemy import select
 from models import Notification
 from notifications.workflow_mail import queue_workflow_mail
 from tests.conftest import clock_on
+from tests.dbstate import snapshot
 from tests.helpers import hamkor, ok, refused
-from tests.integration.dbstate import snapshot
-from tests.integration.test_tick_kit import APPROVERS, OWNER, SmtpSink, World
+from tests.tick.test_tick_kit import APPROVERS, OWNER, SmtpSink, World
 from workflow.agreements import Office
 from workflow.errors import HamkorError
 from workflow.mail_policy import MailPolicy

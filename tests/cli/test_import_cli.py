@@ -19,8 +19,8 @@ from sqlalchemy import select
 
 from models import Agreement
 from models.database import make_engine
+from tests.dbstate import snapshot
 from tests.helpers import hamkor, ok, seed_people
-from tests.integration.dbstate import snapshot
 
 HEADER = ["ref", "title", "type", "state", "partners", "countries", "signed_on", "department",
           "owner", "starts_on", "expires_on", "term", "auto_renew", "renewal_months",

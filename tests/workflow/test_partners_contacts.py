@@ -9,8 +9,8 @@ import pytest
 
 from root import App
 from tests.conftest import clock_on
+from tests.dbstate import snapshot
 from tests.helpers import hamkor, ok, refused
-from tests.integration.dbstate import snapshot
 from workflow.errors import Duplicate, Invalid, NotFound, PermissionDenied
 
 CLOCK = clock_on("2026-03-02")

@@ -104,8 +104,8 @@ def test_the_dashboard_quota_warning_shows_an_officer_their_own_and_approvers_al
         sqlite_url: str, tmp_path: Path) -> None:
     from datetime import date
 
+    from tests.cli.test_activity_cli import HOME, cli, setup
     from tests.helpers import ok
-    from tests.integration.test_activity_cli import HOME, cli, setup
     from workflow.quota_warnings import under_used_for
 
     setup(sqlite_url, tmp_path)  # AGR-2024-0001 in force, owned by olga

@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from root import App
 from tests.conftest import clock_on
+from tests.dbstate import snapshot
 from tests.helpers import hamkor, ok, refused
-from tests.integration.dbstate import snapshot
 from workflow.clock import Clock
 from workflow.errors import Duplicate, Invalid, PermissionDenied
 

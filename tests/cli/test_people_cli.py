@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.dbstate import snapshot
 from tests.helpers import hamkor, ok, refused
-from tests.integration.dbstate import snapshot
 
 
 def test_users_are_added_and_listed_as_json(db_url: str) -> None:

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import update
 
 from models import Agreement
+from tests.dbstate import snapshot
 from tests.helpers import hamkor, ok
-from tests.integration.dbstate import snapshot
-from tests.integration.test_tick_kit import APPROVERS, OWNER, SmtpSink, World, free_port, smtp_env
+from tests.tick.test_tick_kit import APPROVERS, OWNER, SmtpSink, World, free_port, smtp_env
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from models import Notification
 from models.database import make_engine, session_factory
 from notifications import outbox
+from tests.dbstate import snapshot
 from tests.helpers import hamkor, ok, refused
-from tests.integration.dbstate import snapshot
-from tests.integration.test_tick_kit import SmtpSink, World, free_port, smtp_env
+from tests.tick.test_tick_kit import SmtpSink, World, free_port, smtp_env
 
 #: These tests count reminders alone (as World does by default).
 QUIET = {"HAMKOR_WORKFLOW_MAIL": "false", "HAMKOR_DIGEST_DAY": "off"}

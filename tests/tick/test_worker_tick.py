@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 
 from notifications.transports import Go, Outcome
 from root import App
-from tests.integration.test_tick_kit import World, free_port, smtp_env
+from tests.tick.test_tick_kit import World, free_port, smtp_env
 from tick import worker
 from tick.worker import DailyTick, last_completed_day, record_day, send_outbox, tick_status
 
