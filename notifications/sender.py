@@ -1,7 +1,7 @@
 """Deliver due outbox rows: one message in flight at a time, fenced, recorded durably.
 
 For each claimed row the sender (1) records the previous message's outcome and
-fences this one in one durable statement (`outbox.DeliveryLog.submit`: extend
+fences this one in one durable statement (`deliveries.DeliveryLog.submit`: extend
 its lease to cover the whole send, charge the attempt, check it is still ours
 and still wanted), (2) writes the message and sends the envelope, DATA and the
 message's lines meanwhile, (3) waits for that statement before the end of the
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.errors import MessageError
 
-from notifications import outbox
+from notifications import deliveries, outbox
 from notifications.message import build_message, envelope_sender
 from notifications.transports import ConnectionFailed, Outcome, Transport
 from workflow.clock import Clock
@@ -49,7 +49,7 @@ class SendReport:
     def as_dict(self) -> dict[str, int]:
         return {"sent": self.sent, "failed": self.failed, "dead": self.dead}
 
-    def count(self, st: outbox.Settlement) -> None:
+    def count(self, st: deliveries.Settlement) -> None:
         if st.delivered:
             self.sent += 1
         elif st.status == "dead":
@@ -75,8 +75,8 @@ def send_due(uow: UnitOfWork, clock: Clock, transport: Transport, *, mail_from: 
     report = SendReport()
     run = _Run(uow, clock, transport, mail_from, retry_for, live, report)
     try:
-        with outbox.DeliveryLog(uow.bind) as deliveries:
-            run.deliveries = deliveries
+        with deliveries.DeliveryLog(uow.bind) as records:
+            run.deliveries = records
             try:
                 while limit is None or run.tried < limit:
                     size = batch_size if limit is None else min(batch_size, limit - run.tried)
@@ -101,9 +101,9 @@ class _Run:
         self.uow, self.clock, self.transport = uow, clock, transport
         self.mail_from, self.sender = mail_from, envelope_sender(mail_from)
         self.retry_for, self.live, self.report = retry_for, live, report
-        self.deliveries: outbox.DeliveryLog
+        self.deliveries: deliveries.DeliveryLog
         #: The last attempt's outcome, recorded with the next fence (or at the end).
-        self.pending: outbox.Settlement | None = None
+        self.pending: deliveries.Settlement | None = None
         self.tried = 0
 
     def now(self) -> datetime:
@@ -120,7 +120,7 @@ class _Run:
             now = self.now()
             rcpts = row.recipients()
             budget = self.transport.budget(len(rcpts))
-            fence = outbox.Fence(row, now + timedelta(seconds=budget))
+            fence = deliveries.Fence(row, now + timedelta(seconds=budget))
             pending, self.pending = self.pending, None
             fenced_at = time.monotonic()
             # The round trip (and its durable commit) runs while the message is written
@@ -132,7 +132,7 @@ class _Run:
                 msg = build_message(row, self.mail_from)
             except (ValueError, TypeError, MessageError) as exc:  # UnicodeError too
                 if go.attempts() is not None:  # still ours and wanted: it never can be sent
-                    st = outbox.give_up(row, f"cannot write the message: {exc}", now)
+                    st = deliveries.give_up(row, f"cannot write the message: {exc}", now)
                     self.deliveries.submit(st).result()
                     self.report.count(st)
                 log.error("notification %s (%s) cannot be written: %s", row.id, row.key, exc)
@@ -143,7 +143,7 @@ class _Run:
                 attempts = go.attempts()
                 if attempts is not None:  # it was ours and wanted: tried, and failed
                     self.tried += 1
-                    st = outbox.settlement(row, attempts, Outcome(False, error=str(exc)),
+                    st = deliveries.settlement(row, attempts, Outcome(False, error=str(exc)),
                                            now, self.retry_for)
                     self.deliveries.submit(st).result()
                     self.report.count(st)
@@ -167,7 +167,7 @@ class _Run:
                             "has taken it over", row.id)
                 continue
             self.tried += 1
-            self.pending = outbox.settlement(row, attempts, outcome, now, self.retry_for)
+            self.pending = deliveries.settlement(row, attempts, outcome, now, self.retry_for)
             self.report.count(self.pending)
             if outcome.delivered is None:
                 self.report.unknown += 1

@@ -152,7 +152,7 @@ def cancel_pending(s: Session, agreement_id: int, *, keep_rules: tuple[str, ...]
                    term: int | None = None) -> None:
     """Pending reminders stop when their term is over (renewed, ended, superseded) --
     claimed ones too: a sender checks right before sending that its row is still
-    `sending` (notifications.outbox.Fence), so a cancelled one is not sent. Workflow
+    `sending` (notifications.deliveries.Fence), so a cancelled one is not sent. Workflow
     mail reports what happened and still goes out."""
     # On the session's connection, not through the ORM: no autoflush (the agreement's
     # pending change goes out once, at commit; a flush here would bump its version a

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from models import Notification
 from models.database import make_engine, session_factory
-from notifications import outbox
+from notifications import deliveries, outbox
 from notifications.sender import SendReport, send_due
 from notifications.transports import SmtpTransport
 from tests.helpers import hamkor, ok
@@ -169,7 +169,7 @@ def test_a_claimed_reminder_of_a_terminated_agreement_is_not_sent(db_url: str) -
         (claimed,) = outbox.claim(s, NOW + timedelta(hours=2), 10)
     w.advance(ref, "terminate", on="2026-07-04", note="partner closed the programme")
     assert w.statuses(ref)["1:renewal:180"] == "cancelled"
-    with outbox.DeliveryLog(engine) as log:
+    with deliveries.DeliveryLog(engine) as log:
         assert log.fence(claimed, NOW + timedelta(hours=3)) is None
     engine.dispose()
     sink = SmtpSink().start()

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import Agreement, Notification
 from models.database import make_engine, session_factory
-from notifications import outbox
+from notifications import deliveries, outbox
 from notifications.sender import SendReport, send_due
 from notifications.transports import SmtpTransport
 from tests.tick.test_tick_kit import SmtpSink, World
@@ -154,7 +154,7 @@ def test_a_sender_whose_lease_was_taken_over_can_neither_send_nor_record_the_row
     with sessions.begin() as s:
         (second,) = outbox.claim(s, later, 5)
     assert (first.attempts, second.attempts) == (0, 0) and first.token != second.token
-    with outbox.DeliveryLog(engine) as log:
+    with deliveries.DeliveryLog(engine) as log:
         assert log.fence(first, later + timedelta(minutes=5)) is None
         assert log.sent(first, later) is False
         with engine.connect() as conn:
@@ -179,7 +179,7 @@ def test_on_postgresql_a_delivery_record_waits_for_its_wal_flush(pg_url: str) ->
     seen: list[str] = []
     event.listen(engine, "before_cursor_execute",
                  lambda _c, _cur, st, *_a: seen.append(st))
-    with outbox.DeliveryLog(engine) as log:
+    with deliveries.DeliveryLog(engine) as log:
         assert log.sent(claimed, NOW) is True
         held = log._connection()  # the connection it records on
         assert held.scalar(text("SHOW synchronous_commit")) == "on"
@@ -233,7 +233,7 @@ def test_a_stalled_sender_cannot_record_a_row_retried_by_hand_and_claimed_again(
     with sessions.begin() as s:
         (fresh,) = outbox.claim(s, NOW + timedelta(minutes=7), 5)
     assert stalled.attempts == fresh.attempts == 0
-    with outbox.DeliveryLog(engine) as log:
+    with deliveries.DeliveryLog(engine) as log:
         assert log.sent(stalled, NOW + timedelta(minutes=8)) is False
         assert log.sent(fresh, NOW + timedelta(minutes=8)) is True
     with engine.connect() as conn:
@@ -250,12 +250,12 @@ def test_a_failure_reported_by_a_sender_whose_lease_was_taken_over_changes_nothi
     with sessions.begin() as s:
         (second,) = outbox.claim(s, NOW + timedelta(minutes=6), 5)
     with sessions.begin() as s:
-        assert outbox.mark_failed(s, first, NOW, "timeout") is None
+        assert deliveries.mark_failed(s, first, NOW, "timeout") is None
     with engine.connect() as conn:  # the second sender's claim stands
         assert conn.execute(text("SELECT status, claim_token, last_error FROM notifications")
                             ).one() == ("sending", second.token, None)
     with sessions.begin() as s:
-        assert outbox.mark_failed(s, second, NOW, "timeout") == "failed"
+        assert deliveries.mark_failed(s, second, NOW, "timeout") == "failed"
 
 
 def test_the_fence_is_asked_after_the_lines_and_a_lost_fence_leaves_before_the_end_of_data(
