@@ -173,7 +173,7 @@ def test_a_sender_killed_mid_batch_loses_nothing_and_resends_at_most_the_in_flig
 def test_a_worker_frozen_past_its_lease_and_resumed_sends_nothing_another_sent(
         db_url: str) -> None:
     """SIGSTOP a sender while it waits for a RCPT reply; another sender, after the leases
-    ran out, sends everything; SIGCONT: the frozen one finds its lease spent before DATA,
+    ran out, sends everything; SIGCONT: the frozen one finds its lease spent before the end of the data,
     sends nothing more and exits. Zero duplicates. (Before: the resumed worker sent its
     whole claimed batch again, 150 received for 120.)"""
     sink = SmtpSink().start()

@@ -61,7 +61,7 @@ class SmtpSink:
         self.defer: set[str] = set()
         #: Awaited after a message is recorded, before "250 OK" (to hold a sender mid-batch).
         self.after_data: Callable[[int], Awaitable[None]] | None = None
-        #: Awaited before each RCPT reply (a slow server; or to hold a sender before DATA).
+        #: Awaited before each RCPT reply (a slow server; or to hold a sender mid-envelope).
         self.before_rcpt: Callable[[str], Awaitable[None]] | None = None
         #: Messages (by number, from 1) after whose data the connection is dropped unanswered.
         self.drop_after_data: set[int] = set()
