@@ -41,30 +41,31 @@ FROM = "hamkor@uni.uz"
 
 
 class _Counter:
-    def __init__(self) -> None:
-        self.count = 0
-        self.lock = threading.Lock()
+    """An aiosmtpd handler counting the messages it takes into a shared `count`
+    (a `multiprocessing.Value`, so a sink in a child process can report it)."""
+
+    def __init__(self, count: Any) -> None:
+        self.count = count
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        with self.lock:
-            self.count += 1
+        with self.count.get_lock():
+            self.count.value += 1
         return "250 OK"
 
 
-def _serve(port: int, count: Any, ready: Any) -> None:
-    """A child process: aiosmtpd on `port`, counting messages into `count`."""
+def _start(port: int, count: Any) -> Any:
     from aiosmtpd.controller import Controller
 
-    class Shared:
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-            with count.get_lock():
-                count.value += 1
-            return "250 OK"
-
-    ctrl = Controller(Shared(), hostname="127.0.0.1", port=port)
+    ctrl = Controller(_Counter(count), hostname="127.0.0.1", port=port)
     ctrl.start()
+    return ctrl
+
+
+def _serve(port: int, count: Any, ready: Any) -> None:
+    """A child process: the sink on `port` until terminated."""
+    _start(port, count)
     ready.set()
-    threading.Event().wait()  # until terminated
+    threading.Event().wait()
 
 
 class _Server:
@@ -72,17 +73,14 @@ class _Server:
 
     def __init__(self, in_process: bool) -> None:
         self.port = free_port()
+        ctx = mp.get_context("spawn")
+        self._count = ctx.Value("i", 0)
         self._ctrl: Any = None
         self._proc: Any = None
         if in_process:
-            from aiosmtpd.controller import Controller
-
-            self._handler = _Counter()
-            self._ctrl = Controller(self._handler, hostname="127.0.0.1", port=self.port)
-            self._ctrl.start()
+            self._ctrl = _start(self.port, self._count)
         else:
-            ctx = mp.get_context("spawn")
-            self._count, ready = ctx.Value("i", 0), ctx.Event()
+            ready = ctx.Event()
             self._proc = ctx.Process(target=_serve, args=(self.port, self._count, ready),
                                      daemon=True)
             self._proc.start()
@@ -92,7 +90,7 @@ class _Server:
 
     @property
     def count(self) -> int:
-        return self._handler.count if self._ctrl is not None else int(self._count.value)
+        return int(self._count.value)
 
     def stop(self) -> None:
         if self._ctrl is not None:

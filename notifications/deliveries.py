@@ -170,14 +170,10 @@ def _statements() -> tuple[Any, Any, Any]:
 
 
 @cache
-def _pg_text(dialect: Any) -> tuple[str, Any]:
+def _pg_compiled(dialect: Any) -> tuple[str, Any]:
+    """The combined statement compiled once per dialect (its SQL and bind processors)."""
     compiled = _statements()[2].compile(dialect=dialect)
     return str(compiled), compiled
-
-
-def _pg_compiled(conn: Connection) -> tuple[str, Any]:
-    """The combined statement compiled once per dialect (its SQL and bind processors)."""
-    return _pg_text(conn.dialect)
 
 
 def _params(settle: Settlement | None, fence: Fence | None) -> dict[str, Any]:
@@ -268,7 +264,7 @@ class DeliveryLog:
         process's CPU (~100 µs through `Connection.execute`, and the GIL it holds is
         what the SMTP exchange running beside it waits for). Driver errors come out as
         SQLAlchemy's, as from any other statement."""
-        sql, compiled = _pg_compiled(conn)
+        sql, compiled = _pg_compiled(conn.dialect)
         args = compiled.construct_params(params)
         for name, process in compiled._bind_processors.items():
             args[name] = process(args[name])
