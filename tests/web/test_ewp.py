@@ -278,15 +278,11 @@ def test_why_an_iia_has_no_hash_reads_in_the_readers_language_without_command_li
         expected["ru"][1])
 
 
-def test_an_ewp_imports_warnings_read_in_the_readers_language(client: TestClient, hamkor_app: App) -> None:
-    """The preview's warnings are rules (`ewp.warn.*`) worded per language, the agreement's
-    state by its name; the JSON keeps the English sentences."""
+def exported_draft(client: TestClient, app: App) -> tuple[str, bytes, str]:
+    """Olga's Erasmus draft with Politecnico di Torino (hei-id polito.it) and one staff
+    condition: its reference, our IIA export and the IIA's id in it."""
     from ewp.conditions import ConditionInput, add_condition
-    from ewp.demo import partner_copy
-    from tests.web.test_parity import section as card, text_of, upload
-    from web.i18n import Translator
 
-    app = hamkor_app
     sign_in(client, "olga@uni.uz")
     cli(app, "partner", "edit", "Politecnico di Torino", "--hei-id", "polito.it")
     ref = erasmus_draft(client)
@@ -295,6 +291,18 @@ def test_an_ewp_imports_warnings_read_in_the_readers_language(client: TestClient
                                  years=YEARS, mobilities=1, days="5"), by="olga@uni.uz")
     ours = client.get("/ewp/iias.xml").content
     iia_id = re.search(rb"<iia-id>([^<]+)</iia-id>", ours).group(1).decode()  # type: ignore[union-attr]
+    return ref, ours, iia_id
+
+
+def test_an_ewp_imports_warnings_read_in_the_readers_language(client: TestClient, hamkor_app: App) -> None:
+    """The preview's warnings are rules (`ewp.warn.*`) worded per language, the agreement's
+    state by its name; the JSON keeps the English sentences."""
+    from ewp.demo import partner_copy
+    from tests.web.test_parity import section as card, text_of, upload
+    from web.i18n import Translator
+
+    app = hamkor_app
+    ref, ours, iia_id = exported_draft(client, app)
     theirs = partner_copy(ours, {iia_id: "polito-9"}).replace(b"<in-effect>false", b"<in-effect>true")
     assert b"<in-effect>true" in theirs
     post(client, "/lang", {"lang": "ru", "next": "/"})
@@ -308,20 +316,12 @@ def test_an_ewp_imports_warnings_read_in_the_readers_language(client: TestClient
 
 def test_taking_a_partners_conditions_refused_while_out_for_signature_reads_in_russian(
         client: TestClient, hamkor_app: App) -> None:
-    from ewp.conditions import ConditionInput, add_condition
     from ewp.demo import partner_copy
     from tests.web.test_parity import refusal, upload
     from workflow.agreements import advance
 
     app = hamkor_app
-    sign_in(client, "olga@uni.uz")
-    cli(app, "partner", "edit", "Politecnico di Torino", "--hei-id", "polito.it")
-    ref = erasmus_draft(client)
-    add_condition(app.uow(), app.clock(), app.home(), ref,
-                  ConditionInput(kind="staff-training", sending=HOME_HEI, receiving="polito.it",
-                                 years=YEARS, mobilities=1, days="5"), by="olga@uni.uz")
-    ours = client.get("/ewp/iias.xml").content
-    iia_id = re.search(rb"<iia-id>([^<]+)</iia-id>", ours).group(1).decode()  # type: ignore[union-attr]
+    ref, ours, iia_id = exported_draft(client, app)
     more = ours.replace(b"<mobilities-per-year>1<", b"<mobilities-per-year>2<")  # their copy: 2
     assert more != ours
     changed = partner_copy(more, {iia_id: "polito-9"})
