@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.errors import MessageError
@@ -209,7 +208,7 @@ class _Go:
     whether this message may be sent: the row is still ours and wanted, and what is
     left of its lease covers the rest of the send."""
 
-    def __init__(self, result: Future[tuple[bool, int | None]], fenced_at: float, lease_s: float,
+    def __init__(self, result: deliveries.Pending, fenced_at: float, lease_s: float,
                  rest_s: float) -> None:
         self.result, self.fenced_at, self.lease_s, self.rest_s = result, fenced_at, lease_s, rest_s
         self.late = False
