@@ -18,13 +18,14 @@ from sqlalchemy import Date, and_, func, literal_column, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from models import Agreement, AgreementParty, Event as EventRow, Organization, User
-from web.queries import activation_day, loaded
+from web.queries import activation_day
 from web.render import render, translator
 from web.security import page_user
 from web.state import hamkor
-from workflow.agreements import Office, agreement_dict, event_allowed, surroundings_of_many
+from workflow.agreements import Office
 from workflow.clock import Clock
 from workflow.lifecycle import IN_FORCE, TERMINAL, Event, Role, State
+from workflow.queue_read import allowed_in_queue
 from workflow.uow import UnitOfWork
 
 router = APIRouter(include_in_schema=False)
@@ -184,7 +185,13 @@ def needs_action(uow: UnitOfWork, clock: Clock, office: Office, user: dict[str, 
         signed_ids = section("signed", Agreement.state == State.SIGNED.value,
                              order=(Agreement.starts_on, Agreement.id))
         returned_events, draft_ids = _drafts(s, mine, limit, totals)
-        ids = [*expiring_ids, *deadlines, *signature_ids, *signed_ids, *returned_events, *draft_ids]
+        review_ids: list[int] = []
+        if role >= Role.APPROVER and me:
+            totals["review"], review_ids = _review(s, me, today, office, limit)
+        else:
+            totals["review"] = 0
+        ids = [*expiring_ids, *deadlines, *signature_ids, *signed_ids, *returned_events, *draft_ids,
+               *review_ids]
         got = _listed(s, list(dict.fromkeys(ids)))
 
         def dicts(wanted: Any) -> list[tuple[int, dict[str, Any]]]:
@@ -200,8 +207,7 @@ def needs_action(uow: UnitOfWork, clock: Clock, office: Office, user: dict[str, 
                      "returned_note": returned_events[i].note}
                     for i, d in dicts(sorted(returned_events))]
         drafts = [d for _, d in dicts(draft_ids)]
-        totals["review"], review = (_review(s, me, role, today, office, limit)
-                                    if role >= Role.APPROVER and me else (0, []))
+        review = [d for _, d in dicts(review_ids)]
     return NeedsAction(window, scope, expiring, notice, signatures, review, drafts, returned,
                        signed, totals)
 
@@ -271,16 +277,10 @@ def _drafts(s: Session, mine: list[Any], limit: int,
     return returned, drafts
 
 
-def _review(s: Session, me: User, role: Role, today: Any, office: Office,
-            limit: int) -> tuple[int, list[dict[str, Any]]]:
-    """How many agreements in review this approver may approve, and the first `limit`
-    of them (four eyes: the guards decide, for each, on the rows as stored; the
-    surroundings of all of them in one statement; the agreements with their parties and
-    owner in one statement too, as the guards read them)."""
-    waiting = list(s.scalars(select(Agreement).options(*loaded())
-                             .where(Agreement.state == State.IN_REVIEW.value)
-                             .order_by(Agreement.state_since, Agreement.id)).unique())
-    around = surroundings_of_many(s, [a.id for a in waiting])
-    mine = [a for a in waiting
-            if event_allowed(s, a, me, Event.APPROVE, today, office, around.get(a.id))]
-    return len(mine), [dict(agreement_dict(a)) for a in mine[:limit]]
+def _review(s: Session, me: User, today: Any, office: Office, limit: int) -> tuple[int, list[int]]:
+    """How many agreements in review this approver may approve, and the ids of the first
+    `limit` of them, oldest in review first (four eyes: the guards decide, for each, on its
+    row and surroundings as stored; `workflow.queue_read`, on plain rows)."""
+    ids = allowed_in_queue(s, me.email, Role.parse(me.role), Event.APPROVE, today, office,
+                           order_by=(Agreement.state_since, Agreement.id))
+    return len(ids), ids[:limit]

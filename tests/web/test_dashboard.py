@@ -172,3 +172,50 @@ def test_the_listed_agreements_read_as_columns_are_what_agreement_dict_says(hamk
             assert listed[aid] == expected
     assert listed[ids[second]]["renews"] == first and listed[ids[second]]["owner"] is None
     assert [p["name"] for p in listed[ids[first]]["parties"]] == ["Home University", "Hiroshima University"]
+
+
+def test_the_queue_guards_on_plain_rows_agree_with_event_allowed(hamkor_app: App) -> None:
+    """`allowed_in_queue` (the review queue's guards, on rows read as columns) answers as
+    `event_allowed` (on the mapped agreement) for every manual event, every role and
+    agreements in many states: submitted by the approver or someone else, incomplete,
+    signed by one party, in force, expiring."""
+    from sqlalchemy import select
+
+    from models import Agreement, User
+    from workflow.agreements import NewAgreement, advance, create, event_allowed
+    from workflow.lifecycle import MANUAL_EVENTS, Event, Role
+    from workflow.queue_read import allowed_in_queue
+
+    app = hamkor_app
+    today = app.clock().today
+
+    def draft(by: str = "olga@uni.uz") -> str:
+        spec = NewAgreement(title="Staff exchange", partners=["Hiroshima University"], type="exchange",
+                            owner=by, starts=today - timedelta(days=5), expires=today + timedelta(days=300))
+        return str(create(app.uow(), app.clock(), app.office(), spec, by=by)["ref"])
+
+    def go(ref: str, *steps: tuple[str, str, str | None]) -> None:
+        for event, by, party in steps:
+            advance(app.uow(), app.clock(), app.office(), ref, event, by=by, party=party)
+
+    draft()
+    go(draft(), ("submit", "olga@uni.uz", None))
+    go(draft(by="anvar@uni.uz"), ("submit", "anvar@uni.uz", None))
+    go(draft(), ("submit", "olga@uni.uz", None), ("approve", "anvar@uni.uz", None))
+    go(draft(), ("submit", "olga@uni.uz", None), ("approve", "aziza@uni.uz", None),
+       ("send_for_signature", "olga@uni.uz", None), ("sign", "olga@uni.uz", "Home University"))
+    active_agreement(app, expires_in_days=30)
+    active_agreement(app, expires_in_days=200)
+    with app.uow() as uow:
+        s = uow.session
+        ordered = list(s.scalars(select(Agreement.id).order_by(Agreement.state_since, Agreement.id)))
+        for email in ("olga@uni.uz", "anvar@uni.uz", "aziza@uni.uz", "vera@uni.uz", "root@uni.uz"):
+            who = s.scalars(select(User).where(User.email == email)).one()
+            for name in MANUAL_EVENTS:
+                event = Event(name)
+                expected = [i for i in ordered
+                            if event_allowed(s, s.get_one(Agreement, i), who, event, today, app.office())]
+                got = allowed_in_queue(s, who.email, Role.parse(who.role), event, today, app.office(),
+                                       order_by=(Agreement.state_since, Agreement.id))
+                assert got == expected, (email, name)
+        assert allowed_in_queue(s, "anvar@uni.uz", Role.APPROVER, Event.APPROVE, today, app.office())
