@@ -25,7 +25,7 @@ from web.state import hamkor
 from workflow.agreements import Office
 from workflow.clock import Clock
 from workflow.lifecycle import IN_FORCE, TERMINAL, Event, Role, State
-from workflow.queue_read import allowed_in_queue
+from workflow.queue_read import allowed_in_queue, id_in
 from workflow.uow import UnitOfWork
 
 router = APIRouter(include_in_schema=False)
@@ -118,13 +118,13 @@ def _listed(s: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
                before.ref.label("renews_ref"),
                a.created_on, a.iia_id, a.partner_iia_id, a.version)
         .outerjoin(User, User.id == a.owner_id).outerjoin(before, before.id == a.renews_id)
-        .where(a.id.in_(ids)))
+        .where(id_in(s, a.id, ids)))
     parties: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
     for aid, name, country, kind, signed_on in s.execute(
             select(AgreementParty.agreement_id, Organization.name, Organization.country,
                    Organization.kind, AgreementParty.signed_on)
             .join(Organization, Organization.id == AgreementParty.organization_id)
-            .where(AgreementParty.agreement_id.in_(ids))
+            .where(id_in(s, AgreementParty.agreement_id, ids))
             .order_by(AgreementParty.agreement_id, AgreementParty.position)):
         parties[aid].append({"name": name, "country": country, "kind": kind, "signed_on": _iso(signed_on)})
     return {r.id: {
