@@ -64,6 +64,9 @@ def dashboard(request: Request, scope: str | None = None, user: dict[str, Any] =
             t = translator(request)
             mail_problems = [t.worded(p.code, p.params) for p in problem_rules(app)]
         under_used = under_used_quotas(app, user)
+    for rows in (todo.review, todo.expiring, todo.notice, todo.signatures, todo.drafts):
+        for a in rows:  # what the template shows of the parties (joined once, here)
+            a["partner_names"] = ", ".join(p["name"] for p in a["parties"])
     return render(request, "dashboard.html", {
         "missing_copies": missing_copies,
         "counts": counts, "total": sum(n for _, n in counts), "todo": todo,
