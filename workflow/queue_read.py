@@ -11,11 +11,11 @@ manual event and every agreement of a register.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, bindparam, func, select
+from sqlalchemy import ColumnElement, Integer, bindparam, func, literal, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -26,31 +26,39 @@ from workflow.guards import GuardInput, refusal
 from workflow.lifecycle import MANUAL_EVENTS, Event, Role, State, transition_for
 
 
+@cache
+def _queue_statements(event: Event, dialect: str) -> tuple[Any, Any]:
+    """The queue's two statements, built once (building one costs more CPU than running it)."""
+    a = Agreement
+    last_on, submitter, signed, approved = _surroundings_of(a.id)
+    queue = (select(a.id, a.state, a.title, User.email, a.starts_on, a.expires_on, a.indefinite,
+                    a.auto_renew, a.renewal_months, a.notice_days, a.notice_given_on,
+                    last_on, submitter, signed, approved)
+             .outerjoin(User, User.id == a.owner_id)
+             .where(a.state.in_([literal(x.value) for x in transition_for(event).sources]))
+             .order_by(a.state_since, a.id))
+    parties = (select(AgreementParty.agreement_id, Organization.name, AgreementParty.signed_on)
+               .join(Organization, Organization.id == AgreementParty.organization_id)
+               .where(ids_param(AgreementParty.agreement_id, dialect))
+               .order_by(AgreementParty.agreement_id, AgreementParty.position, AgreementParty.id))
+    return queue, parties
+
+
 def allowed_in_queue(s: Session, who_email: str, who_role: Role, event: Event, today: date,
-                     office: Office, *where: Any, order_by: Sequence[Any] = ()) -> list[int]:
-    """The ids of the agreements matching `where` (and in one of `event`'s source
-    states) that `who` could `event` now, in `order_by`'s order. Every matching row is
-    read (as columns): meant for queues of tens or hundreds, such as those in review."""
+                     office: Office) -> list[int]:
+    """The ids of the agreements in one of `event`'s source states that `who` could
+    `event` now, the longest in their state first (by `state_since`, then id). Every such
+    agreement is read (as columns): meant for queues of tens or hundreds, such as the
+    agreements in review."""
     t = transition_for(event)
     if event.value not in MANUAL_EVENTS:
         return []
-    a = Agreement
-    last_on, submitter, signed, approved = _surroundings_of(a.id)
-    rows = s.execute(
-        select(a.id, a.state, a.title, User.email, a.starts_on, a.expires_on, a.indefinite,
-               a.auto_renew, a.renewal_months, a.notice_days, a.notice_given_on,
-               last_on, submitter, signed, approved)
-        .outerjoin(User, User.id == a.owner_id)
-        .where(a.state.in_([x.value for x in t.sources]), *where)
-        .order_by(*order_by)).all()
+    queue, party_rows = _queue_statements(event, s.get_bind().dialect.name)
+    rows = s.execute(queue).all()
     if not rows:
         return []
     parties: dict[int, list[tuple[str, bool]]] = {r[0]: [] for r in rows}
-    for aid, name, signed_on in s.execute(
-            select(AgreementParty.agreement_id, Organization.name, AgreementParty.signed_on)
-            .join(Organization, Organization.id == AgreementParty.organization_id)
-            .where(id_in(s, AgreementParty.agreement_id, list(parties)))
-            .order_by(AgreementParty.agreement_id, AgreementParty.position, AgreementParty.id)):
+    for aid, name, signed_on in s.execute(party_rows, {"ids": list(parties)}):
         parties[aid].append((name, signed_on is None))
     out = []
     window = office.policy.window_days
@@ -79,14 +87,15 @@ def allowed_in_queue(s: Session, who_email: str, who_role: Role, event: Event, t
     return out
 
 
-def id_in(s: Session, column: Any, ids: list[int]) -> ColumnElement[bool]:
-    """`column IN ids` as one array parameter on PostgreSQL (`= any(%(ids)s)`): the
-    statement's text stays the same whatever the ids, so SQLAlchemy's compiled cache and
-    psycopg's prepared statements serve it, where an IN list of 100 parameters is
-    rendered, bound and parsed again on every execution. Elsewhere a plain IN."""
-    if s.get_bind().dialect.name == "postgresql":
-        return column == func.any(bindparam("ids", ids, type_=ARRAY(Integer)))  # type: ignore[no-any-return]
-    return column.in_(ids)  # type: ignore[no-any-return]
+def ids_param(column: Any, dialect: str) -> ColumnElement[bool]:
+    """`column IN :ids`, the ids one parameter: an array on PostgreSQL (`= any(:ids)`),
+    so that the statement's text stays the same whatever the ids (SQLAlchemy's compiled
+    cache and psycopg's prepared statements serve it, where an IN list of a hundred
+    parameters is rendered, bound and parsed again on every execution); an expanding
+    parameter elsewhere."""
+    if dialect == "postgresql":
+        return column == func.any(bindparam("ids", type_=ARRAY(Integer)))  # type: ignore[no-any-return]
+    return column.in_(bindparam("ids", expanding=True))  # type: ignore[no-any-return]
 
 
 class _Row:
