@@ -15,7 +15,17 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import Date, and_, func, literal_column, select, union_all
+from sqlalchemy import (
+    Date,
+    Integer,
+    and_,
+    bindparam,
+    func,
+    literal,
+    literal_column,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
 
 from models import Agreement, AgreementParty, Event as EventRow, Organization, User
@@ -150,37 +160,33 @@ def needs_action(uow: UnitOfWork, clock: Clock, office: Office, user: dict[str, 
     renewal window, awaiting signatures, signed and about to start, drafts (those an
     approver returned first, with the note), and what waits for this approver's approval
     (four eyes decided by the guards). `scope` "mine" keeps the user's own agreements.
-    Each section lists its `limit` (SECTION_LIMIT) most urgent agreements and counts them all."""
+    Each section lists its `limit` (SECTION_LIMIT) most urgent agreements and counts them
+    all: every count in one statement, then each non-empty section's first `limit`
+    (statements built once per database and scope, `_sections`)."""
     limit = limit or SECTION_LIMIT
     window = office.policy.window_days
     today = clock.today
     horizon = today + timedelta(days=window)
     role = Role.parse(user["role"])
     scope = scope if scope in ("mine", "office") else default_scope(user)
-    totals: dict[str, int] = {}
     with uow:
         s = uow.session
-        me = s.scalar(select(User).where(User.email == user["email"]))
-        mine = [Agreement.owner_id == (me.id if me else -1)] if scope == "mine" else []
+        me = s.scalar(_me_statement(), {"email": user["email"]})
+        q = _sections(s.get_bind().dialect.name, scope == "mine")
+        params = {"owner": me.id if me else -1, "today": today, "horizon": horizon, "limit": limit}
+        counted = s.execute(q.counts, params).one()
+        totals = {name: int(n or 0) for name, n in zip(_COUNTED, counted, strict=True)}
+        totals["drafts"] -= totals["returned"]  # the drafts counted are all of them
 
-        def section(name: str, *where: Any, order: tuple[Any, ...]) -> list[int]:
-            """Count the section, then the ids of its first `limit` agreements (loaded
-            below, all sections' at once: a LIMIT beside joined eager loads would need a
-            subquery)."""
-            totals[name] = int(s.scalar(select(func.count()).select_from(Agreement)
-                                        .where(*mine, *where)) or 0)
-            if not totals[name]:
-                return []
-            return list(s.scalars(select(Agreement.id).where(*mine, *where)
-                                  .order_by(*order).limit(limit)))
+        def first(name: str, statement: Any) -> list[Any]:
+            return list(s.execute(statement, params)) if totals[name] else []
 
-        expiring_ids = _expiring(s, mine, horizon, limit, totals)
-        deadlines = _notice(s, mine, today, horizon, limit, totals)
-        signature_ids = section("signatures", Agreement.state == State.AWAITING_SIGNATURES.value,
-                                order=(Agreement.state_since, Agreement.id))
-        signed_ids = section("signed", Agreement.state == State.SIGNED.value,
-                             order=(Agreement.starts_on, Agreement.id))
-        returned_events, draft_ids = _drafts(s, mine, limit, totals)
+        expiring_ids = [r[0] for r in first("expiring", q.expiring)]
+        deadlines = {aid: d for aid, d in first("notice", q.notice)}
+        signature_ids = [r[0] for r in first("signatures", q.signatures)]
+        signed_ids = [r[0] for r in first("signed", q.signed)]
+        returned_events = {r.agreement_id: r for r in first("returned", q.returned)}
+        draft_ids = [r[0] for r in first("drafts", q.drafts)]
         review_ids: list[int] = []
         if role >= Role.APPROVER and me:
             totals["review"], review_ids = _review(s, me, today, office, limit)
@@ -194,7 +200,7 @@ def needs_action(uow: UnitOfWork, clock: Clock, office: Office, user: dict[str, 
             return [(i, got[i]) for i in wanted if i in got]
 
         expiring = [d for _, d in dicts(expiring_ids)]
-        notice = [{**d, "deadline": deadlines[i].isoformat()} for i, d in dicts(deadlines)]
+        notice = [{**d, "deadline": _iso(_as_date(deadlines[i]))} for i, d in dicts(deadlines)]
         signatures = [d for _, d in dicts(signature_ids)]
         signed = [{**d, "activates_on": activation_day(_day(d["starts_on"]), today)}
                   for _, d in dicts(signed_ids)]
@@ -208,69 +214,89 @@ def needs_action(uow: UnitOfWork, clock: Clock, office: Office, user: dict[str, 
                        signed, totals)
 
 
-def _expiring(s: Session, mine: list[Any], horizon: Any, limit: int,
-              totals: dict[str, int]) -> list[int]:
-    """Agreements signed or in force whose last day is within the window: their count,
-    and the ids of the first `limit` by last day. Asked per state and merged: each
-    state's first `limit` is a range of the (state, expires_on) index, where one
-    `state IN (...)` query would read and sort every match (2,200 at 100k, 30 ms)."""
-    states = ("signed", "active", "renewal_due")
-    where = (*mine, Agreement.expires_on.is_not(None), Agreement.expires_on <= horizon)
-    totals["expiring"] = int(s.scalar(select(func.count()).select_from(Agreement)
-                                      .where(Agreement.state.in_(states), *where)) or 0)
-    if not totals["expiring"]:
-        return []
-    firsts = [select(Agreement.id, Agreement.expires_on).where(Agreement.state == state, *where)
-              .order_by(Agreement.expires_on, Agreement.id).limit(limit).subquery()
-              for state in states]
-    merged = union_all(*(select(f.c.id, f.c.expires_on) for f in firsts)).subquery()
-    return list(s.scalars(select(merged.c.id).order_by(merged.c.expires_on, merged.c.id).limit(limit)))
+def _as_date(value: Any) -> date:
+    """A deadline as the database returns it (SQLite's `date()` gives text)."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def _notice(s: Session, mine: list[Any], today: Any, horizon: Any, limit: int,
-            totals: dict[str, int]) -> dict[int, Any]:
-    """Tacitly renewing agreements in force whose notice deadline is within the window,
-    by deadline (the first `limit`, id -> deadline, in that order): a range of the
-    deadline's expression index."""
-    deadline = literal_column(_DEADLINE.get(s.get_bind().dialect.name, _DEADLINE["postgresql"]),
-                              Date)
-    where = (*mine, Agreement.state.in_([x.value for x in IN_FORCE]), Agreement.auto_renew.is_(True),
-             Agreement.notice_given_on.is_(None), Agreement.expires_on.is_not(None),
-             deadline >= today, deadline <= horizon)
-    totals["notice"] = int(s.scalar(select(func.count()).select_from(Agreement).where(*where)) or 0)
-    if not totals["notice"]:
-        return {}
-    return {aid: d for aid, d in s.execute(select(Agreement.id, deadline).where(*where)
-                                           .order_by(deadline, Agreement.id).limit(limit))}
+@cache
+def _me_statement() -> Any:
+    return select(User).where(User.email == bindparam("email"))
 
 
-def _drafts(s: Session, mine: list[Any], limit: int,
-            totals: dict[str, int]) -> tuple[dict[int, EventRow], list[int]]:
-    """Drafts an approver returned (their latest event is `request_changes`: agreement
-    id -> that event, with the note), and the other drafts' ids, oldest first. Found
-    from the `request_changes` events (few; by index), not by reading every draft's history."""
+#: The sections `_Sections.counts` counts, in its columns' order ("drafts": all of them).
+_COUNTED = ("expiring", "notice", "signatures", "signed", "returned", "drafts")
+
+
+@dataclass(frozen=True)
+class _Sections:
+    counts: Any  # one row: each section's count, in _COUNTED's order
+    expiring: Any  # (id,) of the first :limit
+    notice: Any  # (id, deadline)
+    signatures: Any
+    signed: Any
+    returned: Any  # (agreement_id, actor, occurred_on, note) of the request_changes event
+    drafts: Any
+
+
+@cache
+def _sections(dialect: str, mine: bool) -> _Sections:
+    """The dashboard's statements for a database and a scope (the user's own: `mine`),
+    built once; parameters :owner, :today, :horizon (the window's last day), :limit.
+
+    Expiring: agreements signed or in force whose last day is within the window, the
+    first by last day asked per state and merged (each state's first `limit` is a range
+    of the (state, expires_on) index, where one `state IN (...)` query would read and
+    sort every match: 2,200 at 100k, 30 ms). Notice: tacitly renewing agreements in
+    force whose notice deadline is within the window, by deadline (a range of the
+    deadline's expression index, migration 0016). Returned: drafts an approver sent
+    back (their latest event is `request_changes`), found from those events (few, by
+    index) rather than from every draft's history; the other drafts oldest first."""
+    a = Agreement
+    own = [a.owner_id == bindparam("owner")] if mine else []
+    today, horizon = bindparam("today", type_=Date), bindparam("horizon", type_=Date)
+    limit = bindparam("limit", type_=Integer)
+
+    def count(*where: Any) -> Any:
+        return select(func.count()).select_from(a).where(*own, *where).scalar_subquery()
+
+    def state(value: State) -> Any:
+        return a.state == literal(value.value)
+
+    in_window = (a.expires_on.is_not(None), a.expires_on <= horizon)
+    expiring_states = (State.SIGNED, State.ACTIVE, State.RENEWAL_DUE)
+    deadline = literal_column(_DEADLINE.get(dialect, _DEADLINE["postgresql"]), Date)
+    notice = (a.state.in_([literal(x.value) for x in IN_FORCE]), a.auto_renew.is_(True),
+              a.notice_given_on.is_(None), a.expires_on.is_not(None),
+              deadline >= today, deadline <= horizon)
     later = aliased(EventRow)
-    returned_events = (
-        select(EventRow).join(Agreement, Agreement.id == EventRow.agreement_id)
-        .where(*mine, EventRow.event == Event.REQUEST_CHANGES.value,
-               Agreement.state == State.DRAFT.value,
-               ~select(later.id).where(and_(later.agreement_id == EventRow.agreement_id,
-                                            later.id > EventRow.id)).exists()))
-    returned_ids = returned_events.with_only_columns(EventRow.agreement_id)
-    all_drafts = int(s.scalar(select(func.count()).select_from(Agreement)
-                              .where(*mine, Agreement.state == State.DRAFT.value)) or 0)
-    totals["returned"] = int(s.scalar(select(func.count()).select_from(returned_ids.subquery())) or 0)
-    totals["drafts"] = all_drafts - totals["returned"]
-    returned: dict[int, EventRow] = {}
-    if totals["returned"]:
-        returned = {e.agreement_id: e for e in s.scalars(returned_events.order_by(EventRow.agreement_id)
-                                                           .limit(limit))}
-    drafts: list[int] = []
-    if totals["drafts"]:
-        drafts = list(s.scalars(select(Agreement.id).where(*mine, Agreement.state == State.DRAFT.value,
-                                                           Agreement.id.not_in(returned_ids))
-                                .order_by(Agreement.id).limit(limit)))
-    return returned, drafts
+    returned_where = (*own, EventRow.event == literal(Event.REQUEST_CHANGES.value), state(State.DRAFT),
+                      ~select(later.id).where(and_(later.agreement_id == EventRow.agreement_id,
+                                                   later.id > EventRow.id)).exists())
+    returned_ids = select(EventRow.agreement_id).join(a, a.id == EventRow.agreement_id).where(*returned_where)
+    counts = select(
+        count(a.state.in_([literal(x.value) for x in expiring_states]), *in_window),
+        count(*notice),
+        count(state(State.AWAITING_SIGNATURES)),
+        count(state(State.SIGNED)),
+        select(func.count()).select_from(returned_ids.subquery()).scalar_subquery(),
+        count(state(State.DRAFT)))
+    firsts = [select(a.id, a.expires_on).where(*own, state(x), *in_window)
+              .order_by(a.expires_on, a.id).limit(limit).subquery() for x in expiring_states]
+    merged = union_all(*(select(f.c.id, f.c.expires_on) for f in firsts)).subquery()
+    return _Sections(
+        counts=counts,
+        expiring=select(merged.c.id).order_by(merged.c.expires_on, merged.c.id).limit(limit),
+        notice=select(a.id, deadline).where(*own, *notice).order_by(deadline, a.id).limit(limit),
+        signatures=select(a.id).where(*own, state(State.AWAITING_SIGNATURES))
+        .order_by(a.state_since, a.id).limit(limit),
+        signed=select(a.id).where(*own, state(State.SIGNED)).order_by(a.starts_on, a.id).limit(limit),
+        returned=(select(EventRow.agreement_id, EventRow.actor, EventRow.occurred_on, EventRow.note)
+                  .join(a, a.id == EventRow.agreement_id).where(*returned_where)
+                  .order_by(EventRow.agreement_id).limit(limit)),
+        drafts=select(a.id).where(*own, state(State.DRAFT), a.id.not_in(returned_ids))
+        .order_by(a.id).limit(limit),
+    )
 
 
 def _review(s: Session, me: User, today: Any, office: Office, limit: int) -> tuple[int, list[int]]:
