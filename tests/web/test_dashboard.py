@@ -220,3 +220,47 @@ def test_the_queue_guards_on_plain_rows_agree_with_event_allowed(hamkor_app: App
                 got = allowed_in_queue(s, who.email, Role.parse(who.role), event, today, app.office())
                 assert got == expected, (email, name)
         assert allowed_in_queue(s, "anvar@uni.uz", Role.APPROVER, Event.APPROVE, today, app.office())
+
+
+def test_the_state_counts_the_triggers_keep_are_the_registers_and_fold(hamkor_app: App) -> None:
+    """`agreement_state_counts` (migration 0017's triggers) sums to the register's own
+    count per state after new agreements, events, a bulk update of states by plain SQL
+    and deletions; folding leaves one row per state and the same sums."""
+    from sqlalchemy import delete, func, select, text, update
+
+    from models import Agreement, metadata
+    from workflow.state_counts import fold, state_counts
+
+    app = hamkor_app
+
+    def both() -> tuple[dict[str, int], dict[str, int], int]:
+        with app.uow() as uow:
+            s = uow.session
+            kept, rows = state_counts(s)
+            counted = {st: int(n) for st, n in s.execute(
+                select(Agreement.state, func.count()).group_by(Agreement.state))}
+        return {k: v for k, v in kept.items() if v}, counted, rows
+
+    refs = [active_agreement(app, expires_in_days=d) for d in (30, 60, 90)]
+    kept, counted, _ = both()
+    assert kept == counted and counted["active"] == 3
+    with app.uow() as uow:
+        uow.session.execute(update(Agreement).where(Agreement.ref.in_(refs[:2])).values(state="expired"))
+        uow.session.execute(text("UPDATE agreements SET title = 'Renamed'"))  # not a state change
+        uow.commit()
+    kept, counted, rows = both()
+    assert kept == counted == {"active": 1, "expired": 2}
+    with app.uow() as uow:  # deleted with what refers to it (no service deletes an agreement)
+        s = uow.session
+        aid = s.scalar(select(Agreement.id).where(Agreement.ref == refs[0]))
+        for table in reversed(metadata.sorted_tables):
+            for fk in table.foreign_keys:
+                if fk.column.table.name == "agreements" and table.name != "agreements":
+                    s.execute(delete(table).where(fk.parent == aid))
+        s.execute(delete(Agreement).where(Agreement.id == aid))
+        uow.commit()
+    kept, counted, rows = both()
+    assert kept == counted == {"active": 1, "expired": 1} and rows > 2
+    fold(app.uow())
+    kept, counted, rows = both()
+    assert kept == counted and rows == 2
