@@ -8,6 +8,7 @@ first `SECTION_LIMIT` agreements listed by one indexed query each (migration
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
@@ -26,6 +27,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased
 
 from models import Agreement, AgreementParty, Event as EventRow, Organization, User
@@ -35,12 +37,14 @@ from web.security import page_user
 from web.state import hamkor
 from workflow.agreements import Office
 from workflow.clock import Clock
+from workflow.errors import ConcurrentUpdate
 from workflow.lifecycle import IN_FORCE, TERMINAL, Event, Role, State
 from workflow.queue_read import allowed_in_queue, ids_param
 from workflow.state_counts import FOLD_AT, fold, state_counts
 from workflow.uow import UnitOfWork
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger("hamkor.web")
 
 #: The most urgent agreements a dashboard section lists; its count says how many there are.
 SECTION_LIMIT = 25
@@ -77,7 +81,10 @@ def dashboard(request: Request, scope: str | None = None, user: dict[str, Any] =
             mail_problems = [t.worded(p.code, p.params) for p in problem_rules(app)]
         under_used = under_used_quotas(app, user)
     if summed > FOLD_AT:  # the counts' rows have piled up: one per state again
-        fold(hamkor(request).uow())
+        try:
+            fold(hamkor(request).uow())
+        except (ConcurrentUpdate, OperationalError):  # busy: the next visit folds them
+            log.info("state counts not folded now (the database is busy)", exc_info=True)
     return render(request, "dashboard.html", {
         "missing_copies": missing_copies,
         "counts": counts, "total": sum(n for _, n in counts), "todo": todo,

@@ -264,3 +264,51 @@ def test_the_state_counts_the_triggers_keep_are_the_registers_and_fold(hamkor_ap
     fold(app.uow())
     kept, counted, rows = both()
     assert kept == counted and rows == 2
+
+
+def test_mail_health_counts_the_backlog_the_oldest_and_the_dead_in_one_pass(hamkor_app: App) -> None:
+    """`outbox.health` (the admins' dashboard warning): open mail (pending, failed,
+    sending), the backlog older than an hour, the oldest open, the dead; sent mail
+    counts nowhere."""
+    from datetime import datetime
+
+    from models import Notification
+    from notifications.outbox import health
+
+    app = hamkor_app
+    now = app.clock().utcnow
+    ages = {"pending": [3, 0], "failed": [2], "sending": [0], "dead": [5], "sent": [9]}
+    with app.uow() as uow:
+        for status, hours in ages.items():
+            for i, h in enumerate(hours):
+                uow.session.add(Notification(
+                    key=f"k-{status}-{i}", kind="workflow", term=1, rule="submitted", offset_days=0,
+                    due_on=now.date(), to_addr="a@uni.uz", subject="s", body_text="b", status=status,
+                    message_id=f"<{status}{i}@x>", created_at=now - timedelta(hours=h, minutes=1),
+                    last_error="refused" if status == "dead" else None))
+        uow.commit()
+    h = health(app.uow(), now)
+    assert (h.waiting, h.backlog, h.dead) == (4, 2, 1)
+    assert isinstance(h.oldest, datetime) and abs(h.oldest - (now - timedelta(hours=3, minutes=1))) < timedelta(seconds=1)
+    assert h.last_error == "refused"
+    assert [p.code for p in h.rules()] == ["health.backlog_since", "health.dead"]
+
+
+def test_the_dashboard_folds_the_state_counts_when_they_pile_up(
+        make_client, hamkor_app: App, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from web import dashboard
+    from workflow.state_counts import state_counts
+
+    ref = active_agreement(hamkor_app)  # a draft's rows: +1 draft, -1 draft +1 in_review, ...
+    with hamkor_app.uow() as uow:
+        before, rows = state_counts(uow.session)
+    assert rows > 2
+    monkeypatch.setattr(dashboard, "FOLD_AT", 2)
+    head = make_client()
+    sign_in(head, "anvar@uni.uz")
+    page = head.get("/").text
+    assert ref in section(page, "todo-expiring")
+    assert 'href="/agreements?state=active"><span class="n">1</span>' in page
+    with hamkor_app.uow() as uow:
+        after, rows = state_counts(uow.session)
+    assert rows == 1 and {k: v for k, v in after.items() if v} == {k: v for k, v in before.items() if v}
