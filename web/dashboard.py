@@ -73,11 +73,11 @@ def dashboard(request: Request, scope: str | None = None, user: dict[str, Any] =
             from documents.attachments import missing_signed_copies
 
             missing_copies = missing_signed_copies(app.uow())
+        t = translator(request)
         mail_problems: list[str] = []
         if Role.parse(user["role"]) >= Role.ADMIN:
             from tick.worker import problem_rules
 
-            t = translator(request)
             mail_problems = [t.worded(p.code, p.params) for p in problem_rules(app)]
         under_used = under_used_quotas(app, user)
     if summed > FOLD_AT:  # the counts' rows have piled up: one per state again
@@ -91,6 +91,7 @@ def dashboard(request: Request, scope: str | None = None, user: dict[str, Any] =
         "terminal": {s.value for s in TERMINAL}, "nav": "dashboard",
         "under_used": under_used,
         "mail_problems": mail_problems,
+        "state_labels": {st: t.state(st) for st in State},
     })
 
 
