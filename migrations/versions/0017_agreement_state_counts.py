@@ -1,4 +1,4 @@
-"""agreement_state_counts: each state's count kept by triggers; the open notice deadlines' index
+"""agreement_state_counts: each state's count kept by triggers; indexes for the dashboard
 
 The dashboard shows how many agreements are in each state. Counting them was a
 pass over the state index (100,000 entries at 100k agreements, 10-25 ms of the
@@ -13,7 +13,9 @@ TRUNCATE of the agreements empties the counts.
 
 On PostgreSQL a partial index holds the notice deadline of only the agreements
 whose notice is still open (in force, tacit renewal, no notice given): the
-dashboard counts them without reading the rows.
+dashboard counts them without reading the others. Notifications get a
+(status, created_at) index: the outbox's health (the admins' dashboard, `/healthz`)
+counts the open and dead mail and finds the oldest from the index alone.
 
 Revision ID: 0017
 Revises: 0016
@@ -83,10 +85,14 @@ def upgrade() -> None:
                "SELECT state, count(*) FROM agreements GROUP BY state")
     for statement in {'postgresql': POSTGRESQL_TRIGGERS, 'sqlite': SQLITE_TRIGGERS}.get(dialect, ()):
         op.execute(statement)
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.create_index('ix_notifications_status_created_at', ['status', 'created_at'], unique=False)
 
 
 def downgrade() -> None:
     dialect = op.get_bind().dialect.name
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_index('ix_notifications_status_created_at')
     if dialect == 'postgresql':
         op.execute("DROP INDEX IF EXISTS ix_agreements_notice_open")
         for what in ('insert', 'delete', 'update', 'truncate'):
