@@ -312,3 +312,49 @@ def test_the_dashboard_folds_the_state_counts_when_they_pile_up(
     with hamkor_app.uow() as uow:
         after, rows = state_counts(uow.session)
     assert rows == 1 and {k: v for k, v in after.items() if v} == {k: v for k, v in before.items() if v}
+
+
+def test_the_dashboards_statements_do_not_grow_with_what_it_lists(make_client, hamkor_app: App) -> None:
+    """The admin's dashboard reads in a fixed number of statements, however many
+    agreements its sections count and list (counts in one statement, each section's
+    first by one, the listed agreements and the review queue in two each)."""
+    from typing import Any
+
+    from sqlalchemy import event
+
+    from workflow.agreements import advance
+
+    app = hamkor_app
+    head = make_client()
+    sign_in(head, "root@uni.uz")
+    officer = make_client()
+    sign_in(officer, "olga@uni.uz")
+
+    def statements() -> int:
+        seen: list[Any] = []
+
+        def on_execute(*args: Any) -> None:
+            seen.append(args)
+
+        event.listen(app.engine, "before_cursor_execute", on_execute)
+        try:
+            assert head.get("/").status_code == 200
+        finally:
+            event.remove(app.engine, "before_cursor_execute", on_execute)
+        return len(seen)
+
+    def more() -> None:
+        active_agreement(app, expires_in_days=40)
+        ref = new_draft(officer)
+        advance(app.uow(), app.clock(), app.office(), ref, "submit", by="olga@uni.uz")
+        returned = new_draft(officer)
+        advance(app.uow(), app.clock(), app.office(), returned, "submit", by="olga@uni.uz")
+        advance(app.uow(), app.clock(), app.office(), returned, "request_changes", by="anvar@uni.uz",
+                note="More detail")
+        new_draft(officer)
+
+    more()
+    few = statements()
+    for _ in range(3):
+        more()
+    assert statements() == few <= 20
