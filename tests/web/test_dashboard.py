@@ -287,15 +287,16 @@ def test_mail_health_counts_the_backlog_the_oldest_and_the_dead_in_one_pass(hamk
                     message_id=f"<{status}{i}@x>", created_at=now - timedelta(hours=h, minutes=1),
                     last_error="refused" if status == "dead" else None))
         uow.commit()
-    h = health(app.uow(), now)
-    assert (h.waiting, h.backlog, h.dead) == (4, 2, 1)
-    assert isinstance(h.oldest, datetime) and abs(h.oldest - (now - timedelta(hours=3, minutes=1))) < timedelta(seconds=1)
-    assert h.last_error == "refused"
-    assert [p.code for p in h.rules()] == ["health.backlog_since", "health.dead"]
+    got = health(app.uow(), now)
+    assert (got.waiting, got.backlog, got.dead) == (4, 2, 1)
+    assert isinstance(got.oldest, datetime)
+    assert abs(got.oldest - (now - timedelta(hours=3, minutes=1))) < timedelta(seconds=1)
+    assert got.last_error == "refused"
+    assert [p.code for p in got.rules()] == ["health.backlog_since", "health.dead"]
 
 
-def test_the_dashboard_folds_the_state_counts_when_they_pile_up(
-        make_client, hamkor_app: App, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_dashboard_folds_the_state_counts_when_they_pile_up(  # type: ignore[no-untyped-def]
+        make_client, hamkor_app: App, monkeypatch) -> None:
     from web import dashboard
     from workflow.state_counts import state_counts
 
@@ -314,7 +315,8 @@ def test_the_dashboard_folds_the_state_counts_when_they_pile_up(
     assert rows == 1 and {k: v for k, v in after.items() if v} == {k: v for k, v in before.items() if v}
 
 
-def test_the_dashboards_statements_do_not_grow_with_what_it_lists(make_client, hamkor_app: App) -> None:
+def test_the_dashboards_statements_do_not_grow_with_what_it_lists(  # type: ignore[no-untyped-def]
+        make_client, hamkor_app: App) -> None:
     """The admin's dashboard reads in a fixed number of statements, however many
     agreements its sections count and list (counts in one statement, each section's
     first by one, the listed agreements and the review queue in two each)."""
