@@ -17,7 +17,6 @@ from sqlalchemy.orm import joinedload, lazyload, load_only
 from models import Agreement, AgreementParty, Organization, normalize_name
 from workflow.agreements import (
     AgreementRow,
-    agreement_dict,
 )
 from workflow.clock import Clock
 from workflow.uow import UnitOfWork
@@ -91,9 +90,11 @@ def search_agreements(uow: UnitOfWork, clock: Clock, *, institution: str = "",
                       country: str | None = None, department: str | None = None,
                       type: str | None = None, owner: str | None = None, sort: str | None = None,
                       partner_name: str | None = None, page: int = 1,
-                      size: int | None = PAGE_SIZE, count_limit: int | None = None) -> Page:
+                      size: int | None = PAGE_SIZE, count_limit: int | None = None,
+                      refreshed: bool = False) -> Page:
     """One page of the agreements matching the search box and the filters (by index).
-    With `count_limit`, at most that many are counted (then `capped`)."""
+    With `count_limit`, at most that many are counted (then `capped`). `refreshed`: the
+    search index was just brought up to date (else the search does it)."""
     from workflow.search import search
 
     filters = {"q": q, "state": state, "partner": partner, "expiring_within": expiring_within,
@@ -101,27 +102,27 @@ def search_agreements(uow: UnitOfWork, clock: Clock, *, institution: str = "",
                "partner_name": partner_name}
     page = max(1, page)
     count, ids = search(uow, clock, institution, sort=sort, offset=(page - 1) * (size or 0),
-                        limit=size, count_limit=count_limit, **filters)
+                        limit=size, count_limit=count_limit, refreshed=refreshed, **filters)
     capped = count_limit is not None and count > count_limit
     count = min(count, count_limit) if count_limit is not None else count
     pages = max(1, math.ceil(count / size)) if size else 1
     if page > pages:  # past the end (the list shrank): the last page
         page = pages
         count, ids = search(uow, clock, institution, sort=sort, offset=(page - 1) * (size or 0),
-                            limit=size, count_limit=count_limit, **filters)
+                            limit=size, count_limit=count_limit, refreshed=True, **filters)
         count = min(count, count_limit) if count_limit is not None else count
     return Page(agreements_by_id(uow, ids), count, page, pages, capped)
 
 
 def agreements_by_id(uow: UnitOfWork, ids: list[int]) -> list[AgreementRow]:
-    """The agreements (with parties and owner), in the order of `ids`."""
+    """The agreements (with parties and owner), in the order of `ids`: two Core
+    statements (`workflow.register_query.by_id`), the dictionaries `agreement_dict` gives."""
+    from workflow.register_query import by_id
+
     if not ids:
         return []
     with uow:
-        rows = uow.session.scalars(
-            select(Agreement).where(Agreement.id.in_(ids)).options(*loaded())).unique()
-        by_id = {a.id: agreement_dict(a) for a in rows}
-    return [by_id[i] for i in ids if i in by_id]
+        return by_id(uow.session.connection(), ids)
 
 
 def departments(uow: UnitOfWork) -> list[str]:
