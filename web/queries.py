@@ -9,12 +9,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload, lazyload, load_only
 
-from models import Agreement, AgreementParty, Organization, normalize_name
+from models import Agreement, AgreementParty, Organization, User, normalize_name
 from workflow.agreements import (
     AgreementRow,
 )
@@ -56,7 +57,12 @@ def partner_filter(uow: UnitOfWork, value: str) -> dict[str, str]:
 def countries(uow: UnitOfWork) -> list[str]:
     """The countries of the partners, once each (the list's country filter)."""
     with uow:
-        return sorted(c for c in uow.session.scalars(select(Organization.country).distinct()) if c)
+        return sorted(c for c in uow.session.connection().execute(_countries_statement()).scalars() if c)
+
+
+@cache
+def _countries_statement() -> Select[Any]:
+    return select(Organization.__table__.c.country).distinct()
 
 
 def loaded() -> tuple[Any, ...]:
@@ -131,16 +137,37 @@ def departments(uow: UnitOfWork) -> list[str]:
     A loose index scan (a recursive query hopping from one department to the next
     along `ix_agreements_department`): a few index probes per department, not a
     pass over the register for its handful of distinct values."""
-    d = select(func.min(Agreement.department).label("v")).cte("d", recursive=True)
-    d = d.union_all(select(select(func.min(Agreement.department)).where(Agreement.department > d.c.v)
-                           .scalar_subquery()).where(d.c.v.is_not(None)))
     with uow:
-        stored = uow.session.scalars(select(d.c.v).where(d.c.v.is_not(None)))
+        stored = uow.session.connection().execute(_departments_statement()).scalars()
         seen: dict[str, str] = {}
         for d in stored:
             if d and d.strip():
                 seen.setdefault(d.strip().casefold(), d.strip())
     return sorted(seen.values(), key=str.casefold)
+
+
+@cache
+def _departments_statement() -> Select[Any]:
+    """`departments`' statement, built once (every list page asks)."""
+    a = Agreement.__table__.c
+    d = select(func.min(a.department).label("v")).cte("d", recursive=True)
+    d = d.union_all(select(select(func.min(a.department)).where(a.department > d.c.v)
+                           .scalar_subquery()).where(d.c.v.is_not(None)))
+    return select(d.c.v).where(d.c.v.is_not(None))
+
+
+def owners(uow: UnitOfWork) -> list[dict[str, str]]:
+    """Who may own an agreement (every user but viewers), by e-mail: the owner filter's
+    choices (e-mail and name)."""
+    with uow:
+        return [{"email": email, "name": name} for email, name
+                in uow.session.connection().execute(_owners_statement())]
+
+
+@cache
+def _owners_statement() -> Select[Any]:
+    u = User.__table__.c
+    return select(u.email, u.name).where(u.role != "viewer").order_by(u.email)
 
 
 def unknown_department(wanted: str, known: list[str]) -> list[str] | None:

@@ -31,10 +31,16 @@ LIST_FILTERS = ("q", "state", "partner", "country", "department", "type", "owner
 def agreement_list(request: Request, page: int = 1, user: User = Depends(page_user)) -> Response:
     """The register: one search box over everything an agreement says, filters, sortable
     columns; the same query downloads as CSV or XLSX (`/agreements/export`)."""
-    from web.queries import COUNT_LIMIT, countries, departments, partner_filter, search_agreements
+    from web.queries import (
+        COUNT_LIMIT,
+        countries,
+        departments,
+        owners,
+        partner_filter,
+        search_agreements,
+    )
     from web.unit import one_unit
     from workflow.agreements import TYPES
-    from workflow.registry import list_users
     from workflow.search import pending, refresh
 
     app = hamkor(request)
@@ -58,7 +64,7 @@ def agreement_list(request: Request, page: int = 1, user: User = Depends(page_us
         # found is shown by name.
         partner = partner_filter(uow, filters["partner"])
         choices = {"countries": countries(uow), "departments": departments(uow),
-                   "owners": [u for u in list_users(uow) if u["role"] != "viewer"]}
+                   "owners": owners(uow)}
     return render(request, "agreements.html", {
         "result": result, "filters": filters, "error": error, "states": [s.value for s in State],
         "partner_shown": partner["shown"], "types": TYPES, **choices,

@@ -123,15 +123,22 @@ def list_agreements(uow: UnitOfWork, clock: Clock, *, state: str | None = None,
 def by_id(conn: Connection, ids: list[int]) -> list[AgreementRow]:
     """These agreements, each as `agreement_dict` has it, in the order of `ids` (the
     register's page: two Core statements, not mapped objects with their parties)."""
-    rows, parties = _by_id_statements()
+    rows, parties = _by_id_statements(conn.dialect.name == "postgresql")
     found = dict(_read(conn, rows, parties, {"ids": ids}))
     return [found[i] for i in ids if i in found]
 
 
 @cache
-def _by_id_statements() -> tuple[Select[Any], Select[Any]]:
-    """`by_id`'s two statements, built once (the list's every page runs them)."""
+def _by_id_statements(postgresql: bool) -> tuple[Select[Any], Select[Any]]:
+    """`by_id`'s two statements, built once (the list's every page runs them). On
+    PostgreSQL the ids are one array (`= ANY(:ids)`), not one parameter each."""
     a, ap, _, _ = _tables()
+    if postgresql:
+        from sqlalchemy import Integer, any_
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        ids: Any = any_(bindparam("ids", type_=ARRAY(Integer)))
+        return _rows_statement([a.c.id == ids], ()), _parties_statement([ap.c.agreement_id == ids])
     wanted: Any = bindparam("ids", expanding=True)
     return _rows_statement([a.c.id.in_(wanted)], ()), _parties_statement([ap.c.agreement_id.in_(wanted)])
 
