@@ -169,7 +169,7 @@ def _read(conn: Connection, rows_stmt: Select[Any], parties_stmt: Select[Any],
     """The agreements of `rows_stmt`, then their parties (`parties_stmt`): (id, row) each."""
     rows = conn.execute(rows_stmt, params).mappings().all()
     parties: dict[int, list[PartyRow]] = {}
-    for p in conn.execute(parties_stmt, params):
+    for p in conn.execute(parties_stmt, params).all():
         parties.setdefault(p.agreement_id, []).append(
             {"name": p.name, "country": p.country, "kind": p.kind, "signed_on": iso(p.signed_on)})
     return [(r["id"], agreement_row(r, owner=r["owner_email"], parties=parties.get(r["id"], []),
