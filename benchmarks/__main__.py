@@ -82,8 +82,9 @@ def run(db: str | None, quick: bool, only: list[str] | None) -> list[Result]:
     if want("smtp"):
         from benchmarks import smtp
 
-        with fresh_database(db) as (_url, engine):
-            results.append(smtp.benchmark(engine, sizes["smtp"]))
+        for pipelining in (False, True):
+            with fresh_database(db) as (_url, engine):
+                results.append(smtp.benchmark(engine, sizes["smtp"], pipelining=pipelining))
     return results
 
 

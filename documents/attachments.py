@@ -247,11 +247,15 @@ def _forget_unreferenced(uow: UnitOfWork, store: FileStore, sha256: str) -> None
 def list_files(uow: UnitOfWork, ref: str, *, include_removed: bool = False) -> list[FileRow]:
     with uow:
         s = uow.session
-        a = _agreement(s, ref)
-        stmt = select(Attachment).where(Attachment.agreement_id == a.id).order_by(Attachment.id)
-        if not include_removed:
-            stmt = stmt.where(Attachment.removed_at.is_(None))
-        return [attachment_dict(f) for f in s.scalars(stmt)]
+        return files_of(s, _agreement(s, ref), include_removed=include_removed)
+
+
+def files_of(s: Session, a: Agreement, *, include_removed: bool = False) -> list[FileRow]:
+    """`list_files` of an agreement already read (one statement)."""
+    stmt = select(Attachment).where(Attachment.agreement_id == a.id).order_by(Attachment.id)
+    if not include_removed:
+        stmt = stmt.where(Attachment.removed_at.is_(None))
+    return [attachment_dict(f) for f in s.scalars(stmt)]
 
 
 def _one(s: Session, ref: str, file_id: int | str) -> tuple[Agreement, Attachment]:

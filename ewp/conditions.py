@@ -435,9 +435,20 @@ def show_details(uow: UnitOfWork, home: Home, ref: str) -> EwpDetails:
     """What `hamkor agreement show` adds: ``{iia_id, partner_iia_id, conditions}``."""
     with uow:
         s = uow.session
-        a = get_agreement(s, ref)
-        return {"iia_id": a.iia_id, "partner_iia_id": a.partner_iia_id,
-                "conditions": _conditions(s, a, home)}
+        return details_of(s, get_agreement(s, ref), home)[0]
+
+
+def details_of(s: Session, a: Agreement, home: Home, *, any_conditions: bool = True
+               ) -> tuple[EwpDetails, list[MobilitySpec]]:
+    """`show_details` of an agreement already read with its parties and their
+    organisations (one statement: its conditions, none when the caller knows it has none:
+    `any_conditions`), and the conditions' rows in the order listed (for a caller that
+    also needs their quotas)."""
+    rows = _rows(s, a) if any_conditions else []
+    orgs = {p.organization_id: p.organization for p in a.parties}
+    return ({"iia_id": a.iia_id, "partner_iia_id": a.partner_iia_id,
+             "conditions": [condition_dict(n, row, orgs, home) for n, row in enumerate(rows, start=1)]},
+            rows)
 
 
 _PLACE_KEYS = {"student-studies": "student_studies", "student-traineeship": "student_traineeship",

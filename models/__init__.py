@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from models.people import CONTACT_ROLES, PartnerContact, PartnerEvent, PasswordLink
     from models.records import (
         ATTACHMENT_KINDS,
+        AgreementStateCount,
         ApiToken,
         Attachment,
         CalendarToken,
@@ -50,7 +51,7 @@ LAZY = {
     "MobilitySpec": "models.agreement_rows",
     "CONTACT_ROLES": "models.people", "PartnerContact": "models.people",
     "PartnerEvent": "models.people", "PasswordLink": "models.people",
-    **dict.fromkeys(("ATTACHMENT_KINDS", "ApiToken", "Attachment", "CalendarToken", "EndedSession",
+    **dict.fromkeys(("ATTACHMENT_KINDS", "AgreementStateCount", "ApiToken", "Attachment", "CalendarToken", "EndedSession",
                      "EwpApproval", "EwpSnapshot", "Report", "TickDay"), "models.records"),
 }
 
@@ -77,6 +78,7 @@ __all__ = [
     "Activity",
     "ActivityEvent",
     "Agreement",
+    "AgreementStateCount",
     "Attachment",
     "ApiToken",
     "EndedSession",

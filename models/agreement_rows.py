@@ -101,6 +101,9 @@ class Notification(Base):
         ),
         CheckConstraint("kind IN ('reminder', 'workflow', 'digest', 'account')", name="kind"),
         Index("ix_notifications_status_next_attempt_at", "status", "next_attempt_at"),
+        # The outbox's health (the admins' dashboard): open and dead mail counted from the
+        # index alone (migration 0017).
+        Index("ix_notifications_status_created_at", "status", "created_at"),
         Index("ix_notifications_agreement_id", "agreement_id"),
         # The rows a sender may claim, in claim order: claims cost what is open, not the
         # history of everything ever sent.

@@ -8,6 +8,7 @@ execution option ``sqlite_begin="IMMEDIATE"``.
 from __future__ import annotations
 
 from typing import Any
+from weakref import WeakKeyDictionary, WeakSet
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -35,6 +36,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_pre_ping", True)
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "postgresql":
+        _end_reads_with_commit(engine)
         _configure_postgresql(engine)
     return engine
 
@@ -57,6 +59,58 @@ def _configure_postgresql(engine: Engine) -> None:
             cur.execute("SET plan_cache_mode = force_custom_plan")
             cur.execute("SET jit = off")
         dbapi_conn.autocommit = autocommit
+
+
+#: The driver connections whose transaction has run anything but a plain SELECT.
+_WROTE: WeakSet[Any] = WeakSet()
+
+
+def _is_read(statement: str, context: Any) -> bool:
+    """A compiled SELECT (no data-modifying WITH, no text the code wrote by hand)."""
+    compiled = getattr(context, "compiled", None)
+    return (compiled is not None and getattr(compiled.statement, "is_select", False)
+            and statement.lstrip()[:6].upper() == "SELECT")
+
+
+def _end_reads_with_commit(engine: Engine) -> None:
+    """On PostgreSQL a transaction that only read ends with COMMIT, not ROLLBACK.
+
+    psycopg deallocates every prepared statement of a connection on ROLLBACK, and every
+    read-only unit of work -- each web page, each session check -- ends with one (so
+    does the pool's reset when a connection is returned): PostgreSQL parsed and planned
+    every statement of every page anew. For a transaction that ran nothing but compiled
+    SELECTs, COMMIT and ROLLBACK leave the database the same; with COMMIT the
+    connection keeps its prepared statements (psycopg prepares a statement run five
+    times). Anything else -- a write, DDL, text SQL, a savepoint, an error -- still
+    ends with ROLLBACK.
+    """
+    from psycopg import pq
+
+    dialect = engine.dialect
+    rollback, commit = dialect.do_rollback, dialect.do_commit
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _track(conn: Any, _cursor: Any, statement: str, _params: Any, context: Any,
+               _many: bool) -> None:
+        if not _is_read(statement, context):
+            _WROTE.add(conn.connection.dbapi_connection)
+
+    def do_rollback(dbapi_connection: Any) -> None:
+        # Given the pool's proxy or the driver's connection itself.
+        raw = getattr(dbapi_connection, "dbapi_connection", dbapi_connection)
+        wrote = raw in _WROTE
+        _WROTE.discard(raw)
+        if not wrote and raw.pgconn.transaction_status == pq.TransactionStatus.INTRANS:
+            raw.commit()
+        else:
+            rollback(dbapi_connection)
+
+    def do_commit(dbapi_connection: Any) -> None:
+        _WROTE.discard(getattr(dbapi_connection, "dbapi_connection", dbapi_connection))
+        commit(dbapi_connection)
+
+    dialect.do_rollback = do_rollback  # type: ignore[method-assign]
+    dialect.do_commit = do_commit  # type: ignore[method-assign]
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -84,6 +138,20 @@ def is_sqlite(engine: Engine) -> bool:
 
 
 def session_factory(engine: Engine, *, immediate: bool = False) -> sessionmaker[Session]:
-    """Sessions; `immediate` makes SQLite writers take the write lock at BEGIN."""
-    bind = engine.execution_options(sqlite_begin="IMMEDIATE") if immediate and is_sqlite(engine) else engine
-    return sessionmaker(bind=bind, expire_on_commit=False)
+    """Sessions; `immediate` makes SQLite writers take the write lock at BEGIN.
+
+    One factory per engine and mode, made once: a new `sessionmaker` makes a new Session
+    subclass, whose event dispatch SQLAlchemy sets up again on its first session (about
+    half a millisecond of CPU for every unit of work, i.e. every web request)."""
+    made = _factories.get(engine)
+    if made is None:
+        made = _factories.setdefault(engine, {})
+    factory = made.get(immediate)
+    if factory is None:
+        bind = engine.execution_options(sqlite_begin="IMMEDIATE") if immediate and is_sqlite(engine) else engine
+        factory = made.setdefault(immediate, sessionmaker(bind=bind, expire_on_commit=False))
+    return factory
+
+
+#: `session_factory`'s factories, by engine (dropped with it).
+_factories: WeakKeyDictionary[Engine, dict[bool, sessionmaker[Session]]] = WeakKeyDictionary()

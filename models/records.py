@@ -79,6 +79,20 @@ class TickDay(Base):
     completed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class AgreementStateCount(Base):
+    """A change to how many agreements are in a state: `n` (+1, -1, or a count). The
+    database's triggers on `agreements` (migration 0017) add a row for every agreement
+    inserted, deleted or moved to another state, so the sum of `n` per state is always
+    that state's exact count, in every transaction's own view; `workflow.state_counts`
+    reads it and now and then folds the rows into one per state."""
+
+    __tablename__ = "agreement_state_counts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state: Mapped[str] = mapped_column(String(32))
+    n: Mapped[int] = mapped_column(Integer)
+
+
 class Report(Base):
     __tablename__ = "reports"
 

@@ -27,7 +27,8 @@ ORGANIZATION_COLUMNS = ("name", "country", "city", "erasmus_code", "hei_id")
 #: `models.agreement_rows.MobilitySpec`'s table (that class is mapped on first use only).
 MOBILITY_SPECS = "mobility_specs"
 #: Objects of the database that are not in the models (autogenerate leaves them alone).
-UNMODELLED = ("agreement_search_fts", "ix_agreement_search_doc_trgm", "ix_agreements_notice_deadline")
+UNMODELLED = ("agreement_search_fts", "ix_agreement_search_doc_trgm", "ix_agreements_notice_deadline",
+              "ix_agreements_notice_open")
 
 
 class AgreementSearch(Base):

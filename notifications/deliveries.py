@@ -8,8 +8,8 @@ The queue, the claim, listing and retrying are in `notifications.outbox`; the se
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -194,6 +194,64 @@ def _driver(conn: Connection) -> Any:
     return driver
 
 
+#: The combined statement's name, prepared once on a `DeliveryLog`'s connection.
+_STATEMENT = b"hamkor_delivery"
+
+
+@cache
+def _pg_wire(dialect: Any) -> tuple[bytes, tuple[str, ...], Any]:
+    """The combined statement as libpq takes it ($1, $2, ... for SQLAlchemy's named
+    parameters, each with its type cast), the parameters' names in that order, and the
+    compiled statement (for its bind processors)."""
+    sql, compiled = _pg_compiled(dialect)
+    assert "%%" not in sql
+    names: list[str] = []
+
+    def number(m: re.Match[str]) -> str:
+        if m.group(1) not in names:
+            names.append(m.group(1))
+        return f"${names.index(m.group(1)) + 1}"
+
+    return re.sub(r"%\((\w+)\)s", number, sql).encode(), tuple(names), compiled
+
+
+class Pending:
+    """A delivery statement's result, read when first asked for: on PostgreSQL the
+    statement is sent at once and runs on the server while the caller goes on."""
+
+    def __init__(self, read: Callable[[], tuple[bool, int | None]]) -> None:
+        self._read: Callable[[], tuple[bool, int | None]] | None = read
+        self._value: tuple[bool, int | None] = (False, None)
+        self._error: BaseException | None = None
+
+    @classmethod
+    def now(cls, run: Callable[[], tuple[bool, int | None]]) -> Pending:
+        done = cls(run)
+        done.settle()
+        return done
+
+    @property
+    def done(self) -> bool:
+        return self._read is None
+
+    def settle(self) -> None:
+        """Read the result (once); an error is kept for `result()`."""
+        if self._read is not None:
+            read, self._read = self._read, None
+            try:
+                self._value = read()
+            except BaseException as exc:  # noqa: BLE001 - raised again by result()
+                self._error = exc
+
+    def result(self) -> tuple[bool, int | None]:
+        """(settled, attempts after the fence or None when the row is no longer ours
+        or no longer wanted); raises what the statement raised."""
+        self.settle()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
 class DeliveryLog:
     """Records attempts as they end, durably, on one connection held for a sender's run.
 
@@ -201,27 +259,31 @@ class DeliveryLog:
     one in a single statement and commit (on PostgreSQL one round trip: two
     data-modifying CTEs in autocommit). The commit waits for its WAL flush: a
     delivery recorded as sent stays sent after a crash of the database server. On
-    PostgreSQL the statement runs on a thread of its own, so the caller can talk
-    SMTP (MAIL FROM, RCPT TO, DATA and the message's lines) while it is under way,
-    and waits for it before the end of the data: a message is never sent before the
+    PostgreSQL the statement is sent at once (libpq's asynchronous API, a server-side
+    prepared statement) and its result read only when the caller asks for it, so the
+    caller talks SMTP (MAIL FROM, RCPT TO, DATA and the message's lines) while it runs
+    on the server -- on the caller's own thread, with no thread to hand over to -- and
+    waits for it before the end of the data: a message is never sent before the
     previous one's record is durable, which is what limits a kill -9 to resending
-    the one message in flight. On SQLite the
-    statements run at once in one write transaction on a connection that syncs
-    each commit (`synchronous=FULL`).
+    the one message in flight. On SQLite the statements run at once in one write
+    transaction on a connection that syncs each commit (`synchronous=FULL`).
     """
 
     def __init__(self, bind: Any, *, overlap: bool = True) -> None:
         self._bind = bind
         self._conn: Connection | None = None
         self._pg = bind.dialect.name == "postgresql"
-        self._pool: ThreadPoolExecutor | None = None
-        if self._pg and overlap:
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hamkor-deliveries")
+        self._overlap = overlap
+        self._prepared_on: Any = None  # the driver connection the statement is prepared on
+        self._inflight: Pending | None = None
 
     def __enter__(self) -> DeliveryLog:
         return self
 
     def _connection(self) -> Connection:
+        if self._conn is not None and self._conn.invalidated:
+            self._conn.close()
+            self._conn = None
         if self._conn is None:  # on the first delivery: a run with nothing to send needs none
             conn = self._bind.connect()
             try:
@@ -236,67 +298,112 @@ class DeliveryLog:
             self._conn = conn
         return self._conn
 
-    def _run(self, settle: Settlement | None, fence: Fence | None) -> tuple[bool, int | None]:
+    def _failed(self, conn: Connection, exc: BaseException) -> BaseException:
+        """What to raise for `exc`: a lock conflict as `ConcurrentUpdate`, else `exc`."""
+        if not conn.invalidated and not self._pg:
+            conn.rollback()
+        if isinstance(exc, OperationalError) and is_lock_error(exc):
+            return ConcurrentUpdate("a notification being sent")
+        return exc
+
+    def _sqlite_run(self, settle: Settlement | None, fence: Fence | None) -> tuple[bool, int | None]:
         conn = self._connection()
-        settle_stmt, fence_stmt, both = _statements()
+        settle_stmt, fence_stmt, _both = _statements()
         params = _params(settle, fence)
         try:
-            if self._pg:
-                settled, attempts = self._pg_run(conn, params)
-            else:
-                settled = bool(conn.execute(settle_stmt, params).rowcount) if settle else False
-                attempts = conn.execute(fence_stmt, params).scalar() if fence else None
-                conn.commit()
+            settled = bool(conn.execute(settle_stmt, params).rowcount) if settle else False
+            attempts = conn.execute(fence_stmt, params).scalar() if fence else None
+            conn.commit()
         except BaseException as exc:
-            if not conn.invalidated:
-                conn.rollback()
-            if isinstance(exc, OperationalError) and is_lock_error(exc):
-                raise ConcurrentUpdate("a notification being sent") from exc
-            raise
-        if settle is not None and not settled:
-            log.warning("notification %s: its outcome (%s) was not recorded: another sender "
-                        "had taken it over", settle.row.id, settle.status)
+            raise self._failed(conn, exc) from exc
+        _warn_unsettled(settle, settled)
         return settled, attempts
 
-    def _pg_run(self, conn: Connection, params: dict[str, Any]) -> tuple[bool, int | None]:
-        """The PostgreSQL statement as a server-side prepared statement on the driver's
-        connection: one message's record costs one round trip and ~35 µs of this
-        process's CPU (~100 µs through `Connection.execute`, and the GIL it holds is
-        what the SMTP exchange running beside it waits for). Driver errors come out as
-        SQLAlchemy's, as from any other statement."""
-        sql, compiled = _pg_compiled(conn.dialect)
-        args = compiled.construct_params(params)
+    def _pg_error(self, conn: Connection, sql: str, args: Any, exc: Exception) -> BaseException:
+        """A driver error as SQLAlchemy's, as from any other statement; a broken
+        connection is invalidated (the next statement takes a new one)."""
+        import psycopg
+
+        driver = _driver(conn)
+        broken = bool(driver.closed or driver.broken or driver.pgconn.status != 0)
+        if broken:
+            conn.invalidate(exc)
+        err = DBAPIError.instance(sql, args, exc, psycopg.Error,
+                                  connection_invalidated=broken, dialect=conn.dialect)
+        return self._failed(conn, err)
+
+    def _pg_send(self, settle: Settlement | None, fence: Fence | None) -> Pending:
+        """Send the combined statement and return its result to read later. One message's
+        record costs one round trip and a few dozen µs of this process's CPU."""
+        import psycopg
+        from psycopg import pq
+        from psycopg.adapt import PyFormat, Transformer
+
+        conn = self._connection()
+        wire, names, compiled = _pg_wire(conn.dialect)
+        args = compiled.construct_params(_params(settle, fence))
         for name, process in compiled._bind_processors.items():
             args[name] = process(args[name])
+        driver = _driver(conn)
         try:
-            row = _driver(conn).execute(sql, args, prepare=True).fetchone()
-        except Exception as exc:
-            import psycopg
+            pgconn = driver.pgconn
+            if self._prepared_on is not driver:
+                res = pgconn.prepare(_STATEMENT, wire, None)
+                if res.status != pq.ExecStatus.COMMAND_OK and res.error_field(
+                        pq.DiagnosticField.SQLSTATE) != b"42P05":  # prepared before: fine
+                    raise psycopg.errors.error_from_result(res, encoding=driver.info.encoding)
+                self._prepared_on = driver
+            tx = Transformer.from_context(driver)
+            values = tx.dump_sequence([args[n] for n in names], [PyFormat.TEXT] * len(names))
+            pgconn.send_query_prepared(_STATEMENT, values)
+        except psycopg.Error as exc:
+            raise self._pg_error(conn, wire.decode(), args, exc) from exc
 
-            if not isinstance(exc, psycopg.Error):
-                raise
-            driver = _driver(conn)
-            broken = driver.closed or driver.broken
-            if broken:
-                conn.invalidate(exc)
-            raise DBAPIError.instance(sql, args, exc, psycopg.Error,
-                                      connection_invalidated=bool(broken),
-                                      dialect=conn.dialect) from exc
-        assert row is not None
-        return bool(row[0]), row[1]
+        def read() -> tuple[bool, int | None]:
+            try:
+                results = []
+                while (res := driver.pgconn.get_result()) is not None:
+                    results.append(res)
+                for res in results:
+                    if res.status != pq.ExecStatus.TUPLES_OK:
+                        raise psycopg.errors.error_from_result(res, encoding=driver.info.encoding)
+                if len(results) != 1:
+                    raise psycopg.OperationalError(
+                        f"the delivery record got no result: {driver.pgconn.get_error_message()}")
+            except psycopg.Error as exc:
+                raise self._pg_error(conn, wire.decode(), args, exc) from exc
+            settled_raw, attempts_raw = results[0].get_value(0, 0), results[0].get_value(0, 1)
+            settled = bool(int(bytes(settled_raw or b"0")))
+            _warn_unsettled(settle, settled)
+            return settled, int(bytes(attempts_raw)) if attempts_raw is not None else None
 
-    def submit(self, settle: Settlement | None, fence: Fence | None = None
-               ) -> Future[tuple[bool, int | None]]:
+        return Pending(read)
+
+    def _drain(self) -> None:
+        """Read the statement still under way before the connection is used again."""
+        inflight, self._inflight = self._inflight, None
+        if inflight is not None:
+            inflight.settle()
+
+    def submit(self, settle: Settlement | None, fence: Fence | None = None) -> Pending:
         """Record `settle` and fence `fence`; the result is (settled, attempts after the
         fence or None when the row is no longer ours or no longer wanted)."""
-        if self._pool is not None:
-            return self._pool.submit(self._run, settle, fence)
-        done: Future[tuple[bool, int | None]] = Future()
+        self._drain()
+        if not self._pg:
+            return Pending.now(lambda: self._sqlite_run(settle, fence))
         try:
-            done.set_result(self._run(settle, fence))
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
-            done.set_exception(exc)
-        return done
+            pending = self._pg_send(settle, fence)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller through the result
+            error = exc
+
+            def fail() -> tuple[bool, int | None]:
+                raise error
+            return Pending.now(fail)
+        if self._overlap:
+            self._inflight = pending
+        else:
+            pending.settle()
+        return pending
 
     def sent(self, c: Claimed, now: datetime) -> bool:
         """Record `c` as delivered to all its recipients (no fence); False if `c`'s claim
@@ -315,9 +422,10 @@ class DeliveryLog:
         charged, claimable again at `next_attempt_at`."""
         if not rows:
             return
-        def work() -> None:
-            conn = self._connection()
-            t = _TABLE
+        self._drain()
+        conn = self._connection()
+        t = _TABLE
+        try:
             for c in rows:
                 conn.execute(update(t).where(t.c.id == c.id, t.c.claim_token == c.token,
                                              t.c.status == "sending").values(
@@ -325,34 +433,35 @@ class DeliveryLog:
                     claim_token=None, next_attempt_at=utc(next_attempt_at),
                     last_error=note[:2000]))
             conn.commit()
-        if self._pool is not None:
-            self._pool.submit(work).result()
-        else:
-            work()
+        except BaseException as exc:
+            raise self._failed(conn, exc) from exc
 
     def __exit__(self, *exc: object) -> None:
-        def close() -> None:
-            conn, self._conn = self._conn, None
-            if conn is None:
-                return
-            try:
-                if not self._pg and not conn.invalidated:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            self._drain()
+            if not conn.invalidated:
+                if self._pg:
+                    if self._prepared_on is not None:  # the pooled connection is reused
+                        _driver(conn).execute("DEALLOCATE hamkor_delivery")
+                else:
                     if conn.in_transaction():
                         conn.rollback()
                     _driver(conn).execute("PRAGMA synchronous=NORMAL")
-            except BaseException:
-                conn.invalidate()  # its session settings are unknown: discard, do not pool it
-                raise
-            finally:
-                conn.close()
-        try:
-            if self._pool is not None:
-                self._pool.submit(close).result()
-            else:
-                close()
+        except BaseException:
+            conn.invalidate()  # its session settings are unknown: discard, do not pool it
+            raise
         finally:
-            if self._pool is not None:
-                self._pool.shutdown(wait=True)
+            self._prepared_on = None
+            conn.close()
+
+
+def _warn_unsettled(settle: Settlement | None, settled: bool) -> None:
+    if settle is not None and not settled:
+        log.warning("notification %s: its outcome (%s) was not recorded: another sender "
+                    "had taken it over", settle.row.id, settle.status)
 
 
 def mark_failed(s: Session, c: Claimed, now: datetime, error: str, *,

@@ -69,6 +69,6 @@ def translations(lang: str) -> NullTranslations:
 def long_date(value: date | None, lang: str) -> str:
     if value is None:
         return translations(lang).gettext(N_("(no date)"))
-    from babel.dates import format_date
+    from workflow.dates import format_date  # memoised: a message formats the same few dates
 
-    return format_date(value, LONG_DATE[lang], locale=lang)
+    return format_date(value, lang, LONG_DATE[lang])

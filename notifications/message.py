@@ -45,8 +45,11 @@ def build_message(c: Claimed, mail_from: str) -> Message:
     for addr in (c.to_addr, *c.cc):  # the rule book's address rule, as at entry
         if not is_address(addr):
             raise ValueError(f"not one e-mail address: {addr[:80]!r}")
-    addresses = [a for _, a in getaddresses([mail_from, c.to_addr, *c.cc])]
-    if not all(a.isascii() for a in addresses):
+    fields = [mail_from, c.to_addr, *c.cc]
+    # All-ASCII fields hold ASCII addresses; only a non-ASCII one is parsed to tell a
+    # non-ASCII display name (encoded here) from a non-ASCII address (SMTPUTF8).
+    if not all(f.isascii() for f in fields) and not all(
+            a.isascii() for _, a in getaddresses(fields)):
         return _international(c, mail_from)
     msg = MIMEMultipart("alternative", policy=_POLICY) if c.body_html else _text(c.body_text, "plain")
     msg["Subject"] = _header(c.subject)

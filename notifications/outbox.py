@@ -16,7 +16,9 @@ and cancelled (its term ended before it went out) are final.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,9 +33,10 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    text,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 from typing_extensions import TypedDict  # pydantic: API responses on Python 3.11
 
@@ -107,18 +110,44 @@ class Outgoing:
 def enqueue(s: Session, rows: Sequence[Outgoing], now: datetime) -> list[tuple[str, str]]:
     """Insert the rows whose key is new; return (rule, status) of those really inserted.
 
-    One executemany per call (multi-row VALUES underneath); RETURNING lists
-    exactly the rows inserted, the others' keys existed already.
+    One statement per call (on PostgreSQL the rows as arrays, `unnest`; on SQLite an
+    executemany, multi-row VALUES underneath); RETURNING lists exactly the rows
+    inserted, the others' keys existed already.
     """
     if not rows:
         return []
-    dialect = s.get_bind().dialect.name
-    module: Any = postgresql if dialect == "postgresql" else sqlite
-    stmt = (module.insert(Notification.__table__)
+    values = [row.values(now) for row in rows]
+    if s.get_bind().dialect.name == "postgresql":
+        columns = tuple(values[0])
+        arrays: dict[str, list[Any]] = {k: [v[k] for v in values] for k in columns}
+        arrays["cc"] = [json.dumps(cc) for cc in arrays["cc"]]  # as the JSON type writes it
+        result = s.connection().execute(_postgresql_enqueue(columns), arrays)
+        return [(rule, status) for rule, status in result]
+    table: Table = Notification.__table__  # type: ignore[assignment]
+    stmt = (sqlite.insert(table)
             .on_conflict_do_nothing(index_elements=["key"])
             .returning(Notification.rule, Notification.status))
-    result = s.connection().execute(stmt, [row.values(now) for row in rows])
+    result = s.connection().execute(stmt, values)
     return [(rule, status) for rule, status in result]
+
+
+@cache
+def _postgresql_enqueue(columns: tuple[str, ...]) -> Any:
+    """`enqueue`'s statement on PostgreSQL for `columns` (`Outgoing.values`' keys): the
+    rows as one array per column, so one short statement of the same text however many
+    rows, compiled once by SQLAlchemy and prepared by the server. (A dialect
+    `insert().on_conflict_do_nothing()` is compiled again on every execution, and its
+    many-row text is too long for psycopg to keep.)"""
+    from sqlalchemy.dialects import postgresql
+
+    t: Table = Notification.__table__  # type: ignore[assignment]
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    # Without a length (VARCHAR, not VARCHAR(200)): a cast would cut a value too long for
+    # its column, where the INSERT refuses it.
+    types = {k: re.sub(r"\(\d+\)", "", t.c[k].type.compile(dialect=dialect)) for k in columns}
+    arrays = ", ".join(f"CAST(:{k} AS {types[k]}[])" for k in columns)
+    return text(f"INSERT INTO notifications ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "
+                "ON CONFLICT (key) DO NOTHING RETURNING rule, status")
 
 
 def utc(now: datetime) -> datetime:
@@ -359,15 +388,16 @@ def health(uow: UnitOfWork, now: datetime) -> Health:
     open_ = Notification.status.in_((*OPEN, "sending"))
     with uow:
         s = uow.session
-        waiting, oldest = s.execute(select(func.count(), func.min(Notification.created_at))
-                                    .where(open_)).one()
-        backlog = s.scalar(select(func.count()).where(
-            open_, Notification.created_at < now - BACKLOG_AFTER)) or 0
-        dead = s.scalar(select(func.count()).where(Notification.status == "dead")) or 0
+        # One pass over the open and dead rows (the admins' dashboard asks on every visit).
+        waiting, oldest, backlog, dead = s.execute(
+            select(func.count().filter(open_), func.min(Notification.created_at).filter(open_),
+                   func.count().filter(open_, Notification.created_at < now - BACKLOG_AFTER),
+                   func.count().filter(Notification.status == "dead"))
+            .where(Notification.status.in_((*OPEN, "sending", "dead")))).one()
         last_error = s.scalar(select(Notification.last_error).where(
             Notification.status.in_(("failed", "dead")), Notification.last_error.is_not(None))
             .order_by(Notification.id.desc()).limit(1)) if (waiting or dead) else None
-    return Health(int(waiting or 0), int(backlog), _aware(oldest), int(dead), last_error)
+    return Health(int(waiting or 0), int(backlog or 0), _aware(oldest), int(dead or 0), last_error)
 
 
 RETRYABLE = ("failed", "dead", "sending")

@@ -21,10 +21,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.errors import MessageError
+from email.message import Message
 
 from notifications import deliveries, outbox
 from notifications.message import build_message, envelope_sender
@@ -104,6 +104,8 @@ class _Run:
         self.deliveries: deliveries.DeliveryLog
         #: The last attempt's outcome, recorded with the next fence (or at the end).
         self.pending: deliveries.Settlement | None = None
+        #: The next row's message, written while the server read the current one.
+        self.ahead: tuple[outbox.Claimed, Message | Exception] | None = None
         self.tried = 0
 
     def now(self) -> datetime:
@@ -113,6 +115,30 @@ class _Run:
         if self.pending is not None:
             pending, self.pending = self.pending, None
             self.deliveries.submit(pending).result()
+
+    def _written(self, row: outbox.Claimed) -> Message | Exception:
+        """Row `row`'s message, or why it cannot be written; prepared ahead if it was."""
+        ahead, self.ahead = self.ahead, None
+        if ahead is not None and ahead[0] is row:
+            return ahead[1]
+        try:
+            return build_message(row, self.mail_from)
+        except (ValueError, TypeError, MessageError) as exc:  # UnicodeError too
+            return exc
+
+    def _ahead(self, row: outbox.Claimed) -> Callable[[], None]:
+        """The transport's `meanwhile`: write (and flatten) `row`'s message while the server
+        reads the current one -- off the critical path of the exchange. Never raises: a
+        message that cannot be written is found so again in its turn."""
+        def prepare() -> None:
+            written = self._written(row)
+            self.ahead = (row, written)
+            if isinstance(written, Message):
+                try:
+                    self.transport.prepare(written)
+                except Exception:  # noqa: BLE001 - raised again, in its turn, by deliver
+                    log.debug("notification %s: preparing it ahead failed", row.id, exc_info=True)
+        return prepare
 
     def batch(self, batch: list[outbox.Claimed]) -> bool:
         """Send a claimed batch; False when the run must stop (the backend is down)."""
@@ -128,17 +154,17 @@ class _Run:
             # of the data.
             result = self.deliveries.submit(pending, fence)
             go = _Go(result, fenced_at, budget, self.transport.final_budget())
-            try:
-                msg = build_message(row, self.mail_from)
-            except (ValueError, TypeError, MessageError) as exc:  # UnicodeError too
+            msg = self._written(row)
+            if not isinstance(msg, Message):
                 if go.attempts() is not None:  # still ours and wanted: it never can be sent
-                    st = deliveries.give_up(row, f"cannot write the message: {exc}", now)
+                    st = deliveries.give_up(row, f"cannot write the message: {msg}", now)
                     self.deliveries.submit(st).result()
                     self.report.count(st)
-                log.error("notification %s (%s) cannot be written: %s", row.id, row.key, exc)
+                log.error("notification %s (%s) cannot be written: %s", row.id, row.key, msg)
                 continue
+            meanwhile = self._ahead(batch[i + 1]) if i + 1 < len(batch) else None
             try:
-                outcome = self.transport.deliver(msg, self.sender, rcpts, go)
+                outcome = self.transport.deliver(msg, self.sender, rcpts, go, meanwhile)
             except ConnectionFailed as exc:
                 attempts = go.attempts()
                 if attempts is not None:  # it was ours and wanted: tried, and failed
@@ -182,7 +208,7 @@ class _Go:
     whether this message may be sent: the row is still ours and wanted, and what is
     left of its lease covers the rest of the send."""
 
-    def __init__(self, result: Future[tuple[bool, int | None]], fenced_at: float, lease_s: float,
+    def __init__(self, result: deliveries.Pending, fenced_at: float, lease_s: float,
                  rest_s: float) -> None:
         self.result, self.fenced_at, self.lease_s, self.rest_s = result, fenced_at, lease_s, rest_s
         self.late = False

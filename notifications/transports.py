@@ -26,6 +26,7 @@ import socket
 import ssl
 import sys
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
@@ -42,6 +43,8 @@ log = logging.getLogger(f"hamkor.{__name__}")
 #: Per recipient: (SMTP code, text).
 Replies = dict[str, tuple[int, str]]
 Go = Callable[[], bool]
+#: Work the caller can do while the server reads the message (see `Transport.deliver`).
+Meanwhile = Callable[[], None]
 
 
 class DeliveryError(Exception):
@@ -76,8 +79,17 @@ class Outcome:
 
 
 class Transport(Protocol):
-    def deliver(self, msg: Message, from_addr: str, to_addrs: list[str], go: Go) -> Outcome:
-        """Deliver `msg` to `to_addrs`, calling `go()` right before the point of no return."""
+    def deliver(self, msg: Message, from_addr: str, to_addrs: list[str], go: Go,
+                meanwhile: Meanwhile | None = None) -> Outcome:
+        """Deliver `msg` to `to_addrs`, calling `go()` right before the point of no return.
+
+        `meanwhile`, if the transport has a moment when it only waits for the server (SMTP:
+        the message's lines are sent and the server is reading them), is called then, at
+        most once; it must not raise. The sender prepares its next message there."""
+        ...
+
+    def prepare(self, msg: Message) -> None:
+        """Do ahead of `deliver` what can be done for `msg` alone (SMTP: flatten it)."""
         ...
 
     def budget(self, recipients: int) -> float:
@@ -107,6 +119,19 @@ def _quote(data: bytes) -> bytes:
 
 #: The end of the data: from its last byte on, the server may have the message.
 END_OF_DATA = b".\r\n"
+
+_FLATTENED: weakref.WeakKeyDictionary[Message, bytes] = weakref.WeakKeyDictionary()
+
+
+def smtp_data(msg: Message) -> bytes:
+    """`msg` as SMTP data: CRLF lines, dot-stuffed, without the end of the data. Flattened
+    once per message object (`Transport.prepare` may have done it already); a message is
+    not changed once built. Flattened with the message's own policy (smtplib's
+    send_message would rewrite body lines starting with "From " as ">From ")."""
+    data = _FLATTENED.get(msg)
+    if data is None:
+        data = _FLATTENED[msg] = _quote(msg.as_bytes(policy=msg.policy.clone(linesep="\r\n")))
+    return data
 
 
 class SmtpTransport:
@@ -194,10 +219,12 @@ class SmtpTransport:
         code, text = smtp.getreply()
         return code, text.decode(errors="replace") if isinstance(text, bytes) else str(text)
 
-    def deliver(self, msg: Message, from_addr: str, to_addrs: list[str], go: Go) -> Outcome:
-        # Flattened with the message's own policy (smtplib's send_message would rewrite
-        # body lines starting with "From " as ">From ").
-        data = _quote(msg.as_bytes(policy=msg.policy.clone(linesep="\r\n")))
+    def prepare(self, msg: Message) -> None:
+        smtp_data(msg)
+
+    def deliver(self, msg: Message, from_addr: str, to_addrs: list[str], go: Go,
+                meanwhile: Meanwhile | None = None) -> Outcome:
+        data = smtp_data(msg)
         international = not all(a.isascii() for a in (from_addr, *to_addrs))
         for attempt in (1, 2):
             fresh = self._smtp is None
@@ -209,7 +236,8 @@ class SmtpTransport:
                                             f"addresses (no SMTPUTF8): {', '.join(to_addrs)}",
                                permanent=True)
             try:
-                return self._exchange(smtp, data, from_addr, to_addrs, go, international)
+                return self._exchange(smtp, data, from_addr, to_addrs, go, international,
+                                      meanwhile)
             except _Dropped as exc:
                 # Dropped before the data went out: nothing was delivered. A reused
                 # connection may have been closed while idle: reopen it once.
@@ -219,39 +247,36 @@ class SmtpTransport:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _exchange(self, smtp: smtplib.SMTP, data: bytes, from_addr: str, to_addrs: list[str],
-                  go: Go, international: bool) -> Outcome:
+                  go: Go, international: bool, meanwhile: Meanwhile | None) -> Outcome:
         options = " SMTPUTF8 BODY=8BITMIME" if international else ""
         smtp.command_encoding = "utf-8" if international else "ascii"
+        commands = [f"mail FROM:{smtplib.quoteaddr(from_addr)}{options}",
+                    *(f"rcpt TO:{smtplib.quoteaddr(rcpt)}" for rcpt in to_addrs), "data"]
         try:
-            code, text = self._command(smtp, f"mail FROM:{smtplib.quoteaddr(from_addr)}{options}")
-            if code == 421 or code == -1:
-                raise _Dropped(f"{code} {text}")
-            if code != 250:
-                self._reset(smtp)
-                return Outcome(False, error=f"SMTP {code} {text} (MAIL FROM)", permanent=code >= 500)
-            accepted: list[str] = []
-            refused: Replies = {}
-            for rcpt in to_addrs:
-                code, text = self._command(smtp, f"rcpt TO:{smtplib.quoteaddr(rcpt)}")
-                if code == 421 or code == -1:
-                    raise _Dropped(f"{code} {text}")
-                if code in (250, 251):
-                    accepted.append(rcpt)
-                else:
-                    refused[rcpt] = (code, text)
+            if smtp.has_extn("pipelining"):
+                replies = self._pipelined(smtp, commands)
+            else:
+                replies = self._one_by_one(smtp, commands)
         except (OSError, smtplib.SMTPServerDisconnected) as exc:
             raise _Dropped(_describe(exc)) from None
+        in_data = len(replies) == len(commands) and replies[-1][0] == 354
+        code, text = replies[0]
+        if code != 250:
+            self._abandon(smtp, in_data)
+            return Outcome(False, error=f"SMTP {code} {text} (MAIL FROM)", permanent=code >= 500)
+        accepted: list[str] = []
+        refused: Replies = {}
+        for rcpt, (code, text) in zip(to_addrs, replies[1:len(to_addrs) + 1], strict=True):
+            if code in (250, 251):
+                accepted.append(rcpt)
+            else:
+                refused[rcpt] = (code, text)
         if not accepted:
-            self._reset(smtp)
+            self._abandon(smtp, in_data)
             detail = "; ".join(f"{r}: {c} {t}" for r, (c, t) in refused.items())
             return Outcome(False, refused=refused, error=f"all recipients refused: {detail}",
                            permanent=all(c >= 500 for c, _ in refused.values()))
-        try:
-            code, text = self._command(smtp, "data")
-            if code == 421 or code == -1:
-                raise _Dropped(f"{code} {text}")
-        except (OSError, smtplib.SMTPServerDisconnected) as exc:
-            raise _Dropped(_describe(exc)) from None
+        code, text = replies[-1]
         if code != 354:
             self._reset(smtp)
             return Outcome(False, accepted=accepted, refused=refused,
@@ -262,6 +287,8 @@ class SmtpTransport:
             smtp.sock.sendall(data)  # every line but the end of the data
         except OSError as exc:  # before the end of the data: the server has nothing
             raise _Dropped(_describe(exc)) from None
+        if meanwhile is not None:
+            meanwhile()  # while the server reads the lines (and the fence's round trip runs)
         if not go():
             # Not ours any more, or no longer wanted: leave without the end of the data.
             # A server discards a message whose connection closes before it (RFC 5321 §3.8).
@@ -297,6 +324,44 @@ class SmtpTransport:
             code = -1
         if code != 250:
             self._drop()
+
+    def _one_by_one(self, smtp: smtplib.SMTP, commands: list[str]) -> list[tuple[int, str]]:
+        """The envelope one command at a time, each after the previous one's reply; stops
+        after a refused MAIL FROM, and before DATA once every recipient was refused."""
+        replies: list[tuple[int, str]] = []
+        for i, line in enumerate(commands):
+            if i and replies[0][0] != 250:
+                break
+            if line == "data" and not any(c in (250, 251) for c, _ in replies[1:]):
+                break
+            reply = self._command(smtp, line)
+            if reply[0] in (421, -1):
+                raise _Dropped(f"{reply[0]} {reply[1]}")
+            replies.append(reply)
+        return replies
+
+    def _pipelined(self, smtp: smtplib.SMTP, commands: list[str]) -> list[tuple[int, str]]:
+        """RFC 2920: MAIL FROM, every RCPT TO and DATA in one write, then their replies in
+        order -- one round trip instead of one per command. Only with a server that
+        announces PIPELINING."""
+        for line in commands:
+            if "\r" in line or "\n" in line:  # as smtplib.putcmd refuses them
+                raise ValueError(f"SMTP command contains a line break: {line!r}")
+        smtp.send("".join(f"{line}\r\n" for line in commands))
+        replies = [self._reply(smtp) for _ in commands]
+        for code, text in replies:
+            if code in (421, -1):
+                raise _Dropped(f"{code} {text}")
+        return replies
+
+    def _abandon(self, smtp: smtplib.SMTP, in_data: bool) -> None:
+        """After a refused envelope: RSET; but a pipelined DATA the server accepted anyway
+        has put it in data mode, so the connection is closed before the end of the data
+        instead (nothing is delivered, RFC 5321 §3.8)."""
+        if in_data:
+            self._drop()
+        else:
+            self._reset(smtp)
 
     def send(self, msg: Message, from_addr: str, to_addrs: list[str]) -> Replies:
         """Deliver unconditionally; raise `DeliveryError` unless delivered (for scripts)."""
@@ -344,10 +409,14 @@ def eml_name(key: str) -> str:
 
 class _LocalTransport:
     """What the transports that never leave the machine share: fixed time budgets, plain
-    sending, nothing to close."""
+    sending, nothing to prepare or close (nor a moment to wait: `meanwhile` is not called)."""
 
-    def deliver(self, msg: Message, from_addr: str, to_addrs: list[str], go: Go) -> Outcome:
+    def deliver(self, msg: Message, from_addr: str, to_addrs: list[str], go: Go,
+                meanwhile: Meanwhile | None = None) -> Outcome:
         raise NotImplementedError
+
+    def prepare(self, msg: Message) -> None:
+        return None
 
     def budget(self, recipients: int) -> float:
         return 60.0
@@ -368,7 +437,8 @@ class FileTransport(_LocalTransport):
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
-    def deliver(self, msg: Message, from_addr: str, to_addrs: list[str], go: Go) -> Outcome:
+    def deliver(self, msg: Message, from_addr: str, to_addrs: list[str], go: Go,
+                meanwhile: Meanwhile | None = None) -> Outcome:
         if not go():
             return Outcome(False, fenced_out=True)
         key = msg["X-Hamkor-Key"] or msg["Message-ID"]
@@ -387,7 +457,8 @@ class ConsoleTransport(_LocalTransport):
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream
 
-    def deliver(self, msg: Message, from_addr: str, to_addrs: list[str], go: Go) -> Outcome:
+    def deliver(self, msg: Message, from_addr: str, to_addrs: list[str], go: Go,
+                meanwhile: Meanwhile | None = None) -> Outcome:
         if not go():
             return Outcome(False, fenced_out=True)
         out = self.stream or sys.stderr

@@ -71,10 +71,6 @@ class App:
         self._overrides = overrides
         self._settings: Settings | None = None
         self._engine: Engine | None = None
-        #: The session factories, made once per engine (`uow()`): a `sessionmaker` makes a
-        #: Session subclass, and a new one per unit of work cost each web request ~0.5 ms
-        #: of event-dispatch set-up (and a class for the collector to free).
-        self._sessions: dict[bool, Any] = {}
 
     @property
     def settings(self) -> Settings:
@@ -106,14 +102,10 @@ class App:
         return engine
 
     def uow(self, *, immediate: bool = False) -> UnitOfWork:
+        from models.database import session_factory
         from workflow.uow import UnitOfWork
 
-        sessions = self._sessions.get(immediate)
-        if sessions is None:
-            from models.database import session_factory
-
-            sessions = self._sessions[immediate] = session_factory(self.engine, immediate=immediate)
-        return UnitOfWork(sessions)
+        return UnitOfWork(session_factory(self.engine, immediate=immediate))
 
     def clock(self, now: datetime | None = None) -> Clock:
         from workflow.clock import Clock
@@ -174,7 +166,6 @@ class App:
         return password_url(self.settings.base_url or base_url or "", token)
 
     def close(self) -> None:
-        self._sessions.clear()
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None

@@ -8,8 +8,8 @@ above. Refusals: the page again with the reason, or `{"detail": ...}` with its s
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import HTMLResponse, Response
@@ -25,6 +25,9 @@ from web.state import hamkor
 from workflow.activities import ActivityDetail, ActivityRow, RemovedActivity, UtilisationRow
 from workflow.activity_transfer import ActivityImportSummary
 from workflow.errors import HamkorError
+
+if TYPE_CHECKING:
+    from models import Agreement, MobilitySpec
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["api"])
@@ -213,17 +216,21 @@ def activity_remove_names(request: Request, activity_id: RowId, user: User = Dep
         "act.names_removed", f"/activities/{activity_id}")
 
 
-def agreement_extras(app: Any, ref: str) -> dict[str, Any]:
+def agreement_extras(app: Any, agreement: Agreement, specs: Sequence[MobilitySpec], *,
+                     any_activities: bool = True) -> dict[str, Any]:
     """What the agreement page shows of activity: its activities and the utilisation of
-    its quotas (agreed, used, gap)."""
-    from workflow.activities import agreement_utilisation, list_activities
+    its quotas (agreed, used, gap). `agreement` and its conditions' rows (`specs`) were
+    read by the page, in the session of `app.uow()`; `any_activities`: False when it is
+    known to have none."""
+    from workflow.activities import activities_of, utilisation_of
 
     s = app.settings
-    return {
-        "activities": list_activities(app.uow(), app.office().year_start, ref=ref),
-        "utilisation": agreement_utilisation(app.uow(), app.office().year_start, ref,
-                                             institution=s.institution, hei_id=s.institution_hei_id),
-    }
+    with app.uow() as uow:
+        return {
+            "activities": activities_of(uow.session, agreement) if any_activities else [],
+            "utilisation": utilisation_of(uow.session, app.office().year_start, agreement.id, specs,
+                                          institution=s.institution, hei_id=s.institution_hei_id),
+        }
 
 
 def under_used_quotas(app: Any, user: User) -> list[dict[str, Any]]:

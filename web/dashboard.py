@@ -8,26 +8,42 @@ first `SECTION_LIMIT` agreements listed by one indexed query each (migration
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cache
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import Date, and_, func, literal_column, select, union_all
+from sqlalchemy import (
+    Date,
+    Integer,
+    bindparam,
+    func,
+    literal,
+    literal_column,
+    select,
+    union_all,
+)
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased
 
 from models import Agreement, AgreementParty, Event as EventRow, Organization, User
-from web.queries import activation_day, loaded
+from web.queries import activation_day
 from web.render import render, translator
 from web.security import page_user
 from web.state import hamkor
-from workflow.agreements import Office, agreement_dict, event_allowed, surroundings_of_many
+from workflow.agreements import Office
 from workflow.clock import Clock
+from workflow.errors import ConcurrentUpdate
 from workflow.lifecycle import IN_FORCE, TERMINAL, Event, Role, State
+from workflow.queue_read import allowed_in_queue, ids_param
+from workflow.state_counts import FOLD_AT, fold, state_counts
 from workflow.uow import UnitOfWork
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger("hamkor.web")
 
 #: The most urgent agreements a dashboard section lists; its count says how many there are.
 SECTION_LIMIT = 25
@@ -49,35 +65,42 @@ def dashboard(request: Request, scope: str | None = None, user: dict[str, Any] =
 
     # Every part reads in one session and one transaction (web/unit.py).
     with one_unit(hamkor(request)) as app:
-        counts = counts_by_state(app.uow())
+        counts, summed = counts_by_state(app.uow())
         todo = needs_action(app.uow(), app.clock(), app.office(), user, scope)
         missing_copies = None
         if app.settings.require_signed_copy:  # HAMKOR_REQUIRE_SIGNED_COPY (issue 20)
             from documents.attachments import missing_signed_copies
 
             missing_copies = missing_signed_copies(app.uow())
+        t = translator(request)
         mail_problems: list[str] = []
         if Role.parse(user["role"]) >= Role.ADMIN:
             from tick.worker import problem_rules
 
-            t = translator(request)
             mail_problems = [t.worded(p.code, p.params) for p in problem_rules(app)]
         under_used = under_used_quotas(app, user)
+    if summed > FOLD_AT:  # the counts' rows have piled up: one per state again
+        try:
+            fold(hamkor(request).uow())
+        except (ConcurrentUpdate, OperationalError):  # busy: the next visit folds them
+            log.info("state counts not folded now (the database is busy)", exc_info=True)
     return render(request, "dashboard.html", {
         "missing_copies": missing_copies,
         "counts": counts, "total": sum(n for _, n in counts), "todo": todo,
         "terminal": {s.value for s in TERMINAL}, "nav": "dashboard",
         "under_used": under_used,
         "mail_problems": mail_problems,
+        "state_labels": {st: t.state(st) for st in State},
     })
 
 
-def counts_by_state(uow: UnitOfWork) -> list[tuple[str, int]]:
-    """Every state in lifecycle order, with how many agreements are in it."""
+def counts_by_state(uow: UnitOfWork) -> tuple[list[tuple[str, int]], int]:
+    """Every state in lifecycle order, with how many agreements are in it (exact: the
+    sums the database's triggers keep, `workflow.state_counts`); and how many rows
+    were summed."""
     with uow:
-        rows: dict[str, int] = {state: int(n) for state, n in uow.session.execute(
-            select(Agreement.state, func.count()).group_by(Agreement.state))}
-    return [(s.value, int(rows.get(s.value, 0))) for s in State]
+        rows, summed = state_counts(uow.session)
+    return [(s.value, rows.get(s.value, 0)) for s in State], summed
 
 
 @dataclass
@@ -102,41 +125,36 @@ def default_scope(user: dict[str, Any]) -> str:
     return "mine" if role is Role.OFFICER else "office"
 
 
+@cache
+def _shown_statements(dialect: str) -> tuple[Any, Any]:
+    """`_listed`'s two statements, built once per database (a statement's building and
+    cache key cost more CPU than running it); the ids are one parameter."""
+    a = Agreement
+    agreements = select(a.id, a.ref, a.title, a.state, a.starts_on, a.expires_on).where(
+        ids_param(a.id, dialect))
+    parties = (select(AgreementParty.agreement_id, Organization.name)
+               .join(Organization, Organization.id == AgreementParty.organization_id)
+               .where(ids_param(AgreementParty.agreement_id, dialect))
+               .order_by(AgreementParty.agreement_id, AgreementParty.position))
+    return agreements, parties
+
+
 def _listed(s: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
-    """`agreement_dict` of each agreement of `ids`, read as columns in two statements (the
-    agreements with their owner and predecessor; their parties): the sections list up to
-    150 agreements, and building them as mapped objects was most of the page's CPU."""
+    """What the page shows of each agreement of `ids` (of `agreement_dict`'s fields: ref,
+    title, state, start and expiry dates; and `partner_names`, its parties' names joined
+    in their order), read as columns in two statements: the sections list up to 175
+    agreements, and building more than the page shows was most of its CPU."""
     if not ids:
         return {}
-    before = aliased(Agreement)
-    a = Agreement
-    rows = s.execute(
-        select(a.id, a.ref, a.title, a.type, a.state, a.starts_on, a.expires_on, a.indefinite,
-               a.term, a.auto_renew, a.renewal_months, a.notice_days, a.notice_given_on,
-               a.ends_on, User.email.label("owner_email"), a.department, a.forms, a.renews_id,
-               before.ref.label("renews_ref"),
-               a.created_on, a.iia_id, a.partner_iia_id, a.version)
-        .outerjoin(User, User.id == a.owner_id).outerjoin(before, before.id == a.renews_id)
-        .where(a.id.in_(ids)))
-    parties: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
-    for aid, name, country, kind, signed_on in s.execute(
-            select(AgreementParty.agreement_id, Organization.name, Organization.country,
-                   Organization.kind, AgreementParty.signed_on)
-            .join(Organization, Organization.id == AgreementParty.organization_id)
-            .where(AgreementParty.agreement_id.in_(ids))
-            .order_by(AgreementParty.agreement_id, AgreementParty.position)):
-        parties[aid].append({"name": name, "country": country, "kind": kind, "signed_on": _iso(signed_on)})
-    return {r.id: {
-        "ref": r.ref, "title": r.title, "type": r.type, "state": r.state,
-        "starts_on": _iso(r.starts_on), "expires_on": _iso(r.expires_on),
-        "indefinite": r.indefinite, "term": r.term, "auto_renew": r.auto_renew,
-        "renewal_months": r.renewal_months, "notice_days": r.notice_days,
-        "notice_given_on": _iso(r.notice_given_on), "ends_on": _iso(r.ends_on),
-        "owner": r.owner_email, "department": r.department, "parties": parties[r.id],
-        "forms": list(r.forms or []), "renews": r.renews_ref if r.renews_id else None,
-        "created_on": _iso(r.created_on), "iia_id": r.iia_id, "partner_iia_id": r.partner_iia_id,
-        "version": r.version,
-    } for r in rows}
+    agreements, parties = _shown_statements(s.get_bind().dialect.name)
+    names: dict[int, list[str]] = {i: [] for i in ids}
+    for aid, name in s.execute(parties, {"ids": ids}):
+        names[aid].append(name)
+    return {aid: {"ref": ref, "title": title, "state": state,
+                  "starts_on": starts_on.isoformat() if starts_on else None,
+                  "expires_on": expires_on.isoformat() if expires_on else None,
+                  "partner_names": ", ".join(names[aid])}
+            for aid, ref, title, state, starts_on, expires_on in s.execute(agreements, {"ids": ids})}
 
 
 def _iso(d: date | None) -> str | None:
@@ -153,45 +171,47 @@ def needs_action(uow: UnitOfWork, clock: Clock, office: Office, user: dict[str, 
     renewal window, awaiting signatures, signed and about to start, drafts (those an
     approver returned first, with the note), and what waits for this approver's approval
     (four eyes decided by the guards). `scope` "mine" keeps the user's own agreements.
-    Each section lists its `limit` (SECTION_LIMIT) most urgent agreements and counts them all."""
+    Each section lists its `limit` (SECTION_LIMIT) most urgent agreements and counts them
+    all: every count in one statement, then each non-empty section's first `limit`
+    (statements built once per database and scope, `_sections`)."""
     limit = limit or SECTION_LIMIT
     window = office.policy.window_days
     today = clock.today
     horizon = today + timedelta(days=window)
     role = Role.parse(user["role"])
     scope = scope if scope in ("mine", "office") else default_scope(user)
-    totals: dict[str, int] = {}
     with uow:
         s = uow.session
-        me = s.scalar(select(User).where(User.email == user["email"]))
-        mine = [Agreement.owner_id == (me.id if me else -1)] if scope == "mine" else []
+        me = s.scalar(_me_statement(), {"email": user["email"]})
+        q = _sections(s.get_bind().dialect.name, scope == "mine")
+        params = {"owner": me.id if me else -1, "today": today, "horizon": horizon, "limit": limit}
+        counted = s.execute(q.counts, params).one()
+        totals = {name: int(n or 0) for name, n in zip(_COUNTED, counted, strict=True)}
+        totals["drafts"] -= totals["returned"]  # the drafts counted are all of them
 
-        def section(name: str, *where: Any, order: tuple[Any, ...]) -> list[int]:
-            """Count the section, then the ids of its first `limit` agreements (loaded
-            below, all sections' at once: a LIMIT beside joined eager loads would need a
-            subquery)."""
-            totals[name] = int(s.scalar(select(func.count()).select_from(Agreement)
-                                        .where(*mine, *where)) or 0)
-            if not totals[name]:
-                return []
-            return list(s.scalars(select(Agreement.id).where(*mine, *where)
-                                  .order_by(*order).limit(limit)))
+        def first(name: str, statement: Any) -> list[Any]:
+            return list(s.execute(statement, params)) if totals[name] else []
 
-        expiring_ids = _expiring(s, mine, horizon, limit, totals)
-        deadlines = _notice(s, mine, today, horizon, limit, totals)
-        signature_ids = section("signatures", Agreement.state == State.AWAITING_SIGNATURES.value,
-                                order=(Agreement.state_since, Agreement.id))
-        signed_ids = section("signed", Agreement.state == State.SIGNED.value,
-                             order=(Agreement.starts_on, Agreement.id))
-        returned_events, draft_ids = _drafts(s, mine, limit, totals)
-        ids = [*expiring_ids, *deadlines, *signature_ids, *signed_ids, *returned_events, *draft_ids]
+        expiring_ids = [r[0] for r in first("expiring", q.expiring)]
+        deadlines = {aid: d for aid, d in first("notice", q.notice)}
+        signature_ids = [r[0] for r in first("signatures", q.signatures)]
+        signed_ids = [r[0] for r in first("signed", q.signed)]
+        returned_events = {r.agreement_id: r for r in first("returned", q.returned)}
+        draft_ids = [r[0] for r in first("drafts", q.drafts)]
+        review_ids: list[int] = []
+        if role >= Role.APPROVER and me:
+            totals["review"], review_ids = _review(s, me, today, office, limit)
+        else:
+            totals["review"] = 0
+        ids = [*expiring_ids, *deadlines, *signature_ids, *signed_ids, *returned_events, *draft_ids,
+               *review_ids]
         got = _listed(s, list(dict.fromkeys(ids)))
 
         def dicts(wanted: Any) -> list[tuple[int, dict[str, Any]]]:
             return [(i, got[i]) for i in wanted if i in got]
 
         expiring = [d for _, d in dicts(expiring_ids)]
-        notice = [{**d, "deadline": deadlines[i].isoformat()} for i, d in dicts(deadlines)]
+        notice = [{**d, "deadline": _iso(_as_date(deadlines[i]))} for i, d in dicts(deadlines)]
         signatures = [d for _, d in dicts(signature_ids)]
         signed = [{**d, "activates_on": activation_day(_day(d["starts_on"]), today)}
                   for _, d in dicts(signed_ids)]
@@ -200,87 +220,106 @@ def needs_action(uow: UnitOfWork, clock: Clock, office: Office, user: dict[str, 
                      "returned_note": returned_events[i].note}
                     for i, d in dicts(sorted(returned_events))]
         drafts = [d for _, d in dicts(draft_ids)]
-        totals["review"], review = (_review(s, me, role, today, office, limit)
-                                    if role >= Role.APPROVER and me else (0, []))
+        review = [d for _, d in dicts(review_ids)]
     return NeedsAction(window, scope, expiring, notice, signatures, review, drafts, returned,
                        signed, totals)
 
 
-def _expiring(s: Session, mine: list[Any], horizon: Any, limit: int,
-              totals: dict[str, int]) -> list[int]:
-    """Agreements signed or in force whose last day is within the window: their count,
-    and the ids of the first `limit` by last day. Asked per state and merged: each
-    state's first `limit` is a range of the (state, expires_on) index, where one
-    `state IN (...)` query would read and sort every match (2,200 at 100k, 30 ms)."""
-    states = ("signed", "active", "renewal_due")
-    where = (*mine, Agreement.expires_on.is_not(None), Agreement.expires_on <= horizon)
-    totals["expiring"] = int(s.scalar(select(func.count()).select_from(Agreement)
-                                      .where(Agreement.state.in_(states), *where)) or 0)
-    if not totals["expiring"]:
-        return []
-    firsts = [select(Agreement.id, Agreement.expires_on).where(Agreement.state == state, *where)
-              .order_by(Agreement.expires_on, Agreement.id).limit(limit).subquery()
-              for state in states]
-    merged = union_all(*(select(f.c.id, f.c.expires_on) for f in firsts)).subquery()
-    return list(s.scalars(select(merged.c.id).order_by(merged.c.expires_on, merged.c.id).limit(limit)))
+def _as_date(value: Any) -> date:
+    """A deadline as the database returns it (SQLite's `date()` gives text)."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def _notice(s: Session, mine: list[Any], today: Any, horizon: Any, limit: int,
-            totals: dict[str, int]) -> dict[int, Any]:
-    """Tacitly renewing agreements in force whose notice deadline is within the window,
-    by deadline (the first `limit`, id -> deadline, in that order): a range of the
-    deadline's expression index."""
-    deadline = literal_column(_DEADLINE.get(s.get_bind().dialect.name, _DEADLINE["postgresql"]),
-                              Date)
-    where = (*mine, Agreement.state.in_([x.value for x in IN_FORCE]), Agreement.auto_renew.is_(True),
-             Agreement.notice_given_on.is_(None), Agreement.expires_on.is_not(None),
-             deadline >= today, deadline <= horizon)
-    totals["notice"] = int(s.scalar(select(func.count()).select_from(Agreement).where(*where)) or 0)
-    if not totals["notice"]:
-        return {}
-    return {aid: d for aid, d in s.execute(select(Agreement.id, deadline).where(*where)
-                                           .order_by(deadline, Agreement.id).limit(limit))}
+@cache
+def _me_statement() -> Any:
+    return select(User).where(User.email == bindparam("email"))
 
 
-def _drafts(s: Session, mine: list[Any], limit: int,
-            totals: dict[str, int]) -> tuple[dict[int, EventRow], list[int]]:
-    """Drafts an approver returned (their latest event is `request_changes`: agreement
-    id -> that event, with the note), and the other drafts' ids, oldest first. Found
-    from the `request_changes` events (few; by index), not by reading every draft's history."""
+#: The sections `_Sections.counts` counts, in its columns' order ("drafts": all of them).
+_COUNTED = ("expiring", "notice", "signatures", "signed", "returned", "drafts")
+
+
+@dataclass(frozen=True)
+class _Sections:
+    counts: Any  # one row: each section's count, in _COUNTED's order
+    expiring: Any  # (id,) of the first :limit
+    notice: Any  # (id, deadline)
+    signatures: Any
+    signed: Any
+    returned: Any  # (agreement_id, actor, occurred_on, note) of the request_changes event
+    drafts: Any
+
+
+@cache
+def _sections(dialect: str, mine: bool) -> _Sections:
+    """The dashboard's statements for a database and a scope (the user's own: `mine`),
+    built once; parameters :owner, :today, :horizon (the window's last day), :limit.
+
+    Expiring: agreements signed or in force whose last day is within the window, the
+    first by last day asked per state and merged (each state's first `limit` is a range
+    of the (state, expires_on) index, where one `state IN (...)` query would read and
+    sort every match: 2,200 at 100k, 30 ms). Notice: tacitly renewing agreements in
+    force whose notice deadline is within the window, by deadline (a range of the
+    deadline's expression index, migration 0016). Returned: drafts an approver sent
+    back (their latest event is `request_changes`); the other drafts oldest first."""
+    a = Agreement
+    own = [a.owner_id == bindparam("owner")] if mine else []
+    today, horizon = bindparam("today", type_=Date), bindparam("horizon", type_=Date)
+    limit = bindparam("limit", type_=Integer)
+
+    def count(*where: Any) -> Any:
+        return select(func.count()).select_from(a).where(*own, *where).scalar_subquery()
+
+    def state(value: State) -> Any:
+        return a.state == literal(value.value)
+
+    in_window = (a.expires_on.is_not(None), a.expires_on <= horizon)
+    expiring_states = (State.SIGNED, State.ACTIVE, State.RENEWAL_DUE)
+    deadline = literal_column(_DEADLINE.get(dialect, _DEADLINE["postgresql"]), Date)
+    # Constants in the SQL, not parameters: PostgreSQL's partial index of the open notice
+    # deadlines (migration 0017) says them word for word, and a prepared statement's
+    # generic plan may use that index only if the query states its conditions.
+    in_force = sorted(x.value for x in IN_FORCE)
+    notice = (a.state.in_([literal_column(f"'{v}'") for v in in_force]), a.auto_renew.is_(True),
+              a.notice_given_on.is_(None), a.expires_on.is_not(None),
+              deadline >= today, deadline <= horizon)
+    # A draft's latest event (by id): `request_changes` makes it a returned draft. Asked
+    # per draft (a probe of the events' (agreement_id, id) index each): the drafts are
+    # the office's work in progress, where the request_changes events only grow.
     later = aliased(EventRow)
-    returned_events = (
-        select(EventRow).join(Agreement, Agreement.id == EventRow.agreement_id)
-        .where(*mine, EventRow.event == Event.REQUEST_CHANGES.value,
-               Agreement.state == State.DRAFT.value,
-               ~select(later.id).where(and_(later.agreement_id == EventRow.agreement_id,
-                                            later.id > EventRow.id)).exists()))
-    returned_ids = returned_events.with_only_columns(EventRow.agreement_id)
-    all_drafts = int(s.scalar(select(func.count()).select_from(Agreement)
-                              .where(*mine, Agreement.state == State.DRAFT.value)) or 0)
-    totals["returned"] = int(s.scalar(select(func.count()).select_from(returned_ids.subquery())) or 0)
-    totals["drafts"] = all_drafts - totals["returned"]
-    returned: dict[int, EventRow] = {}
-    if totals["returned"]:
-        returned = {e.agreement_id: e for e in s.scalars(returned_events.order_by(EventRow.agreement_id)
-                                                           .limit(limit))}
-    drafts: list[int] = []
-    if totals["drafts"]:
-        drafts = list(s.scalars(select(Agreement.id).where(*mine, Agreement.state == State.DRAFT.value,
-                                                           Agreement.id.not_in(returned_ids))
-                                .order_by(Agreement.id).limit(limit)))
-    return returned, drafts
+    last_event = (select(later.id).where(later.agreement_id == a.id)
+                  .order_by(later.id.desc()).limit(1).correlate(a).scalar_subquery())
+    returned_where = (*own, state(State.DRAFT), EventRow.id == last_event,
+                      EventRow.event == literal(Event.REQUEST_CHANGES.value))
+    returned_ids = select(EventRow.agreement_id).join(a, a.id == EventRow.agreement_id).where(*returned_where)
+    counts = select(
+        count(a.state.in_([literal(x.value) for x in expiring_states]), *in_window),
+        count(*notice),
+        count(state(State.AWAITING_SIGNATURES)),
+        count(state(State.SIGNED)),
+        select(func.count()).select_from(returned_ids.subquery()).scalar_subquery(),
+        count(state(State.DRAFT)))
+    firsts = [select(a.id, a.expires_on).where(*own, state(x), *in_window)
+              .order_by(a.expires_on, a.id).limit(limit).subquery() for x in expiring_states]
+    merged = union_all(*(select(f.c.id, f.c.expires_on) for f in firsts)).subquery()
+    return _Sections(
+        counts=counts,
+        expiring=select(merged.c.id).order_by(merged.c.expires_on, merged.c.id).limit(limit),
+        notice=select(a.id, deadline).where(*own, *notice).order_by(deadline, a.id).limit(limit),
+        signatures=select(a.id).where(*own, state(State.AWAITING_SIGNATURES))
+        .order_by(a.state_since, a.id).limit(limit),
+        signed=select(a.id).where(*own, state(State.SIGNED)).order_by(a.starts_on, a.id).limit(limit),
+        returned=(select(EventRow.agreement_id, EventRow.actor, EventRow.occurred_on, EventRow.note)
+                  .join(a, a.id == EventRow.agreement_id).where(*returned_where)
+                  .order_by(EventRow.agreement_id).limit(limit)),
+        drafts=select(a.id).where(*own, state(State.DRAFT), a.id.not_in(returned_ids))
+        .order_by(a.id).limit(limit),
+    )
 
 
-def _review(s: Session, me: User, role: Role, today: Any, office: Office,
-            limit: int) -> tuple[int, list[dict[str, Any]]]:
-    """How many agreements in review this approver may approve, and the first `limit`
-    of them (four eyes: the guards decide, for each, on the rows as stored; the
-    surroundings of all of them in one statement; the agreements with their parties and
-    owner in one statement too, as the guards read them)."""
-    waiting = list(s.scalars(select(Agreement).options(*loaded())
-                             .where(Agreement.state == State.IN_REVIEW.value)
-                             .order_by(Agreement.state_since, Agreement.id)).unique())
-    around = surroundings_of_many(s, [a.id for a in waiting])
-    mine = [a for a in waiting
-            if event_allowed(s, a, me, Event.APPROVE, today, office, around.get(a.id))]
-    return len(mine), [dict(agreement_dict(a)) for a in mine[:limit]]
+def _review(s: Session, me: User, today: Any, office: Office, limit: int) -> tuple[int, list[int]]:
+    """How many agreements in review this approver may approve, and the ids of the first
+    `limit` of them, oldest in review first (four eyes: the guards decide, for each, on its
+    row and surroundings as stored; `workflow.queue_read`, on plain rows)."""
+    ids = allowed_in_queue(s, me.email, Role.parse(me.role), Event.APPROVE, today, office)
+    return len(ids), ids[:limit]

@@ -28,6 +28,7 @@ from workflow.errors import HamkorError, Invalid
 if TYPE_CHECKING:
     from documents.attachments import FileRow
     from documents.generate import Document
+    from models import Agreement
     from root import App
 
 pages = APIRouter(include_in_schema=False)
@@ -54,19 +55,21 @@ def _too_large(request: Request, app: App) -> Invalid | None:
     return None
 
 
-def files_context(app: App, ref: str, *, agreement_type: str | None = None) -> dict[str, Any]:
+def files_context(app: App, agreement: Agreement, *, any_files: bool = True) -> dict[str, Any]:
     """What the agreement page shows about files (used by `web.pages.agreement_page`,
-    which passes the agreement's type it has already read)."""
-    from documents.attachments import list_files
+    which passes the agreement it has read in the session of `app.uow()`, and whether it
+    has any files)."""
+    from documents.attachments import files_of
     from documents.generate import LANGS, available, default_template
-    from workflow.agreements import show
 
-    if agreement_type is None:
-        agreement_type = show(app.uow(), app.clock(), app.office(), ref)["type"]
-    return {"files": list_files(app.uow(), ref, include_removed=True),
+    files = []
+    if any_files:
+        with app.uow() as uow:
+            files = files_of(uow.session, agreement, include_removed=True)
+    return {"files": files,
             "file_kinds": _kinds(), "max_upload_mb": app.settings.max_upload_mb,
             "doc_templates": list(available(app.settings.templates_dir)),
-            "doc_default": default_template(agreement_type), "doc_langs": LANGS}
+            "doc_default": default_template(agreement.type), "doc_langs": LANGS}
 
 
 def _kinds() -> tuple[str, ...]:

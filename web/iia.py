@@ -14,6 +14,7 @@ from workflow.errors import HamkorError, Invalid
 
 if TYPE_CHECKING:
     from ewp.approvals import ApprovalStatus
+    from models import Agreement, MobilitySpec
     from root import App
 
 __all__ = ["NOT_CONFIGURED", "approval_summary", "ewp_details"]
@@ -41,7 +42,7 @@ def approval_summary(row: ApprovalStatus) -> str:
     return "none"
 
 
-def ewp_details(app: App, ref: str) -> dict[str, Any]:
+def ewp_details(app: App, ref: str, *, agreement: Agreement | None = None) -> dict[str, Any]:
     """``{"conditions": [...], "ewp": {...}}`` of agreement ``ref``.
 
     ``conditions``: as `hamkor agreement conditions list --json`, each with
@@ -52,11 +53,23 @@ def ewp_details(app: App, ref: str) -> dict[str, Any]:
     ``approval`` (see :func:`approval_summary`); otherwise those are None and
     ``note`` says why.
     """
+    return ewp_details_and_rows(app, ref, agreement=agreement)[0]
+
+
+def ewp_details_and_rows(app: App, ref: str, *, agreement: Agreement | None = None,
+                         any_conditions: bool = True) -> tuple[dict[str, Any], list[MobilitySpec]]:
+    """`ewp_details`, and the conditions' rows (the agreement page's quotas are read from
+    them). `agreement`: the agreement (parties, organisations) when read already, in the
+    session of `app.uow()`; `any_conditions`: False when it is known to have none."""
     from ewp.approvals import status
-    from ewp.conditions import describe, show_details
+    from ewp.conditions import describe, details_of
+    from workflow.agreements import get_agreement
 
     home = app.home()
-    details = show_details(app.uow(), home, ref)
+    with app.uow() as uow:
+        details, rows = details_of(uow.session, agreement if agreement is not None
+                                   else get_agreement(uow.session, ref), home,
+                                   any_conditions=any_conditions)
     conditions = [{**c, "summary": describe(c)} for c in details["conditions"]]
     ewp: dict[str, Any] = {
         "iia_id": details["iia_id"], "partner_iia_id": details["partner_iia_id"],
@@ -72,10 +85,10 @@ def ewp_details(app: App, ref: str) -> dict[str, Any]:
         ewp["note"] = NOT_CONFIGURED if not home.hei_id else str(exc)
         if home.hei_id and isinstance(exc, Invalid):  # a rule a page words in its reader's language
             ewp["note_code"], ewp["note_params"] = exc.problem.code, dict(exc.problem.params)
-        return {"conditions": conditions, "ewp": ewp}
+        return {"conditions": conditions, "ewp": ewp}, rows
     for key in ("hash", "partner_hash", "partner_valid_for_approval", "we_approved",
                 "partner_approved", "approved_by_us", "approved_by_partner", "mutual", "problem",
                 "problem_code", "problem_params"):
         ewp[key] = row[key]
     ewp["approval"] = approval_summary(row)
-    return {"conditions": conditions, "ewp": ewp}
+    return {"conditions": conditions, "ewp": ewp}, rows

@@ -323,56 +323,47 @@ def agreement_page(request: Request, user: User, ref: str, *, error: str | None 
 
 
 def _agreement_context(app: Any, request: Request, user: User, ref: str) -> dict[str, Any]:
+    """Everything the page shows. The agreement (with its parties, owner, surroundings and
+    successors) is read once, and each part is given it: eight statements in all, on
+    the page's one session (`app.uow()`)."""
     from ewp.isced import label as isced_label
-    from web.iia import ewp_details
-    from workflow.agreements import history, show
-
-    a = show(app.uow(), app.clock(), app.office(), ref, by=user["email"])
+    from web.activities import agreement_extras  # cooperation activity (issue 21)
+    from web.conditions import page_extras  # cooperation conditions' forms (issue 18)
+    from web.files import files_context  # the agreement's files and documents (issue 20)
+    from web.iia import ewp_details_and_rows
+    from web.people import agreement_contacts  # the parties' contact persons
+    from web.queries import activation_day
+    from workflow.agreements import detail, history_of, read_shown
     from workflow.corrections import EDIT_EVENT, parse
 
-    events = [{**e, "changes": parse(e["note"]) if e["event"] == EDIT_EVENT else None}
-              for e in history(app.uow(), a["ref"])]
-    iia = ewp_details(app, a["ref"])
+    today = app.clock().today
+    with app.uow() as uow:
+        s = uow.session
+        shown = read_shown(s, ref, user["email"], related=True)
+        row, has = shown.agreement, shown.related
+        assert has is not None
+        a = detail(s, shown, today, app.office())
+        events = [{**e, "changes": parse(e["note"]) if e["event"] == EDIT_EVENT else None}
+                  for e in history_of(s, row.id)]
+    iia, specs = ewp_details_and_rows(app, a["ref"], agreement=row, any_conditions=has.conditions)
     now, later = _actions(a, user, translator(request))
     unsigned = [p["name"] for p in a["parties"] if not p["signed_on"]]
-    from web.queries import activation_day
-
-    today = app.clock().today
     starts = date.fromisoformat(a["starts_on"]) if a["starts_on"] else None
     activates_on = activation_day(starts, today) if a["state"] == State.SIGNED.value else None
-    from web.files import files_context  # the agreement's files and documents (issue 20)
-
+    events.reverse()
     return {
-        **files_context(app, a["ref"], agreement_type=a["type"]),
+        **files_context(app, row, any_files=has.files),
         "activates_on": activates_on,
-        "a": a, "events": list(reversed(events)), "actions": now, "not_now": later,
+        "a": a, "events": events, "actions": now, "not_now": later,
         "renewable": any(x["event"] == Ev.RENEW.value for x in now),
         "unsigned": unsigned,
         "conditions": iia["conditions"], "ewp": iia["ewp"], "isced": isced_label,
         "ewp_configured": bool(app.settings.institution_hei_id),
-        "today": app.clock().today.isoformat(), "nav": "agreements",
-        **_activity_extras(app, a["ref"]),
-        **_contact_extras(app, a["ref"]),
-        **_condition_extras(a["state"], iia["conditions"]),
+        "today": today.isoformat(), "nav": "agreements",
+        **agreement_extras(app, row, specs, any_activities=has.activities),
+        **agreement_contacts(app, row, any_contacts=has.contacts),
+        **page_extras(a["state"], iia["conditions"]),
     }
-
-
-def _contact_extras(app: Any, ref: str) -> dict[str, Any]:
-    from web.people import agreement_contacts  # the parties' contact persons
-
-    return agreement_contacts(app, ref)
-
-
-def _condition_extras(state: str, conditions: list[dict[str, Any]]) -> dict[str, Any]:
-    from web.conditions import page_extras  # cooperation conditions' forms (issue 18)
-
-    return page_extras(state, conditions)
-
-
-def _activity_extras(app: Any, ref: str) -> dict[str, Any]:
-    from web.activities import agreement_extras  # cooperation activity (issue 21)
-
-    return agreement_extras(app, ref)
 
 
 @router.get("/agreements/{ref}", response_class=HTMLResponse)

@@ -14,7 +14,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import asdict
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import HTMLResponse, Response
@@ -29,6 +29,9 @@ from web.render import flash, redirect, render, translator
 from web.security import api_user, checked_form, page_user, session_user
 from web.state import hamkor
 from workflow.errors import HamkorError
+
+if TYPE_CHECKING:
+    from models import Agreement
 
 log = logging.getLogger("hamkor.web")
 pages = APIRouter(include_in_schema=False)
@@ -146,11 +149,14 @@ def contact_remove(request: Request, partner_id: RowId, contact_id: RowId,
         "pp.contact_removed")
 
 
-def agreement_contacts(app: Any, ref: str) -> dict[str, Any]:
-    """For the agreement page: each party's page and contact persons."""
-    from workflow.partners import agreement_contacts as contacts
+def agreement_contacts(app: Any, agreement: Agreement, *, any_contacts: bool = True) -> dict[str, Any]:
+    """For the agreement page: each party's page and contact persons (`agreement`: read
+    with its parties by the page, in the session of `app.uow()`; `any_contacts`: False
+    when none of them has contact persons)."""
+    from workflow.partners import party_contacts
 
-    return {"party_contacts": contacts(app.uow(), ref)}
+    with app.uow() as uow:
+        return {"party_contacts": party_contacts(uow.session, agreement, any_contacts=any_contacts)}
 
 
 # --- users: pages (admins) --------------------------------------------------------------------

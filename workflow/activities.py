@@ -11,7 +11,7 @@ no names. Every change appends an `activity_events` row.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import (
@@ -29,6 +29,7 @@ from models import (
     Agreement,
     AgreementParty,
     Event,
+    MobilitySpec,
     Organization,
     normalize_name,
 )
@@ -294,10 +295,14 @@ def activity_dict(act: Activity, *, ref: str | None, partner: tuple[str, str, st
     return out
 
 
-def _lookups(s: Session, acts: list[Activity]) -> tuple[dict[int, str], dict[int, tuple[str, str, str | None]]]:
+def _lookups(s: Session, acts: list[Activity], known: Agreement | None = None
+             ) -> tuple[dict[int, str], dict[int, tuple[str, str, str | None]]]:
     aids = {x.agreement_id for x in acts if x.agreement_id is not None}
     oids = {x.organization_id for x in acts if x.organization_id is not None}
     refs: dict[int, str] = {}
+    if known is not None:
+        refs[known.id] = known.ref
+        aids.discard(known.id)
     for i in range(0, len(aids), 500):
         part = sorted(aids)[i:i + 500]
         refs.update(s.execute(select(Agreement.id, Agreement.ref)
@@ -312,8 +317,11 @@ def _lookups(s: Session, acts: list[Activity]) -> tuple[dict[int, str], dict[int
     return refs, orgs
 
 
-def _dicts(s: Session, acts: list[Activity], with_names: bool) -> list[ActivityRow]:
-    refs, orgs = _lookups(s, acts)
+def _dicts(s: Session, acts: list[Activity], with_names: bool,
+           known: Agreement | None = None) -> list[ActivityRow]:
+    """`known`: the agreement of all of `acts`, when read already (its reference is not
+    looked up again)."""
+    refs, orgs = _lookups(s, acts, known)
     return [activity_dict(x, ref=refs.get(x.agreement_id) if x.agreement_id else None,
                           partner=orgs.get(x.organization_id) if x.organization_id else None,
                           with_names=with_names) for x in acts]
@@ -360,6 +368,14 @@ def list_activities(uow: UnitOfWork, start: MonthDay, *, ref: str | None = None,
             stmt = stmt.where(Activity.kind == wanted_kind)
         acts = list(s.scalars(stmt.order_by(Activity.id)))
         return _dicts(s, acts, with_names)
+
+
+def activities_of(s: Session, a: Agreement) -> list[ActivityRow]:
+    """`list_activities(ref=...)` (without names) of an agreement already read."""
+    acts = list(s.scalars(select(Activity).where(Activity.removed_at.is_(None),
+                                                 Activity.agreement_id == a.id)
+                          .order_by(Activity.id)))
+    return _dicts(s, acts, False, known=a)
 
 
 def show_activity(uow: UnitOfWork, activity_id: int, *, with_names: bool = False,
@@ -640,8 +656,6 @@ def home_org_ids(s: Session, institution: str, hei_id: str | None = None) -> set
 def read_quotas(s: Session, home_ids: set[int],
                 agreement_ids: Iterable[int] | None = None) -> list[Quota]:
     """The cooperation conditions between the home institution and a partner, as quotas."""
-    from models import MobilitySpec
-
     m = MobilitySpec.__table__
     stmt = select(m.c.agreement_id, m.c.kind, m.c.sending_org_id, m.c.receiving_org_id,
                   m.c.first_year, m.c.last_year, m.c.mobilities_per_year, m.c.total_months,
@@ -652,11 +666,33 @@ def read_quotas(s: Session, home_ids: set[int],
     for chunk in chunks:
         part = stmt if chunk is None else stmt.where(m.c.agreement_id.in_(chunk))
         for aid, kind, sending, receiving, first, last, n, months, days in s.execute(part).tuples():
-            if (sending in home_ids) == (receiving in home_ids):
-                continue  # between two partners: not the office's quota
-            out.append(Quota(aid, kind, "out" if sending in home_ids else "in",
-                             int(first[:4]), int(last[:4]), n, months, days))
+            if (q := _quota(home_ids, aid, kind, sending, receiving, first, last, n, months, days)):
+                out.append(q)
     return out
+
+
+def _quota(home_ids: set[int], aid: int, kind: str, sending: int, receiving: int, first: str,
+           last: str, n: int, months: str | None, days: str | None) -> Quota | None:
+    if (sending in home_ids) == (receiving in home_ids):
+        return None  # between two partners: not the office's quota
+    return Quota(aid, kind, "out" if sending in home_ids else "in", int(first[:4]), int(last[:4]),
+                 n, months, days)
+
+
+def utilisation_of(s: Session, start: MonthDay, agreement_id: int, specs: Sequence[MobilitySpec], *,
+                   institution: str, hei_id: str | None = None) -> list[UtilisationRow]:
+    """`agreement_utilisation` of an agreement whose conditions (`specs`, its mobility
+    spec rows) were read already: no statement for an agreement without conditions."""
+    if not specs:
+        return []
+    home_ids = home_org_ids(s, institution, hei_id)
+    quotas = [q for m in sorted(specs, key=lambda m: m.position)
+              if (q := _quota(home_ids, agreement_id, m.kind, m.sending_org_id, m.receiving_org_id,
+                              m.first_year, m.last_year, m.mobilities_per_year, m.total_months,
+                              m.total_days))]
+    if not quotas:
+        return []
+    return utilisation(quotas, read_usage(s, [agreement_id]), start).get(agreement_id, [])
 
 
 def agreement_utilisation(uow: UnitOfWork, start: MonthDay, ref: str, *, institution: str,

@@ -15,7 +15,16 @@ from sqlalchemy import bindparam, func, literal, select
 from sqlalchemy.orm import Session, joinedload
 from typing_extensions import TypedDict  # pydantic needs it for API responses on Python 3.11
 
-from models import Agreement, AgreementParty, Event, User
+from models import (
+    Activity,
+    Agreement,
+    AgreementParty,
+    Attachment,
+    Event,
+    MobilitySpec,
+    PartnerContact,
+    User,
+)
 from workflow import dates
 from workflow.errors import (
     NotFound,
@@ -28,6 +37,7 @@ from workflow.lifecycle import (
     State,
 )
 from workflow.register_query import Columns, agreement_row
+from workflow.registry import active_user
 from workflow.schedule import Facts, Policy, next_due_on
 
 #: States in which a successor counts as "signed" and stops its predecessor's reminders.
@@ -205,12 +215,115 @@ class AgreementDetail(AgreementRow):
 
 
 def agreement_dict(a: Agreement) -> AgreementRow:
+    return agreement_dict_renewing(a, a.renews.ref if a.renews_id and a.renews else None)
+
+
+def agreement_dict_renewing(a: Agreement, renews: str | None) -> AgreementRow:
+    """`agreement_dict(a)` for a caller that read the predecessor's reference (`renews`)
+    with the agreement, instead of loading the predecessor."""
     return agreement_row(
         Columns(a), owner=a.owner.email if a.owner else None,
         parties=[{"name": p.organization.name, "country": p.organization.country,
                   "kind": p.organization.kind, "signed_on": dates.iso(p.signed_on)}
                  for p in a.parties],
-        renews=a.renews.ref if a.renews_id and a.renews else None)
+        renews=renews)
+
+
+@cache
+def _history_statement() -> Any:
+    e = Event.__table__
+    return (select(e.c.event, e.c.from_state, e.c.to_state, e.c.actor, e.c.occurred_on,
+                   e.c.recorded_at, e.c.note, e.c.party)
+            .where(e.c.agreement_id == bindparam("agreement_id")).order_by(e.c.id))
+
+
+def history_of(s: Session, agreement_id: int) -> list[EventRow]:
+    """The agreement's audit history, oldest first (as `event_dict` gives each event), read
+    as columns: an agreement with hundreds of events is not loaded as mapped objects."""
+    return [{"event": event, "from_state": from_state, "to_state": to_state, "actor": actor,
+             "occurred_on": occurred_on.isoformat(), "recorded_at": recorded_at.isoformat(),
+             "note": note, "party": party}
+            for event, from_state, to_state, actor, occurred_on, recorded_at, note, party
+            in s.connection().execute(_history_statement(), {"agreement_id": agreement_id})]
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    """Whether an agreement has any of the rows its page lists besides its own: a page
+    reads only those it has."""
+
+    conditions: bool  # mobility specs (cooperation conditions)
+    files: bool  # attachments, removed ones included
+    activities: bool  # live activities
+    contacts: bool  # contact persons of its parties
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """An agreement read to be shown (`read_shown`)."""
+
+    agreement: Agreement  # with its parties, their organisations and its owner
+    who: User | None  # the user asking (None: nobody named)
+    around: Surroundings
+    renews: str | None  # the predecessor's reference
+    successors: tuple[tuple[str, State], ...]  # (reference, state) of each, oldest first
+    related: Related | None = None  # asked for by a page
+
+
+def _first_id(table: Any, *where: Any) -> Any:
+    """The id of a row matching `where`, if any, as a scalar subquery (by index)."""
+    return select(table.c.id).where(*where).limit(1).scalar_subquery()
+
+
+@cache
+def _shown_statement(related: bool) -> Any:
+    """The agreement (parties, organisations, owner), the user asking (by e-mail; an empty
+    one matches nobody), its surroundings but the successors, its predecessor's
+    reference and whether it has successors (and, for a page, the `Related` rows):
+    one statement, every subquery by index."""
+    last_on, submitter, _signed, approved = _surroundings_of(Agreement.id)
+    t = Agreement.__table__
+    pred, succ = t.alias("predecessor"), t.alias("successor")
+    renews = select(pred.c.ref).where(pred.c.id == Agreement.renews_id).scalar_subquery()
+    columns = [last_on, submitter, approved, renews, _first_id(succ, succ.c.renews_id == Agreement.id)]
+    if related:
+        specs, files, acts = MobilitySpec.__table__, Attachment.__table__, Activity.__table__
+        contacts, parties = PartnerContact.__table__, AgreementParty.__table__
+        columns += [
+            _first_id(specs, specs.c.agreement_id == Agreement.id),
+            _first_id(files, files.c.agreement_id == Agreement.id),
+            _first_id(acts, acts.c.agreement_id == Agreement.id, acts.c.removed_at.is_(None)),
+            _first_id(contacts, contacts.c.organization_id.in_(
+                select(parties.c.organization_id).where(parties.c.agreement_id == Agreement.id))),
+        ]
+    return _with_parties_and_owner(
+        select(Agreement, User, *columns).outerjoin(User, User.email == bindparam("email")))
+
+
+@cache
+def _successors_statement() -> Any:
+    return (select(Agreement.ref, Agreement.state)
+            .where(Agreement.renews_id == bindparam("agreement_id")).order_by(Agreement.id))
+
+
+def read_shown(s: Session, ref: str, by: str | None = None, *, related: bool = False) -> Shown:
+    """Agreement `ref` and all that showing it needs, in one statement, and one more for
+    its successors if it has any (they also say whether one is signed). `by`: the user
+    asking, refused (NotFound, not active) as `registry.actor` refuses; None or empty:
+    nobody. `related`: also say which of the `Related` rows it has."""
+    row = s.execute(_shown_statement(related), {
+        "ref": ref.strip().upper(), "email": (by or "").strip().lower()}).unique().one_or_none()
+    if row is None:
+        raise NotFound("agreement", ref)
+    a, who, last_on, submitter, approved, renews, a_successor, *present = row
+    who = active_user(who, by) if by else None
+    successors: tuple[tuple[str, State], ...] = ()
+    if a_successor is not None:
+        successors = tuple((r, State(st)) for r, st in s.execute(_successors_statement(),
+                                                                 {"agreement_id": a.id}).tuples())
+    signed = any(st in SUCCESSOR_SIGNED for _, st in successors)
+    return Shown(a, who, Surroundings(last_on, submitter, signed, approved), renews, successors,
+                 Related(*(x is not None for x in present)) if related else None)
 
 
 def event_dict(e: Event) -> EventRow:

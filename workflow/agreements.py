@@ -6,7 +6,7 @@ anything is flushed, so state, version and audit stay as they were.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
@@ -27,13 +27,17 @@ from workflow.agreement_read import (  # re-exported: callers import them from h
     EventRow as EventRow,
     NextEvent as NextEvent,
     PartyRow as PartyRow,
+    Shown as Shown,
     Surroundings as Surroundings,
     _acting_statement,
     _fixed,
     agreement_dict as agreement_dict,
+    agreement_dict_renewing,
     event_dict as event_dict,
     facts as facts,
     get_agreement as get_agreement,
+    history_of as history_of,
+    read_shown as read_shown,
     reschedule as reschedule,
     surroundings as surroundings,
     surroundings_of_many as surroundings_of_many,
@@ -342,9 +346,11 @@ def _insert_agreement(s: Session, clock: Clock, day: date, **values: Any) -> Agr
 
 
 def available_events(s: Session, a: Agreement, who: User | None, today: date,
-                     office: Office, around: Surroundings | None = None) -> list[NextEvent]:
+                     office: Office, around: Surroundings | None = None,
+                     successors: Sequence[tuple[str, State]] | None = None) -> list[NextEvent]:
     """Manual events the actor could do now, with what each needs (`around`: the
-    agreement's surroundings when the caller read them already, for many at once)."""
+    agreement's surroundings when the caller read them already, for many at once;
+    `successors`: its successors' (reference, state), when read already)."""
     out: list[NextEvent] = []
     role = Role.parse(who.role) if who else Role.ADMIN
     base = _guard_input(a, who.email if who else "", role, today, today, office,
@@ -357,7 +363,7 @@ def available_events(s: Session, a: Agreement, who: User | None, today: date,
             continue
         g = GuardInput(**{**base.__dict__, "note": "x", "party": (base.unsigned_parties or (None,))[0]})
         reason = refusal(t, g)
-        if reason is None and t.event is Ev.RENEW and (live := _live_successor(s, a)):
+        if reason is None and t.event is Ev.RENEW and (live := _live_successor(s, a, successors)):
             reason = rules.problem("renew.has_successor", successor=live)
         needs = []
         if t.note_required:
@@ -395,8 +401,12 @@ def _signed_copy_missing(s: Session, a: Agreement, office: Office) -> bool:
     return not has_signed_copy(s, a.id)
 
 
-def _live_successor(s: Session, a: Agreement) -> str | None:
-    """The reference of `a`'s successor that has not ended, if any (renew is refused then)."""
+def _live_successor(s: Session, a: Agreement,
+                    successors: Sequence[tuple[str, State]] | None = None) -> str | None:
+    """The reference of `a`'s successor that has not ended, if any (renew is refused then);
+    `successors`: all of them with their states, when read already."""
+    if successors is not None:
+        return next((ref for ref, state in successors if state not in TERMINAL), None)
     return s.scalar(select(Agreement.ref).where(
         Agreement.renews_id == a.id, Agreement.state.not_in([x.value for x in TERMINAL])).limit(1))
 
@@ -605,17 +615,22 @@ def renew(uow: UnitOfWork, clock: Clock, office: Office, ref: str, *, by: str | 
 def show(uow: UnitOfWork, clock: Clock, office: Office, ref: str, *, by: str | None = None) -> AgreementDetail:
     with uow:
         s = uow.session
-        a = get_agreement(s, ref)
-        who = actor(s, by) if by else None
-        data: AgreementDetail = {
-            **agreement_dict(a),
-            "actor": {"email": who.email, "role": who.role} if who else None,
-            "next_events": available_events(s, a, who, clock.today, office),
-            "successors": list(s.scalars(select(Agreement.ref).where(Agreement.renews_id == a.id))),
-            "next_due_on": dates.iso(a.next_due_on),
-            "notes": a.notes,
-        }
-        return data
+        return detail(s, read_shown(s, ref, by), clock.today, office)
+
+
+def detail(s: Session, shown: Shown, today: date, office: Office) -> AgreementDetail:
+    """`show`'s answer for an agreement read by `read_shown` (a page that reads it once
+    for all its parts); no statement unless a signed copy must be looked for."""
+    a, who = shown.agreement, shown.who
+    return {
+        **agreement_dict_renewing(a, shown.renews),
+        "actor": {"email": who.email, "role": who.role} if who else None,
+        "next_events": available_events(s, a, who, today, office, shown.around,
+                                        successors=shown.successors),
+        "successors": [ref for ref, _ in shown.successors],
+        "next_due_on": dates.iso(a.next_due_on),
+        "notes": a.notes,
+    }
 
 
 def list_agreements(uow: UnitOfWork, clock: Clock, *, state: str | None = None,
@@ -630,6 +645,7 @@ def list_agreements(uow: UnitOfWork, clock: Clock, *, state: str | None = None,
 def history(uow: UnitOfWork, ref: str) -> list[EventRow]:
     with uow:
         s = uow.session
-        a = get_agreement(s, ref)
-        events = s.scalars(select(Event).where(Event.agreement_id == a.id).order_by(Event.id))
-        return [event_dict(e) for e in events]
+        aid = s.scalar(select(Agreement.id).where(Agreement.ref == ref.strip().upper()))
+        if aid is None:
+            raise NotFound("agreement", ref)
+        return history_of(s, aid)

@@ -18,7 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models import CONTACT_ROLES, Organization, PartnerContact, PartnerEvent, normalize_name
+from models import (
+    CONTACT_ROLES,
+    Agreement,
+    Organization,
+    PartnerContact,
+    PartnerEvent,
+    normalize_name,
+)
 from workflow import rules
 from workflow.clock import Clock
 from workflow.corrections import describe
@@ -297,15 +304,17 @@ def list_contacts(uow: UnitOfWork, partner: str) -> list[ContactInfo]:
         return _contacts(s, get_partner(s, partner))
 
 
-def contacts_of(s: Session, organization_ids: Iterable[int]) -> dict[int, list[ContactInfo]]:
+def contacts_of(s: Session, organization_ids: Iterable[int],
+                names: Mapping[int, str] | None = None) -> dict[int, list[ContactInfo]]:
     """Each organisation's contact persons, signatories first (for the agreement page and
-    the agreement document)."""
+    the agreement document). `names`: the organisations' names, when known already."""
     ids = sorted(set(organization_ids))
     out: dict[int, list[ContactInfo]] = {i: [] for i in ids}
     if not ids:
         return out
-    names = {i: n for i, n in s.execute(select(Organization.id, Organization.name)
-                                        .where(Organization.id.in_(ids)))}
+    if names is None:
+        names = {i: n for i, n in s.execute(select(Organization.id, Organization.name)
+                                            .where(Organization.id.in_(ids)))}
     for c in s.scalars(select(PartnerContact).where(PartnerContact.organization_id.in_(ids))
                        .order_by(PartnerContact.organization_id, PartnerContact.id)):
         out[c.organization_id].append(contact_info(c, names.get(c.organization_id, "")))
@@ -330,8 +339,14 @@ def agreement_contacts(uow: UnitOfWork, ref: str) -> dict[str, PartyContacts]:
 
     with uow:
         s = uow.session
-        a = get_agreement(s, ref)
-        orgs = [p.organization for p in a.parties]
-        found = contacts_of(s, [o.id for o in orgs])
-        return {o.name: PartyContacts(partner_id=o.id, contacts=found.get(o.id, [])) for o in orgs}
+        return party_contacts(s, get_agreement(s, ref))
+
+
+def party_contacts(s: Session, a: Agreement, *, any_contacts: bool = True) -> dict[str, PartyContacts]:
+    """`agreement_contacts` of an agreement already read with its parties and their
+    organisations (one statement; none when the caller knows there are no contact
+    persons: `any_contacts`)."""
+    orgs = [p.organization for p in a.parties]
+    found = contacts_of(s, [o.id for o in orgs], {o.id: o.name for o in orgs}) if any_contacts else {}
+    return {o.name: PartyContacts(partner_id=o.id, contacts=found.get(o.id, [])) for o in orgs}
 

@@ -11,6 +11,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
 from models import Notification
@@ -50,14 +51,15 @@ def rows(url: str) -> list[Notification]:
     return out
 
 
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one-by-one", "pipelined"])
 def test_a_server_answering_the_end_of_data_too_late_gets_each_message_once_per_attempt(
-        db_url: str) -> None:
+        db_url: str, pipelining: bool) -> None:
     """No reply to the end of DATA within the timeout: the outcome is unknown, recorded
     as such; the message is not sent again within the attempt and the rest of the batch
     is still tried. It is sent once more (same Message-ID) after the backoff, never more.
     (Before: every message twice per attempt, the batch abandoned, 16 copies in all.)"""
     queue(with_agreement(db_url), *({"key": f"k{i}"} for i in range(3)))
-    sink = SmtpSink().start()
+    sink = SmtpSink(pipelining=pipelining).start()
 
     async def slow(_count: int) -> None:
         await asyncio.sleep(1.0)
@@ -102,10 +104,11 @@ def test_a_second_unknown_outcome_leaves_the_message_to_an_operator(db_url: str)
     assert "unknown 2 times: check with the recipient" in (r.last_error or "")
 
 
-def test_a_connection_dropped_after_the_data_charges_only_that_message(db_url: str) -> None:
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one-by-one", "pipelined"])
+def test_a_connection_dropped_after_the_data_charges_only_that_message(db_url: str, pipelining: bool) -> None:
     """(Before: the rest of the batch was marked failed, charged an attempt untried.)"""
     queue(with_agreement(db_url), *({"key": f"k{i}"} for i in range(4)))
-    sink = SmtpSink().start()
+    sink = SmtpSink(pipelining=pipelining).start()
     sink.drop_after_data = {2}
     try:
         report = send(db_url, sink)
@@ -119,14 +122,15 @@ def test_a_connection_dropped_after_the_data_charges_only_that_message(db_url: s
     assert "the connection was lost after the data was sent" in (dropped.last_error or "")
 
 
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one-by-one", "pipelined"])
 def test_a_busy_copied_recipient_is_retried_alone_and_a_refused_one_is_recorded(
-        db_url: str) -> None:
+        db_url: str, pipelining: bool) -> None:
     """450 for the copied approver: the owner gets the message once, the approver gets it
     on the retry, nobody twice; a 550 is recorded for that recipient and shown.
     (Before: recorded `sent ... refused by some recipients` and never retried.)"""
     queue(with_agreement(db_url), {"key": "final", "to_addr": "olga@uni.uz",
                                    "cc": ["anvar@uni.uz", "bobur@uni.uz", "gone@uni.uz"]})
-    sink = SmtpSink().start()
+    sink = SmtpSink(pipelining=pipelining).start()
     sink.defer = {"anvar@uni.uz"}
     sink.refuse = {"gone@uni.uz"}
     try:
@@ -155,7 +159,8 @@ def test_a_busy_copied_recipient_is_retried_alone_and_a_refused_one_is_recorded(
     assert listed["recipients"]["gone@uni.uz"]["state"] == "refused"
 
 
-def test_a_claimed_reminder_of_a_terminated_agreement_is_not_sent(db_url: str) -> None:
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one-by-one", "pipelined"])
+def test_a_claimed_reminder_of_a_terminated_agreement_is_not_sent(db_url: str, pipelining: bool) -> None:
     """A sender claimed the reminder (then crashed, or is slow to reach it); the agreement
     is terminated: the claimed row is cancelled with the rest, the sender's fence right
     before sending refuses it, and nobody sends it later.
@@ -172,7 +177,7 @@ def test_a_claimed_reminder_of_a_terminated_agreement_is_not_sent(db_url: str) -
     with deliveries.DeliveryLog(engine) as log:
         assert log.fence(claimed, NOW + timedelta(hours=3)) is None
     engine.dispose()
-    sink = SmtpSink().start()
+    sink = SmtpSink(pipelining=pipelining).start()
     try:
         assert send(db_url, sink, NOW + timedelta(days=1)).sent == 0
     finally:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from email import policy
+from email.message import Message
 from email.parser import BytesParser
 from zoneinfo import ZoneInfo
 
@@ -123,10 +124,13 @@ def test_a_non_ascii_address_goes_out_with_smtputf8_and_is_dead_where_the_server
         assert status == "dead" and "SMTPUTF8" in (error or "")
 
 
+@pytest.mark.parametrize("bad_first", [True, False], ids=["first", "written-ahead"])
 def test_a_message_that_cannot_be_written_is_dead_at_once_and_the_batch_goes_on(
-        world_url: str) -> None:
-    queue(world_url, {"key": "k-bad", "subject": "Reminder\nBcc: everyone@example.org"},
-          {"key": "k-good"})
+        world_url: str, bad_first: bool) -> None:
+    """First in the batch, or written ahead while the server read the one before it:
+    either way dead at once, and the rest is sent."""
+    bad = {"key": "k-bad", "subject": "Reminder\nBcc: everyone@example.org"}
+    queue(world_url, *([bad, {"key": "k-good"}] if bad_first else [{"key": "k-good"}, bad]))
     sink = SmtpSink().start()
     try:
         report = send(world_url, sink)
@@ -258,15 +262,16 @@ def test_a_failure_reported_by_a_sender_whose_lease_was_taken_over_changes_nothi
         assert deliveries.mark_failed(s, second, NOW, "timeout") == "failed"
 
 
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one-by-one", "pipelined"])
 def test_the_fence_is_asked_after_the_lines_and_a_lost_fence_leaves_before_the_end_of_data(
-        ) -> None:
+        pipelining: bool) -> None:
     """The transport asks `go()` once DATA was accepted and the message's lines were sent
     (the sender's database round trip overlaps all of it); a "no" closes the connection
     before the final ".", and the server delivers nothing (RFC 5321 §3.8). The next
     message goes out on a new connection."""
     from email.message import EmailMessage
 
-    sink = SmtpSink().start()
+    sink = SmtpSink(pipelining=pipelining).start()
     try:
         msg = EmailMessage()
         msg["Subject"], msg["From"], msg["To"] = "Reminder", "intl@uni.uz", "olga@uni.uz"
@@ -290,3 +295,35 @@ def test_the_fence_is_asked_after_the_lines_and_a_lost_fence_leaves_before_the_e
         t.close()
     finally:
         sink.stop()
+
+
+def test_the_next_message_is_written_while_the_server_reads_the_current_one(
+        world_url: str) -> None:
+    """The sender writes and flattens message k+1 after message k's lines went out and
+    before its end of the data (the server is reading the lines meanwhile): each message
+    but the first is prepared ahead, and every one is delivered once, as written."""
+    queue(world_url, *({"key": f"k{i}"} for i in range(3)))
+    prepared: list[str] = []
+    at_end_of_data: list[list[str]] = []
+
+    class Watching(SmtpTransport):
+        def prepare(self, msg: Message) -> None:
+            prepared.append(str(msg["X-Hamkor-Key"]))
+            super().prepare(msg)
+
+    sink = SmtpSink().start()
+
+    async def seen(_count: int) -> None:
+        at_end_of_data.append(list(prepared))
+
+    sink.after_data = seen
+    engine = make_engine(world_url)
+    try:
+        report = send_due(UnitOfWork(session_factory(engine, immediate=True)), CLOCK,
+                          Watching("127.0.0.1", sink.port, timeout=5), mail_from=FROM)
+    finally:
+        engine.dispose()
+        sink.stop()
+    assert report.sent == 3 and sink.keys() == {"k0": 1, "k1": 1, "k2": 1}
+    assert prepared == ["k1", "k2"]
+    assert at_end_of_data == [["k1"], ["k1", "k2"], ["k1", "k2"]]

@@ -47,8 +47,12 @@ def free_port() -> int:
 class SmtpSink:
     """aiosmtpd on 127.0.0.1:`port`, recording each accepted message and its connection."""
 
-    def __init__(self, port: int | None = None, **controller_kw: Any) -> None:
+    def __init__(self, port: int | None = None, *, pipelining: bool = False,
+                 **controller_kw: Any) -> None:
         self.port = port or free_port()
+        #: Announce PIPELINING (RFC 2920) in the EHLO reply, as most production servers do;
+        #: aiosmtpd reads commands in order from its buffer, so it serves a pipelined client.
+        self.pipelining = pipelining
         self.controller_kw = controller_kw
         self.received: list[tuple[bytes, list[str], Any]] = []
         #: The envelope sender (MAIL FROM) of each message, in order.
@@ -71,6 +75,13 @@ class SmtpSink:
         self._controller: Any = None
 
     # aiosmtpd handler hooks ---------------------------------------------------------------
+    async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str,
+                          responses: list[str]) -> list[str]:
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
+
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           rcpt_options: list[str]) -> str:
         if self.before_rcpt is not None:

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from notifications.transports import Go, Outcome
+from notifications.transports import Go, Meanwhile, Outcome
 from root import App
 from tests.tick.test_tick_kit import World, free_port, smtp_env
 from tick import worker
@@ -123,7 +123,8 @@ class CountingTransport:
         self.keys: list[str] = []
         self.lock = threading.Lock()
 
-    def deliver(self, msg: Message, from_addr: str, to_addrs: list[str], go: Go) -> Outcome:
+    def deliver(self, msg: Message, from_addr: str, to_addrs: list[str], go: Go,
+                meanwhile: Meanwhile | None = None) -> Outcome:
         if not go():
             return Outcome(False, fenced_out=True)
         with self.lock:
@@ -140,6 +141,9 @@ class CountingTransport:
 
     def final_budget(self) -> float:
         return 30.0
+
+    def prepare(self, msg: Message) -> None:
+        return None
 
     def close(self) -> None:
         return None
