@@ -300,10 +300,12 @@ def search(uow: UnitOfWork, clock: Clock, institution: str, *, sort: str | None 
     with uow:
         s = uow.session
         ids_stmt = filtered(s, clock, **filters)
-        if count_limit is not None and limit is not None:
+        if count_limit is not None and limit is not None and not tokens(filters.get("q")):
             # One statement: the first count_limit + 1 matches (any order), counted and the
             # page of them sorted. When they are all the matches (no more than count_limit),
             # that page is the page; else the count is capped and the page is read below.
+            # Not for a search box: its count stops early along the trigram index, which
+            # reading the matches back by id (for the page) would undo.
             first = ids_stmt.limit(count_limit + 1).subquery()
             rows = s.execute(ordered(select(Agreement.id, func.count().over())
                                      .where(Agreement.id.in_(select(first.c.id))), sort)
