@@ -15,8 +15,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import HTTPException as FastAPIHTTPException
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from web.errors import api_error, humanize, status_for
 from web.security import (
@@ -58,6 +60,46 @@ def server_error(request: Request) -> Response:
     return response
 
 
+class SecurityHeaders:
+    """Every response's security headers (and `Cache-Control: no-store` but for static
+    files); a bug is answered here with a 500 that carries them too. Plain ASGI: as an
+    `@app.middleware("http")` function each request went through two extra tasks and
+    memory streams, and each response's body through them."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        # Signed-in pages and downloads: never kept by a browser's or a proxy's cache
+        # (the back button after signing out shows nothing).
+        no_store = not scope["path"].startswith("/static/")
+        started = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+                if no_store:
+                    headers.setdefault("Cache-Control", "no-store")
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            # A bug: answered here, not by Starlette's outermost error handler, so that
+            # the 500 carries the same headers as every other response.
+            log.exception("%s %s failed", scope["method"], scope["path"])
+            if started:
+                raise
+            await server_error(Request(scope))(scope, receive, send_with_headers)
+
+
 def create_app(app: App, *, secret: str | None = None) -> FastAPI:
     from web import api, api_ops, docs, files, mail_pages, pages
 
@@ -73,22 +115,7 @@ def create_app(app: App, *, secret: str | None = None) -> FastAPI:
     web.add_middleware(SessionMiddleware, secret_key=secret_key(app.settings, secret), session_cookie=SESSION_COOKIE,
                        max_age=SESSION_MAX_AGE_S, same_site="lax", https_only=secure_cookie(app.settings))
 
-    @web.middleware("http")
-    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        try:
-            response: Response = await call_next(request)
-        except Exception:
-            # A bug: answered here, not by Starlette's outermost error handler, so that
-            # the 500 carries the same headers as every other response.
-            log.exception("%s %s failed", request.method, request.url.path)
-            response = server_error(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if not request.url.path.startswith("/static/"):
-            # Signed-in pages and downloads: never kept by a browser's or a proxy's cache
-            # (the back button after signing out shows nothing).
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    web.add_middleware(SecurityHeaders)
 
     web.mount("/static", StaticFiles(directory=STATIC), name="static")
     # Before `api`: its /api/agreements/{ref} would take /api/agreements/export.csv.

@@ -9,15 +9,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload, lazyload, load_only
 
-from models import Agreement, AgreementParty, Organization, normalize_name
+from models import Agreement, AgreementParty, Organization, User, normalize_name
 from workflow.agreements import (
     AgreementRow,
-    agreement_dict,
 )
 from workflow.clock import Clock
 from workflow.uow import UnitOfWork
@@ -57,7 +57,12 @@ def partner_filter(uow: UnitOfWork, value: str) -> dict[str, str]:
 def countries(uow: UnitOfWork) -> list[str]:
     """The countries of the partners, once each (the list's country filter)."""
     with uow:
-        return sorted(c for c in uow.session.scalars(select(Organization.country).distinct()) if c)
+        return sorted(c for c in uow.session.connection().execute(_countries_statement()).scalars() if c)
+
+
+@cache
+def _countries_statement() -> Select[Any]:
+    return select(Organization.__table__.c.country).distinct()
 
 
 def loaded() -> tuple[Any, ...]:
@@ -91,9 +96,11 @@ def search_agreements(uow: UnitOfWork, clock: Clock, *, institution: str = "",
                       country: str | None = None, department: str | None = None,
                       type: str | None = None, owner: str | None = None, sort: str | None = None,
                       partner_name: str | None = None, page: int = 1,
-                      size: int | None = PAGE_SIZE, count_limit: int | None = None) -> Page:
+                      size: int | None = PAGE_SIZE, count_limit: int | None = None,
+                      refreshed: bool = False) -> Page:
     """One page of the agreements matching the search box and the filters (by index).
-    With `count_limit`, at most that many are counted (then `capped`)."""
+    With `count_limit`, at most that many are counted (then `capped`). `refreshed`: the
+    search index was just brought up to date (else the search does it)."""
     from workflow.search import search
 
     filters = {"q": q, "state": state, "partner": partner, "expiring_within": expiring_within,
@@ -101,27 +108,27 @@ def search_agreements(uow: UnitOfWork, clock: Clock, *, institution: str = "",
                "partner_name": partner_name}
     page = max(1, page)
     count, ids = search(uow, clock, institution, sort=sort, offset=(page - 1) * (size or 0),
-                        limit=size, count_limit=count_limit, **filters)
+                        limit=size, count_limit=count_limit, refreshed=refreshed, **filters)
     capped = count_limit is not None and count > count_limit
     count = min(count, count_limit) if count_limit is not None else count
     pages = max(1, math.ceil(count / size)) if size else 1
     if page > pages:  # past the end (the list shrank): the last page
         page = pages
         count, ids = search(uow, clock, institution, sort=sort, offset=(page - 1) * (size or 0),
-                            limit=size, count_limit=count_limit, **filters)
+                            limit=size, count_limit=count_limit, refreshed=True, **filters)
         count = min(count, count_limit) if count_limit is not None else count
     return Page(agreements_by_id(uow, ids), count, page, pages, capped)
 
 
 def agreements_by_id(uow: UnitOfWork, ids: list[int]) -> list[AgreementRow]:
-    """The agreements (with parties and owner), in the order of `ids`."""
+    """The agreements (with parties and owner), in the order of `ids`: two Core
+    statements (`workflow.register_query.by_id`), the dictionaries `agreement_dict` gives."""
+    from workflow.register_query import by_id
+
     if not ids:
         return []
     with uow:
-        rows = uow.session.scalars(
-            select(Agreement).where(Agreement.id.in_(ids)).options(*loaded())).unique()
-        by_id = {a.id: agreement_dict(a) for a in rows}
-    return [by_id[i] for i in ids if i in by_id]
+        return by_id(uow.session.connection(), ids)
 
 
 def departments(uow: UnitOfWork) -> list[str]:
@@ -130,16 +137,37 @@ def departments(uow: UnitOfWork) -> list[str]:
     A loose index scan (a recursive query hopping from one department to the next
     along `ix_agreements_department`): a few index probes per department, not a
     pass over the register for its handful of distinct values."""
-    d = select(func.min(Agreement.department).label("v")).cte("d", recursive=True)
-    d = d.union_all(select(select(func.min(Agreement.department)).where(Agreement.department > d.c.v)
-                           .scalar_subquery()).where(d.c.v.is_not(None)))
     with uow:
-        stored = uow.session.scalars(select(d.c.v).where(d.c.v.is_not(None)))
+        stored = uow.session.connection().execute(_departments_statement()).scalars()
         seen: dict[str, str] = {}
         for d in stored:
             if d and d.strip():
                 seen.setdefault(d.strip().casefold(), d.strip())
     return sorted(seen.values(), key=str.casefold)
+
+
+@cache
+def _departments_statement() -> Select[Any]:
+    """`departments`' statement, built once (every list page asks)."""
+    a = Agreement.__table__.c
+    d = select(func.min(a.department).label("v")).cte("d", recursive=True)
+    d = d.union_all(select(select(func.min(a.department)).where(a.department > d.c.v)
+                           .scalar_subquery()).where(d.c.v.is_not(None)))
+    return select(d.c.v).where(d.c.v.is_not(None))
+
+
+def owners(uow: UnitOfWork) -> list[dict[str, str]]:
+    """Who may own an agreement (every user but viewers), by e-mail: the owner filter's
+    choices (e-mail and name)."""
+    with uow:
+        return [{"email": email, "name": name} for email, name
+                in uow.session.connection().execute(_owners_statement())]
+
+
+@cache
+def _owners_statement() -> Select[Any]:
+    u = User.__table__.c
+    return select(u.email, u.name).where(u.role != "viewer").order_by(u.email)
 
 
 def unknown_department(wanted: str, known: list[str]) -> list[str] | None:

@@ -31,27 +31,40 @@ LIST_FILTERS = ("q", "state", "partner", "country", "department", "type", "owner
 def agreement_list(request: Request, page: int = 1, user: User = Depends(page_user)) -> Response:
     """The register: one search box over everything an agreement says, filters, sortable
     columns; the same query downloads as CSV or XLSX (`/agreements/export`)."""
-    from web.queries import COUNT_LIMIT, countries, departments, partner_filter, search_agreements
+    from web.queries import (
+        COUNT_LIMIT,
+        countries,
+        departments,
+        owners,
+        partner_filter,
+        search_agreements,
+    )
     from web.unit import one_unit
     from workflow.agreements import TYPES
-    from workflow.registry import list_users
+    from workflow.search import pending, refresh
 
     app = hamkor(request)
     filters = {k: (request.query_params.get(k) or "").strip() for k in LIST_FILTERS}
     error, status, result = None, 200, None
-    try:
-        # The search keeps its own unit of work: it may bring the search index up to date.
-        result = search_agreements(app.uow(), app.clock(), institution=app.settings.institution,
-                                   page=page, count_limit=COUNT_LIMIT, **_search_args(request, filters))
-    except HamkorError as exc:
-        error, status = humanize(exc, translator(request)), status_for(exc)
-    # The rest of the page (the partner box, the filters' choices) reads in one session.
+    # The whole page reads in one session: the search, the partner box, the filters' choices.
     with one_unit(app) as reading:
+        uow = reading.uow()
+        if pending(uow.session):
+            # New agreements to index first (a unit of work of its own: it writes); then a
+            # fresh snapshot, which has them.
+            refresh(app.uow(), app.settings.institution)
+            uow.session.rollback()
+        try:
+            result = search_agreements(uow, reading.clock(), institution=app.settings.institution,
+                                       page=page, count_limit=COUNT_LIMIT, refreshed=True,
+                                       **_search_args(request, filters))
+        except HamkorError as exc:
+            error, status = humanize(exc, translator(request)), status_for(exc)
         # The partner box takes a name (any part of it) or, from a link, an id: what it
         # found is shown by name.
-        partner = partner_filter(reading.uow(), filters["partner"])
-        choices = {"countries": countries(reading.uow()), "departments": departments(reading.uow()),
-                   "owners": [u for u in list_users(reading.uow()) if u["role"] != "viewer"]}
+        partner = partner_filter(uow, filters["partner"])
+        choices = {"countries": countries(uow), "departments": departments(uow),
+                   "owners": owners(uow)}
     return render(request, "agreements.html", {
         "result": result, "filters": filters, "error": error, "states": [s.value for s in State],
         "partner_shown": partner["shown"], "types": TYPES, **choices,

@@ -18,6 +18,9 @@ from workflow.lifecycle import Role
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TEMPLATES.env.trim_blocks = True
 TEMPLATES.env.lstrip_blocks = True
+#: The templates are part of the installed code: compiled once, never checked for changes on
+#: disk again (a `stat` of each template a page extends or includes, on every request).
+TEMPLATES.env.auto_reload = False
 
 
 def translator(request: Request) -> Translator:

@@ -41,6 +41,10 @@ class SharedReadUnit(UnitOfWork):
     def __enter__(self) -> UnitOfWork:
         if self._depth == 0:
             super().__enter__()
+            if self.session.get_bind().dialect.name == "postgresql":
+                # Reading only, at READ COMMITTED (each statement its own snapshot, in a
+                # transaction or not): no BEGIN and no ROLLBACK, two round trips fewer.
+                self.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         self._depth += 1
         return self
 

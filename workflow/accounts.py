@@ -11,11 +11,12 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any, NotRequired, TypeVar  # pydantic: API responses on Python 3.11
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, exists, false, select, update
+from sqlalchemy import Select, bindparam, delete, exists, false, select, update
 from typing_extensions import TypedDict
 
 from models import ApiToken, EndedSession, User
@@ -119,22 +120,31 @@ def current_user(uow: UnitOfWork, email: str, fingerprint: str,
                  since: datetime, sid: str | None = None) -> SessionUser | None:
     """The user of a session that began at `since`, if still active, its password
     unchanged, its sessions not ended since and this session (`sid`) not signed
-    out; else None."""
-    with uow:
-        ended_here = (exists().where(EndedSession.sid_sha256 == _sid_sha256(sid)) if sid
-                      else false())
-        row = uow.session.execute(select(User, ended_here).where(User.email == email)).one_or_none()
-        if row is None or row[1]:
-            return None
-        user = row[0]
-        if user is None or not user.active or not user.password_hash:
-            return None
-        if not secrets.compare_digest(credential_fingerprint(user.password_hash), fingerprint):
-            return None
-        ended = user.sessions_ended_at
-        if ended is not None and since <= (ended if ended.tzinfo else ended.replace(tzinfo=UTC)):
-            return None
-        return session_user(user)
+    out; else None. One statement of columns (every request of the web asks)."""
+    with uow.one_read() as conn:
+        row = conn.execute(_session_check(bool(sid)),
+                           {"email": email, "sid_sha256": _sid_sha256(sid)}).one_or_none()
+    if row is None or row.ended_here or not row.active or not row.password_hash:
+        return None
+    if not secrets.compare_digest(credential_fingerprint(row.password_hash), fingerprint):
+        return None
+    ended = row.sessions_ended_at
+    if ended is not None and since <= (ended if ended.tzinfo else ended.replace(tzinfo=UTC)):
+        return None
+    # As `session_user` gives it for the mapped user.
+    return {"email": row.email, "name": row.name, "role": row.role, "active": row.active,
+            "lang": row.lang or "en", "auth": credential_fingerprint(row.password_hash)}
+
+
+@cache
+def _session_check(with_sid: bool) -> Select[Any]:
+    """The user's columns `current_user` checks, and whether this session (`sid`) was
+    signed out; built once (bound values `email`, `sid_sha256`)."""
+    u, ended = User.__table__.c, EndedSession.__table__.c
+    ended_here = exists().where(ended.sid_sha256 == bindparam("sid_sha256")) if with_sid else false()
+    return (select(u.email, u.name, u.role, u.active, u.lang, u.password_hash, u.sessions_ended_at,
+                   ended_here.label("ended_here"))
+            .where(u.email == bindparam("email")))
 
 
 def _sid_sha256(sid: str | None) -> str:

@@ -12,9 +12,10 @@ schedule…): those are what the start-up of a simple command paid beyond SQLAlc
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import Select, Table, select
+from sqlalchemy import Connection, Select, Table, bindparam, select
 
 from models.base import Base
 from workflow.clock import Clock
@@ -114,23 +115,62 @@ def list_agreements(uow: UnitOfWork, clock: Clock, *, state: str | None = None,
         # Every agreement, or those the filters chose (a subquery of their ids).
         chosen = [a.c.id.in_(ids.correlate(None))] if state or partner or limit or \
             expiring_within is not None else []
-        renewed = a.alias("renewed")
-        conn = s.connection()
-        rows = conn.execute(
-            select(a, users.c.email.label("owner_email"), renewed.c.ref.label("renews_ref"))
+        return [row for _, row in _read(
+            s.connection(), _rows_statement(chosen, (a.c.ref_year, a.c.ref_seq)),
+            _parties_statement([ap.c.agreement_id.in_(ids.correlate(None))] if chosen else []))]
+
+
+def by_id(conn: Connection, ids: list[int]) -> list[AgreementRow]:
+    """These agreements, each as `agreement_dict` has it, in the order of `ids` (the
+    register's page: two Core statements, not mapped objects with their parties)."""
+    rows, parties = _by_id_statements(conn.dialect.name == "postgresql")
+    found = dict(_read(conn, rows, parties, {"ids": ids}))
+    return [found[i] for i in ids if i in found]
+
+
+@cache
+def _by_id_statements(postgresql: bool) -> tuple[Select[Any], Select[Any]]:
+    """`by_id`'s two statements, built once (the list's every page runs them). On
+    PostgreSQL the ids are one array (`= ANY(:ids)`), not one parameter each."""
+    a, ap, _, _ = _tables()
+    if postgresql:
+        from sqlalchemy import Integer, any_
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        ids: Any = any_(bindparam("ids", type_=ARRAY(Integer)))
+        return _rows_statement([a.c.id == ids], ()), _parties_statement([ap.c.agreement_id == ids])
+    wanted: Any = bindparam("ids", expanding=True)
+    return _rows_statement([a.c.id.in_(wanted)], ()), _parties_statement([ap.c.agreement_id.in_(wanted)])
+
+
+def _rows_statement(chosen: list[Any], order: tuple[Any, ...]) -> Select[Any]:
+    """The agreements `chosen` selects, with their owner's e-mail and the reference of the
+    agreement they renew."""
+    a, _, _, users = _tables()
+    renewed = a.alias("renewed")
+    return (select(a, users.c.email.label("owner_email"), renewed.c.ref.label("renews_ref"))
             .outerjoin(users, users.c.id == a.c.owner_id)
             .outerjoin(renewed, renewed.c.id == a.c.renews_id)
             .where(*chosen)
-            .order_by(a.c.ref_year, a.c.ref_seq)
-        ).mappings().all()
-        parties: dict[int, list[PartyRow]] = {}
-        for p in conn.execute(
-            select(ap.c.agreement_id, ap.c.signed_on, org.c.name, org.c.country, org.c.kind)
+            .order_by(*order))
+
+
+def _parties_statement(chosen: list[Any]) -> Select[Any]:
+    """The parties `chosen` selects, with each organisation, by agreement and position."""
+    _, ap, org, _ = _tables()
+    return (select(ap.c.agreement_id, ap.c.signed_on, org.c.name, org.c.country, org.c.kind)
             .join(org, org.c.id == ap.c.organization_id)
-            .where(*([ap.c.agreement_id.in_(ids.correlate(None))] if chosen else []))
-            .order_by(ap.c.agreement_id, ap.c.position)
-        ):
-            parties.setdefault(p.agreement_id, []).append(
-                {"name": p.name, "country": p.country, "kind": p.kind, "signed_on": iso(p.signed_on)})
-        return [agreement_row(r, owner=r["owner_email"], parties=parties.get(r["id"], []),
-                              renews=r["renews_ref"]) for r in rows]
+            .where(*chosen)
+            .order_by(ap.c.agreement_id, ap.c.position))
+
+
+def _read(conn: Connection, rows_stmt: Select[Any], parties_stmt: Select[Any],
+          params: dict[str, Any] | None = None) -> list[tuple[int, AgreementRow]]:
+    """The agreements of `rows_stmt`, then their parties (`parties_stmt`): (id, row) each."""
+    rows = conn.execute(rows_stmt, params).mappings().all()
+    parties: dict[int, list[PartyRow]] = {}
+    for p in conn.execute(parties_stmt, params).all():
+        parties.setdefault(p.agreement_id, []).append(
+            {"name": p.name, "country": p.country, "kind": p.kind, "signed_on": iso(p.signed_on)})
+    return [(r["id"], agreement_row(r, owner=r["owner_email"], parties=parties.get(r["id"], []),
+                                    renews=r["renews_ref"])) for r in rows]

@@ -21,3 +21,16 @@ def test_serve_falls_back_to_the_standard_loop_and_h11(monkeypatch: pytest.Monke
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name in ("uvloop", "httptools") else real(name, *a))
     assert speedups() == {"loop": "asyncio", "http": "h11"}
+
+
+def test_the_server_leaves_what_it_loaded_to_the_collectors_permanent_generation() -> None:
+    import gc
+
+    from cli.serve import settle_heap
+
+    before = gc.get_freeze_count()
+    try:
+        settle_heap()
+        assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()
