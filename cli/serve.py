@@ -91,6 +91,9 @@ def worker_app() -> object:
 def _web_app(app: App) -> object:
     from importlib import import_module
 
+    from models.database import plan_each_execution
+
+    plan_each_execution(app.raw_engine())
     module, factory = WEB_APP.split(":")
     web = getattr(import_module(module), factory)(app)
     settle_heap()

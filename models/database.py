@@ -44,21 +44,42 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 def _configure_postgresql(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        # psycopg prepares a statement run five times; PostgreSQL then may switch to one
-        # generic plan for every value, planned without knowing how common the value is.
-        # The register's filters are skewed (a state, a country): the generic plan of the
-        # list's count read all 15,000 active agreements for one country (113 ms instead
-        # of 27). Each execution is planned for its values (the parse is still kept).
         # No JIT compilation: Hamkor's statements are short, and a plan the planner
         # overestimates (a search's first page read along the reference index, costed
         # for the whole table) spent 130 ms compiling a 2 ms query. Set per connection
         # (not as a startup option, which a connection pooler may refuse).
-        autocommit = dbapi_conn.autocommit
-        dbapi_conn.autocommit = True
-        with dbapi_conn.cursor() as cur:
-            cur.execute("SET plan_cache_mode = force_custom_plan")
-            cur.execute("SET jit = off")
-        dbapi_conn.autocommit = autocommit
+        _set(dbapi_conn, "SET jit = off")
+
+
+def _set(dbapi_conn: Any, *commands: str) -> None:
+    autocommit = dbapi_conn.autocommit
+    dbapi_conn.autocommit = True
+    with dbapi_conn.cursor() as cur:
+        for command in commands:
+            cur.execute(command)
+    dbapi_conn.autocommit = autocommit
+
+
+def plan_each_execution(engine: Engine) -> None:
+    """The web server's connections plan each execution for its values.
+
+    psycopg prepares a statement run five times; PostgreSQL then may switch to one
+    generic plan for every value, planned without knowing how common the value is.
+    The register's filters are skewed (a state, a country): the generic plan of the
+    list's count read all 15,000 active agreements for one country (113 ms instead of
+    27). The web server asks for custom plans (the parse is still kept); the worker
+    and the command line, whose statements look rows up by key, keep PostgreSQL's
+    default, where a generic plan saves planning each lifecycle event (measured: 0.43
+    of the Core baseline with custom plans, 0.55-0.6 without). Connections opened
+    before are closed, so every connection has it."""
+    if engine.dialect.name != "postgresql":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        _set(dbapi_conn, "SET plan_cache_mode = force_custom_plan")
+
+    engine.dispose()
 
 
 #: The driver connections whose transaction has run anything but a plain SELECT.

@@ -55,3 +55,23 @@ def test_a_write_rolled_back_is_gone_and_a_failed_one_leaves_nothing(pg: Engine)
         s.flush()
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(Organization)) == 1
+
+
+def test_the_web_servers_connections_plan_each_execution_the_others_keep_the_default(
+        pg_url: str) -> None:
+    from models.database import plan_each_execution
+
+    def setting(engine: Engine) -> tuple[str, str]:
+        with engine.connect() as conn:
+            return (str(conn.scalar(text("SHOW plan_cache_mode"))),
+                    str(conn.scalar(text("SHOW jit"))))
+
+    cli, web = make_engine(pg_url), make_engine(pg_url)
+    try:
+        assert setting(web) == ("auto", "off")  # a connection opened before is replaced
+        plan_each_execution(web)
+        assert setting(cli) == ("auto", "off")
+        assert setting(web) == ("force_custom_plan", "off")
+    finally:
+        cli.dispose()
+        web.dispose()
