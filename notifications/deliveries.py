@@ -158,22 +158,9 @@ def _fence_stmt() -> Any:
 
 
 @cache
-def _statements() -> tuple[Any, Any, Any]:
-    """(settle, fence, both in one statement for PostgreSQL), built once."""
-    settle = _settle_stmt()
-    fence = _fence_stmt().returning(_TABLE.c.attempts)
-    settled = settle.returning(_TABLE.c.id).cte("settled")
-    fenced = _fence_stmt().returning(_TABLE.c.attempts).cte("fenced")
-    both = select(select(func.count()).select_from(settled).scalar_subquery().label("settled"),
-                  select(fenced.c.attempts).scalar_subquery().label("attempts"))
-    return settle, fence, both
-
-
-@cache
-def _pg_compiled(dialect: Any) -> tuple[str, Any]:
-    """The combined statement compiled once per dialect (its SQL and bind processors)."""
-    compiled = _statements()[2].compile(dialect=dialect)
-    return str(compiled), compiled
+def _statements() -> tuple[Any, Any]:
+    """(settle, fence) as SQLite runs them, built once."""
+    return _settle_stmt(), _fence_stmt().returning(_TABLE.c.attempts)
 
 
 def _params(settle: Settlement | None, fence: Fence | None) -> dict[str, Any]:
@@ -202,8 +189,14 @@ _STATEMENT = b"hamkor_delivery"
 def _pg_wire(dialect: Any) -> tuple[bytes, tuple[str, ...], Any]:
     """The combined statement as libpq takes it ($1, $2, ... for SQLAlchemy's named
     parameters, each with its type cast), the parameters' names in that order, and the
-    compiled statement (for its bind processors)."""
-    sql, compiled = _pg_compiled(dialect)
+    compiled statement (for its bind processors). Two data-modifying CTEs: the settlement
+    and the fence in one statement."""
+    settled = _settle_stmt().returning(_TABLE.c.id).cte("settled")
+    fenced = _fence_stmt().returning(_TABLE.c.attempts).cte("fenced")
+    both = select(select(func.count()).select_from(settled).scalar_subquery().label("settled"),
+                  select(fenced.c.attempts).scalar_subquery().label("attempts"))
+    compiled = both.compile(dialect=dialect)
+    sql = str(compiled)
     assert "%%" not in sql
     names: list[str] = []
 
@@ -308,7 +301,7 @@ class DeliveryLog:
 
     def _sqlite_run(self, settle: Settlement | None, fence: Fence | None) -> tuple[bool, int | None]:
         conn = self._connection()
-        settle_stmt, fence_stmt, _both = _statements()
+        settle_stmt, fence_stmt = _statements()
         params = _params(settle, fence)
         try:
             settled = bool(conn.execute(settle_stmt, params).rowcount) if settle else False
